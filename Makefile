@@ -1,0 +1,160 @@
+# bounce - build, run and test. `make help` lists the targets.
+#
+# Guest objects are compiled once (freestanding, PIC) and linked twice: into a UEFI application
+# (GNU-EFI) and into an ELF with a PVH note. Both link newlib, built from Debian's newlib-source
+# into build/newlib on first use.
+
+BUILD     := build
+NEWLIB    := $(BUILD)/newlib/x86_64-elf
+GCC_INC   := $(shell gcc -print-file-name=include)
+VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+PYTHON    := python3
+# Short build lines by default (as kbuild); V=1 shows the full commands.
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @printf '  %-8s %s\n' $(1) $(2)
+endif
+
+CC        := gcc
+LD        := ld
+OBJCOPY   := objcopy
+
+WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+GUEST_CFLAGS := -std=c11 -O2 -g $(WARN) -ffreestanding -fpic -fno-stack-protector -fshort-wchar \
+	-mno-red-zone -maccumulate-outgoing-args -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
+	-fno-asynchronous-unwind-tables -fno-unwind-tables -nostdinc -isystem $(NEWLIB)/include \
+	-isystem $(GCC_INC) -I. -DBOUNCE_VERSION='"$(VERSION)"' -MMD -MP
+EFI_CFLAGS := -isystem /usr/include/efi -isystem /usr/include/efi/x86_64 -DGNU_EFI_USE_MS_ABI
+HOST_CFLAGS := -std=c11 -g -O1 $(WARN) -Wno-missing-prototypes -fsanitize=address,undefined \
+	-fno-sanitize-recover=all -fno-omit-frame-pointer -I. -MMD -MP
+
+GUEST_SRCS := $(filter-out kernel/kallsyms_empty.c,$(wildcard kernel/*.c mm/*.c dma/*.c drivers/*.c \
+	hypercall/*.c tests/guest/*.c)) kernel/entry.S
+EFI_SRCS   := kernel/boot/efi_main.c
+PVH_SRCS   := kernel/boot/pvh_entry.S kernel/boot/pvh.c
+
+gobj = $(patsubst %,$(BUILD)/guest/%.o,$(basename $(1)))
+GUEST_OBJS := $(call gobj,$(GUEST_SRCS))
+EFI_OBJS   := $(call gobj,$(EFI_SRCS))
+PVH_OBJS   := $(call gobj,$(PVH_SRCS))
+LIBS       := -L$(NEWLIB)/lib -lc -lm
+
+.PHONY: all deps run test host-tests guest-tests clean help
+all: $(BUILD)/bounce.efi $(BUILD)/bounce.elf $(BUILD)/tools/kvm-probe
+
+help:
+	@echo "make            build build/bounce.efi, build/bounce.elf and the host tools"
+	@echo "make deps       install missing Debian packages (run and test do this first)"
+	@echo "make run        boot the guest via OVMF, then via PVH (CMDLINE=, MACHINE=, BOOT=efi|pvh)"
+	@echo "make test       host unit tests + in-guest suites on every boot path; ends 'N passed, N failed'"
+	@echo "make host-tests only the host unit tests (cmocka, ASan/UBSan)"
+
+deps:
+	@tools/deps.sh
+
+$(NEWLIB)/lib/libc.a: tools/build-newlib.sh
+	tools/build-newlib.sh $(BUILD)/newlib
+
+# Every guest object needs newlib's headers, so newlib is built first.
+$(BUILD)/guest/%.o: %.c | $(NEWLIB)/lib/libc.a
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(GUEST_CFLAGS) -c $< -o $@
+$(BUILD)/guest/%.o: %.S | $(NEWLIB)/lib/libc.a
+	@mkdir -p $(dir $@)
+	$(call say,AS,$<)
+	$(Q)$(CC) $(GUEST_CFLAGS) -c $< -o $@
+$(BUILD)/guest/kernel/boot/efi_main.o: kernel/boot/efi_main.c | $(NEWLIB)/lib/libc.a
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(GUEST_CFLAGS) $(EFI_CFLAGS) -c $< -o $@
+
+# Two-pass links: pass 1 with an empty symbol table, then the real one (tools/gen-kallsyms.py).
+EFI_LINK = $(LD) -nostdlib -shared -Bsymbolic --no-undefined -z noexecstack -T /usr/lib/elf_x86_64_efi.lds \
+	/usr/lib/crt0-efi-x86_64.o $(GUEST_OBJS) $(EFI_OBJS) $(1) $(LIBS) -L/usr/lib -lgnuefi -o $(2)
+PVH_LINK = $(LD) -nostdlib -static -z noexecstack -z max-page-size=4096 -T kernel/boot/pvh.lds \
+	$(GUEST_OBJS) $(PVH_OBJS) $(1) $(LIBS) -o $(2)
+
+$(BUILD)/guest/kallsyms_empty.o: kernel/kallsyms_empty.c | $(NEWLIB)/lib/libc.a
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(GUEST_CFLAGS) -c $< -o $@
+
+$(BUILD)/efi/pass1.so: $(GUEST_OBJS) $(EFI_OBJS) $(BUILD)/guest/kallsyms_empty.o
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)
+	$(Q)$(call EFI_LINK,$(BUILD)/guest/kallsyms_empty.o,$@)
+$(BUILD)/pvh/pass1.elf: $(GUEST_OBJS) $(PVH_OBJS) $(BUILD)/guest/kallsyms_empty.o kernel/boot/pvh.lds
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)
+	$(Q)$(call PVH_LINK,$(BUILD)/guest/kallsyms_empty.o,$@)
+$(BUILD)/%/kallsyms.c: $(BUILD)/%/pass1.so
+	$(call say,KSYMS,$@)
+	$(Q)$(PYTHON) tools/gen-kallsyms.py $< $@
+$(BUILD)/%/kallsyms.c: $(BUILD)/%/pass1.elf
+	$(call say,KSYMS,$@)
+	$(Q)$(PYTHON) tools/gen-kallsyms.py $< $@
+$(BUILD)/%/kallsyms.o: $(BUILD)/%/kallsyms.c
+	$(Q)$(CC) $(GUEST_CFLAGS) -c $< -o $@
+
+$(BUILD)/efi/bounce.so: $(BUILD)/efi/pass1.so $(BUILD)/efi/kallsyms.o
+	$(call say,LD,$@)
+	$(Q)$(call EFI_LINK,$(BUILD)/efi/kallsyms.o,$@)
+	$(Q)$(PYTHON) tools/gen-kallsyms.py --check $@ $(BUILD)/efi/kallsyms.c
+$(BUILD)/bounce.efi: $(BUILD)/efi/bounce.so
+	$(call say,OBJCOPY,$@)
+	$(Q)$(OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela -j .rel.* -j .rela.* \
+		-j .reloc --target efi-app-x86_64 --subsystem=10 $< $@
+$(BUILD)/bounce.elf: $(BUILD)/pvh/pass1.elf $(BUILD)/pvh/kallsyms.o
+	$(call say,LD,$@)
+	$(Q)$(call PVH_LINK,$(BUILD)/pvh/kallsyms.o,$@)
+	$(Q)$(PYTHON) tools/gen-kallsyms.py --check $@ $(BUILD)/pvh/kallsyms.c
+
+# ---- host tools ----
+$(BUILD)/tools/kvm-probe: tools/kvm-probe.c
+	@mkdir -p $(dir $@)
+	$(call say,HOSTCC,$<)
+	$(Q)$(CC) -std=c11 -O2 $(WARN) -o $@ $<
+
+# ---- host unit tests (native, ASan + UBSan, cmocka) ----
+HOST_TESTS := memrange frame_alloc cmdline paging
+host_srcs_memrange    := mm/memrange.c
+host_srcs_frame_alloc := mm/frame_alloc.c mm/memrange.c
+host_srcs_cmdline     := kernel/cmdline.c
+host_srcs_paging      := mm/paging.c
+HOST_TEST_BINS := $(patsubst %,$(BUILD)/host/test_%,$(HOST_TESTS))
+
+.SECONDEXPANSION:
+$(BUILD)/host/test_%: tests/host/test_%.c $$(host_srcs_$$*) tests/host/host_test.h
+	@mkdir -p $(dir $@)
+	$(call say,HOSTCC,$@)
+	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $< $(host_srcs_$*) -lcmocka
+
+host-tests: $(HOST_TEST_BINS)
+	@tools/run-host-tests.sh $(BUILD)/test-logs $(HOST_TEST_BINS)
+
+# ---- run and test ----
+BOOT    ?=
+MACHINE ?= q35
+MEM     ?= 512M
+CMDLINE ?=
+run: deps all
+	@set -e; for b in $(if $(BOOT),$(BOOT),efi pvh); do \
+		echo "==== make run: booting via $$b on -machine $(MACHINE) -m $(MEM) ===="; \
+		$(PYTHON) tools/run --boot $$b --machine $(MACHINE) --memory $(MEM) --cmdline "$(CMDLINE)"; \
+	done
+
+test: deps
+	@tools/test-all.sh
+
+clean:
+	rm -rf $(BUILD)/guest $(BUILD)/efi $(BUILD)/pvh $(BUILD)/host $(BUILD)/tools $(BUILD)/test-logs \
+		$(BUILD)/bounce.efi $(BUILD)/bounce.elf
+distclean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD)/guest $(BUILD)/host -name '*.d' 2>/dev/null)
+.SECONDARY:

@@ -1,0 +1,54 @@
+/* kmain.c - the common kernel entry: both boot paths arrive here on the boot stack. */
+#include <stdio.h>
+
+#include "kernel/boot_info.h"
+#include "kernel/console.h"
+#include "kernel/cpu.h"
+#include "kernel/exit.h"
+#include "kernel/options.h"
+#include "kernel/report.h"
+#include "kernel/time.h"
+#include "kernel/traps.h"
+#include "mm/mm.h"
+#include "tests/guest/ktest.h"
+
+#ifndef BOUNCE_VERSION
+#define BOUNCE_VERSION "unknown"
+#endif
+
+static void print_boot_info(const struct boot_info *bi)
+{
+    printf("boot: %s, loader: %s\n", bi->method == BOOT_UEFI ? "UEFI" : "PVH", bi->loader);
+    printf("boot: command line \"%s\" (from %s)\n", bi->cmdline, bi->cmdline_source);
+    printf("boot: kernel image [%#llx-%#llx), text [%#llx-%#llx), ACPI RSDP %#llx\n",
+           (unsigned long long)bi->image_start, (unsigned long long)bi->image_end,
+           (unsigned long long)bi->text_start, (unsigned long long)bi->text_end, (unsigned long long)bi->rsdp);
+}
+
+_Noreturn void kmain(struct boot_info *bi)
+{
+    setvbuf(stdout, NULL, _IONBF, 0); /* no buffer: nothing is lost if the guest dies */
+    printf("\nbounce %s - a unikernel for DMA bounce-buffer experiments\n", BOUNCE_VERSION);
+    traps_init();
+    print_boot_info(bi);
+
+    char err[256];
+    if (options_parse(bi->cmdline, err, sizeof(err)) != 0) {
+        printf("bounce: bad command line: %s\n", err);
+        options_print_help();
+        bounce_exit(EXIT_BAD_CMDLINE);
+    }
+    if (kopts.help) {
+        options_print_help();
+        bounce_exit(EXIT_PASS);
+    }
+
+    time_init();
+    mm_init(bi, kopts.heap_bytes);
+    mm_print_map();
+    mm_print_zones();
+
+    struct ktest_result r = ktest_run(kopts.tests, bi);
+    reports_print();
+    bounce_exit(ktest_finish(&r));
+}

@@ -1,0 +1,92 @@
+/* time.c - TSC calibration and the monotonic clock.
+ *
+ * The PIT (Intel 8254, 1.193182 MHz) is the reference: channel 2 is gated through port 0x61, so
+ * it can be started and its OUT pin read without interrupts. CPUID leaf 0x15 (TSC/crystal ratio)
+ * or 0x16 (base MHz) gives an exact figure on hardware that reports one; it is used only when it
+ * agrees with the PIT measurement within 2 %, because under emulation the CPU model may report a
+ * frequency the virtual TSC does not run at.
+ */
+#include "kernel/time.h"
+
+#include <stdio.h>
+
+#include "kernel/cpu.h"
+
+#define PIT_HZ 1193182ull
+#define PIT_CAL_MS 20ull
+
+static uint64_t tsc_base, tsc_freq, ns_mult; /* ns = ticks * ns_mult >> 32 */
+static const char *tsc_src = "uncalibrated";
+
+/* Count TSC ticks over PIT_CAL_MS of PIT channel 2; 0 if the PIT never fires. */
+static uint64_t measure_with_pit(void)
+{
+    uint32_t count = (uint32_t)(PIT_HZ * PIT_CAL_MS / 1000);
+    outb(0x61, (uint8_t)((inb(0x61) & ~0x02) | 0x01)); /* gate channel 2 on, speaker off */
+    outb(0x43, 0xb0);                                    /* channel 2, lobyte/hibyte, mode 0 */
+    outb(0x42, (uint8_t)(count & 0xff));
+    outb(0x42, (uint8_t)(count >> 8));
+    uint64_t t0 = rdtsc();
+    for (uint32_t spin = 0; spin < 50u * 1000 * 1000; spin++) {
+        if (inb(0x61) & 0x20) /* OUT2 goes high when the count reaches zero */
+            return (rdtsc() - t0) * 1000 / PIT_CAL_MS;
+    }
+    return 0;
+}
+
+static bool within_2_percent(uint64_t a, uint64_t b) { return a > b ? a - b <= b / 50 : b - a <= a / 50; }
+
+void time_init(void)
+{
+    uint64_t pit = measure_with_pit(), hz = pit;
+    uint32_t max_leaf = cpuid(0, 0).eax;
+    uint64_t hz15 = 0, hz16 = 0;
+    tsc_src = "pit";
+    if (max_leaf >= 0x15) {
+        struct cpuid_regs r = cpuid(0x15, 0);
+        if (r.eax && r.ebx && r.ecx)
+            hz15 = (uint64_t)r.ecx * r.ebx / r.eax;
+    }
+    if (max_leaf >= 0x16)
+        hz16 = (uint64_t)(cpuid(0x16, 0).eax & 0xffff) * 1000000;
+    if (hz15 && (pit == 0 || within_2_percent(hz15, pit))) {
+        hz = hz15;
+        tsc_src = "cpuid-0x15";
+    } else if (hz16 && (pit == 0 || within_2_percent(hz16, pit))) {
+        hz = hz16;
+        tsc_src = "cpuid-0x16";
+    }
+    if (hz == 0) {
+        hz = 1000000000ull; /* nothing worked: assume 1 GHz and say so */
+        tsc_src = "assumed";
+    }
+    tsc_freq = hz;
+    ns_mult = (NSEC_PER_SEC << 32) / hz; /* 1e9 * 2^32 < 2^64: no 128-bit division needed */
+    tsc_base = rdtsc();
+    printf("time: TSC %llu.%03llu MHz from %s (PIT %llu kHz, cpuid 0x15 %llu kHz, 0x16 %llu kHz)\n",
+           (unsigned long long)(hz / 1000000), (unsigned long long)(hz / 1000 % 1000), tsc_src,
+           (unsigned long long)(pit / 1000), (unsigned long long)(hz15 / 1000), (unsigned long long)(hz16 / 1000));
+}
+
+uint64_t tsc_to_ns(uint64_t ticks) { return (uint64_t)(((unsigned __int128)ticks * ns_mult) >> 32); }
+uint64_t time_ns(void) { return tsc_to_ns(rdtsc() - tsc_base); }
+uint64_t tsc_hz(void) { return tsc_freq; }
+const char *tsc_source(void) { return tsc_src; }
+
+void delay_ns(uint64_t ns)
+{
+    uint64_t end = time_ns() + ns;
+    while (time_ns() < end)
+        cpu_relax();
+}
+
+bool wait_until(bool (*cond)(void *arg), void *arg, uint64_t timeout_ns)
+{
+    uint64_t deadline = time_ns() + timeout_ns;
+    while (!cond(arg)) {
+        if (time_ns() >= deadline)
+            return cond(arg);
+        cpu_relax();
+    }
+    return true;
+}

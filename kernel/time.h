@@ -1,0 +1,27 @@
+/* time.h - the TSC as a calibrated monotonic clock, and bounded waits for drivers. */
+#ifndef BOUNCE_KERNEL_TIME_H
+#define BOUNCE_KERNEL_TIME_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define NSEC_PER_USEC 1000ull
+#define NSEC_PER_MSEC 1000000ull
+#define NSEC_PER_SEC 1000000000ull
+
+/* Calibrate the TSC (PIT channel 2, cross-checked against CPUID 0x15/0x16). */
+void time_init(void);
+
+uint64_t time_ns(void);        /* nanoseconds since time_init() */
+uint64_t tsc_hz(void);
+const char *tsc_source(void);  /* "pit", "cpuid-0x15", "cpuid-0x16" */
+void delay_ns(uint64_t ns);
+
+/* Poll cond(arg) until it returns true or timeout_ns passes. Returns the last value of cond, so a
+ * condition that becomes true at the deadline still counts. Every driver wait goes through here. */
+bool wait_until(bool (*cond)(void *arg), void *arg, uint64_t timeout_ns);
+
+/* Convert a TSC delta to nanoseconds with the calibrated factor. */
+uint64_t tsc_to_ns(uint64_t ticks);
+
+#endif

@@ -1,0 +1,153 @@
+/* traps.c - GDT, TSS, IDT and the exception handler (see traps.h). */
+#include "kernel/traps.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "kernel/cpu.h"
+#include "kernel/exit.h"
+#include "kernel/panic.h"
+
+#define SEL_CODE 0x08
+#define SEL_DATA 0x10
+#define SEL_TSS 0x18
+#define IST_DF 1
+
+/* 64-bit TSS (Intel SDM vol. 3, 8.7): only the IST pointers matter to us. */
+struct __attribute__((packed)) tss64 {
+    uint32_t reserved0;
+    uint64_t rsp[3];
+    uint64_t reserved1;
+    uint64_t ist[7];
+    uint64_t reserved2;
+    uint16_t reserved3, iomap_base;
+};
+
+struct __attribute__((packed)) idt_gate {
+    uint16_t offset_lo, selector;
+    uint8_t ist, type_attr;
+    uint16_t offset_mid;
+    uint32_t offset_hi, reserved;
+};
+
+struct __attribute__((packed)) desc_ptr {
+    uint16_t limit;
+    uint64_t base;
+};
+
+extern char isr_stubs[], ist_df_stack_top[];
+void load_gdt_and_segments(const struct desc_ptr *gdtr, uint16_t code_sel, uint16_t data_sel);
+
+static uint64_t gdt[5] __attribute__((aligned(16)));
+static struct tss64 tss __attribute__((aligned(16)));
+static struct idt_gate idt[256] __attribute__((aligned(16)));
+static struct trap_catch *catch_top;
+
+static const char *const names[32] = {
+    "#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow", "#BR bound range",
+    "#UD invalid opcode", "#NM device not available", "#DF double fault", "coprocessor overrun",
+    "#TS invalid TSS", "#NP segment not present", "#SS stack fault", "#GP general protection",
+    "#PF page fault", "reserved", "#MF x87 error", "#AC alignment check", "#MC machine check",
+    "#XM SIMD exception", "#VE virtualization", "#CP control protection",
+};
+
+const char *trap_name(unsigned vector)
+{
+    if (vector < 32)
+        return names[vector] ? names[vector] : "reserved";
+    return "external interrupt";
+}
+
+void traps_init(void)
+{
+    uint64_t tss_base = (uint64_t)(uintptr_t)&tss, tss_limit = sizeof(tss) - 1;
+    gdt[0] = 0;
+    gdt[1] = 0x00af9a000000ffffull; /* 64-bit code, DPL 0 */
+    gdt[2] = 0x00cf92000000ffffull; /* data, DPL 0 */
+    /* 16-byte available 64-bit TSS descriptor (type 9) */
+    gdt[3] = (tss_limit & 0xffff) | ((tss_base & 0xffffff) << 16) | (0x89ull << 40) |
+             ((tss_limit >> 16 & 0xf) << 48) | ((tss_base >> 24 & 0xff) << 56);
+    gdt[4] = tss_base >> 32;
+    tss.ist[IST_DF - 1] = (uint64_t)(uintptr_t)ist_df_stack_top;
+    tss.iomap_base = sizeof(tss); /* no I/O permission bitmap */
+
+    struct desc_ptr gdtr = {sizeof(gdt) - 1, (uint64_t)(uintptr_t)gdt};
+    load_gdt_and_segments(&gdtr, SEL_CODE, SEL_DATA);
+    __asm__ volatile("ltr %w0" ::"r"((uint16_t)SEL_TSS));
+
+    for (int v = 0; v < 256; v++) {
+        uint64_t a = (uint64_t)(uintptr_t)(isr_stubs + 16 * v);
+        idt[v] = (struct idt_gate){
+            .offset_lo = (uint16_t)a, .selector = SEL_CODE, .ist = v == VEC_DF ? IST_DF : 0,
+            .type_attr = 0x8e, /* present, DPL 0, 64-bit interrupt gate: IF cleared on entry */
+            .offset_mid = (uint16_t)(a >> 16), .offset_hi = (uint32_t)(a >> 32),
+        };
+    }
+    struct desc_ptr idtr = {sizeof(idt) - 1, (uint64_t)(uintptr_t)idt};
+    __asm__ volatile("lidt %0" ::"m"(idtr));
+}
+
+bool trap_run(void (*fn)(void *arg), void *arg, struct trap_catch *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->prev = catch_top;
+    catch_top = c;
+    if (setjmp(c->env) == 0)
+        fn(arg);
+    /* On the exception path the handler already popped c; on the normal path pop it here. */
+    if (catch_top == c)
+        catch_top = c->prev;
+    return c->caught;
+}
+
+static void decode_pf(uint64_t ec, char *buf, size_t size)
+{
+    snprintf(buf, size, " [%s, %s, %s%s%s]", ec & PF_PRESENT ? "protection" : "not-present",
+             ec & PF_FETCH ? "fetch" : ec & PF_WRITE ? "write" : "read", ec & PF_USER ? "user" : "supervisor",
+             ec & PF_RSVD ? ", reserved-bit" : "", "");
+}
+
+void trap_dump(const struct trap_frame *f)
+{
+    char pf[96] = "";
+    if (f->vector == VEC_PF)
+        decode_pf(f->error_code, pf, sizeof(pf));
+    printf("EXCEPTION: %s (vector %llu), error code 0x%llx%s\n", trap_name((unsigned)f->vector),
+           (unsigned long long)f->vector, (unsigned long long)f->error_code, pf);
+    char sym[128];
+    kallsyms_format(f->rip, sym, sizeof(sym));
+    printf("  RIP %016llx %s\n", (unsigned long long)f->rip, sym);
+    printf("  CR2 %016llx  CR3 %016llx  CR0 %016llx  CR4 %016llx\n", (unsigned long long)read_cr2(),
+           (unsigned long long)read_cr3(), (unsigned long long)read_cr0(), (unsigned long long)read_cr4());
+    printf("  RAX %016llx  RBX %016llx  RCX %016llx  RDX %016llx\n", (unsigned long long)f->rax,
+           (unsigned long long)f->rbx, (unsigned long long)f->rcx, (unsigned long long)f->rdx);
+    printf("  RSI %016llx  RDI %016llx  RBP %016llx  RSP %016llx\n", (unsigned long long)f->rsi,
+           (unsigned long long)f->rdi, (unsigned long long)f->rbp, (unsigned long long)f->rsp);
+    printf("  R8  %016llx  R9  %016llx  R10 %016llx  R11 %016llx\n", (unsigned long long)f->r8,
+           (unsigned long long)f->r9, (unsigned long long)f->r10, (unsigned long long)f->r11);
+    printf("  R12 %016llx  R13 %016llx  R14 %016llx  R15 %016llx\n", (unsigned long long)f->r12,
+           (unsigned long long)f->r13, (unsigned long long)f->r14, (unsigned long long)f->r15);
+    printf("  RFLAGS %016llx  CS %04llx  SS %04llx\n", (unsigned long long)f->rflags, (unsigned long long)f->cs,
+           (unsigned long long)f->ss);
+    backtrace_print(f->rip, f->rbp);
+}
+
+void trap_handler(struct trap_frame *f);
+void trap_handler(struct trap_frame *f)
+{
+    struct trap_catch *c = catch_top;
+    if (c != NULL && f->vector < 32 && f->vector != VEC_NMI && f->vector != VEC_MC) {
+        catch_top = c->prev;
+        c->caught = true;
+        c->vector = (uint8_t)f->vector;
+        c->error_code = f->error_code;
+        c->rip = f->rip;
+        c->cr2 = read_cr2();
+        longjmp(c->env, 1); /* same privilege level, no stack switch (except #DF): rsp is restored */
+    }
+    panic_begin();
+    trap_dump(f);
+    if (f->vector == VEC_DF)
+        printf("  (a double fault here is most likely a kernel stack overflow into the guard page)\n");
+    panic_end();
+}

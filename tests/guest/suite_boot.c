@@ -1,0 +1,125 @@
+/* suite_boot.c - what the boot path handed over, and the basic services built on it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernel/acpi.h"
+#include "kernel/cpu.h"
+#include "kernel/time.h"
+#include "mm/mm.h"
+#include "tests/guest/ktest.h"
+
+static void boot_method_recorded(struct ktest *t)
+{
+    const struct boot_info *bi = ktest_boot_info();
+    KEXPECT(t, bi->method == BOOT_UEFI || bi->method == BOOT_PVH);
+    KEXPECT(t, bi->loader != NULL && bi->loader[0] != '\0');
+    ktest_note(t, "booted by %s", bi->loader);
+}
+
+static void memory_map_sorted_disjoint(struct ktest *t)
+{
+    size_t n;
+    const struct mem_range *m = mm_boot_map(&n);
+    KASSERT(t, n > 0);
+    for (size_t i = 0; i < n; i++) {
+        KEXPECT_MSG(t, m[i].len > 0, "range %zu is empty", i);
+        KEXPECT_MSG(t, m[i].type > 0 && m[i].type < MEM_TYPE_MAX, "range %zu has type %u", i, m[i].type);
+        if (i > 0)
+            KEXPECT_MSG(t, memrange_end(&m[i - 1]) <= m[i].base, "ranges %zu and %zu overlap or are unsorted", i - 1, i);
+    }
+    uint64_t usable = memrange_total(m, n, MEM_USABLE) + memrange_total(m, n, MEM_BOOT_RECLAIM);
+    KEXPECT_MSG(t, usable >= MiB(32), "only %llu KiB of usable RAM", (unsigned long long)(usable / 1024));
+}
+
+static void kernel_image_not_free(struct ktest *t)
+{
+    const struct boot_info *bi = ktest_boot_info();
+    KASSERT(t, bi->image_end > bi->image_start);
+    KEXPECT(t, bi->text_start >= bi->image_start && bi->text_end <= bi->image_end);
+    for (uint64_t a = ALIGN_DOWN(bi->image_start, PAGE_SIZE); a < bi->image_end; a += PAGE_SIZE)
+        KEXPECT_MSG(t, !frame_is_free(mm_frames(), a), "kernel image page %#llx is on the free list", (unsigned long long)a);
+    for (uint64_t a = 0; a < MiB(1); a += PAGE_SIZE)
+        KEXPECT_MSG(t, !frame_is_free(mm_frames(), a), "low page %#llx is on the free list", (unsigned long long)a);
+}
+
+static void command_line_recorded(struct ktest *t)
+{
+    const struct boot_info *bi = ktest_boot_info();
+    /* This suite only runs when tests= selected it, so the command line cannot be empty. */
+    KEXPECT_MSG(t, strstr(bi->cmdline, "tests=") != NULL, "command line \"%s\" lacks tests=", bi->cmdline);
+    KEXPECT(t, strcmp(bi->cmdline_source, "none") != 0);
+}
+
+static void acpi_rsdp_found(struct ktest *t)
+{
+    const struct boot_info *bi = ktest_boot_info();
+    KASSERT(t, bi->rsdp != 0);
+    const struct acpi_rsdp *r = firmware_map(bi->rsdp, sizeof(*r));
+    KEXPECT(t, acpi_rsdp_valid(r));
+    ktest_note(t, "RSDP at %#llx, revision %u, OEM %.6s", (unsigned long long)bi->rsdp, r->revision, r->oem_id);
+}
+
+static void tsc_calibrated(struct ktest *t)
+{
+    KEXPECT_MSG(t, tsc_hz() >= 100000000ull && tsc_hz() <= 20000000000ull, "TSC at %llu Hz",
+                (unsigned long long)tsc_hz());
+    uint64_t prev = time_ns();
+    for (int i = 0; i < 1000; i++) {
+        uint64_t now = time_ns();
+        KASSERT(t, now >= prev);
+        prev = now;
+    }
+    uint64_t t0 = time_ns();
+    delay_ns(2 * NSEC_PER_MSEC);
+    uint64_t took = time_ns() - t0;
+    KEXPECT_MSG(t, took >= 2 * NSEC_PER_MSEC && took < NSEC_PER_SEC, "delay_ns(2 ms) took %llu ns",
+                (unsigned long long)took);
+    ktest_note(t, "TSC %llu kHz from %s", (unsigned long long)(tsc_hz() / 1000), tsc_source());
+}
+
+static bool never(void *arg) { (void)arg; return false; }
+static bool always(void *arg) { (void)arg; return true; }
+
+static void wait_until_has_timeouts(struct ktest *t)
+{
+    uint64_t t0 = time_ns();
+    KEXPECT(t, !wait_until(never, NULL, 3 * NSEC_PER_MSEC));
+    uint64_t took = time_ns() - t0;
+    KEXPECT_MSG(t, took >= 3 * NSEC_PER_MSEC && took < NSEC_PER_SEC, "a 3 ms wait took %llu ns",
+                (unsigned long long)took);
+    t0 = time_ns();
+    KEXPECT(t, wait_until(always, NULL, NSEC_PER_SEC));
+    KEXPECT(t, time_ns() - t0 < 100 * NSEC_PER_MSEC);
+}
+
+static void cpu_state_as_configured(struct ktest *t)
+{
+    KEXPECT_MSG(t, !(read_rflags() & (1u << 9)), "interrupts are enabled");
+    KEXPECT(t, read_cr0() & CR0_WP);
+    KEXPECT(t, read_cr4() & CR4_OSFXSR);
+    KEXPECT(t, rdmsr(MSR_EFER) & EFER_NXE);
+}
+
+static void newlib_heap_and_printf(struct ktest *t)
+{
+    uint64_t base, size, used;
+    char *p = malloc(MiB(1));
+    KASSERT(t, p != NULL);
+    memset(p, 0x5a, MiB(1));
+    heap_stats(&base, &size, &used);
+    KEXPECT(t, virt_to_phys(p) >= base && virt_to_phys(p) + MiB(1) <= base + size);
+    KEXPECT(t, base + size <= GiB(4));
+    free(p);
+    char buf[64];
+    snprintf(buf, sizeof(buf), "%.3f|%lld|%s", 1.5, -42ll, "x"); /* floats go through dtoa and malloc */
+    KEXPECT_MSG(t, strcmp(buf, "1.500|-42|x") == 0, "snprintf gave \"%s\"", buf);
+    KEXPECT_EQ(t, strtoul("0x1000", NULL, 0), 4096);
+}
+
+static const struct ktest_case cases[] = {
+    KTEST_CASE(boot_method_recorded),  KTEST_CASE(memory_map_sorted_disjoint), KTEST_CASE(kernel_image_not_free),
+    KTEST_CASE(command_line_recorded), KTEST_CASE(acpi_rsdp_found),            KTEST_CASE(tsc_calibrated),
+    KTEST_CASE(wait_until_has_timeouts), KTEST_CASE(cpu_state_as_configured),  KTEST_CASE(newlib_heap_and_printf),
+};
+KTEST_SUITE(boot, "boot information and basic services", cases);
