@@ -42,7 +42,7 @@ EFI_OBJS   := $(call gobj,$(EFI_SRCS))
 PVH_OBJS   := $(call gobj,$(PVH_SRCS))
 LIBS       := -L$(NEWLIB)/lib -lc -lm
 
-.PHONY: all deps run test host-tests guest-tests clean help
+.PHONY: all deps run test host-tests build-host-tests clean distclean help
 all: $(BUILD)/bounce.efi $(BUILD)/bounce.elf $(BUILD)/tools/kvm-probe
 
 help:
@@ -133,8 +133,9 @@ $(BUILD)/host/test_%: tests/host/test_%.c $$(host_srcs_$$*) tests/host/host_test
 	$(call say,HOSTCC,$@)
 	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $< $(host_srcs_$*) -lcmocka
 
-host-tests: $(HOST_TEST_BINS)
-	@tools/run-host-tests.sh $(BUILD)/test-logs $(HOST_TEST_BINS)
+build-host-tests: $(HOST_TEST_BINS)
+host-tests: build-host-tests
+	@for t in $(HOST_TEST_BINS); do echo "== $$t"; $$t || exit 1; done
 
 # ---- run and test ----
 BOOT    ?=

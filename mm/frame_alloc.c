@@ -119,6 +119,8 @@ uint64_t frame_alloc_release(struct frame_allocator *fa, uint64_t base, uint64_t
 
 void frame_alloc_reserve(struct frame_allocator *fa, uint64_t base, uint64_t len)
 {
+    if (len == 0)
+        return; /* covers no frame (rounding an unaligned base would otherwise reserve one) */
     uint64_t first = base >> PAGE_SHIFT, last = ALIGN_UP(base + len, PAGE_SIZE) >> PAGE_SHIFT;
     for (uint64_t pfn = first; pfn < last; pfn++) {
         struct zone *z = zone_for_pfn(fa, pfn);

@@ -34,15 +34,17 @@ struct ktest_suite {
     const char *name;
     const char *title;
     bool not_in_all; /* selftests of the framework itself: only run when named */
+    bool no_catch;   /* run cases without the exception catch (to test the panic path) */
     const struct ktest_case *cases;
     size_t ncases;
 };
 
 #define KTEST_CASE(fn) {#fn, fn}
 #define KTEST_SUITE(ident, title_, cases_)                                                           \
-    const struct ktest_suite suite_##ident = {#ident, title_, false, cases_, sizeof(cases_) / sizeof(cases_[0])}
-#define KTEST_SELFTEST_SUITE(ident, title_, cases_)                                                  \
-    const struct ktest_suite suite_##ident = {#ident, title_, true, cases_, sizeof(cases_) / sizeof(cases_[0])}
+    const struct ktest_suite suite_##ident = {#ident, title_, false, false, cases_, sizeof(cases_) / sizeof(cases_[0])}
+#define KTEST_SELFTEST_SUITE(ident, title_, no_catch_, cases_)                                       \
+    const struct ktest_suite suite_##ident = {#ident, title_, true, no_catch_, cases_,               \
+                                              sizeof(cases_) / sizeof(cases_[0])}
 
 void ktest_fail(struct ktest *t, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

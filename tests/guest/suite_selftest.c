@@ -32,6 +32,15 @@ static void panics_on_purpose(struct ktest *t)
     selftest_panic_outer(41);
 }
 
+static void __attribute__((noinline)) selftest_crash_here(void) { __asm__ volatile("ud2"); }
+
+static void crashes_on_purpose(struct ktest *t)
+{
+    (void)t;
+    selftest_crash_here();
+    __asm__ volatile("");
+}
+
 static void hangs_on_purpose(struct ktest *t)
 {
     (void)t;
@@ -42,8 +51,10 @@ static void hangs_on_purpose(struct ktest *t)
 static const struct ktest_case fail_cases[] = {KTEST_CASE(passes), KTEST_CASE(fails_on_purpose), KTEST_CASE(passes)};
 static const struct ktest_case fault_cases[] = {KTEST_CASE(faults_on_purpose), KTEST_CASE(passes)};
 static const struct ktest_case panic_cases[] = {KTEST_CASE(panics_on_purpose)};
+static const struct ktest_case crash_cases[] = {KTEST_CASE(crashes_on_purpose)};
 static const struct ktest_case hang_cases[] = {KTEST_CASE(hangs_on_purpose)};
-KTEST_SELFTEST_SUITE(selftest_fail, "a failing test fails the run", fail_cases);
-KTEST_SELFTEST_SUITE(selftest_fault, "an unexpected exception fails one test, not the run", fault_cases);
-KTEST_SELFTEST_SUITE(selftest_panic, "a panic ends the run with a backtrace", panic_cases);
-KTEST_SELFTEST_SUITE(selftest_hang, "a hanging guest is killed by the runner", hang_cases);
+KTEST_SELFTEST_SUITE(selftest_fail, "a failing test fails the run", false, fail_cases);
+KTEST_SELFTEST_SUITE(selftest_fault, "an unexpected exception fails one test, not the run", false, fault_cases);
+KTEST_SELFTEST_SUITE(selftest_panic, "a panic ends the run with a backtrace", false, panic_cases);
+KTEST_SELFTEST_SUITE(selftest_crash, "an exception outside any catch is a panic with a dump", true, crash_cases);
+KTEST_SELFTEST_SUITE(selftest_hang, "a hanging guest is killed by the runner", false, hang_cases);

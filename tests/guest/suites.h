@@ -11,6 +11,7 @@
     X(selftest_fail)                                                                                 \
     X(selftest_fault)                                                                                \
     X(selftest_panic)                                                                                \
+    X(selftest_crash)                                                                                \
     X(selftest_hang)
 
 #endif

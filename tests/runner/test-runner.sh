@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Tests of the test machinery itself: guests that fail, fault, panic, crash or hang on purpose
+# (tests/guest/suite_selftest.c) and bad command lines, each run through tools/run. Every case
+# checks the runner's exit status and what the output says. Output: TAP.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+n=0
+failed=0
+echo "TAP version 13"
+echo "1..10"
+
+# check DESCRIPTION EXPECTED_STATUS RUNNER_ARGS... -- PATTERN...
+# Runs the guest, then requires the status and every pattern (grep -E) in the combined output.
+check() {
+    local desc=$1 want=$2 args=() pats=() why=""
+    shift 2
+    while [ $# -gt 0 ] && [ "$1" != "--" ]; do args+=("$1"); shift; done
+    shift
+    pats=("$@")
+    n=$((n + 1))
+    python3 tools/run "${args[@]}" >"$out" 2>&1
+    local rc=$?
+    [ "$rc" = "$want" ] || why="exit status $rc, expected $want"
+    for p in "${pats[@]}"; do
+        [ -n "$why" ] && break
+        grep -Eq -- "$p" "$out" || why="output lacks /$p/"
+    done
+    if [ -z "$why" ]; then
+        echo "ok $n - $desc"
+    else
+        failed=$((failed + 1))
+        echo "not ok $n - $desc"
+        echo "#   $why; the output ended with:"
+        tail -n 12 "$out" | sed 's/^/#   | /'
+    fi
+}
+
+pvh=(--boot pvh --machine q35 --memory 256M --timeout 60)
+check "a failing test makes the run fail (exit 1) and is reported as not ok" 1 "${pvh[@]}" --cmdline "tests=selftest_fail" -- \
+    '^not ok 2 - selftest_fail.fails_on_purpose' 'expected 1 \+ 1 == 3' '^2 passed, 1 failed$'
+check "an unexpected #PF inside a test fails that test and the run goes on" 1 "${pvh[@]}" --cmdline "tests=selftest_fault" -- \
+    'unexpected exception #PF page fault \(vector 14\).*CR2 0x7f0000000008' '^not ok 1 ' '^ok 2 ' '^1 passed, 1 failed$'
+check "panic() ends the run with exit code 63 and a symbolized backtrace" 63 "${pvh[@]}" --cmdline "tests=selftest_panic" -- \
+    'PANIC: deliberate panic' 'selftest_panic_inner' 'selftest_panic_outer' 'kmain\+0x' 'guest exit code 63 \(panic\)'
+check "an exception outside any catch dumps registers and backtrace, exit 63" 63 "${pvh[@]}" --cmdline "tests=selftest_crash" -- \
+    'EXCEPTION: #UD invalid opcode \(vector 6\)' 'RIP [0-9a-f]+ selftest_crash_here\+0x' 'CR2 [0-9a-f]+ +CR3' 'ktest_run\+0x'
+check "a hanging guest is killed by the runner's timeout (exit 124) with its last output" 124 \
+    --boot pvh --machine q35 --memory 256M --timeout 5 --cmdline "tests=selftest_hang" -- \
+    'TIMEOUT: guest killed after 5 s' 'runner: \| # suite selftest_hang'
+check "an unknown option stops the guest with exit code 2 and names it" 2 "${pvh[@]}" --cmdline "tests=boot frobnicate=1" -- \
+    "bad command line: unknown option 'frobnicate=1'"
+check "an unknown test suite is a bad command line" 2 "${pvh[@]}" --cmdline "tests=boot,nosuchsuite" -- \
+    "bad item in 'tests=boot,nosuchsuite' \(choices: boot,mm"
+check "a malformed size is a bad command line" 2 "${pvh[@]}" --cmdline "heap=12Q" -- \
+    "malformed number in 'heap=12Q'"
+check "'help' lists the options and exits 0" 0 "${pvh[@]}" --cmdline "help" -- \
+    '^  tests +in-guest test suites' '^  test suites: boot mm'
+check "the UEFI path reads its command line from cmdline.txt on the ESP" 1 \
+    --boot efi --machine q35 --memory 256M --timeout 120 --cmdline "tests=selftest_fail" -- \
+    'command line "tests=selftest_fail" \(from .cmdline.txt' '^2 passed, 1 failed$'
+
+echo "$((n - failed)) passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# `make test`: every test of the project, each step's output saved as TAP under build/test-logs/,
+# then one summary whose last line is "N passed, N failed". Steps keep going after a failure so
+# the summary shows everything; the exit status is non-zero if anything failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+logs=build/test-logs
+rm -rf "$logs" && mkdir -p "$logs"
+steps="$logs/steps.tsv"
+: >"$steps"
+start=$SECONDS
+
+stage() { printf '\n[%4ds] ==== %s ====\n' $((SECONDS - start)) "$*"; }
+
+# step NAME LOGFILE COMMAND...: run COMMAND (its output is shown and kept in LOGFILE) and record it.
+step() {
+    local name=$1 log=$2 t0=$SECONDS rc
+    shift 2
+    "$@" > >(tee "$log") 2>&1
+    rc=$?
+    wait
+    printf '%s\t%s\t%s\t%s\n' "$name" "$log" "$rc" $((SECONDS - t0)) >>"$steps"
+}
+
+stage "build (guest images, host tools, host unit tests)"
+if ! make -s all build-host-tests 2>&1 | tee "$logs/build.log"; then
+    printf 'build\t%s\t1\t%s\n' "$logs/build.log" $((SECONDS - start)) >>"$steps"
+    python3 tools/tap-summary.py "$steps" "$logs/summary.json"
+    exit 1
+fi
+
+stage "host unit tests (native, ASan + UBSan, cmocka)"
+for t in build/host/test_*; do
+    [ -x "$t" ] || continue
+    n=$(basename "$t")
+    step "host/$n" "$logs/host-$n.tap" env CMOCKA_MESSAGE_OUTPUT=TAP "$t"
+done
+
+# In-guest suites on every boot path. Timeouts are generous for TCG; a run takes a few seconds.
+guest() {
+    local name=$1
+    shift
+    stage "guest: $name"
+    step "guest/$name" "$logs/guest-$name.tap" python3 tools/run --timeout 300 "$@"
+}
+guest pvh-q35 --boot pvh --machine q35 --memory 512M --cmdline "tests=all"
+guest pvh-pc-6G --boot pvh --machine pc --memory 6G --cmdline "tests=all"
+guest efi-q35 --boot efi --machine q35 --memory 512M --cmdline "tests=all"
+guest efi-pc-6G --boot efi --machine pc --memory 6G --cmdline "tests=all"
+
+stage "runner and framework selftests (failing, faulting, panicking, hanging guests)"
+step "runner/selftests" "$logs/runner-selftests.tap" tests/runner/test-runner.sh
+
+stage "summary (total $((SECONDS - start)) s)"
+python3 tools/tap-summary.py "$steps" "$logs/summary.json"
