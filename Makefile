@@ -36,13 +36,14 @@ GUEST_SRCS := $(filter-out kernel/kallsyms_empty.c,$(wildcard kernel/*.c mm/*.c 
 EFI_SRCS   := kernel/boot/efi_main.c
 PVH_SRCS   := kernel/boot/pvh_entry.S kernel/boot/pvh.c
 
+
 gobj = $(patsubst %,$(BUILD)/guest/%.o,$(basename $(1)))
 GUEST_OBJS := $(call gobj,$(GUEST_SRCS))
 EFI_OBJS   := $(call gobj,$(EFI_SRCS))
 PVH_OBJS   := $(call gobj,$(PVH_SRCS))
 LIBS       := -L$(NEWLIB)/lib -lc -lm
 
-.PHONY: all deps run test host-tests build-host-tests clean distclean help
+.PHONY: all deps run test host-tests build-host-tests build-fuzz fuzz bench clean distclean help
 all: $(BUILD)/bounce.efi $(BUILD)/bounce.elf $(BUILD)/tools/kvm-probe
 
 help:
@@ -51,6 +52,8 @@ help:
 	@echo "make run        boot the guest via OVMF, then via PVH (CMDLINE=, MACHINE=, BOOT=efi|pvh)"
 	@echo "make test       host unit tests + in-guest suites on every boot path; ends 'N passed, N failed'"
 	@echo "make host-tests only the host unit tests (cmocka, ASan/UBSan)"
+	@echo "make fuzz       libFuzzer targets, FUZZ_RUNS iterations each (default 200000)"
+	@echo "make bench      DMA layer benchmark (native): table, then one JSON line"
 
 deps:
 	@tools/deps.sh
@@ -120,11 +123,14 @@ $(BUILD)/tools/kvm-probe: tools/kvm-probe.c
 	$(Q)$(CC) -std=c11 -O2 $(WARN) -o $@ $<
 
 # ---- host unit tests (native, ASan + UBSan, cmocka) ----
-HOST_TESTS := memrange frame_alloc cmdline paging
+DMA_HOST_SRCS := dma/swiotlb.c dma/mapping.c dma/dma_debug.c tests/host/dma_fake_platform.c
+HOST_TESTS := memrange frame_alloc cmdline paging swiotlb dma_api
 host_srcs_memrange    := mm/memrange.c
 host_srcs_frame_alloc := mm/frame_alloc.c mm/memrange.c
 host_srcs_cmdline     := kernel/cmdline.c
 host_srcs_paging      := mm/paging.c
+host_srcs_swiotlb     := $(DMA_HOST_SRCS)
+host_srcs_dma_api     := $(DMA_HOST_SRCS)
 HOST_TEST_BINS := $(patsubst %,$(BUILD)/host/test_%,$(HOST_TESTS))
 
 .SECONDEXPANSION:
@@ -136,6 +142,29 @@ $(BUILD)/host/test_%: tests/host/test_%.c $$(host_srcs_$$*) tests/host/host_test
 build-host-tests: $(HOST_TEST_BINS)
 host-tests: build-host-tests
 	@for t in $(HOST_TEST_BINS); do echo "== $$t"; $$t || exit 1; done
+
+# ---- fuzzing (libFuzzer, clang from Debian) ----
+FUZZ_CFLAGS := -std=c11 -g -O1 $(WARN) -Wno-missing-prototypes -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all -I.
+FUZZ_TARGETS := dma
+fuzz_srcs_dma := $(DMA_HOST_SRCS)
+FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(fuzz_srcs_$$*)
+	@mkdir -p $(dir $@)
+	$(call say,FUZZCC,$@)
+	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< $(fuzz_srcs_$*)
+build-fuzz: $(FUZZ_BINS)
+FUZZ_RUNS ?= 200000
+fuzz: build-fuzz
+	@rc=0; for f in $(FUZZ_BINS); do tools/fuzz-tap.sh $$f $(FUZZ_RUNS) || rc=1; done; exit $$rc
+
+# ---- benchmarks (native, optimized, no sanitizers) ----
+$(BUILD)/bench/bench_dma: tools/bench/bench_dma.c $(DMA_HOST_SRCS)
+	@mkdir -p $(dir $@)
+	$(call say,HOSTCC,$@)
+	$(Q)$(CC) -std=c11 -O2 -g $(WARN) -Wno-missing-prototypes -I. -o $@ $^
+bench: $(BUILD)/bench/bench_dma
+	@$(BUILD)/bench/bench_dma
 
 # ---- run and test ----
 BOOT    ?=
@@ -153,6 +182,7 @@ test: deps
 
 clean:
 	rm -rf $(BUILD)/guest $(BUILD)/efi $(BUILD)/pvh $(BUILD)/host $(BUILD)/tools $(BUILD)/test-logs \
+		$(BUILD)/fuzz $(BUILD)/bench \
 		$(BUILD)/bounce.efi $(BUILD)/bounce.elf
 distclean:
 	rm -rf $(BUILD)

@@ -1,6 +1,7 @@
 /* kmain.c - the common kernel entry: both boot paths arrive here on the boot stack. */
 #include <stdio.h>
 
+#include "dma/dma_guest.h"
 #include "kernel/boot_info.h"
 #include "kernel/console.h"
 #include "kernel/cpu.h"
@@ -47,6 +48,7 @@ _Noreturn void kmain(struct boot_info *bi)
     mm_init(bi, kopts.heap_bytes);
     mm_print_map();
     mm_print_zones();
+    dma_guest_init();
 
     struct ktest_result r = ktest_run(kopts.tests, bi);
     reports_print();

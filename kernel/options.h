@@ -14,6 +14,9 @@ struct kernel_options {
     uint64_t trace;      /* bit per enum trace_category */
     uint64_t heap_bytes; /* heap= */
     uint64_t seed;       /* seed= for randomized in-guest tests */
+    uint64_t swiotlb_bytes; /* swiotlb=: size of the bounce pool */
+    int bounce_policy;   /* bounce_policy=: enum bounce_policy */
+    bool swiotlb_force;  /* swiotlb_force: bounce every mapping (Linux: swiotlb=force) */
     bool help;
 };
 

@@ -23,7 +23,7 @@ step() {
 }
 
 stage "build (guest images, host tools, host unit tests)"
-if ! make -s all build-host-tests 2>&1 | tee "$logs/build.log"; then
+if ! make -s all build-host-tests build-fuzz 2>&1 | tee "$logs/build.log"; then
     printf 'build\t%s\t1\t%s\n' "$logs/build.log" $((SECONDS - start)) >>"$steps"
     python3 tools/tap-summary.py "$steps" "$logs/summary.json"
     exit 1
@@ -34,6 +34,13 @@ for t in build/host/test_*; do
     [ -x "$t" ] || continue
     n=$(basename "$t")
     step "host/$n" "$logs/host-$n.tap" env CMOCKA_MESSAGE_OUTPUT=TAP "$t"
+done
+
+stage "fuzzing (libFuzzer, fixed seed, bounded runs)"
+for f in build/fuzz/fuzz_*; do
+    [ -x "$f" ] || continue
+    n=$(basename "$f")
+    step "fuzz/$n" "$logs/fuzz-$n.tap" tools/fuzz-tap.sh "$f" 200000
 done
 
 # In-guest suites on every boot path. Timeouts are generous for TCG; a run takes a few seconds.

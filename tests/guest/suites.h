@@ -8,6 +8,7 @@
     X(mm)                                                                                            \
     X(paging)                                                                                        \
     X(traps)                                                                                         \
+    X(dma)                                                                                           \
     X(selftest_fail)                                                                                 \
     X(selftest_fault)                                                                                \
     X(selftest_panic)                                                                                \

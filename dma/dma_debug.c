@@ -1,0 +1,115 @@
+/* dma_debug.c - records of direct streaming mappings (see dma_debug.h). */
+#include "dma/dma_debug.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static uint32_t hash(dma_addr_t addr) { return (uint32_t)((addr >> 9) * 0x9e3779b1u) % DMA_DEBUG_BUCKETS; }
+
+void dma_debug_init(struct dma_debug *d)
+{
+    memset(d->bucket, 0xff, sizeof(d->bucket)); /* -1: empty */
+    d->free_head = -1;
+    d->never_used = 0;
+    d->live = 0;
+    d->dropped = 0;
+}
+
+void dma_debug_add(struct dma_debug *d, const struct dma_dev *dev, dma_addr_t addr, uint64_t size,
+                   enum dma_data_direction dir)
+{
+    int32_t i;
+    if (d->free_head >= 0) {
+        i = d->free_head;
+        d->free_head = d->e[i].next;
+    } else if (d->never_used < DMA_DEBUG_ENTRIES) {
+        i = d->never_used++;
+    } else {
+        d->dropped++;
+        return;
+    }
+    uint32_t b = hash(addr);
+    d->e[i] = (struct dma_debug_entry){.dev = dev, .addr = addr, .size = size, .dir = (uint8_t)dir, .next = d->bucket[b]};
+    d->bucket[b] = i;
+    d->live++;
+}
+
+int dma_debug_remove(struct dma_debug *d, const struct dma_dev *dev, dma_addr_t addr, uint64_t size,
+                     enum dma_data_direction dir, bool coherent, char *why, size_t whylen)
+{
+    uint32_t b = hash(addr);
+    int32_t *link = &d->bucket[b], match = -1;
+    int32_t *match_link = NULL;
+    bool exact = false;
+    /* Prefer an exact record; the same buffer may legitimately be mapped more than once. */
+    for (int32_t i = *link; i >= 0; link = &d->e[i].next, i = *link) {
+        const struct dma_debug_entry *e = &d->e[i];
+        if (e->dev != dev || e->addr != addr)
+            continue;
+        bool e_exact = e->size == size && e->dir == dir && (e->dir == DMA_NONE) == coherent;
+        if (match < 0 || e_exact) {
+            match = i;
+            match_link = link;
+            exact = e_exact;
+        }
+    }
+    if (match < 0) {
+        if (d->dropped)
+            return 0; /* it may be one of the unrecorded mappings */
+        snprintf(why, whylen, "unmap of %#llx: not mapped (double unmap?)", (unsigned long long)addr);
+        return -1;
+    }
+    struct dma_debug_entry *e = &d->e[match];
+    if (coherent && !exact) { /* a free refused changes nothing: the right free must still work */
+        snprintf(why, whylen, "free of %#llx as %llu bytes, but it is recorded as %llu bytes %s",
+                 (unsigned long long)addr, (unsigned long long)size, (unsigned long long)e->size,
+                 e->dir == DMA_NONE ? "of coherent memory" : dma_dir_name((enum dma_data_direction)e->dir));
+        return -1;
+    }
+    int rc = 0;
+    if (!exact) {
+        if (e->dir == DMA_NONE)
+            snprintf(why, whylen, "unmap of %#llx: that is %llu bytes of coherent memory, not a streaming mapping",
+                     (unsigned long long)addr, (unsigned long long)e->size);
+        else
+            snprintf(why, whylen, "unmap of %#llx as %llu bytes %s, but it was mapped as %llu bytes %s",
+                     (unsigned long long)addr, (unsigned long long)size, dma_dir_name(dir), (unsigned long long)e->size,
+                     dma_dir_name((enum dma_data_direction)e->dir));
+        rc = 1;
+    }
+    *match_link = e->next;
+    e->next = d->free_head;
+    d->free_head = match;
+    d->live--;
+    return rc;
+}
+
+int dma_debug_check_sync(const struct dma_debug *d, const struct dma_dev *dev, dma_addr_t addr, uint64_t size,
+                         enum dma_data_direction dir, char *why, size_t whylen)
+{
+    /* A sync may cover part of a mapping, so the record is found by range, not by key: walk all
+     * live records. Syncs of direct mappings are rare (x86 is cache-coherent; nothing is copied). */
+    for (int b = 0; b < DMA_DEBUG_BUCKETS; b++) {
+        for (int32_t i = d->bucket[b]; i >= 0; i = d->e[i].next) {
+            const struct dma_debug_entry *e = &d->e[i];
+            if (e->dev != dev || addr < e->addr || size > e->size || addr - e->addr > e->size - size)
+                continue;
+            if (e->dir == DMA_NONE) { /* whatever dir says, DMA_NONE included */
+                snprintf(why, whylen, "sync of %#llx: that is coherent memory, not a streaming mapping",
+                         (unsigned long long)addr);
+                return -1;
+            }
+            if (e->dir != dir) {
+                snprintf(why, whylen, "sync of %#llx as %s, but it was mapped %s", (unsigned long long)addr,
+                         dma_dir_name(dir), dma_dir_name((enum dma_data_direction)e->dir));
+                return -1;
+            }
+            return 0;
+        }
+    }
+    if (d->dropped)
+        return 0;
+    snprintf(why, whylen, "sync of [%#llx, +%llu) outside any live mapping", (unsigned long long)addr,
+             (unsigned long long)size);
+    return -1;
+}

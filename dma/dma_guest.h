@@ -1,0 +1,15 @@
+/* dma_guest.h - bring the DMA layer up in the guest. */
+#ifndef BOUNCE_DMA_DMA_GUEST_H
+#define BOUNCE_DMA_DMA_GUEST_H
+
+#include <stdbool.h>
+
+/* Set up the bounce pool from swiotlb= and bounce_policy=, register the end-of-run report. */
+void dma_guest_init(void);
+/* Bounce every mapping of every device (the confidential mode), and narrate (tests toggle it). */
+void dma_guest_set_force_bounce(bool on);
+bool dma_guest_force_bounce(void);
+void dma_guest_set_trace(bool on);
+bool dma_guest_trace(void);
+
+#endif

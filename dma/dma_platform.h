@@ -1,0 +1,33 @@
+/* dma_platform.h - what the DMA layer needs from its environment.
+ *
+ * The guest installs identity translation and the frame allocator (dma/dma_guest.c); the host
+ * unit tests install a fake physical address space, so "above 4 GiB" and "below 4 GiB" can be
+ * tested on any machine. Nothing in dma/ touches hardware or the kernel directly.
+ */
+#ifndef BOUNCE_DMA_DMA_PLATFORM_H
+#define BOUNCE_DMA_DMA_PLATFORM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct dma_platform {
+    void *(*phys_to_virt)(uint64_t phys);
+    uint64_t (*virt_to_phys)(const void *virt);
+    /* Zeroed, page-aligned memory lying entirely at or below max_phys; NULL if there is none. */
+    void *(*alloc_pages)(size_t bytes, uint64_t max_phys, uint64_t *phys);
+    void (*free_pages)(void *virt, size_t bytes);
+    /* Make memory visible to the host (confidential guests); NULL when all memory is shared. */
+    int (*share_pages)(uint64_t phys, size_t bytes);
+    int (*unshare_pages)(uint64_t phys, size_t bytes);
+    bool force_bounce; /* every mapping of every device bounces (confidential guests) */
+    bool trace;        /* one line per map, sync and unmap (trace=dma) */
+};
+
+/* Install the platform and the bounce pool: `pool_bytes` (a multiple of the slot size) is
+ * allocated below 4 GiB through alloc_pages, its bookkeeping with malloc. Returns 0 or -1. */
+int dma_init(const struct dma_platform *platform, size_t pool_bytes, int policy);
+/* Free the pool (host tests set up a fresh one per test). */
+void dma_shutdown(void);
+
+#endif

@@ -1,0 +1,423 @@
+/* mapping.c - the DMA API (dma.h): decide direct or bounce, keep the books, narrate.
+ *
+ * A streaming mapping is direct when the device reaches the whole buffer (it lies within the
+ * device's DMA mask) and nothing forces a bounce; it then costs nothing but a record for misuse
+ * checks. Otherwise it goes through the swiotlb pool. The DMA address is the physical address:
+ * there is no IOMMU, and in this guest's confidential mode shared and private memory differ by
+ * page attributes, not by an address bit.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dma/dma.h"
+#include "dma/dma_debug.h"
+#include "dma/dma_internal.h"
+#include "dma/dma_platform.h"
+#include "dma/swiotlb.h"
+
+static const struct dma_platform *plat;
+static struct swiotlb_pool pool_storage;
+static struct swiotlb_pool *pool; /* NULL until dma_init() sets one up */
+static void *pool_virt, *pool_meta;
+static size_t pool_bytes;
+static struct dma_debug *debug;
+static struct dma_stats stats;
+static enum bounce_policy policy = BOUNCE_ZERO;
+static char last_misuse[256];
+
+void *dma_phys_to_virt(uint64_t phys) { return plat->phys_to_virt(phys); }
+struct swiotlb_pool *dma_debug_pool(void) { return pool; }
+
+const char *dma_dir_name(enum dma_data_direction dir)
+{
+    static const char *const names[] = {"BIDIRECTIONAL", "TO_DEVICE", "FROM_DEVICE", "NONE"};
+    return (unsigned)dir < 4 ? names[dir] : "INVALID";
+}
+
+const char *bounce_policy_name(enum bounce_policy p)
+{
+    static const char *const names[] = {"zero", "copy", "none"};
+    return (unsigned)p < 3 ? names[p] : "?";
+}
+
+enum bounce_policy dma_bounce_policy(void) { return policy; }
+void dma_set_bounce_policy(enum bounce_policy p) { policy = p; }
+
+int dma_init(const struct dma_platform *platform, size_t bytes, int initial_policy)
+{
+    plat = platform;
+    policy = (enum bounce_policy)initial_policy;
+    memset(&stats, 0, sizeof(stats));
+    last_misuse[0] = '\0';
+    debug = malloc(sizeof(*debug));
+    if (debug == NULL)
+        return -1;
+    dma_debug_init(debug);
+    if (bytes == 0)
+        return 0; /* no bounce pool: every mapping must be direct */
+    uint64_t phys;
+    pool_virt = plat->alloc_pages(bytes, DMA_BIT_MASK(32), &phys);
+    pool_bytes = bytes;
+    pool_meta = malloc(swiotlb_meta_bytes(bytes));
+    if (pool_virt == NULL || pool_meta == NULL ||
+        swiotlb_pool_init(&pool_storage, pool_virt, phys, bytes, pool_meta, swiotlb_meta_bytes(bytes)) != 0) {
+        dma_shutdown();
+        return -1;
+    }
+    if (plat->share_pages && plat->share_pages(phys, bytes) != 0) {
+        dma_shutdown();
+        return -1;
+    }
+    pool = &pool_storage;
+    stats.slots_total = pool->nslots;
+    return 0;
+}
+
+void dma_shutdown(void)
+{
+    if (pool_virt)
+        plat->free_pages(pool_virt, pool_bytes);
+    free(pool_meta);
+    free(debug);
+    pool = NULL;
+    pool_virt = pool_meta = NULL;
+    debug = NULL;
+    pool_bytes = 0;
+}
+
+static void __attribute__((format(printf, 2, 3))) misuse(const struct dma_dev *dev, const char *fmt, ...)
+{
+    char msg[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    snprintf(last_misuse, sizeof(last_misuse), "%s: %s", dev ? dev->name : "?", msg);
+    stats.misuse++;
+    printf("dma: MISUSE by %s\n", last_misuse);
+}
+
+const char *dma_last_misuse(void) { return last_misuse; }
+
+bool dma_capable(const struct dma_dev *dev, uint64_t phys, size_t size)
+{
+    uint64_t last = phys + size - 1;
+    return size > 0 && last >= phys && last <= dev->dma_mask;
+}
+
+size_t dma_bounce_pool_bytes(void) { return pool ? pool_bytes : 0; }
+
+size_t dma_max_mapping_size(const struct dma_dev *dev)
+{
+    size_t max = (size_t)SWIOTLB_MAX_MAPPING_SLOTS * SWIOTLB_SLOT_SIZE;
+    if (dev->min_align_mask) { /* the preserved offset eats into the first slot */
+        size_t lost = ((size_t)dev->min_align_mask + SWIOTLB_SLOT_SIZE) & ~(size_t)(SWIOTLB_SLOT_SIZE - 1);
+        max = lost < max ? max - lost : 0;
+    }
+    if (dev->max_segment_size && dev->max_segment_size < max)
+        max = dev->max_segment_size;
+    return max;
+}
+
+static bool must_bounce(const struct dma_dev *dev, uint64_t phys, size_t size)
+{
+    return plat->force_bounce || dev->force_bounce || !dma_capable(dev, phys, size);
+}
+
+static bool valid_dir(enum dma_data_direction dir) { return dir == DMA_BIDIRECTIONAL || dir == DMA_TO_DEVICE || dir == DMA_FROM_DEVICE; }
+
+static dma_addr_t map_phys(struct dma_dev *dev, uint64_t phys, size_t size, enum dma_data_direction dir, unsigned attrs)
+{
+    if (!valid_dir(dir)) {
+        misuse(dev, "map of %#llx with direction %s", (unsigned long long)phys, dma_dir_name(dir));
+        return DMA_MAPPING_ERROR;
+    }
+    if (size == 0) {
+        misuse(dev, "map of 0 bytes at %#llx", (unsigned long long)phys);
+        return DMA_MAPPING_ERROR;
+    }
+    if (dev->max_segment_size && size > dev->max_segment_size) {
+        misuse(dev, "map of %zu bytes at %#llx, more than the device's %u-byte segments", size,
+               (unsigned long long)phys, dev->max_segment_size);
+        return DMA_MAPPING_ERROR;
+    }
+    if (!must_bounce(dev, phys, size)) {
+        dma_debug_add(debug, dev, phys, size, dir);
+        stats.maps++;
+        stats.bytes_mapped += size;
+        if (plat->trace)
+            printf("dma: map   %s %s %zu B  cpu %#llx = dma %#llx  direct (within the device's mask)\n", dev->name,
+                   dma_dir_name(dir), size, (unsigned long long)phys, (unsigned long long)phys);
+        return phys;
+    }
+    struct swiotlb_map_info info;
+    dma_addr_t addr = pool ? swiotlb_tbl_map_single(pool, dev, phys, size, dir, attrs, policy, &stats, &info)
+                           : DMA_MAPPING_ERROR;
+    if (addr == DMA_MAPPING_ERROR) {
+        stats.map_failures++;
+        if (plat->trace && pool == NULL)
+            printf("dma: map   %s %s %zu B  cpu %#llx -> FAILED: there is no bounce pool\n", dev->name,
+                   dma_dir_name(dir), size, (unsigned long long)phys);
+        else if (plat->trace)
+            printf("dma: map   %s %s %zu B  cpu %#llx -> FAILED: %s (%u of %u slots used)\n", dev->name,
+                   dma_dir_name(dir), size, (unsigned long long)phys, swiotlb_error_name(info.error), pool->used_slots,
+                   pool->nslots);
+        return DMA_MAPPING_ERROR;
+    }
+    stats.maps++;
+    stats.bounced_maps++;
+    stats.bytes_mapped += size;
+    stats.bytes_bounced += size;
+    stats.slots_in_use = pool->used_slots;
+    stats.slots_high_water = pool->high_water;
+    if (plat->trace) {
+        char what[80];
+        if (info.copied_in && info.zeroed)
+            snprintf(what, sizeof(what), "zeroed %llu B of dirty slots, copied in %llu B",
+                     (unsigned long long)info.zeroed, (unsigned long long)info.copied_in);
+        else if (info.copied_in)
+            snprintf(what, sizeof(what), "copied in %llu B", (unsigned long long)info.copied_in);
+        else if (info.zeroed)
+            snprintf(what, sizeof(what), "zeroed %llu B of dirty slots", (unsigned long long)info.zeroed);
+        else if (dir != DMA_TO_DEVICE && policy != BOUNCE_NONE)
+            snprintf(what, sizeof(what), "slots already zero");
+        else if (dir != DMA_TO_DEVICE)
+            snprintf(what, sizeof(what), "slots left as the last user left them");
+        else
+            snprintf(what, sizeof(what), "nothing copied in (the caller syncs)");
+        printf("dma: map   %s %s %zu B  cpu %#llx -> dma %#llx  slots %u+%u  %s (policy %s%s)\n", dev->name,
+               dma_dir_name(dir), size, (unsigned long long)phys, (unsigned long long)addr, info.index, info.nslots,
+               what, bounce_policy_name(policy), attrs & DMA_ATTR_PRESERVE ? ", PRESERVE" : "");
+    }
+    return addr;
+}
+
+static void unmap_addr(struct dma_dev *dev, dma_addr_t addr, size_t size, enum dma_data_direction dir, unsigned attrs)
+{
+    char why[200];
+    if (swiotlb_contains(pool, addr)) {
+        const struct dma_dev *owner = swiotlb_mapping_dev(pool, addr);
+        if (owner != NULL && owner != dev) {
+            misuse(dev, "unmap of %#llx, which %s mapped", (unsigned long long)addr, owner->name);
+            return;
+        }
+        uint64_t orig = plat->trace ? swiotlb_orig_addr(pool, addr) : 0, copied;
+        uint32_t mapped = plat->trace ? swiotlb_mapping_size(pool, addr) : 0; /* for the trace line only */
+        uint32_t index = (uint32_t)((addr - pool->start) >> SWIOTLB_SLOT_SHIFT);
+        uint64_t zeroed_before = stats.bytes_zeroed;
+        int rc = swiotlb_tbl_unmap_single(pool, addr, size, dir, attrs, &stats, &copied, why, sizeof(why));
+        if (rc != 0)
+            misuse(dev, "%s", why);
+        if (rc < 0)
+            return;
+        stats.unmaps++;
+        stats.slots_in_use = pool->used_slots;
+        if (plat->trace) {
+            char what[80];
+            uint64_t cleared = stats.bytes_zeroed - zeroed_before;
+            if (copied)
+                snprintf(what, sizeof(what), "copied out %llu B", (unsigned long long)copied);
+            else
+                snprintf(what, sizeof(what), "nothing copied out");
+            if (cleared)
+                snprintf(what + strlen(what), sizeof(what) - strlen(what), ", slots cleared (%llu B)",
+                         (unsigned long long)cleared);
+            printf("dma: unmap %s %s %u B  dma %#llx -> cpu %#llx  slot %u  %s\n", dev->name, dma_dir_name(dir), mapped,
+                   (unsigned long long)addr, (unsigned long long)orig, index, what);
+        }
+        return;
+    }
+    int rc = dma_debug_remove(debug, dev, addr, size, dir, false, why, sizeof(why));
+    if (rc != 0)
+        misuse(dev, "%s", why);
+    if (rc < 0)
+        return;
+    stats.unmaps++;
+    if (plat->trace)
+        printf("dma: unmap %s %s %zu B  dma %#llx  direct\n", dev->name, dma_dir_name(dir), size, (unsigned long long)addr);
+}
+
+dma_addr_t dma_map_single_attrs(struct dma_dev *dev, void *cpu_addr, size_t size, enum dma_data_direction dir,
+                                unsigned attrs)
+{
+    return map_phys(dev, plat->virt_to_phys(cpu_addr), size, dir, attrs);
+}
+
+void dma_unmap_single_attrs(struct dma_dev *dev, dma_addr_t addr, size_t size, enum dma_data_direction dir,
+                            unsigned attrs)
+{
+    unmap_addr(dev, addr, size, dir, attrs);
+}
+
+dma_addr_t dma_map_page_attrs(struct dma_dev *dev, uint64_t page_phys, size_t offset, size_t size,
+                              enum dma_data_direction dir, unsigned attrs)
+{
+    return map_phys(dev, page_phys + offset, size, dir, attrs);
+}
+
+void dma_unmap_page_attrs(struct dma_dev *dev, dma_addr_t addr, size_t size, enum dma_data_direction dir,
+                          unsigned attrs)
+{
+    unmap_addr(dev, addr, size, dir, attrs);
+}
+
+int dma_map_sg_attrs(struct dma_dev *dev, struct scatterlist *sg, int nents, enum dma_data_direction dir,
+                     unsigned attrs)
+{
+    for (int i = 0; i < nents; i++) {
+        sg[i].dma_address = map_phys(dev, sg[i].phys, sg[i].length, dir, attrs);
+        sg[i].dma_length = sg[i].length;
+        if (sg[i].dma_address == DMA_MAPPING_ERROR) {
+            /* Undo what was mapped; the device never saw it, so there is nothing to copy back. */
+            for (int k = 0; k < i; k++)
+                unmap_addr(dev, sg[k].dma_address, sg[k].length, dir, attrs | DMA_ATTR_SKIP_CPU_SYNC);
+            return 0;
+        }
+    }
+    return nents;
+}
+
+void dma_unmap_sg_attrs(struct dma_dev *dev, struct scatterlist *sg, int nents, enum dma_data_direction dir,
+                        unsigned attrs)
+{
+    for (int i = 0; i < nents; i++)
+        unmap_addr(dev, sg[i].dma_address, sg[i].length, dir, attrs);
+}
+
+static void sync(struct dma_dev *dev, dma_addr_t addr, size_t size, enum dma_data_direction dir, bool for_cpu)
+{
+    char why[200];
+    uint64_t copied = 0;
+    const char *what = for_cpu ? "sync_for_cpu" : "sync_for_device";
+    int rc;
+    if (size == 0) {
+        misuse(dev, "%s of 0 bytes at %#llx", what, (unsigned long long)addr);
+        return;
+    }
+    if (swiotlb_contains(pool, addr)) {
+        const struct dma_dev *owner = swiotlb_mapping_dev(pool, addr);
+        if (owner != NULL && owner != dev) {
+            misuse(dev, "%s of %#llx, which %s mapped", what, (unsigned long long)addr, owner->name);
+            return;
+        }
+        rc = swiotlb_sync_single(pool, addr, size, dir, for_cpu, &stats, &copied, why, sizeof(why));
+    } else {
+        rc = dma_debug_check_sync(debug, dev, addr, size, dir, why, sizeof(why)); /* coherent: nothing to copy */
+    }
+    if (rc != 0) {
+        misuse(dev, "%s", why);
+        return;
+    }
+    if (for_cpu)
+        stats.syncs_for_cpu++;
+    else
+        stats.syncs_for_device++;
+    if (plat->trace)
+        printf("dma: %s %s %s %zu B  dma %#llx  %s %llu B\n", what, dev->name, dma_dir_name(dir), size,
+               (unsigned long long)addr, copied ? (for_cpu ? "copied out" : "copied in") : "copied", (unsigned long long)copied);
+}
+
+void dma_sync_single_for_cpu(struct dma_dev *dev, dma_addr_t addr, size_t size, enum dma_data_direction dir)
+{
+    sync(dev, addr, size, dir, true);
+}
+
+void dma_sync_single_for_device(struct dma_dev *dev, dma_addr_t addr, size_t size, enum dma_data_direction dir)
+{
+    sync(dev, addr, size, dir, false);
+}
+
+void dma_sync_sg_for_cpu(struct dma_dev *dev, struct scatterlist *sg, int nents, enum dma_data_direction dir)
+{
+    for (int i = 0; i < nents; i++)
+        sync(dev, sg[i].dma_address, sg[i].dma_length, dir, true);
+}
+
+void dma_sync_sg_for_device(struct dma_dev *dev, struct scatterlist *sg, int nents, enum dma_data_direction dir)
+{
+    for (int i = 0; i < nents; i++)
+        sync(dev, sg[i].dma_address, sg[i].dma_length, dir, false);
+}
+
+static size_t page_round(size_t size) { return (size + 4095) & ~(size_t)4095; }
+
+void *dma_alloc_coherent(struct dma_dev *dev, size_t size, dma_addr_t *handle)
+{
+    uint64_t mask = dev->coherent_mask ? dev->coherent_mask : dev->dma_mask, phys;
+    if (size == 0) {
+        misuse(dev, "dma_alloc_coherent of 0 bytes");
+        return NULL;
+    }
+    void *p = plat->alloc_pages(page_round(size), mask, &phys);
+    if (p == NULL)
+        return NULL;
+    if (plat->share_pages && plat->share_pages(phys, page_round(size)) != 0) {
+        plat->free_pages(p, page_round(size));
+        return NULL;
+    }
+    stats.coherent_allocs++;
+    dma_debug_add(debug, dev, phys, page_round(size), DMA_NONE); /* DMA_NONE marks a coherent buffer */
+    *handle = phys;
+    if (plat->trace)
+        printf("dma: alloc_coherent %s %zu B  cpu %p = dma %#llx\n", dev->name, size, p, (unsigned long long)phys);
+    return p;
+}
+
+void dma_free_coherent(struct dma_dev *dev, size_t size, void *cpu_addr, dma_addr_t handle)
+{
+    char why[200];
+    if (cpu_addr == NULL || plat->virt_to_phys(cpu_addr) != handle) {
+        misuse(dev, "dma_free_coherent of %p with handle %#llx that do not belong together", cpu_addr,
+               (unsigned long long)handle);
+        return;
+    }
+    if (dma_debug_remove(debug, dev, handle, page_round(size), DMA_NONE, true, why, sizeof(why)) != 0) {
+        misuse(dev, "dma_free_coherent: %s", why); /* not allocated (a double free), or another size */
+        return;
+    }
+    if (plat->unshare_pages)
+        plat->unshare_pages(handle, page_round(size));
+    plat->free_pages(cpu_addr, page_round(size));
+    stats.coherent_frees++;
+}
+
+void dma_get_stats(struct dma_stats *out)
+{
+    if (pool) {
+        stats.slots_in_use = pool->used_slots;
+        stats.slots_high_water = pool->high_water;
+    }
+    *out = stats;
+}
+
+void dma_stats_reset(void)
+{
+    memset(&stats, 0, sizeof(stats));
+    if (pool) {
+        pool->high_water = pool->used_slots;
+        stats.slots_total = pool->nslots;
+    }
+}
+
+int dma_stats_json(char *buf, size_t size)
+{
+    struct dma_stats s;
+    dma_get_stats(&s);
+    return snprintf(buf, size,
+                    "{\"policy\":\"%s\",\"pool_bytes\":%llu,\"maps\":%llu,\"unmaps\":%llu,\"bounced_maps\":%llu,"
+                    "\"bytes_mapped\":%llu,\"bytes_bounced\":%llu,\"bytes_copied_in\":%llu,\"bytes_copied_out\":%llu,"
+                    "\"bytes_zeroed\":%llu,\"orig_bytes_read\":%llu,\"syncs_for_cpu\":%llu,\"syncs_for_device\":%llu,"
+                    "\"slots_in_use\":%llu,\"slots_high_water\":%llu,\"slots_total\":%llu,\"map_failures\":%llu,"
+                    "\"misuse\":%llu,\"coherent_allocs\":%llu,\"coherent_frees\":%llu}",
+                    bounce_policy_name(policy), (unsigned long long)pool_bytes, (unsigned long long)s.maps,
+                    (unsigned long long)s.unmaps, (unsigned long long)s.bounced_maps, (unsigned long long)s.bytes_mapped,
+                    (unsigned long long)s.bytes_bounced, (unsigned long long)s.bytes_copied_in,
+                    (unsigned long long)s.bytes_copied_out, (unsigned long long)s.bytes_zeroed,
+                    (unsigned long long)s.orig_bytes_read, (unsigned long long)s.syncs_for_cpu,
+                    (unsigned long long)s.syncs_for_device, (unsigned long long)s.slots_in_use,
+                    (unsigned long long)s.slots_high_water, (unsigned long long)s.slots_total,
+                    (unsigned long long)s.map_failures, (unsigned long long)s.misuse,
+                    (unsigned long long)s.coherent_allocs, (unsigned long long)s.coherent_frees);
+}

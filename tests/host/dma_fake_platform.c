@@ -1,0 +1,89 @@
+/* dma_fake_platform.c - see dma_fake_platform.h. */
+#define _DEFAULT_SOURCE
+#include "tests/host/dma_fake_platform.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#define MAX_REGIONS 256
+
+struct region {
+    uint8_t *host;
+    uint64_t phys;
+    size_t len;
+};
+
+static struct region regions[MAX_REGIONS];
+static int nregions;
+static uint64_t next_low = FAKE_LOW_BASE, next_high = FAKE_HIGH_BASE;
+
+static size_t page_round(size_t n) { return (n + 4095) & ~(size_t)4095; }
+
+static void *add_region(size_t bytes, uint64_t *next, uint64_t *phys)
+{
+    size_t len = page_round(bytes ? bytes : 1);
+    if (nregions == MAX_REGIONS)
+        return NULL;
+    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    regions[nregions++] = (struct region){p, *next, len};
+    *phys = *next;
+    *next += len + 4096; /* a gap: an access running off a region is not silently another one */
+    return p;
+}
+
+void *fake_alloc_low(size_t bytes, uint64_t *phys) { return add_region(bytes, &next_low, phys); }
+void *fake_alloc_high(size_t bytes, uint64_t *phys) { return add_region(bytes, &next_high, phys); }
+
+static void *fake_phys_to_virt(uint64_t phys)
+{
+    for (int i = 0; i < nregions; i++)
+        if (phys >= regions[i].phys && phys < regions[i].phys + regions[i].len)
+            return regions[i].host + (phys - regions[i].phys);
+    fprintf(stderr, "fake platform: physical address %#llx is in no region\n", (unsigned long long)phys);
+    abort();
+}
+
+static uint64_t fake_virt_to_phys(const void *virt)
+{
+    const uint8_t *v = virt;
+    for (int i = 0; i < nregions; i++)
+        if (v >= regions[i].host && v < regions[i].host + regions[i].len)
+            return regions[i].phys + (uint64_t)(v - regions[i].host);
+    fprintf(stderr, "fake platform: pointer %p is in no region\n", virt);
+    abort();
+}
+
+static void *fake_alloc_pages(size_t bytes, uint64_t max_phys, uint64_t *phys)
+{
+    void *p = max_phys < FAKE_HIGH_BASE ? fake_alloc_low(bytes, phys) : fake_alloc_high(bytes, phys);
+    return p != NULL && *phys + page_round(bytes) - 1 <= max_phys ? p : NULL;
+}
+
+static void fake_free_pages(void *virt, size_t bytes)
+{
+    (void)virt;
+    (void)bytes; /* regions live until fake_platform_reset(): a use after free stays visible as data */
+}
+
+static struct dma_platform platform = {
+    .phys_to_virt = fake_phys_to_virt,
+    .virt_to_phys = fake_virt_to_phys,
+    .alloc_pages = fake_alloc_pages,
+    .free_pages = fake_free_pages,
+};
+
+struct dma_platform *fake_platform(void) { return &platform; }
+
+void fake_platform_reset(void)
+{
+    for (int i = 0; i < nregions; i++)
+        munmap(regions[i].host, regions[i].len);
+    nregions = 0;
+    next_low = FAKE_LOW_BASE;
+    next_high = FAKE_HIGH_BASE;
+    platform.trace = false;
+    platform.force_bounce = false;
+}
