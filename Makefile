@@ -36,6 +36,7 @@ GUEST_SRCS := $(filter-out kernel/kallsyms_empty.c,$(wildcard kernel/*.c mm/*.c 
 EFI_SRCS   := kernel/boot/efi_main.c
 PVH_SRCS   := kernel/boot/pvh_entry.S kernel/boot/pvh.c
 
+DISKS      := $(BUILD)/disks/data.img $(BUILD)/disks/scratch.img
 
 gobj = $(patsubst %,$(BUILD)/guest/%.o,$(basename $(1)))
 GUEST_OBJS := $(call gobj,$(GUEST_SRCS))
@@ -43,8 +44,8 @@ EFI_OBJS   := $(call gobj,$(EFI_SRCS))
 PVH_OBJS   := $(call gobj,$(PVH_SRCS))
 LIBS       := -L$(NEWLIB)/lib -lc -lm
 
-.PHONY: all deps run test host-tests build-host-tests build-fuzz fuzz bench clean distclean help
-all: $(BUILD)/bounce.efi $(BUILD)/bounce.elf $(BUILD)/tools/kvm-probe
+.PHONY: all disks deps run test host-tests build-host-tests build-fuzz fuzz bench bench-blk clean distclean help
+all: $(BUILD)/bounce.efi $(BUILD)/bounce.elf $(BUILD)/tools/kvm-probe $(DISKS)
 
 help:
 	@echo "make            build build/bounce.efi, build/bounce.elf and the host tools"
@@ -54,6 +55,7 @@ help:
 	@echo "make host-tests only the host unit tests (cmocka, ASan/UBSan)"
 	@echo "make fuzz       libFuzzer targets, FUZZ_RUNS iterations each (default 200000)"
 	@echo "make bench      DMA layer benchmark (native): table, then one JSON line"
+	@echo "make bench-blk  block read MB/s and IOPS per driver and policy, in the guest: table + JSON"
 
 deps:
 	@tools/deps.sh
@@ -121,16 +123,33 @@ $(BUILD)/tools/kvm-probe: tools/kvm-probe.c
 	@mkdir -p $(dir $@)
 	$(call say,HOSTCC,$<)
 	$(Q)$(CC) -std=c11 -O2 $(WARN) -o $@ $<
+$(BUILD)/tools/mkdisk: tools/mkdisk.c tests/guest/testdisk.c tests/guest/testdisk.h
+	@mkdir -p $(dir $@)
+	$(call say,HOSTCC,$<)
+	$(Q)$(CC) -std=c11 -O2 $(WARN) -I. -o $@ tools/mkdisk.c tests/guest/testdisk.c
+
+# Test disks, rebuilt from tools/mkdisk rather than stored: a 32 MiB data disk and a scratch disk.
+$(BUILD)/disks/data.img: $(BUILD)/tools/mkdisk
+	@mkdir -p $(dir $@)
+	$(call say,MKDISK,$@)
+	$(Q)$(BUILD)/tools/mkdisk data $@ 32
+$(BUILD)/disks/scratch.img: $(BUILD)/tools/mkdisk
+	@mkdir -p $(dir $@)
+	$(call say,MKDISK,$@)
+	$(Q)$(BUILD)/tools/mkdisk scratch $@ 8
+disks: $(DISKS)
 
 # ---- host unit tests (native, ASan + UBSan, cmocka) ----
 DMA_HOST_SRCS := dma/swiotlb.c dma/mapping.c dma/dma_debug.c tests/host/dma_fake_platform.c
-HOST_TESTS := memrange frame_alloc cmdline paging swiotlb dma_api
+HOST_TESTS := memrange frame_alloc cmdline paging swiotlb dma_api ide_prd virtqueue
 host_srcs_memrange    := mm/memrange.c
 host_srcs_frame_alloc := mm/frame_alloc.c mm/memrange.c
 host_srcs_cmdline     := kernel/cmdline.c
 host_srcs_paging      := mm/paging.c
 host_srcs_swiotlb     := $(DMA_HOST_SRCS)
 host_srcs_dma_api     := $(DMA_HOST_SRCS)
+host_srcs_ide_prd     := drivers/ide_prd.c
+host_srcs_virtqueue   := drivers/virtqueue.c
 HOST_TEST_BINS := $(patsubst %,$(BUILD)/host/test_%,$(HOST_TESTS))
 
 .SECONDEXPANSION:
@@ -146,8 +165,9 @@ host-tests: build-host-tests
 # ---- fuzzing (libFuzzer, clang from Debian) ----
 FUZZ_CFLAGS := -std=c11 -g -O1 $(WARN) -Wno-missing-prototypes -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -I.
-FUZZ_TARGETS := dma
+FUZZ_TARGETS := dma virtqueue
 fuzz_srcs_dma := $(DMA_HOST_SRCS)
+fuzz_srcs_virtqueue := drivers/virtqueue.c
 FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(fuzz_srcs_$$*)
 	@mkdir -p $(dir $@)
@@ -165,6 +185,8 @@ $(BUILD)/bench/bench_dma: tools/bench/bench_dma.c $(DMA_HOST_SRCS)
 	$(Q)$(CC) -std=c11 -O2 -g $(WARN) -Wno-missing-prototypes -I. -o $@ $^
 bench: $(BUILD)/bench/bench_dma
 	@$(BUILD)/bench/bench_dma
+bench-blk: deps all
+	@$(PYTHON) tools/bench-blk.py
 
 # ---- run and test ----
 BOOT    ?=

@@ -18,6 +18,26 @@ struct __attribute__((packed)) acpi_rsdp {
     uint8_t reserved[3];
 };
 
+struct __attribute__((packed)) acpi_sdt_header {
+    char signature[4];
+    uint32_t length;
+    uint8_t revision;
+    uint8_t checksum;
+    char oem_id[6];
+    char oem_table_id[8];
+    uint32_t oem_revision;
+    uint32_t creator_id;
+    uint32_t creator_revision;
+};
+
+/* MCFG (PCI Firmware Specification 3.2, 4.1.2): where the PCIe ECAM windows are. */
+struct __attribute__((packed)) acpi_mcfg_entry {
+    uint64_t base;
+    uint16_t segment;
+    uint8_t start_bus, end_bus;
+    uint32_t reserved;
+};
+
 /* Byte sum of a table: 0 for a valid one. */
 uint8_t acpi_checksum(const void *p, size_t len);
 /* Signature and checksums (the extended one too for revision >= 2). */
@@ -25,5 +45,9 @@ bool acpi_rsdp_valid(const struct acpi_rsdp *r);
 /* The legacy BIOS search (ACPI 5.2.5.1): the first KiB of the EBDA, then 0xe0000-0xfffff on
  * 16-byte boundaries. Returns the physical address or 0. Needs low memory mapped. */
 uint64_t acpi_find_rsdp_legacy(void);
+
+/* Find a table by signature through the XSDT (or the RSDT for ACPI 1.0), mapping what it reads
+ * with firmware_map(). Returns the mapped, checksum-verified table or NULL. */
+const struct acpi_sdt_header *acpi_find_table(uint64_t rsdp_phys, const char sig[4]);
 
 #endif

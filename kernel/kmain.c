@@ -2,6 +2,9 @@
 #include <stdio.h>
 
 #include "dma/dma_guest.h"
+#include "drivers/drivers.h"
+#include "drivers/pagecache.h"
+#include "drivers/pci.h"
 #include "kernel/boot_info.h"
 #include "kernel/console.h"
 #include "kernel/cpu.h"
@@ -49,6 +52,9 @@ _Noreturn void kmain(struct boot_info *bi)
     mm_print_map();
     mm_print_zones();
     dma_guest_init();
+    pci_init(bi->rsdp);
+    drivers_init();
+    pagecache_init();
 
     struct ktest_result r = ktest_run(kopts.tests, bi);
     reports_print();

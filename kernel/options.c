@@ -12,10 +12,18 @@ struct kernel_options kopts = {
     .seed = 1,
     .swiotlb_bytes = MiB(64),
     .bounce_policy = 0, /* BOUNCE_ZERO */
+    .ide_mode = 0,      /* bus-master DMA */
+    .virtio_depth = 32,
+    .pagecache_bytes = MiB(128),
+    .pagecache_zone = 0, /* high */
+    .readahead_bytes = KiB(128),
+    .readahead_max_bytes = MiB(1),
 };
 
 static const char *const trace_names[] = {"mm", "dma", "pci", "blk", "hypercall", NULL};
 static const char *const policy_names[] = {"zero", "copy", "none", NULL}; /* enum bounce_policy order */
+static const char *const ide_modes[] = {"dma", "pio", NULL};
+static const char *const zones[] = {"high", "dma32", NULL};
 
 static const struct cmdline_option options[] = {
     {.name = "tests", .kind = OPT_LIST, .dest = &kopts.tests, .choices = ktest_suite_names,
@@ -30,8 +38,25 @@ static const struct cmdline_option options[] = {
      .help = "what a FROM_DEVICE bounce slot holds: zero (default), copy (Linux), none (leaks)"},
     {.name = "swiotlb_force", .kind = OPT_FLAG, .dest = &kopts.swiotlb_force,
      .help = "bounce every DMA mapping, reachable or not (Linux: swiotlb=force)"},
+    {.name = "expect_eio", .kind = OPT_UINT, .dest = &kopts.expect_eio, .min = 1,
+     .help = "tests: the data disk has an injected read error at this LBA (blkdebug)"},
     {.name = "seed", .kind = OPT_UINT, .dest = &kopts.seed,
      .help = "seed for randomized in-guest tests (default 1)"},
+    {.name = "ide", .kind = OPT_ENUM, .dest = &kopts.ide_mode, .choices = ide_modes,
+     .help = "IDE transfers: dma (bus-master, default) or pio"},
+    {.name = "virtio_depth", .kind = OPT_UINT, .dest = &kopts.virtio_depth, .min = 1, .max = 128,
+     .help = "virtio-blk requests in flight (default 32)"},
+    {.name = "pagecache", .kind = OPT_SIZE, .dest = &kopts.pagecache_bytes, .min = KiB(64), .max = GiB(4),
+     .help = "most memory the page cache may hold (default 128M)"},
+    {.name = "pagecache_zone", .kind = OPT_ENUM, .dest = &kopts.pagecache_zone, .choices = zones,
+     .help = "where page-cache pages come from: high (above 4 GiB if any, default) or dma32"},
+    {.name = "readahead", .kind = OPT_SIZE, .dest = &kopts.readahead_bytes, .min = KiB(4), .max = MiB(1),
+     .help = "first readahead window (default 128K)"},
+    {.name = "readahead_max", .kind = OPT_SIZE, .dest = &kopts.readahead_max_bytes, .max = MiB(1),
+     .help = "largest readahead window, 0 for none (default 1M)"},
+    {.name = "init_on_alloc", .kind = OPT_FLAG, .dest = &kopts.init_on_alloc,
+     .help = "zero page-cache pages when allocated (hides read-before-write from the host)"},
+    {.name = "pci", .kind = OPT_FLAG, .dest = &kopts.pci, .help = "list the PCI functions found at boot"},
     {.name = "help", .kind = OPT_FLAG, .dest = &kopts.help, .help = "print this list and exit"},
 };
 

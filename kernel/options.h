@@ -17,7 +17,16 @@ struct kernel_options {
     uint64_t swiotlb_bytes; /* swiotlb=: size of the bounce pool */
     int bounce_policy;   /* bounce_policy=: enum bounce_policy */
     bool swiotlb_force;  /* swiotlb_force: bounce every mapping (Linux: swiotlb=force) */
+    uint64_t expect_eio; /* expect_eio=LBA: the blk suite expects an injected read error there (0: none) */
     bool help;
+    bool pci;            /* pci: list the PCI functions found */
+    int ide_mode;        /* ide=: 0 dma (bus-master), 1 pio */
+    uint64_t virtio_depth; /* virtio_depth=: virtio-blk requests in flight */
+    uint64_t pagecache_bytes;     /* pagecache=: most memory the page cache holds */
+    int pagecache_zone;           /* pagecache_zone=: 0 high (above 4 GiB when there is any), 1 dma32 */
+    uint64_t readahead_bytes;     /* readahead=: first readahead window */
+    uint64_t readahead_max_bytes; /* readahead_max=: largest window (0: no readahead) */
+    bool init_on_alloc;           /* init_on_alloc: zero page-cache pages when allocated */
 };
 
 extern struct kernel_options kopts;

@@ -9,6 +9,8 @@
     X(paging)                                                                                        \
     X(traps)                                                                                         \
     X(dma)                                                                                           \
+    X(blk)                                                                                           \
+    X(blkbench)                                                                                      \
     X(selftest_fail)                                                                                 \
     X(selftest_fault)                                                                                \
     X(selftest_panic)                                                                                \

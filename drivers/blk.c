@@ -1,0 +1,253 @@
+/* blk.c - device registry, software queue and synchronous helpers (see blk.h). */
+#include "drivers/blk.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dma/dma.h"
+#include "kernel/cpu.h"
+#include "kernel/options.h"
+#include "kernel/time.h"
+#include "mm/mm.h"
+
+static struct blk_dev *devices[BLK_MAX_DEVICES];
+static size_t ndevices;
+
+const char *blk_status_name(enum blk_status s)
+{
+    static const char *const names[] = {"ok", "I/O error", "unsupported", "timed out", "invalid request",
+                                        "device protocol violation", "read-only"};
+    return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
+}
+
+void blk_register(struct blk_dev *dev)
+{
+    if (ndevices == BLK_MAX_DEVICES) {
+        printf("blk: too many disks, ignoring %s\n", dev->name);
+        return;
+    }
+    if (dev->dma && dma_bounce_pool_bytes() > 0) {
+        uint64_t cap = dma_bounce_pool_bytes() / 2 / SECTOR_SIZE;
+        if (dev->max_sectors > cap)
+            dev->max_sectors = (uint32_t)cap;
+    }
+    devices[ndevices++] = dev;
+    printf("blk: %s: %llu sectors (%llu MiB)%s, \"%s\"\n", dev->name, (unsigned long long)dev->capacity,
+           (unsigned long long)(dev->capacity * SECTOR_SIZE >> 20), dev->read_only ? ", read-only" : "", dev->model);
+}
+
+size_t blk_count(void) { return ndevices; }
+struct blk_dev *blk_get(size_t i) { return i < ndevices ? devices[i] : NULL; }
+
+struct blk_dev *blk_find(const char *name)
+{
+    for (size_t i = 0; i < ndevices; i++)
+        if (strcmp(devices[i]->name, name) == 0)
+            return devices[i];
+    return NULL;
+}
+
+void blk_complete(struct blk_dev *dev, struct blk_req *req, enum blk_status status)
+{
+    req->status = status;
+    if (status != BLK_OK)
+        dev->stats.errors++;
+    if (trace_on(TRACE_BLK))
+        printf("blk: %s %s lba %llu +%u: %s after %llu us\n", dev->name,
+               req->op == BLK_READ ? "read" : req->op == BLK_WRITE ? "write" : "flush", (unsigned long long)req->lba,
+               req->nsectors, blk_status_name(status), (unsigned long long)((time_ns() - req->submitted_ns) / 1000));
+    req->done = true;
+    if (req->end_io)
+        req->end_io(req);
+}
+
+static enum blk_status validate(const struct blk_dev *dev, const struct blk_req *req)
+{
+    if (req->op == BLK_FLUSH)
+        return dev->has_flush ? BLK_OK : BLK_EUNSUPP;
+    if (req->op == BLK_WRITE && dev->read_only)
+        return BLK_EROFS;
+    if (req->nsectors == 0 || req->lba >= dev->capacity || req->nsectors > dev->capacity - req->lba ||
+        req->nsectors > dev->max_sectors || req->nseg == 0 || req->nseg > dev->max_segments || req->nseg > BLK_MAX_SEGMENTS)
+        return BLK_EINVAL;
+    uint64_t bytes = 0;
+    for (uint32_t i = 0; i < req->nseg; i++) {
+        if (req->seg[i].len == 0 || req->seg[i].len % SECTOR_SIZE)
+            return BLK_EINVAL;
+        bytes += req->seg[i].len;
+    }
+    return bytes == (uint64_t)req->nsectors * SECTOR_SIZE ? BLK_OK : BLK_EINVAL;
+}
+
+static void push_front(struct blk_dev *dev, struct blk_req *req)
+{
+    req->next = dev->queue_head;
+    dev->queue_head = req;
+    if (!dev->queue_tail)
+        dev->queue_tail = req;
+}
+
+/* Hand queued requests to the driver while it takes them. Each is dequeued before the driver
+ * sees it, so a driver that completes a request inside submit finds the queue consistent. */
+static void kick(struct blk_dev *dev)
+{
+    while (dev->queue_head && !dev->stalled) {
+        struct blk_req *req = dev->queue_head;
+        dev->queue_head = req->next;
+        if (!dev->queue_head)
+            dev->queue_tail = NULL;
+        req->next = NULL;
+        if (dev->ops->submit(dev, req) != 0) {
+            /* Full (requests in flight, or no bounce slots): nothing will change until some
+             * request completes, so do not spin on it - wait for a completion anywhere. */
+            push_front(dev, req);
+            dev->stalled = true;
+            if (!req->requeued) {
+                req->requeued = true;
+                dev->stats.requeues++;
+            }
+        }
+    }
+}
+
+void blk_submit(struct blk_dev *dev, struct blk_req *req)
+{
+    req->done = false;
+    req->status = BLK_OK;
+    req->next = NULL;
+    req->requeued = false;
+    req->submitted_ns = time_ns();
+    enum blk_status v = validate(dev, req);
+    if (v != BLK_OK) {
+        blk_complete(dev, req, v);
+        return;
+    }
+    if (req->op == BLK_READ) {
+        dev->stats.reads++;
+        dev->stats.sectors_read += req->nsectors;
+    } else if (req->op == BLK_WRITE) {
+        dev->stats.writes++;
+        dev->stats.sectors_written += req->nsectors;
+    } else {
+        dev->stats.flushes++;
+    }
+    if (dev->queue_tail)
+        dev->queue_tail->next = req;
+    else
+        dev->queue_head = req;
+    dev->queue_tail = req;
+    kick(dev);
+}
+
+/* A completion on any device may have freed what a stalled one was waiting for (bounce slots
+ * are shared), so every stalled device gets another try. */
+static void unstall_all(void)
+{
+    for (size_t i = 0; i < ndevices; i++)
+        if (devices[i]->stalled) {
+            devices[i]->stalled = false;
+            kick(devices[i]);
+        }
+}
+
+int blk_poll(struct blk_dev *dev)
+{
+    int n = dev->ops->poll(dev);
+    if (n > 0)
+        unstall_all();
+    return n;
+}
+
+int blk_poll_all(void)
+{
+    int n = 0;
+    for (size_t i = 0; i < ndevices; i++)
+        n += devices[i]->ops->poll(devices[i]);
+    if (n > 0)
+        unstall_all();
+    return n;
+}
+
+/* Take a request that the driver never got off the queue. False if it is not queued. */
+static bool unqueue(struct blk_dev *dev, struct blk_req *req)
+{
+    struct blk_req **link = &dev->queue_head, *prev = NULL;
+    while (*link && *link != req) {
+        prev = *link;
+        link = &(*link)->next;
+    }
+    if (*link == NULL)
+        return false;
+    *link = req->next;
+    if (dev->queue_tail == req)
+        dev->queue_tail = prev;
+    req->next = NULL;
+    return true;
+}
+
+enum blk_status blk_wait(struct blk_dev *dev, struct blk_req *req, uint64_t timeout_ns)
+{
+    uint64_t deadline = time_ns() + timeout_ns;
+    while (!req->done) {
+        if (blk_poll_all() == 0) {
+            if (time_ns() > deadline) {
+                if (unqueue(dev, req))
+                    blk_complete(dev, req, BLK_ETIMEDOUT);
+                else
+                    printf("blk: %s: request at lba %llu still in the driver after %llu ms\n", dev->name,
+                           (unsigned long long)req->lba, (unsigned long long)(timeout_ns / 1000000));
+                return BLK_ETIMEDOUT;
+            }
+            cpu_relax();
+        }
+    }
+    return req->status;
+}
+
+enum blk_status blk_submit_wait(struct blk_dev *dev, struct blk_req *req)
+{
+    blk_submit(dev, req);
+    return blk_wait(dev, req, BLK_TIMEOUT_NS);
+}
+
+/* Cut a buffer at page boundaries: physically contiguous only within a page in general. */
+static enum blk_status fill_segments(struct blk_req *r, void *buf, uint32_t nsectors)
+{
+    uint8_t *p = buf;
+    uint64_t left = (uint64_t)nsectors * SECTOR_SIZE;
+    while (left > 0) {
+        uint64_t phys = virt_to_phys(p), in_page = PAGE_SIZE - (phys & (PAGE_SIZE - 1));
+        uint32_t len = (uint32_t)(left < in_page ? left : in_page);
+        if (r->nseg && r->seg[r->nseg - 1].phys + r->seg[r->nseg - 1].len == phys)
+            r->seg[r->nseg - 1].len += len; /* identity-mapped: contiguous virtual is contiguous physical */
+        else if (r->nseg == BLK_MAX_SEGMENTS)
+            return BLK_EINVAL;
+        else
+            r->seg[r->nseg++] = (struct blk_segment){phys, len};
+        p += len;
+        left -= len;
+    }
+    return BLK_OK;
+}
+
+enum blk_status blk_rw(struct blk_dev *dev, enum blk_op op, uint64_t lba, uint32_t nsectors, void *buf)
+{
+    /* Segments must be whole sectors: only a buffer aligned to 512 guarantees that. */
+    if ((uintptr_t)buf % SECTOR_SIZE)
+        return BLK_EINVAL;
+    struct blk_req *r = malloc(sizeof(*r));
+    if (r == NULL)
+        return BLK_EINVAL;
+    memset(r, 0, offsetof(struct blk_req, seg));
+    r->op = op;
+    r->lba = lba;
+    r->nsectors = nsectors;
+    enum blk_status st = fill_segments(r, buf, nsectors);
+    if (st == BLK_OK)
+        st = blk_submit_wait(dev, r);
+    /* A request that timed out inside the driver may still be written by it: keep it. */
+    if (!(st == BLK_ETIMEDOUT && !r->done))
+        free(r);
+    return st;
+}

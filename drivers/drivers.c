@@ -1,0 +1,8 @@
+/* drivers.c - the order drivers are probed in. */
+#include "drivers/drivers.h"
+
+void drivers_init(void)
+{
+    ide_probe();
+    virtio_blk_probe();
+}

@@ -1,0 +1,54 @@
+/* pagecache.h - a page cache of 4 KiB pages over block devices, with sequential readahead.
+ *
+ * This is the workload bounce exists to reproduce: readahead fills page-cache pages by DMA, the
+ * pages come from the zone above 4 GiB, and a 32-bit device must bounce every one of them. The
+ * readahead follows Linux's on-demand algorithm (mm/readahead.c), simplified:
+ *  - a miss that continues a sequential stream (or starts at page 0) reads a window synchronously,
+ *    starting at `readahead=` (default 128 KiB), and marks one page of it PG_READAHEAD;
+ *  - reaching a marked page starts the next window asynchronously, twice as large, up to
+ *    `readahead_max=` (default 1 MiB), so I/O stays one window ahead of the reader;
+ *  - a random miss reads only what was asked for.
+ * Pages are NOT zeroed when allocated unless `init_on_alloc` is given (as Linux's init_on_alloc=1):
+ * zeroing would be the page's first access, a write, and would hide from the host whether the DMA
+ * layer reads the page before it is written - which is the point of the experiment.
+ */
+#ifndef BOUNCE_DRIVERS_PAGECACHE_H
+#define BOUNCE_DRIVERS_PAGECACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "drivers/blk.h"
+
+struct pagecache_stats {
+    uint64_t hits, misses;      /* page lookups by readers */
+    uint64_t sync_windows;      /* readahead windows read because a reader missed */
+    uint64_t async_windows;     /* windows started by reaching a PG_READAHEAD page */
+    uint64_t readahead_pages;   /* pages read ahead of any reader */
+    uint64_t random_reads;      /* misses read alone (not sequential) */
+    uint64_t waits;             /* times a reader waited for a page still being read */
+    uint64_t filled_pages;      /* pages filled by the device */
+    uint64_t dma_filled_pages;  /* ... by DMA (not PIO) */
+    uint64_t evictions, io_errors, requests;
+    uint64_t pages, max_pages;
+};
+
+/* Set up from the options (pagecache=, pagecache_zone=, readahead=, readahead_max=, init_on_alloc)
+ * and register the end-of-run report with the physical ranges filled by DMA. */
+void pagecache_init(void);
+
+/* Read len bytes at byte offset pos of the device through the cache. Returns 0, or the status of
+ * the failed read (the pages it covered are dropped, so a later read tries the device again). */
+enum blk_status pagecache_read(struct blk_dev *dev, uint64_t pos, void *buf, size_t len);
+
+/* Drop every page of the device (the next reads go to the disk again) - not in flight ones. */
+void pagecache_invalidate(struct blk_dev *dev);
+
+void pagecache_get_stats(struct pagecache_stats *out);
+void pagecache_reset_stats(void);
+
+/* The physical address of the cached page holding byte pos, or 0 (tests check zones with it). */
+uint64_t pagecache_page_phys(struct blk_dev *dev, uint64_t pos);
+
+#endif

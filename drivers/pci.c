@@ -1,0 +1,258 @@
+/* pci.c - PCI enumeration and configuration access (see pci.h). */
+#include "drivers/pci.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "kernel/acpi.h"
+#include "kernel/cpu.h"
+#include "kernel/options.h"
+#include "mm/mm.h"
+
+#define PCI_CONFIG_ADDRESS 0xcf8
+#define PCI_CONFIG_DATA 0xcfc
+
+static struct pci_dev devices[PCI_MAX_DEVICES];
+static size_t ndevices;
+static volatile uint8_t *ecam;     /* mapped ECAM window, or NULL */
+static uint8_t ecam_start, ecam_end;
+static char access_method[64] = "configuration mechanism #1 (0xcf8)";
+
+const char *pci_access_method(void) { return access_method; }
+
+static volatile void *ecam_addr(uint8_t bus, uint8_t dev, uint8_t fn, uint16_t off)
+{
+    if (ecam == NULL || bus < ecam_start || bus > ecam_end)
+        return NULL;
+    return ecam + (((uint64_t)(bus - ecam_start) << 20) | ((uint64_t)dev << 15) | ((uint64_t)fn << 12) | off);
+}
+
+static uint32_t cfg_read32(uint8_t bus, uint8_t dev, uint8_t fn, uint16_t off)
+{
+    volatile void *a = ecam_addr(bus, dev, fn, off & ~3u);
+    if (a)
+        return *(volatile uint32_t *)a;
+    if (off >= 256)
+        return 0xffffffff; /* extended space needs ECAM */
+    outl(PCI_CONFIG_ADDRESS, 0x80000000u | (uint32_t)bus << 16 | (uint32_t)dev << 11 | (uint32_t)fn << 8 | (off & 0xfc));
+    return inl(PCI_CONFIG_DATA);
+}
+
+static void cfg_write32(uint8_t bus, uint8_t dev, uint8_t fn, uint16_t off, uint32_t v)
+{
+    volatile void *a = ecam_addr(bus, dev, fn, off & ~3u);
+    if (a) {
+        *(volatile uint32_t *)a = v;
+        return;
+    }
+    if (off >= 256)
+        return;
+    outl(PCI_CONFIG_ADDRESS, 0x80000000u | (uint32_t)bus << 16 | (uint32_t)dev << 11 | (uint32_t)fn << 8 | (off & 0xfc));
+    outl(PCI_CONFIG_DATA, v);
+}
+
+uint32_t pci_read32(const struct pci_dev *d, uint16_t off) { return cfg_read32(d->bus, d->dev, d->fn, off); }
+uint16_t pci_read16(const struct pci_dev *d, uint16_t off) { return (uint16_t)(pci_read32(d, off & ~3u) >> ((off & 2) * 8)); }
+uint8_t pci_read8(const struct pci_dev *d, uint16_t off) { return (uint8_t)(pci_read32(d, off & ~3u) >> ((off & 3) * 8)); }
+void pci_write32(const struct pci_dev *d, uint16_t off, uint32_t v) { cfg_write32(d->bus, d->dev, d->fn, off, v); }
+
+void pci_write16(const struct pci_dev *d, uint16_t off, uint16_t v)
+{
+    unsigned shift = (off & 2) * 8;
+    uint32_t old = pci_read32(d, off & ~3u);
+    pci_write32(d, off & ~3u, (old & ~(0xffffu << shift)) | (uint32_t)v << shift);
+}
+
+void pci_write8(const struct pci_dev *d, uint16_t off, uint8_t v)
+{
+    unsigned shift = (off & 3) * 8;
+    uint32_t old = pci_read32(d, off & ~3u);
+    pci_write32(d, off & ~3u, (old & ~(0xffu << shift)) | (uint32_t)v << shift);
+}
+
+/* Size a BAR the standard way: with decoding off, write all ones and see which bits stick
+ * (PCI Local Bus Spec 3.0, 6.2.5.1). Returns the number of BAR registers it used (1 or 2). */
+static int size_bar(struct pci_dev *d, int i)
+{
+    uint16_t off = (uint16_t)(0x10 + 4 * i);
+    uint32_t lo = pci_read32(d, off);
+    struct pci_bar *b = &d->bar[i];
+    b->io = lo & 1;
+    b->is64 = !b->io && ((lo >> 1) & 3) == 2;
+    b->prefetch = !b->io && (lo & 8);
+    pci_write32(d, off, 0xffffffff);
+    uint32_t mask_lo = pci_read32(d, off);
+    pci_write32(d, off, lo);
+    uint64_t base = lo & (b->io ? ~3u : ~15u), mask = mask_lo & (b->io ? ~3u : ~15u);
+    if (b->is64 && i < 5) {
+        uint32_t hi = pci_read32(d, (uint16_t)(off + 4));
+        pci_write32(d, (uint16_t)(off + 4), 0xffffffff);
+        uint32_t mask_hi = pci_read32(d, (uint16_t)(off + 4));
+        pci_write32(d, (uint16_t)(off + 4), hi);
+        base |= (uint64_t)hi << 32;
+        mask |= (uint64_t)mask_hi << 32;
+    } else {
+        /* Unimplemented high bits read as 0 (I/O decoders may have only 16 bits): size what exists. */
+        mask |= b->io ? 0xffffffffffff0000ull : 0xffffffff00000000ull;
+    }
+    if (mask != 0 && mask != ~0ull && (mask_lo != 0)) {
+        b->size = ~mask + 1;
+        b->base = base;
+        b->present = b->size != 0;
+    }
+    return b->is64 ? 2 : 1;
+}
+
+static void scan_bus(uint8_t bus, int depth);
+
+static void add_function(uint8_t bus, uint8_t dev, uint8_t fn, int depth)
+{
+    if (ndevices == PCI_MAX_DEVICES) {
+        printf("pci: more than %d functions, ignoring %02x:%02x.%u\n", PCI_MAX_DEVICES, bus, dev, fn);
+        return;
+    }
+    struct pci_dev *d = &devices[ndevices++];
+    memset(d, 0, sizeof(*d));
+    d->bus = bus, d->dev = dev, d->fn = fn;
+    uint32_t id = pci_read32(d, 0x00), cls = pci_read32(d, 0x08), hdr = pci_read32(d, 0x0c);
+    d->vendor = (uint16_t)id, d->device = (uint16_t)(id >> 16);
+    d->revision = (uint8_t)cls, d->prog_if = (uint8_t)(cls >> 8), d->subclass = (uint8_t)(cls >> 16);
+    d->class_code = (uint8_t)(cls >> 24);
+    d->header_type = (uint8_t)(hdr >> 16) & 0x7f;
+    uint32_t intr = pci_read32(d, 0x3c);
+    d->irq_line = (uint8_t)intr, d->irq_pin = (uint8_t)(intr >> 8);
+    if (d->header_type == 0) {
+        uint32_t sub = pci_read32(d, 0x2c);
+        d->subsys_vendor = (uint16_t)sub, d->subsys_device = (uint16_t)(sub >> 16);
+        uint16_t cmd = pci_read16(d, PCI_COMMAND);
+        pci_write16(d, PCI_COMMAND, cmd & (uint16_t)~(PCI_COMMAND_IO | PCI_COMMAND_MEMORY));
+        for (int i = 0; i < 6;)
+            i += size_bar(d, i);
+        pci_write16(d, PCI_COMMAND, cmd);
+    } else if (d->header_type == 1 && depth < 8) {
+        uint8_t secondary = pci_read8(d, 0x19);
+        if (secondary > bus)
+            scan_bus(secondary, depth + 1);
+    }
+}
+
+static void scan_bus(uint8_t bus, int depth)
+{
+    for (uint8_t dev = 0; dev < 32; dev++) {
+        if ((uint16_t)cfg_read32(bus, dev, 0, 0) == 0xffff)
+            continue;
+        bool multi = (cfg_read32(bus, dev, 0, 0x0c) >> 16) & 0x80;
+        for (uint8_t fn = 0; fn < (multi ? 8 : 1); fn++)
+            if ((uint16_t)cfg_read32(bus, dev, fn, 0) != 0xffff)
+                add_function(bus, dev, fn, depth);
+    }
+}
+
+void pci_init(uint64_t rsdp)
+{
+    const struct acpi_sdt_header *mcfg = acpi_find_table(rsdp, "MCFG");
+    if (mcfg && mcfg->length >= sizeof(*mcfg) + 8 + sizeof(struct acpi_mcfg_entry)) {
+        const struct acpi_mcfg_entry *e = (const void *)((const uint8_t *)mcfg + sizeof(*mcfg) + 8);
+        if (e->segment == 0 && e->end_bus >= e->start_bus) {
+            ecam_start = e->start_bus;
+            ecam_end = e->end_bus;
+            ecam = mmio_map(e->base, (uint64_t)(e->end_bus - e->start_bus + 1) << 20);
+            snprintf(access_method, sizeof(access_method), "ECAM at %#llx, buses %u-%u",
+                     (unsigned long long)e->base, ecam_start, ecam_end);
+        }
+    }
+    ndevices = 0;
+    scan_bus(0, 0);
+    printf("pci: %zu functions found through %s\n", ndevices, access_method);
+    if (kopts.pci)
+        pci_print();
+}
+
+size_t pci_count(void) { return ndevices; }
+struct pci_dev *pci_get(size_t i) { return i < ndevices ? &devices[i] : NULL; }
+
+struct pci_dev *pci_find(uint16_t vendor, uint16_t device, size_t *iter)
+{
+    for (; *iter < ndevices; (*iter)++) {
+        struct pci_dev *d = &devices[*iter];
+        if ((vendor == 0xffff || d->vendor == vendor) && (device == 0xffff || d->device == device)) {
+            (*iter)++;
+            return d;
+        }
+    }
+    return NULL;
+}
+
+struct pci_dev *pci_find_class(uint8_t class_code, uint8_t subclass, size_t *iter)
+{
+    for (; *iter < ndevices; (*iter)++) {
+        struct pci_dev *d = &devices[*iter];
+        if (d->class_code == class_code && d->subclass == subclass) {
+            (*iter)++;
+            return d;
+        }
+    }
+    return NULL;
+}
+
+void pci_enable(struct pci_dev *d, const char *driver, bool bus_master)
+{
+    uint16_t cmd = pci_read16(d, PCI_COMMAND) | PCI_COMMAND_INTX_DISABLE; /* we poll */
+    for (int i = 0; i < 6; i++)
+        if (d->bar[i].present)
+            cmd |= d->bar[i].io ? PCI_COMMAND_IO : PCI_COMMAND_MEMORY;
+    if (bus_master)
+        cmd |= PCI_COMMAND_MASTER;
+    pci_write16(d, PCI_COMMAND, cmd);
+    d->driver = driver;
+}
+
+volatile void *pci_map_bar(struct pci_dev *d, int bar)
+{
+    if (bar < 0 || bar > 5 || !d->bar[bar].present || d->bar[bar].io || d->bar[bar].base == 0)
+        return NULL;
+    return mmio_map(d->bar[bar].base, d->bar[bar].size);
+}
+
+uint8_t pci_find_capability(const struct pci_dev *d, uint8_t cap_id, uint8_t start)
+{
+    if (!(pci_read16(d, PCI_STATUS) & PCI_STATUS_CAP_LIST))
+        return 0;
+    uint8_t off = start ? pci_read8(d, (uint16_t)(start + 1)) : pci_read8(d, PCI_CAPABILITY_LIST);
+    for (int guard = 0; guard < 48 && off >= 0x40; guard++) {
+        off &= 0xfc;
+        if (pci_read8(d, off) == cap_id)
+            return off;
+        off = pci_read8(d, (uint16_t)(off + 1));
+    }
+    return 0;
+}
+
+static const char *class_name(const struct pci_dev *d)
+{
+    static const struct { uint8_t c, s; const char *name; } names[] = {
+        {0x01, 0x00, "SCSI storage"}, {0x01, 0x01, "IDE controller"}, {0x01, 0x06, "SATA (AHCI)"},
+        {0x01, 0x08, "NVMe"},         {0x01, 0x80, "storage"},        {0x02, 0x00, "Ethernet"},
+        {0x03, 0x00, "VGA"},          {0x06, 0x00, "host bridge"},    {0x06, 0x01, "ISA bridge"},
+        {0x06, 0x04, "PCI bridge"},   {0x06, 0x80, "bridge"},         {0x0c, 0x03, "USB"},
+        {0x0c, 0x05, "SMBus"},        {0x05, 0x00, "RAM"},            {0x08, 0x80, "system"},
+    };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (names[i].c == d->class_code && names[i].s == d->subclass)
+            return names[i].name;
+    return "other";
+}
+
+void pci_print(void)
+{
+    for (size_t i = 0; i < ndevices; i++) {
+        const struct pci_dev *d = &devices[i];
+        printf("pci: %02x:%02x.%u %04x:%04x class %02x.%02x.%02x %-14s", d->bus, d->dev, d->fn, d->vendor, d->device,
+               d->class_code, d->subclass, d->prog_if, class_name(d));
+        for (int b = 0; b < 6; b++)
+            if (d->bar[b].present)
+                printf(" BAR%d %s %#llx+%#llx", b, d->bar[b].io ? "io" : (d->bar[b].is64 ? "mem64" : "mem"),
+                       (unsigned long long)d->bar[b].base, (unsigned long long)d->bar[b].size);
+        printf("\n");
+    }
+}

@@ -1,0 +1,69 @@
+/* pci.h - PCI configuration space and device enumeration.
+ *
+ * Configuration mechanism #1 (ports 0xcf8/0xcfc, PCI Local Bus Spec 3.0, 3.2.2.3.2) everywhere,
+ * and the PCIe enhanced mechanism (ECAM, memory-mapped, PCIe Base Spec 7.2.2) when ACPI's MCFG
+ * table describes one (q35). Devices are found by scanning bus 0 and every bus behind a bridge.
+ * Nothing is enabled by enumeration: a driver enables memory/IO decoding and bus mastering on
+ * the device it claims, and only then.
+ */
+#ifndef BOUNCE_DRIVERS_PCI_H
+#define BOUNCE_DRIVERS_PCI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PCI_MAX_DEVICES 64
+
+#define PCI_COMMAND 0x04
+#define PCI_COMMAND_IO (1u << 0)
+#define PCI_COMMAND_MEMORY (1u << 1)
+#define PCI_COMMAND_MASTER (1u << 2)
+#define PCI_COMMAND_INTX_DISABLE (1u << 10)
+#define PCI_STATUS 0x06
+#define PCI_STATUS_CAP_LIST (1u << 4)
+#define PCI_CAPABILITY_LIST 0x34
+#define PCI_CAP_ID_VNDR 0x09
+
+struct pci_bar {
+    uint64_t base, size;
+    bool present, io, is64, prefetch;
+};
+
+struct pci_dev {
+    uint8_t bus, dev, fn;
+    uint16_t vendor, device, subsys_vendor, subsys_device;
+    uint8_t class_code, subclass, prog_if, revision, header_type;
+    uint8_t irq_line, irq_pin;
+    struct pci_bar bar[6];
+    const char *driver; /* set by the driver that claims it */
+};
+
+/* Enumerate every device. rsdp: physical address of the ACPI RSDP (0: no ECAM). */
+void pci_init(uint64_t rsdp);
+size_t pci_count(void);
+struct pci_dev *pci_get(size_t i);
+/* The next device at index >= *iter matching vendor:device (0xffff matches any), or NULL. */
+struct pci_dev *pci_find(uint16_t vendor, uint16_t device, size_t *iter);
+struct pci_dev *pci_find_class(uint8_t class_code, uint8_t subclass, size_t *iter);
+
+uint8_t pci_read8(const struct pci_dev *d, uint16_t off);
+uint16_t pci_read16(const struct pci_dev *d, uint16_t off);
+uint32_t pci_read32(const struct pci_dev *d, uint16_t off);
+void pci_write8(const struct pci_dev *d, uint16_t off, uint8_t v);
+void pci_write16(const struct pci_dev *d, uint16_t off, uint16_t v);
+void pci_write32(const struct pci_dev *d, uint16_t off, uint32_t v);
+
+/* Turn on decoding (and bus mastering if asked) for a device a driver claims. */
+void pci_enable(struct pci_dev *d, const char *driver, bool bus_master);
+/* Map a memory BAR uncached; NULL for an I/O or absent BAR. */
+volatile void *pci_map_bar(struct pci_dev *d, int bar);
+/* Offset of the first capability with this id at or after `start` in the list (0: from the
+ * head), or 0 when there is none. Walks at most 48 entries, so a looped list cannot hang us. */
+uint8_t pci_find_capability(const struct pci_dev *d, uint8_t cap_id, uint8_t start);
+
+/* "ECAM at 0xb0000000, buses 0-255" or "configuration mechanism #1 (0xcf8)". */
+const char *pci_access_method(void);
+void pci_print(void);
+
+#endif

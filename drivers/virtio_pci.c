@@ -1,0 +1,289 @@
+/* virtio_pci.c - the modern virtio PCI transport (see virtio_pci.h; virtio 1.2, 4.1).
+ *
+ * Register accesses follow 4.1.3.1: the width of the field, aligned; 64-bit fields as two
+ * 32-bit accesses, low half first. Every BAR is mapped uncached (pci_map_bar). Every structure a
+ * capability names is checked to lie inside its memory BAR before it is used, and every wait on
+ * the device is bounded.
+ */
+#include "drivers/virtio_pci.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "kernel/options.h"
+#include "kernel/time.h"
+
+#define RESET_TIMEOUT_NS (1000 * NSEC_PER_MSEC)
+
+static struct virtio_pci devices[VIRTIO_PCI_MAX_DEVICES];
+static size_t ndevices;
+
+static struct virtio_pci *to_vp(struct virtio_device *vdev) { return vdev->transport; }
+
+static uint8_t r8(volatile uint8_t *base, uint32_t off) { return *(volatile uint8_t *)(base + off); }
+static uint16_t r16(volatile uint8_t *base, uint32_t off) { return *(volatile uint16_t *)(base + off); }
+static uint32_t r32(volatile uint8_t *base, uint32_t off) { return *(volatile uint32_t *)(base + off); }
+static void w8(volatile uint8_t *base, uint32_t off, uint8_t v) { *(volatile uint8_t *)(base + off) = v; }
+static void w16(volatile uint8_t *base, uint32_t off, uint16_t v) { *(volatile uint16_t *)(base + off) = v; }
+static void w32(volatile uint8_t *base, uint32_t off, uint32_t v) { *(volatile uint32_t *)(base + off) = v; }
+
+static void w64(volatile uint8_t *base, uint32_t lo_off, uint64_t v)
+{
+    w32(base, lo_off, (uint32_t)v);
+    w32(base, lo_off + 4, (uint32_t)(v >> 32));
+}
+
+/* ---- the transport ops ---- */
+
+static uint8_t vp_get_status(struct virtio_device *vdev) { return r8(to_vp(vdev)->common, VIRTIO_PCI_COMMON_STATUS); }
+
+static void vp_set_status(struct virtio_device *vdev, uint8_t status)
+{
+    /* 4.1.4.3.2: the driver MUST NOT write 0 to device_status except to reset (vp_reset). */
+    w8(to_vp(vdev)->common, VIRTIO_PCI_COMMON_STATUS, status);
+}
+
+static bool status_is_zero(void *arg) { return r8(((struct virtio_pci *)arg)->common, VIRTIO_PCI_COMMON_STATUS) == 0; }
+
+static int vp_reset(struct virtio_device *vdev)
+{
+    struct virtio_pci *vp = to_vp(vdev);
+    w8(vp->common, VIRTIO_PCI_COMMON_STATUS, 0);
+    /* 4.1.4.3.2: wait for device_status to read 0 before reinitializing (the reset is done). */
+    if (!wait_until(status_is_zero, vp, RESET_TIMEOUT_NS)) {
+        printf("virtio-pci: %s: device did not complete its reset within %llu ms (status %#x)\n", vdev->location,
+               (unsigned long long)(RESET_TIMEOUT_NS / NSEC_PER_MSEC), vp_get_status(vdev));
+        return -1;
+    }
+    memset((void *)vp->queue_notify, 0, sizeof(vp->queue_notify));
+    return 0;
+}
+
+static uint64_t vp_get_features(struct virtio_device *vdev)
+{
+    struct virtio_pci *vp = to_vp(vdev);
+    w32(vp->common, VIRTIO_PCI_COMMON_DFSELECT, 0);
+    uint64_t lo = r32(vp->common, VIRTIO_PCI_COMMON_DF);
+    w32(vp->common, VIRTIO_PCI_COMMON_DFSELECT, 1);
+    uint64_t hi = r32(vp->common, VIRTIO_PCI_COMMON_DF);
+    return hi << 32 | lo;
+}
+
+static void vp_set_features(struct virtio_device *vdev, uint64_t features)
+{
+    struct virtio_pci *vp = to_vp(vdev);
+    w32(vp->common, VIRTIO_PCI_COMMON_GFSELECT, 0);
+    w32(vp->common, VIRTIO_PCI_COMMON_GF, (uint32_t)features);
+    w32(vp->common, VIRTIO_PCI_COMMON_GFSELECT, 1);
+    w32(vp->common, VIRTIO_PCI_COMMON_GF, (uint32_t)(features >> 32));
+}
+
+static void read_cfg_once(struct virtio_pci *vp, uint32_t off, uint8_t *buf, uint32_t len)
+{
+    volatile uint8_t *cfg = vp->device_cfg;
+    if (len == 1) {
+        buf[0] = r8(cfg, off);
+    } else if (len == 2 && off % 2 == 0) {
+        uint16_t v = r16(cfg, off);
+        memcpy(buf, &v, 2);
+    } else if (len == 4 && off % 4 == 0) {
+        uint32_t v = r32(cfg, off);
+        memcpy(buf, &v, 4);
+    } else if (len == 8 && off % 4 == 0) {
+        uint32_t lo = r32(cfg, off), hi = r32(cfg, off + 4);
+        memcpy(buf, &lo, 4);
+        memcpy(buf + 4, &hi, 4);
+    } else {
+        for (uint32_t i = 0; i < len; i++) /* byte strings */
+            buf[i] = r8(cfg, off + i);
+    }
+}
+
+static int vp_read_config(struct virtio_device *vdev, uint32_t offset, void *buf, uint32_t len)
+{
+    struct virtio_pci *vp = to_vp(vdev);
+    if (vp->device_cfg == NULL || len == 0 || offset > vp->device_cfg_len || len > vp->device_cfg_len - offset)
+        return -1;
+    /* 4.1.4.3.1 / 2.5.1: config_generation before and after; equal means a consistent read. */
+    for (int tries = 0; tries < 16; tries++) {
+        uint8_t before = r8(vp->common, VIRTIO_PCI_COMMON_CFGGEN);
+        read_cfg_once(vp, offset, buf, len);
+        if (r8(vp->common, VIRTIO_PCI_COMMON_CFGGEN) == before)
+            return 0;
+    }
+    printf("virtio-pci: %s: configuration generation never stable, giving up\n", vdev->location);
+    return -1;
+}
+
+static uint32_t vp_max_queue_size(struct virtio_device *vdev, uint16_t index)
+{
+    struct virtio_pci *vp = to_vp(vdev);
+    if (index >= r16(vp->common, VIRTIO_PCI_COMMON_NUMQ))
+        return 0;
+    w16(vp->common, VIRTIO_PCI_COMMON_Q_SELECT, index);
+    return r16(vp->common, VIRTIO_PCI_COMMON_Q_SIZE); /* 0: queue unavailable */
+}
+
+static int vp_setup_queue(struct virtio_device *vdev, uint16_t index, uint32_t size, uint64_t desc, uint64_t driver,
+                          uint64_t device)
+{
+    struct virtio_pci *vp = to_vp(vdev);
+    if (index >= VIRTIO_PCI_MAX_QUEUES || index >= r16(vp->common, VIRTIO_PCI_COMMON_NUMQ))
+        return -1;
+    /* 4.1.5.1.3 Virtqueue Configuration */
+    w16(vp->common, VIRTIO_PCI_COMMON_Q_SELECT, index);
+    uint16_t max = r16(vp->common, VIRTIO_PCI_COMMON_Q_SIZE);
+    if (size == 0 || size > max || r16(vp->common, VIRTIO_PCI_COMMON_Q_ENABLE) != 0)
+        return -1;
+    uint32_t noff = r16(vp->common, VIRTIO_PCI_COMMON_Q_NOFF);
+    /* 4.1.4.4: the queue's notify address is cap.offset + queue_notify_off * notify_off_multiplier;
+     * a 16-bit write there must lie inside the notify structure. */
+    uint64_t at = (uint64_t)noff * vp->notify_mult;
+    if (at + 2 > vp->notify_len) {
+        printf("virtio-pci: %s: queue %u notify offset %llu outside the %u-byte notify structure\n", vdev->location,
+               index, (unsigned long long)at, vp->notify_len);
+        return -1;
+    }
+    w16(vp->common, VIRTIO_PCI_COMMON_Q_SIZE, (uint16_t)size);
+    w16(vp->common, VIRTIO_PCI_COMMON_Q_MSIX, VIRTIO_MSI_NO_VECTOR); /* we poll */
+    w64(vp->common, VIRTIO_PCI_COMMON_Q_DESCLO, desc);
+    w64(vp->common, VIRTIO_PCI_COMMON_Q_AVAILLO, driver);
+    w64(vp->common, VIRTIO_PCI_COMMON_Q_USEDLO, device);
+    vp->queue_notify[index] = (volatile uint16_t *)(vp->notify_base + at);
+    w16(vp->common, VIRTIO_PCI_COMMON_Q_ENABLE, 1);
+    return 0;
+}
+
+static void vp_notify(struct virtio_device *vdev, uint16_t index)
+{
+    struct virtio_pci *vp = to_vp(vdev);
+    if (index >= VIRTIO_PCI_MAX_QUEUES || vp->queue_notify[index] == NULL)
+        return;
+    /* The ring writes (write-back memory) are ordered before this uncached store on x86; the
+     * fence keeps the compiler (and any weaker port) from reordering them. */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    *vp->queue_notify[index] = index; /* 4.1.5.2: the queue index (no VIRTIO_F_NOTIFICATION_DATA) */
+}
+
+static const struct virtio_transport_ops vp_ops = {
+    .get_status = vp_get_status,
+    .set_status = vp_set_status,
+    .reset = vp_reset,
+    .get_features = vp_get_features,
+    .set_features = vp_set_features,
+    .read_config = vp_read_config,
+    .max_queue_size = vp_max_queue_size,
+    .setup_queue = vp_setup_queue,
+    .notify = vp_notify,
+};
+
+/* ---- discovery ---- */
+
+static int virtio_type_of(const struct pci_dev *d)
+{
+    if (d->vendor != VIRTIO_PCI_VENDOR)
+        return -1;
+    if (d->device >= VIRTIO_PCI_DEVICE_MODERN_BASE && d->device <= VIRTIO_PCI_DEVICE_MODERN_BASE + 0x3f)
+        return d->device - VIRTIO_PCI_DEVICE_MODERN_BASE; /* 4.1.2.1: 0x1040 + device id */
+    if (d->device >= VIRTIO_PCI_DEVICE_TRANSITIONAL_FIRST && d->device <= VIRTIO_PCI_DEVICE_TRANSITIONAL_LAST)
+        return d->subsys_device; /* transitional: the subsystem device id is the virtio id */
+    return -1;
+}
+
+struct found_cap {
+    bool present;
+    uint8_t bar;
+    uint32_t offset, length, mult;
+};
+
+/* 4.1.4: walk the vendor-specific capabilities, keep the first usable one of each type
+ * ("The driver SHOULD use the first instance of each virtio structure type they can support"). */
+static void find_caps(struct pci_dev *d, struct found_cap caps[VIRTIO_PCI_CAP_PCI_CFG + 1])
+{
+    memset(caps, 0, sizeof(*caps) * (VIRTIO_PCI_CAP_PCI_CFG + 1));
+    uint8_t off = 0;
+    for (int guard = 0; guard < 48; guard++) {
+        off = pci_find_capability(d, PCI_CAP_ID_VNDR, off);
+        if (off == 0)
+            break;
+        uint8_t cap_len = pci_read8(d, off + VIRTIO_PCI_CAP_LEN), type = pci_read8(d, off + VIRTIO_PCI_CAP_CFG_TYPE);
+        uint8_t bar = pci_read8(d, off + VIRTIO_PCI_CAP_BAR);
+        if (cap_len < 16 || type < VIRTIO_PCI_CAP_COMMON_CFG || type > VIRTIO_PCI_CAP_DEVICE_CFG || caps[type].present)
+            continue;
+        if (type == VIRTIO_PCI_CAP_NOTIFY_CFG && cap_len < 20)
+            continue;
+        /* Only memory BARs: a structure in an I/O BAR (allowed by the spec) is skipped. */
+        if (bar > 5 || !d->bar[bar].present || d->bar[bar].io)
+            continue;
+        uint32_t offset = pci_read32(d, off + VIRTIO_PCI_CAP_OFFSET), length = pci_read32(d, off + VIRTIO_PCI_CAP_LENGTH);
+        if (length == 0 || (uint64_t)offset + length > d->bar[bar].size)
+            continue;
+        caps[type] = (struct found_cap){true, bar, offset, length, 0};
+        if (type == VIRTIO_PCI_CAP_NOTIFY_CFG)
+            caps[type].mult = pci_read32(d, off + VIRTIO_PCI_NOTIFY_CAP_MULT);
+    }
+}
+
+static void set_up(struct pci_dev *d, int type, const char *driver, virtio_probe_fn probe)
+{
+    char loc[32];
+    snprintf(loc, sizeof(loc), "pci %02x:%02x.%u %04x:%04x", d->bus, d->dev, d->fn, d->vendor, d->device);
+    struct found_cap caps[VIRTIO_PCI_CAP_PCI_CFG + 1];
+    find_caps(d, caps);
+    if (!caps[VIRTIO_PCI_CAP_COMMON_CFG].present || !caps[VIRTIO_PCI_CAP_NOTIFY_CFG].present) {
+        printf("virtio-pci: %s: no virtio 1.x common/notify capabilities (a legacy-only device?): ignored\n", loc);
+        return;
+    }
+    if (caps[VIRTIO_PCI_CAP_COMMON_CFG].length < VIRTIO_PCI_COMMON_MIN_LEN) {
+        printf("virtio-pci: %s: common configuration of %u bytes, need %u: ignored\n", loc,
+               caps[VIRTIO_PCI_CAP_COMMON_CFG].length, VIRTIO_PCI_COMMON_MIN_LEN);
+        return;
+    }
+    if (ndevices == VIRTIO_PCI_MAX_DEVICES) {
+        printf("virtio-pci: %s: more than %d virtio devices: ignored\n", loc, VIRTIO_PCI_MAX_DEVICES);
+        return;
+    }
+    pci_enable(d, driver, true); /* memory decoding and bus mastering: the device DMAs */
+    volatile uint8_t *bars[6] = {0};
+    for (int t = VIRTIO_PCI_CAP_COMMON_CFG; t <= VIRTIO_PCI_CAP_DEVICE_CFG; t++) {
+        if (caps[t].present && bars[caps[t].bar] == NULL)
+            bars[caps[t].bar] = pci_map_bar(d, caps[t].bar);
+        if (caps[t].present && bars[caps[t].bar] == NULL) {
+            printf("virtio-pci: %s: cannot map BAR%u: ignored\n", loc, caps[t].bar);
+            return;
+        }
+    }
+    struct virtio_pci *vp = &devices[ndevices++];
+    memset(vp, 0, sizeof(*vp));
+    vp->pci = d;
+    vp->common = bars[caps[VIRTIO_PCI_CAP_COMMON_CFG].bar] + caps[VIRTIO_PCI_CAP_COMMON_CFG].offset;
+    vp->notify_base = bars[caps[VIRTIO_PCI_CAP_NOTIFY_CFG].bar] + caps[VIRTIO_PCI_CAP_NOTIFY_CFG].offset;
+    vp->notify_len = caps[VIRTIO_PCI_CAP_NOTIFY_CFG].length;
+    vp->notify_mult = caps[VIRTIO_PCI_CAP_NOTIFY_CFG].mult;
+    if (caps[VIRTIO_PCI_CAP_ISR_CFG].present)
+        vp->isr = bars[caps[VIRTIO_PCI_CAP_ISR_CFG].bar] + caps[VIRTIO_PCI_CAP_ISR_CFG].offset;
+    if (caps[VIRTIO_PCI_CAP_DEVICE_CFG].present) {
+        vp->device_cfg = bars[caps[VIRTIO_PCI_CAP_DEVICE_CFG].bar] + caps[VIRTIO_PCI_CAP_DEVICE_CFG].offset;
+        vp->device_cfg_len = caps[VIRTIO_PCI_CAP_DEVICE_CFG].length;
+    }
+    vp->vdev.ops = &vp_ops;
+    vp->vdev.device_type = (uint32_t)type;
+    vp->vdev.transport = vp;
+    memcpy(vp->vdev.location, loc, sizeof(loc));
+    if (trace_on(TRACE_PCI))
+        printf("virtio-pci: %s: common BAR%u+%#x, notify BAR%u+%#x (multiplier %u), device cfg %s%u bytes\n", loc,
+               caps[1].bar, caps[1].offset, caps[2].bar, caps[2].offset, vp->notify_mult,
+               vp->device_cfg ? "" : "absent, ", vp->device_cfg_len);
+    probe(&vp->vdev);
+}
+
+void virtio_pci_enumerate(uint32_t device_type, const char *driver, virtio_probe_fn probe)
+{
+    size_t iter = 0;
+    struct pci_dev *d;
+    while ((d = pci_find(VIRTIO_PCI_VENDOR, 0xffff, &iter)) != NULL) {
+        int type = virtio_type_of(d);
+        if (type >= 0 && (uint32_t)type == device_type && d->driver == NULL)
+            set_up(d, type, driver, probe);
+    }
+}

@@ -1,0 +1,326 @@
+/* suite_blk.c - the block drivers, the page cache and readahead, on the test disks.
+ *
+ * The data disk (tools/mkdisk data) has self-describing sectors: every byte read is checked
+ * against where it should have come from, so misplaced, stale, zeroed or torn data is caught
+ * and named. The scratch disk (tools/mkdisk scratch) takes writes. Disks are recognised by
+ * content, so the suite runs unchanged over IDE (PIO or DMA) and virtio-blk, on any machine.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dma/dma.h"
+#include "drivers/blk.h"
+#include "drivers/pagecache.h"
+#include "kernel/options.h"
+#include "kernel/time.h"
+#include "mm/mm.h"
+#include "tests/guest/ktest.h"
+#include "tests/guest/testdisk.h"
+
+#define CHUNK (64 * 1024)
+
+static bool is_data_disk(struct blk_dev *d)
+{
+    static uint8_t s[SECTOR_SIZE] __attribute__((aligned(SECTOR_SIZE)));
+    return blk_rw(d, BLK_READ, 0, 1, s) == BLK_OK && testdisk_check(s, 0, TESTDISK_ID_READONLY, NULL, 0) == TESTDISK_OK;
+}
+
+static bool is_scratch_disk(struct blk_dev *d)
+{
+    static uint8_t s[SECTOR_SIZE] __attribute__((aligned(SECTOR_SIZE)));
+    return !d->read_only && blk_rw(d, BLK_READ, 0, 1, s) == BLK_OK && memcmp(s, TESTDISK_SCRATCH_LABEL, 8) == 0;
+}
+
+/* The n-th disk satisfying pred, or NULL. */
+static struct blk_dev *find_disk(bool (*pred)(struct blk_dev *), size_t n)
+{
+    for (size_t i = 0; i < blk_count(); i++)
+        if (pred(blk_get(i)) && n-- == 0)
+            return blk_get(i);
+    return NULL;
+}
+
+static struct blk_dev *data_disk(struct ktest *t)
+{
+    struct blk_dev *d = find_disk(is_data_disk, 0);
+    if (d == NULL)
+        ktest_skip(t, "no data disk attached (tools/run --drive file=build/disks/data.img,...)");
+    return d;
+}
+
+/* The data disk, for cases that read all of it: not when an error is injected on purpose. */
+static struct blk_dev *whole_data_disk(struct ktest *t)
+{
+    if (kopts.expect_eio) {
+        ktest_skip(t, "an I/O error is injected at LBA %llu", (unsigned long long)kopts.expect_eio);
+        return NULL;
+    }
+    return data_disk(t);
+}
+
+/* Check `len` bytes read from byte offset pos of the data disk; report the first bad sector. */
+static bool verify(struct ktest *t, const uint8_t *buf, uint64_t pos, size_t len)
+{
+    char why[120];
+    for (size_t off = 0; off < len; off += SECTOR_SIZE) {
+        if (testdisk_check(buf + off, (pos + off) / SECTOR_SIZE, TESTDISK_ID_READONLY, why, sizeof(why)) != TESTDISK_OK) {
+            ktest_fail(t, __FILE__, __LINE__, "%s", why);
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool bounces_reads(const struct blk_dev *d)
+{
+    return d->fills_by_dma && d->dma && mm_frames()->zones[ZONE_HIGH].managed > 0 &&
+           kopts.pagecache_zone == 0 && d->dma->dma_mask < GiB(4);
+}
+
+static void disks_found(struct ktest *t)
+{
+    struct blk_dev *d = data_disk(t);
+    if (d == NULL)
+        return;
+    for (size_t i = 0; i < blk_count(); i++)
+        ktest_note(t, "%s: %llu sectors, %s%s%s", blk_get(i)->name, (unsigned long long)blk_get(i)->capacity,
+                   blk_get(i)->model, is_data_disk(blk_get(i)) ? " [data disk]" : "",
+                   is_scratch_disk(blk_get(i)) ? " [scratch disk]" : "");
+    KEXPECT(t, d->capacity >= 2048);
+}
+
+/* The whole disk, front to back, through the page cache: readahead should carry it. */
+static void sequential_read_whole_disk(struct ktest *t)
+{
+    struct blk_dev *d = whole_data_disk(t);
+    if (d == NULL)
+        return;
+    uint8_t *buf = malloc(CHUNK);
+    KASSERT(t, buf != NULL);
+    pagecache_invalidate(d);
+    pagecache_reset_stats();
+    struct dma_stats before, after;
+    dma_get_stats(&before);
+    uint64_t bytes = d->capacity * SECTOR_SIZE, t0 = time_ns();
+    bool ok = true;
+    for (uint64_t pos = 0; pos < bytes && ok; pos += CHUNK) {
+        size_t n = bytes - pos < CHUNK ? (size_t)(bytes - pos) : CHUNK;
+        enum blk_status st = pagecache_read(d, pos, buf, n);
+        KEXPECT_MSG(t, st == BLK_OK, "read at %llu: %s", (unsigned long long)pos, blk_status_name(st));
+        ok = st == BLK_OK && verify(t, buf, pos, n);
+    }
+    uint64_t ns = time_ns() - t0;
+    dma_get_stats(&after);
+    struct pagecache_stats ps;
+    pagecache_get_stats(&ps);
+    free(buf);
+    KEXPECT(t, ps.async_windows > 0);
+    KEXPECT_MSG(t, ps.sync_windows <= 2, "%llu synchronous windows: readahead did not keep ahead",
+                (unsigned long long)ps.sync_windows);
+    KEXPECT(t, ps.filled_pages == (bytes + PAGE_SIZE - 1) / PAGE_SIZE);
+    ktest_note(t, "%s: %llu MiB in %llu ms (%llu KiB/s); %llu misses, %llu hits, windows %llu sync + %llu async, "
+               "%llu waits, %llu requests", d->name, (unsigned long long)(bytes >> 20), (unsigned long long)(ns / 1000000),
+               (unsigned long long)(bytes * 1000000 / (ns / 1000 + 1) / 1024), (unsigned long long)ps.misses,
+               (unsigned long long)ps.hits, (unsigned long long)ps.sync_windows, (unsigned long long)ps.async_windows,
+               (unsigned long long)ps.waits, (unsigned long long)ps.requests);
+    uint64_t bounced = after.bytes_bounced - before.bytes_bounced;
+    ktest_note(t, "dma: %llu KiB bounced, %llu KiB zeroed, %llu KiB of originals read, %llu requeues",
+               (unsigned long long)(bounced >> 10), (unsigned long long)((after.bytes_zeroed - before.bytes_zeroed) >> 10),
+               (unsigned long long)((after.orig_bytes_read - before.orig_bytes_read) >> 10),
+               (unsigned long long)d->stats.requeues);
+    if (bounces_reads(d)) {
+        KEXPECT_MSG(t, bounced >= bytes, "only %llu of %llu bytes bounced", (unsigned long long)bounced,
+                    (unsigned long long)bytes);
+        if (dma_bounce_policy() == BOUNCE_ZERO) {
+            KEXPECT_EQ(t, after.orig_bytes_read - before.orig_bytes_read, 0);
+            KEXPECT(t, after.bytes_zeroed - before.bytes_zeroed >= bytes);
+        } else if (dma_bounce_policy() == BOUNCE_COPY) {
+            KEXPECT(t, after.orig_bytes_read - before.orig_bytes_read >= bytes);
+        }
+    }
+}
+
+static void cache_pages_above_4g(struct ktest *t)
+{
+    struct blk_dev *d = data_disk(t);
+    if (d == NULL)
+        return;
+    if (mm_frames()->zones[ZONE_HIGH].managed == 0 || kopts.pagecache_zone != 0) {
+        ktest_skip(t, "no RAM above 4 GiB for the page cache");
+        return;
+    }
+    uint8_t b[SECTOR_SIZE];
+    KASSERT(t, pagecache_read(d, 4096 * 7, b, sizeof(b)) == BLK_OK);
+    uint64_t phys = pagecache_page_phys(d, 4096 * 7);
+    KEXPECT_MSG(t, phys >= GiB(4), "page-cache page at %#llx", (unsigned long long)phys);
+}
+
+/* Random extents anywhere on the disk, of random sizes, at sector (not page) granularity. */
+static void random_reads(struct ktest *t)
+{
+    struct blk_dev *d = whole_data_disk(t);
+    if (d == NULL)
+        return;
+    uint8_t *buf = malloc(16 * 1024);
+    KASSERT(t, buf != NULL);
+    pagecache_invalidate(d);
+    pagecache_reset_stats();
+    uint64_t sectors = d->capacity;
+    for (int i = 0; i < 300 && t->failures == 0; i++) {
+        uint32_t n = 1 + (uint32_t)(ktest_rand(t) % 32);
+        uint64_t lba = ktest_rand(t) % (sectors - n);
+        enum blk_status st = pagecache_read(d, lba * SECTOR_SIZE, buf, n * SECTOR_SIZE);
+        KEXPECT_MSG(t, st == BLK_OK, "read of %u sectors at %llu: %s", n, (unsigned long long)lba, blk_status_name(st));
+        if (st == BLK_OK)
+            verify(t, buf, lba * SECTOR_SIZE, n * SECTOR_SIZE);
+    }
+    struct pagecache_stats ps;
+    pagecache_get_stats(&ps);
+    KEXPECT(t, ps.random_reads > 0);
+    ktest_note(t, "%llu misses (%llu read alone), %llu hits", (unsigned long long)ps.misses,
+               (unsigned long long)ps.random_reads, (unsigned long long)ps.hits);
+    free(buf);
+}
+
+/* Windows start at readahead= and double up to readahead_max=. */
+static void readahead_windows_grow(struct ktest *t)
+{
+    struct blk_dev *d = whole_data_disk(t);
+    if (d == NULL)
+        return;
+    if (kopts.readahead_max_bytes == 0) {
+        ktest_skip(t, "readahead is off (readahead_max=0)");
+        return;
+    }
+    uint8_t b[4096];
+    pagecache_invalidate(d);
+    pagecache_reset_stats();
+    uint64_t span = d->capacity * SECTOR_SIZE < MiB(8) ? d->capacity * SECTOR_SIZE : MiB(8);
+    for (uint64_t pos = 0; pos < span; pos += sizeof(b)) {
+        KASSERT(t, pagecache_read(d, pos, b, sizeof(b)) == BLK_OK);
+        if (!verify(t, b, pos, sizeof(b)))
+            return;
+    }
+    struct pagecache_stats ps;
+    pagecache_get_stats(&ps);
+    KEXPECT_EQ(t, ps.sync_windows, 1);
+    KEXPECT_EQ(t, ps.misses, 1);
+    /* 8 MiB in windows of 128K, 256K, 512K, then 1M: at least a handful of async windows. */
+    KEXPECT(t, ps.async_windows >= 4);
+    KEXPECT(t, ps.readahead_pages >= span / PAGE_SIZE - 1);
+    ktest_note(t, "8 MiB in 4 KiB reads: %llu sync + %llu async windows, %llu requests, %llu waits",
+               (unsigned long long)ps.sync_windows, (unsigned long long)ps.async_windows,
+               (unsigned long long)ps.requests, (unsigned long long)ps.waits);
+}
+
+/* Direct reads (no cache) into buffers above and below 4 GiB, at offsets inside pages. */
+static void direct_reads_any_buffer(struct ktest *t)
+{
+    struct blk_dev *d = whole_data_disk(t);
+    if (d == NULL)
+        return;
+    enum frame_zone_pref zones[2] = {FRAME_DMA32, FRAME_HIGH};
+    for (int z = 0; z < 2; z++) {
+        if (zones[z] == FRAME_HIGH && mm_frames()->zones[ZONE_HIGH].managed == 0)
+            continue;
+        uint64_t pa = alloc_pages(zones[z], 65);
+        KASSERT(t, pa != FRAME_NONE);
+        uint8_t *buf = phys_to_virt(pa);
+        for (int i = 0; i < 40; i++) {
+            uint32_t n = 1 + (uint32_t)(ktest_rand(t) % (d->max_sectors < 512 ? d->max_sectors : 512));
+            uint32_t off = (uint32_t)(ktest_rand(t) % 8) * SECTOR_SIZE;
+            uint64_t lba = ktest_rand(t) % (d->capacity - n);
+            enum blk_status st = blk_rw(d, BLK_READ, lba, n, buf + off);
+            KEXPECT_MSG(t, st == BLK_OK, "direct read of %u at %llu: %s", n, (unsigned long long)lba, blk_status_name(st));
+            if (st == BLK_OK && !verify(t, buf + off, lba * SECTOR_SIZE, (size_t)n * SECTOR_SIZE))
+                break;
+        }
+        free_pages(pa, 65);
+    }
+}
+
+/* Write extents of self-describing sectors to the scratch disk, flush, read them back. */
+static void scratch_write_and_read_back(struct ktest *t)
+{
+    struct blk_dev *d = find_disk(is_scratch_disk, 0);
+    if (d == NULL) {
+        ktest_skip(t, "no scratch disk attached (tools/run --drive file=<copy of build/disks/scratch.img>,...)");
+        return;
+    }
+    enum frame_zone_pref zone = mm_frames()->zones[ZONE_HIGH].managed ? FRAME_HIGH : FRAME_DMA32;
+    uint64_t wpa = alloc_pages(zone, 64), rpa = alloc_pages(zone, 64);
+    KASSERT(t, wpa != FRAME_NONE && rpa != FRAME_NONE);
+    uint8_t *w = phys_to_virt(wpa), *r = phys_to_virt(rpa);
+    char why[120];
+    uint32_t max = d->max_sectors < 512 ? d->max_sectors : 512;
+    for (int i = 0; i < 24 && t->failures == 0; i++) {
+        uint32_t n = 1 + (uint32_t)(ktest_rand(t) % max);
+        uint64_t lba = 1 + ktest_rand(t) % (d->capacity - n - 1); /* never sector 0: the label */
+        for (uint32_t k = 0; k < n; k++)
+            testdisk_fill(w + k * SECTOR_SIZE, lba + k, TESTDISK_ID_SCRATCH);
+        KEXPECT_EQ(t, blk_rw(d, BLK_WRITE, lba, n, w), BLK_OK);
+        memset(r, 0xee, (size_t)n * SECTOR_SIZE);
+        KEXPECT_EQ(t, blk_rw(d, BLK_READ, lba, n, r), BLK_OK);
+        for (uint32_t k = 0; k < n; k++)
+            if (testdisk_check(r + k * SECTOR_SIZE, lba + k, TESTDISK_ID_SCRATCH, why, sizeof(why)) != TESTDISK_OK) {
+                ktest_fail(t, __FILE__, __LINE__, "after writing %u sectors at %llu: %s", n, (unsigned long long)lba, why);
+                break;
+            }
+    }
+    if (d->has_flush) {
+        struct blk_req *f = calloc(1, sizeof(*f));
+        KASSERT(t, f != NULL);
+        f->op = BLK_FLUSH;
+        KEXPECT_EQ(t, blk_submit_wait(d, f), BLK_OK);
+        free(f);
+    }
+    KEXPECT(t, is_scratch_disk(d)); /* the label survived */
+    free_pages(wpa, 64);
+    free_pages(rpa, 64);
+}
+
+/* Bad requests are refused by the block layer, not sent to the device. */
+static void invalid_requests_refused(struct ktest *t)
+{
+    struct blk_dev *d = data_disk(t);
+    if (d == NULL)
+        return;
+    static uint8_t b[SECTOR_SIZE * 2] __attribute__((aligned(SECTOR_SIZE)));
+    KEXPECT_EQ(t, blk_rw(d, BLK_READ, d->capacity, 1, b), BLK_EINVAL);
+    KEXPECT_EQ(t, blk_rw(d, BLK_READ, d->capacity - 1, 2, b), BLK_EINVAL);
+    KEXPECT_EQ(t, blk_rw(d, BLK_READ, 0, 1, b + 1), BLK_EINVAL);
+    KEXPECT_EQ(t, pagecache_read(d, d->capacity * SECTOR_SIZE - 100, b, 200), BLK_EINVAL);
+}
+
+/* With expect_eio=LBA (a blkdebug rule on the data disk): the error reaches the caller, nothing
+ * hangs, and reads elsewhere - and the same read again - behave. */
+static void injected_read_error(struct ktest *t)
+{
+    struct blk_dev *d = data_disk(t);
+    if (d == NULL)
+        return;
+    if (kopts.expect_eio == 0) {
+        ktest_skip(t, "no error injected (expect_eio=LBA with a blkdebug rule on the data disk)");
+        return;
+    }
+    static uint8_t b[4096] __attribute__((aligned(4096)));
+    uint64_t bad = kopts.expect_eio, t0 = time_ns();
+    enum blk_status st = blk_rw(d, BLK_READ, bad, 1, b);
+    KEXPECT_MSG(t, st == BLK_EIO, "read of LBA %llu gave %s, expected an I/O error", (unsigned long long)bad,
+                blk_status_name(st));
+    KEXPECT_MSG(t, time_ns() - t0 < 5 * NSEC_PER_SEC, "the error took %llu ms", (unsigned long long)((time_ns() - t0) / NSEC_PER_MSEC));
+    KEXPECT_EQ(t, blk_rw(d, BLK_READ, bad + 64, 8, b), BLK_OK);
+    verify(t, b, (bad + 64) * SECTOR_SIZE, 4096);
+    pagecache_invalidate(d);
+    KEXPECT_EQ(t, pagecache_read(d, bad * SECTOR_SIZE, b, SECTOR_SIZE), BLK_EIO);
+    KEXPECT_EQ(t, pagecache_read(d, 0, b, sizeof(b)), BLK_OK);
+    verify(t, b, 0, sizeof(b));
+    KEXPECT_EQ(t, blk_rw(d, BLK_READ, bad, 1, b), BLK_EIO); /* still failing, still not hanging */
+}
+
+static const struct ktest_case cases[] = {
+    KTEST_CASE(disks_found),         KTEST_CASE(sequential_read_whole_disk), KTEST_CASE(cache_pages_above_4g),
+    KTEST_CASE(random_reads),        KTEST_CASE(readahead_windows_grow),     KTEST_CASE(direct_reads_any_buffer),
+    KTEST_CASE(scratch_write_and_read_back), KTEST_CASE(invalid_requests_refused), KTEST_CASE(injected_read_error),
+};
+KTEST_SUITE(blk, "block drivers, page cache and readahead on the test disks", cases);
