@@ -44,7 +44,7 @@ EFI_OBJS   := $(call gobj,$(EFI_SRCS))
 PVH_OBJS   := $(call gobj,$(PVH_SRCS))
 LIBS       := -L$(NEWLIB)/lib -lc -lm
 
-.PHONY: all disks deps run test host-tests build-host-tests build-fuzz fuzz bench bench-blk clean distclean help
+.PHONY: all disks deps run test host-tests build-host-tests build-fuzz fuzz bench bench-blk kvm-test clean distclean help
 all: $(BUILD)/bounce.efi $(BUILD)/bounce.elf $(BUILD)/tools/kvm-probe $(DISKS)
 
 help:
@@ -56,6 +56,7 @@ help:
 	@echo "make fuzz       libFuzzer targets, FUZZ_RUNS iterations each (default 200000)"
 	@echo "make bench      DMA layer benchmark (native): table, then one JSON line"
 	@echo "make bench-blk  block read MB/s and IOPS per driver and policy, in the guest: table + JSON"
+	@echo "make kvm-test   the KVM host rig: guest on real KVM, faults per page by policy (build/kvm/)"
 
 deps:
 	@tools/deps.sh
@@ -187,6 +188,9 @@ bench: $(BUILD)/bench/bench_dma
 	@$(BUILD)/bench/bench_dma
 bench-blk: deps all
 	@$(PYTHON) tools/bench-blk.py
+# The KVM host rig: real KVM (nested under TCG here, direct on a KVM host), host-side observers.
+kvm-test: deps all
+	@$(PYTHON) tools/rig/rig.py --tap
 
 # ---- run and test ----
 BOOT    ?=

@@ -24,6 +24,11 @@ need_file '/usr/src/newlib/newlib-*.tar.*' newlib-source
 need_file /usr/include/cmocka.h libcmocka-dev
 need_cmd clang clang                                  # libFuzzer targets
 need_file '/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a' libclang-rt-dev
+# The KVM host rig (tools/rig): an L1 host built from Debian packages.
+need_file /bin/busybox busybox-static
+need_cmd cpio cpio
+need_cmd xz xz-utils
+need_cmd gnuplot gnuplot-nox
 if ! have qemu-system-x86_64; then
     missing_bpo+=(qemu-system-x86)
 fi

@@ -87,6 +87,13 @@ blk virtio-forced-bounce-small-pool q35 virtio "swiotlb=256K swiotlb_force" "" "
 blk ide-dma-eio pc ide "ide=dma expect_eio=1000" "blkdebug:tests/blkdebug-eio.conf:build/disks/data.img"
 blk virtio-eio q35 virtio "expect_eio=1000" "blkdebug:tests/blkdebug-eio.conf:build/disks/data.img"
 
+# The KVM host rig: the guest on real KVM (an L1 host under TCG here), host-side observers, and
+# what must hold about the faults each DMA policy causes. Its unit tests first.
+stage "rig: analyzer unit tests"
+step "rig/test_analyze" "$logs/rig-test-analyze.tap" python3 tests/rig/test_analyze.py
+stage "rig: the KVM host rig (make kvm-test)"
+step "kvm/rig" "$logs/kvm-rig.tap" python3 tools/rig/rig.py --tap
+
 stage "runner and framework selftests (failing, faulting, panicking, hanging guests)"
 step "runner/selftests" "$logs/runner-selftests.tap" tests/runner/test-runner.sh
 

@@ -11,6 +11,7 @@
     X(dma)                                                                                           \
     X(blk)                                                                                           \
     X(blkbench)                                                                                      \
+    X(workload)                                                                                      \
     X(selftest_fail)                                                                                 \
     X(selftest_fault)                                                                                \
     X(selftest_panic)                                                                                \

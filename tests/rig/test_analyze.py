@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""Unit tests of tools/rig/analyze.py on traces in the exact format of Linux 6.12's kvm
+tracepoints (lines taken from a real rig run), printed as TAP."""
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools", "rig"))
+import analyze  # noqa: E402
+
+HDR = " qemu-system-x86-154     [000] .....     6.844621: "
+
+
+def fault(addr, code):
+    return f"{HDR}kvm_page_fault: vcpu 0 rip 0xe05b address {addr:#018x} error_code {code:#x}"
+
+
+def exit_(reason):
+    return f"{HDR}kvm_exit: vcpu 0 reason {reason} rip 0xfff0 info1 0x0000000100000014 info2 0x00000000fffffff0 " \
+           f"intr_info 0x00000000 error_code 0x00000000"
+
+
+GUEST = """noise
+BOUNCE-REPORT dma {"policy":"copy","bounced_maps":3,"bytes_bounced":12288,"bytes_zeroed":0,"orig_bytes_read":12288}
+BOUNCE-REPORT pagecache {"zone":"high","dma_filled_ranges":[[4294967296,12288]]}
+1 passed, 0 failed
+"""
+META = {"name": "ide-copy", "thp": "never", "disk": "ide", "cmdline": "tests=workload bounce_policy=copy",
+        "qemu_status": "1", "start": "10.5", "end": "12.0"}
+HI = 4294967296
+
+
+class Analyze(unittest.TestCase):
+    def test_classifies_each_sequence(self):
+        self.assertEqual(analyze.classify([0x100000004, 0x100000007, 0x100000006]), "rbw")
+        self.assertEqual(analyze.classify([0x100000006]), "write_first")
+        self.assertEqual(analyze.classify([0x100000004]), "read_only")
+        self.assertEqual(analyze.classify([0x100000004, 0x100000004]), "read_only")
+        self.assertEqual(analyze.classify([0x100000006, 0x100000004]), "write_first")
+        self.assertEqual(analyze.classify([]), "untouched")
+
+    def test_counts_filled_pages_apart_from_boot_faults(self):
+        trace = [
+            fault(0xfffffff0, 0x100000014),                                        # boot: not filled
+            fault(HI, 0x100000004), fault(HI, 0x100000007), fault(HI, 0x100000006),   # page 0: rbw
+            fault(HI + 4096, 0x100000006),                                           # page 1: write first
+            fault(HI + 4096 * 3, 0x100000004),                                       # outside the range
+            exit_("npf"), exit_("npf"), exit_("io"),
+            f"{HDR}kvm_hypercall: nr 0xc a0 0x1000 a1 0x1 a2 0x0 a3 0x0",
+        ]
+        r = analyze.analyze(trace, GUEST, META)
+        self.assertEqual(r["filled_pages"], 3)
+        self.assertEqual(r["rbw_pages"], 1)
+        self.assertEqual(r["write_first_pages"], 1)
+        self.assertEqual(r["untouched_pages"], 1)
+        self.assertEqual(r["filled_page_faults"], 4)
+        self.assertAlmostEqual(r["faults_per_filled_page"], 4 / 3, places=3)
+        self.assertEqual(r["other_faults"], 2)
+        self.assertEqual(r["exits_by_reason"], {"npf": 2, "io": 1})
+        self.assertEqual(r["hypercalls"], {"12": 1})
+        self.assertEqual(r["policy"], "copy")
+        self.assertEqual(r["device"], "ide-dma")
+        self.assertTrue(r["guest_passed"])
+        self.assertEqual(r["wall_s"], 1.5)
+
+    def test_a_failed_or_silent_guest_does_not_pass(self):
+        self.assertFalse(analyze.analyze([], "1 passed, 1 failed\n", META)["guest_passed"])
+        self.assertFalse(analyze.analyze([], "", META)["guest_passed"])
+        self.assertFalse(analyze.analyze([], GUEST, dict(META, qemu_status="3"))["guest_passed"])
+
+    def test_no_report_means_no_filled_pages(self):
+        r = analyze.analyze([fault(HI, 0x100000006)], "0 passed, 0 failed\n", META)
+        self.assertEqual(r["filled_pages"], 0)
+        self.assertIsNone(r["faults_per_filled_page"])
+
+    def test_malformed_report_lines_are_ignored(self):
+        reports, summary = analyze.parse_guest_log("BOUNCE-REPORT pagecache {not json\n3 passed, 0 failed\n")
+        self.assertEqual(reports, {})
+        self.assertEqual(summary, (3, 0))
+
+    def test_filled_ranges_round_to_whole_pages(self):
+        self.assertEqual(analyze.filled_pages([[4096, 1]]), {1})
+        self.assertEqual(analyze.filled_pages([[4096, 8192], [0, 4096]]), {0, 1, 2})
+
+
+class Tap(unittest.TextTestResult):
+    """Minimal TAP on top of unittest: one line per test."""
+    n = 0
+
+    def _line(self, ok, test, extra=""):
+        Tap.n += 1
+        self.stream.write(f"{'ok' if ok else 'not ok'} {Tap.n} - {test.id().split('.')[-1]}{extra}\n")
+
+    def addSuccess(self, test):
+        self._line(True, test)
+
+    def addFailure(self, test, err):
+        super().addFailure(test, err)
+        self._line(False, test, "\n# " + self._exc_info_to_string(err, test).replace("\n", "\n# "))
+
+    def addError(self, test, err):
+        super().addError(test, err)
+        self._line(False, test, "\n# " + self._exc_info_to_string(err, test).replace("\n", "\n# "))
+
+
+if __name__ == "__main__":
+    suite = unittest.defaultTestLoader.loadTestsFromTestCase(Analyze)
+    print("TAP version 13")
+    print(f"1..{suite.countTestCases()}")
+    result = unittest.TextTestRunner(stream=sys.stdout, resultclass=Tap, verbosity=0).run(suite)
+    sys.exit(0 if result.wasSuccessful() else 1)

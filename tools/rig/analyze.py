@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""Analyze one rig scenario: what KVM did on the host while the guest read its disk.
+
+Inputs (per scenario directory, from tools/rig/scenarios.sh): trace.gz (the tracefs text of
+kvm:kvm_page_fault, kvm:kvm_exit and kvm:kvm_hypercall), guest.log (the guest's serial output,
+with the BOUNCE-REPORT lines) and meta.txt.
+
+Every 4 KiB guest-physical page that faulted gets its fault sequence (the error codes, in order).
+The NPT error code (AMD APM vol. 2, 15.25.6; Linux's PFERR_* bits) has bit 1 set for a write, so:
+  - read-before-write: the first fault is a read and a later one a write - the zero page was
+    mapped for the read, then the write faulted again (and copy-on-write followed);
+  - write-first: the first fault is a write;
+  - read-only: only reads.
+The pages the guest's page cache filled by DMA come from its BOUNCE-REPORT pagecache line
+("dma_filled_ranges"), so boot-time faults are kept apart from the DMA workload's.
+"""
+import collections
+import gzip
+import json
+import re
+import sys
+
+PAGE_SHIFT = 12
+PFERR_WRITE = 1 << 1
+FAULT = re.compile(r"kvm_page_fault: vcpu \d+ rip (0x[0-9a-f]+) address (0x[0-9a-f]+) error_code (0x[0-9a-f]+)")
+EXIT = re.compile(r"kvm_exit: vcpu \d+ reason (\S+)")
+HYPERCALL = re.compile(r"kvm_hypercall: nr (0x[0-9a-f]+)")
+REPORT = re.compile(r"^BOUNCE-REPORT (\w+) (\{.*\})\s*$")
+SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed\s*$")
+
+
+def parse_trace(lines):
+    """-> (faults: page -> [error codes in order], exits: Counter, hypercalls: Counter)."""
+    faults = collections.defaultdict(list)
+    exits, hypercalls = collections.Counter(), collections.Counter()
+    for line in lines:
+        m = FAULT.search(line)
+        if m:
+            faults[int(m.group(2), 16) >> PAGE_SHIFT].append(int(m.group(3), 16))
+            continue
+        m = EXIT.search(line)
+        if m:
+            exits[m.group(1)] += 1
+            continue
+        m = HYPERCALL.search(line)
+        if m:
+            hypercalls[str(int(m.group(1), 16))] += 1
+    return faults, exits, hypercalls
+
+
+def parse_guest_log(text):
+    """-> (reports: name -> dict, summary: (passed, failed) or None)."""
+    reports, summary = {}, None
+    for line in text.splitlines():
+        m = REPORT.match(line.strip())
+        if m:
+            try:
+                reports[m.group(1)] = json.loads(m.group(2))
+            except ValueError:
+                pass
+        m = SUMMARY.match(line.strip())
+        if m:
+            summary = (int(m.group(1)), int(m.group(2)))
+    return reports, summary
+
+
+def classify(seq):
+    """The class of one page's fault sequence."""
+    if not seq:
+        return "untouched"
+    writes = [bool(e & PFERR_WRITE) for e in seq]
+    if writes[0]:
+        return "write_first"
+    return "rbw" if any(writes) else "read_only"
+
+
+def filled_pages(ranges):
+    pages = set()
+    for start, length in ranges:
+        pages.update(range(start >> PAGE_SHIFT, (start + length + (1 << PAGE_SHIFT) - 1) >> PAGE_SHIFT))
+    return pages
+
+
+def analyze(trace_lines, guest_text, meta):
+    faults, exits, hypercalls = parse_trace(trace_lines)
+    reports, summary = parse_guest_log(guest_text)
+    pc = reports.get("pagecache", {})
+    dma = reports.get("dma", {})
+    filled = filled_pages(pc.get("dma_filled_ranges", []))
+    classes = collections.Counter(classify(faults.get(p, [])) for p in filled)
+    filled_faults = sum(len(faults.get(p, [])) for p in filled)
+    other_faults = sum(len(s) for p, s in faults.items() if p not in filled)
+    sequences = collections.Counter(
+        " ".join(hex(e) for e in faults.get(p, [])) or "(none)" for p in filled)
+    cmdline = meta.get("cmdline", "")
+    policy = re.search(r"bounce_policy=(\w+)", cmdline)
+    qemu_status = int(meta.get("qemu_status", "-1"))
+    return {
+        "scenario": meta.get("name"),
+        "policy": policy.group(1) if policy else "zero",
+        "device": {"ide": "ide-dma", "virtio": "virtio-blk"}.get(meta.get("disk"), meta.get("disk")),
+        "thp": meta.get("thp"),
+        "filled_pages": len(filled),
+        "rbw_pages": classes["rbw"],
+        "write_first_pages": classes["write_first"],
+        "read_only_pages": classes["read_only"],
+        "untouched_pages": classes["untouched"],
+        "faults_per_filled_page": round(filled_faults / len(filled), 3) if filled else None,
+        "filled_page_faults": filled_faults,
+        "other_faults": other_faults,
+        "fault_sequences": dict(sequences.most_common(5)),
+        "exits_by_reason": dict(exits.most_common()),
+        "exits_total": sum(exits.values()),
+        "hypercalls": dict(hypercalls),
+        "wall_s": round(float(meta.get("end", 0)) - float(meta.get("start", 0)), 2),
+        "guest_passed": qemu_status == 1 and summary is not None and summary[1] == 0,
+        "guest_summary": f"{summary[0]} passed, {summary[1]} failed" if summary else None,
+        "qemu_status": qemu_status,
+        "dma": {k: dma.get(k) for k in ("bounced_maps", "bytes_bounced", "bytes_zeroed", "bytes_copied_in",
+                                        "orig_bytes_read", "bytes_copied_out")},
+    }
+
+
+def read_meta(path):
+    meta = {}
+    with open(path) as f:
+        for line in f:
+            k, _, v = line.rstrip("\n").partition("=")
+            meta[k] = v
+    return meta
+
+
+def analyze_dir(d):
+    meta = read_meta(f"{d}/meta.txt")
+    with gzip.open(f"{d}/trace.gz", "rt", errors="replace") as t, open(f"{d}/guest.log", errors="replace") as g:
+        result = analyze(t, g.read(), meta)
+    try:
+        stats = open(f"{d}/trace-stats.txt").read()
+        result["trace_overruns"] = sum(int(x) for x in re.findall(r"^overrun: (\d+)", stats, re.M))
+    except OSError:
+        result["trace_overruns"] = None
+    return result
+
+
+if __name__ == "__main__":
+    for d in sys.argv[1:]:
+        print(json.dumps(analyze_dir(d), indent=1))

@@ -1,0 +1,401 @@
+#!/usr/bin/env python3
+"""make kvm-test: run the guest on real KVM and watch what the host does.
+
+On a host where KVM runs guests natively (tools/kvm-probe says so) the scenarios run directly,
+as root. Elsewhere the rig boots an L1 host under QEMU TCG - Debian's own 6.12 kernel, busybox,
+the KVM modules and QEMU, all from Debian packages - in which KVM runs for real on emulated AMD
+SVM with nested paging, and runs the scenarios there, all in one boot.
+
+Each scenario boots bounce under KVM with a disk, reads the disk through the page cache (the
+guest's `workload` suite) and records the kvm:kvm_page_fault, kvm_exit and kvm_hypercall
+tracepoints. tools/rig/analyze.py classifies every DMA-filled page by its fault sequence.
+
+Outputs in build/kvm/: results.json (one object per scenario), results.md (the same as a table),
+faults.svg (faults per filled page by policy and device), raw/ (traces and guest logs),
+l1-console.log. With --tap, the assertions print as TAP and the exit status says whether they
+held. Stages print their elapsed time; every stage has a timeout.
+"""
+import argparse
+import gzip
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import analyze  # noqa: E402
+
+BUILD = os.path.join(ROOT, "build")
+OUT = os.path.join(BUILD, "kvm")
+CACHE = os.path.join(OUT, "cache")
+MODULES = ["virt/lib/irqbypass", "arch/x86/kvm/kvm", "drivers/crypto/ccp/ccp", "arch/x86/kvm/kvm-amd",
+           "drivers/block/virtio_blk"]
+L1_MEMORY = "4096"
+L1_TIMEOUT_S = 1200
+
+# name | host THP | machine | guest command line | disk
+WORKLOAD = "tests=workload"
+SCENARIOS = [
+    ("ide-copy", "never", "pc", f"{WORKLOAD} ide=dma bounce_policy=copy", "ide"),
+    ("ide-zero", "never", "pc", f"{WORKLOAD} ide=dma bounce_policy=zero", "ide"),
+    ("virtio-copy", "never", "q35", f"{WORKLOAD} bounce_policy=copy", "virtio"),
+    ("virtio-zero", "never", "q35", f"{WORKLOAD} bounce_policy=zero", "virtio"),
+    ("ide-copy-thp", "always", "pc", f"{WORKLOAD} ide=dma bounce_policy=copy", "ide"),
+    ("ide-zero-thp", "always", "pc", f"{WORKLOAD} ide=dma bounce_policy=zero", "ide"),
+    ("virtio-zero-thp", "always", "q35", f"{WORKLOAD} bounce_policy=zero", "virtio"),
+]
+
+START = time.monotonic()
+
+
+def stage(msg):
+    print(f"[rig {time.monotonic() - START:5.0f}s] {msg}", file=sys.stderr, flush=True)
+
+
+def fail(msg, log=None):
+    stage(f"FAILED: {msg}" + (f" (log: {log})" if log else ""))
+    sys.exit(1)
+
+
+def run(cmd, timeout, what, **kw):
+    try:
+        return subprocess.run(cmd, check=True, timeout=timeout, capture_output=True, text=True, **kw)
+    except subprocess.TimeoutExpired:
+        fail(f"{what}: timed out after {timeout} s")
+    except subprocess.CalledProcessError as e:
+        fail(f"{what}: {' '.join(cmd)} exited {e.returncode}: {(e.stderr or e.stdout or '').strip()[-500:]}")
+
+
+# ---- where KVM runs -------------------------------------------------------------------------
+
+def native_kvm_usable():
+    probe = os.path.join(BUILD, "tools", "kvm-probe")
+    if not os.path.exists(probe) or not os.path.exists("/dev/kvm"):
+        return False, "no /dev/kvm or kvm-probe"
+    try:
+        p = subprocess.run([probe], capture_output=True, text=True, timeout=10)
+    except subprocess.TimeoutExpired:
+        return False, "kvm-probe hung"
+    return p.returncode == 0, p.stdout.strip()
+
+
+# ---- the L1 host: kernel, initramfs, work disk ------------------------------------------------
+
+def l1_kernel():
+    """Debian's newest linux-image-6.12.*+deb12-amd64, unpacked (not installed) under the cache."""
+    os.makedirs(CACHE, exist_ok=True)
+
+    def candidates():
+        found = run(["apt-cache", "search", "--names-only", r"^linux-image-6\.12\.[0-9.]+\+deb12-amd64-unsigned$"],
+                    60, "apt-cache search").stdout.split()
+        return sorted({w for w in found if w.startswith("linux-image-")},
+                      key=lambda n: [int(x) for x in n.split("-")[2].split("+")[0].split(".")])
+
+    names = candidates()
+    if not names and os.geteuid() == 0:
+        stage("no 6.12 kernel in the package lists: apt-get update")
+        run(["apt-get", "update", "-qq"], 600, "apt-get update")
+        names = candidates()
+    if not names:
+        fail("no linux-image-6.12.*+deb12-amd64-unsigned package in the apt sources (make deps adds them)")
+    pkg = names[-1]
+    version = pkg[len("linux-image-"):-len("-unsigned")]
+    kdir = os.path.join(CACHE, f"linux-{version}")
+    if not os.path.exists(os.path.join(kdir, "boot", f"vmlinuz-{version}")):
+        stage(f"downloading {pkg} (Debian package, unpacked with dpkg -x)")
+        tmp = tempfile.mkdtemp(dir=CACHE)
+        run(["apt-get", "download", pkg], 600, "apt-get download", cwd=tmp)
+        deb = [f for f in os.listdir(tmp) if f.endswith(".deb")][0]
+        run(["dpkg", "-x", os.path.join(tmp, deb), kdir + ".tmp"], 300, "dpkg -x")
+        shutil.rmtree(tmp)
+        shutil.rmtree(kdir, ignore_errors=True)
+        os.rename(kdir + ".tmp", kdir)
+    return version, kdir
+
+
+def file_key(paths):
+    h = hashlib.sha256()
+    for p in paths:
+        st = os.stat(p)
+        h.update(f"{p}:{st.st_size}:{int(st.st_mtime)}\n".encode())
+    return h
+
+
+def l1_initramfs(version, kdir):
+    """busybox + the KVM modules + QEMU with its libraries and firmware + /init, cached by input."""
+    qemu = shutil.which("qemu-system-x86_64")
+    libs = sorted({w for line in run(["ldd", qemu], 60, "ldd").stdout.splitlines() for w in line.split()
+                   if w.startswith("/")})
+    init = os.path.join(ROOT, "tools", "rig", "init.sh")
+    key = file_key([qemu, "/bin/busybox", init] + libs)
+    key.update(version.encode())
+    out = os.path.join(CACHE, f"initramfs-{key.hexdigest()[:16]}.cpio.gz")
+    if os.path.exists(out):
+        stage(f"L1 initramfs up to date ({os.path.basename(out)})")
+        return out
+    stage("building the L1 initramfs: busybox, KVM modules, QEMU and its libraries")
+    root = tempfile.mkdtemp(dir=CACHE)
+    for d in ("bin", "sbin", "proc", "sys", "dev", "tmp", "lib/modules", "usr/bin", "usr/share", "etc"):
+        os.makedirs(os.path.join(root, d), exist_ok=True)
+    shutil.copy("/bin/busybox", os.path.join(root, "bin", "busybox"))
+    for applet in run(["/bin/busybox", "--list"], 60, "busybox --list").stdout.split():
+        if applet != "busybox":  # the list names busybox itself
+            os.symlink("busybox", os.path.join(root, "bin", applet))
+    for m in MODULES:
+        src = os.path.join(kdir, "lib", "modules", version, "kernel", m + ".ko.xz")
+        with open(os.path.join(root, "lib", "modules", os.path.basename(m) + ".ko"), "wb") as f:
+            f.write(subprocess.run(["xz", "-dc", src], check=True, capture_output=True, timeout=120).stdout)
+    shutil.copy(qemu, os.path.join(root, "usr", "bin"))
+    for lib in libs:
+        dst = root + lib
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        shutil.copy(lib, dst)
+    for share in ("/usr/share/qemu", "/usr/share/seabios"):
+        shutil.copytree(share, root + share, symlinks=False)
+    shutil.copy(init, os.path.join(root, "init"))
+    os.chmod(os.path.join(root, "init"), 0o755)
+    listing = subprocess.run(["find", "."], cwd=root, check=True, capture_output=True).stdout
+    with open(out + ".tmp", "wb") as f:
+        cpio = subprocess.Popen(["cpio", "-o", "-H", "newc", "--quiet"], cwd=root, stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE)
+        gz = subprocess.Popen(["gzip", "-1"], stdin=cpio.stdout, stdout=f)
+        cpio.stdin.write(listing)
+        cpio.stdin.close()
+        cpio.stdout.close()
+        if cpio.wait() != 0 or gz.wait() != 0:
+            fail("cpio | gzip of the initramfs failed")
+    os.rename(out + ".tmp", out)
+    shutil.rmtree(root)
+    return out
+
+
+def write_scenarios(path, scenarios):
+    with open(path, "w") as f:
+        for s in scenarios:
+            f.write("|".join(s) + "\n")
+
+
+def work_tar(scenarios):
+    """The L1's work: the guest, its disk, the scenario list and runner, on a tar 'disk'."""
+    path = os.path.join(OUT, "work.tar")
+    tmp = tempfile.mkdtemp(dir=OUT)
+    write_scenarios(os.path.join(tmp, "scenarios.txt"), scenarios)
+    with open(os.path.join(tmp, "run.sh"), "w") as f:
+        f.write('#!/bin/sh\nexec sh /work/scenarios.sh /work "$1"\n')
+    with tarfile.open(path, "w") as t:
+        t.add(os.path.join(BUILD, "bounce.elf"), "bounce.elf")
+        t.add(os.path.join(BUILD, "disks", "data.img"), "data.img")
+        t.add(os.path.join(ROOT, "tools", "rig", "scenarios.sh"), "scenarios.sh")
+        t.add(os.path.join(tmp, "scenarios.txt"), "scenarios.txt")
+        t.add(os.path.join(tmp, "run.sh"), "run.sh")
+    shutil.rmtree(tmp)
+    return path
+
+
+def boot_l1(version, kdir, initramfs, work):
+    """Boot the L1 under TCG (thread=single: multi-threaded TCG aborted once a nested guest ran)."""
+    results = os.path.join(OUT, "results.img")
+    with open(results, "wb") as f:
+        f.truncate(512 << 20)
+    console = os.path.join(OUT, "l1-console.log")
+    cmd = ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg,thread=single", "-cpu", "max", "-m", L1_MEMORY,
+           "-nographic", "-no-reboot", "-kernel", os.path.join(kdir, "boot", f"vmlinuz-{version}"),
+           "-initrd", initramfs, "-append", "console=ttyS0 quiet panic=-1",
+           "-drive", f"file={work},format=raw,if=virtio,readonly=on",
+           "-drive", f"file={results},format=raw,if=virtio"]
+    stage(f"booting the L1 host under TCG (kernel {version}); console: {console}")
+    done_rc = None
+    with open(console, "w") as log:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        deadline = time.monotonic() + L1_TIMEOUT_S
+        os.set_blocking(proc.stdout.fileno(), True)
+        for raw in proc.stdout:
+            line = raw.decode("utf-8", "replace").replace("\r", "")
+            log.write(line)
+            if line.startswith("rig-l1:"):
+                stage("  L1: " + line[len("rig-l1:"):].strip())
+                if line.startswith("rig-l1: done rc="):
+                    done_rc = int(line.split("=")[1])
+            if time.monotonic() > deadline:
+                os.killpg(proc.pid, 9)
+                fail(f"the L1 host did not finish within {L1_TIMEOUT_S} s", console)
+        proc.wait()
+    if done_rc is None:
+        fail("the L1 host stopped before finishing its work", console)
+    raw = os.path.join(OUT, "raw")
+    shutil.rmtree(raw, ignore_errors=True)
+    os.makedirs(raw)
+    with tarfile.open(results) as t:
+        t.extractall(raw)
+    return raw, done_rc
+
+
+def run_native(scenarios):
+    """KVM runs guests here: the same scenarios, directly (root for tracefs and THP)."""
+    if os.geteuid() != 0:
+        fail("native mode needs root (tracefs, /sys/kernel/mm/transparent_hugepage)")
+    raw = os.path.join(OUT, "raw")
+    shutil.rmtree(raw, ignore_errors=True)
+    os.makedirs(raw)
+    work = tempfile.mkdtemp(dir=OUT)
+    shutil.copy(os.path.join(BUILD, "bounce.elf"), work)
+    shutil.copy(os.path.join(BUILD, "disks", "data.img"), work)
+    write_scenarios(os.path.join(work, "scenarios.txt"), scenarios)
+    stage("running the scenarios on this host's KVM")
+    p = subprocess.run(["sh", os.path.join(ROOT, "tools", "rig", "scenarios.sh"), work, raw], text=True,
+                       capture_output=True, timeout=L1_TIMEOUT_S)
+    for line in p.stdout.splitlines():
+        stage("  " + line)
+    shutil.rmtree(work)
+    return raw, p.returncode
+
+
+# ---- results ----------------------------------------------------------------------------------
+
+def write_results(results, mode):
+    with open(os.path.join(OUT, "results.json"), "w") as f:
+        json.dump({"mode": mode, "scenarios": results}, f, indent=1)
+    cols = ["scenario", "device", "policy", "thp", "filled_pages", "rbw_pages", "write_first_pages",
+            "read_only_pages", "faults_per_filled_page", "other_faults", "exits_total", "wall_s", "guest_passed"]
+    lines = [f"KVM host: {mode}\n", "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for r in results:
+        lines.append("| " + " | ".join(str(r.get(c)) for c in cols) + " |")
+    lines.append("\nMost common fault sequences (error codes) on DMA-filled pages:\n")
+    for r in results:
+        seqs = "; ".join(f"`{k}` x {v}" for k, v in r["fault_sequences"].items())
+        lines.append(f"- {r['scenario']}: {seqs}")
+    with open(os.path.join(OUT, "results.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    plot(results)
+
+
+def plot(results):
+    """faults.svg (and .png): faults per DMA-filled page, by device and policy, THP off and on."""
+    if shutil.which("gnuplot") is None:
+        stage("gnuplot not found: no faults.svg")
+        return
+    rows = {}
+    for r in results:
+        key = f"{r['device']} {r['policy']}"
+        rows.setdefault(key, {})["on" if r["thp"] == "always" else "off"] = r["faults_per_filled_page"] or 0
+    dat = os.path.join(OUT, "faults.dat")
+    with open(dat, "w") as f:
+        for k, v in rows.items():
+            f.write(f'"{k}" {v.get("off", "?")} {v.get("on", "?")}\n')
+    for terminal, name in (('svg size 760,420 font "sans,12"', "faults.svg"), ("png size 760,420", "faults.png")):
+        script = f"""set terminal {terminal}
+set output "{os.path.join(OUT, name)}"
+set datafile missing "?"
+set title "KVM page faults per DMA-filled page-cache page"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set ylabel "faults per page"
+set yrange [0:3.6]
+set grid ytics
+set key top right
+plot "{dat}" using 2:xtic(1) title "host THP off", "" using 3 title "host THP on"
+"""
+        subprocess.run(["gnuplot"], input=script, text=True, check=False, capture_output=True)
+
+
+# ---- what must hold ---------------------------------------------------------------------------
+
+def checks(results):
+    """(description, ok, detail) for every assertion the rig makes."""
+    by = {r["scenario"]: r for r in results}
+    out = []
+    for name, *_ in SCENARIOS:
+        r = by.get(name)
+        out.append((f"{name}: the guest read and verified its disk under KVM", bool(r and r["guest_passed"]),
+                    f"{r['guest_summary']}, QEMU status {r['qemu_status']}" if r else "no result"))
+        if r:
+            out.append((f"{name}: the trace lost no events", r["trace_overruns"] == 0,
+                        f"{r['trace_overruns']} overruns"))
+    c, z = by.get("ide-copy"), by.get("ide-zero")
+    if c:
+        f = c["filled_pages"]
+        out.append(("ide-copy: at least 16 MiB of page-cache pages above 4 GiB filled by bounced DMA",
+                    f >= 4096 and c["dma"]["bounced_maps"], f"{f} pages, {c['dma']['bounced_maps']} bounced maps"))
+        out.append(("ide-copy: read-before-write on (nearly) every filled page", f and c["rbw_pages"] >= 0.95 * f,
+                    f"{c['rbw_pages']} of {f}"))
+        out.append(("ide-copy: about 3 KVM faults per filled page",
+                    c["faults_per_filled_page"] is not None and 2.5 <= c["faults_per_filled_page"] <= 3.5,
+                    f"{c['faults_per_filled_page']}"))
+    if z:
+        f = z["filled_pages"]
+        out.append(("ide-zero: 0 read-before-write pages among the filled ones", f >= 4096 and z["rbw_pages"] == 0,
+                    f"{z['rbw_pages']} of {f}"))
+        out.append(("ide-zero: about 1 KVM fault per filled page, written first",
+                    z["faults_per_filled_page"] is not None and 0.9 <= z["faults_per_filled_page"] <= 1.3
+                    and z["write_first_pages"] >= 0.95 * f, f"{z['faults_per_filled_page']}, "
+                                                             f"{z['write_first_pages']} written first"))
+    for name in ("virtio-copy", "virtio-zero", "virtio-zero-thp"):
+        v = by.get(name)
+        if v:
+            out.append((f"{name} (control, 64-bit DMA): no bounce, no read-before-write",
+                        not v["dma"]["bounced_maps"] and v["rbw_pages"] == 0,
+                        f"{v['dma']['bounced_maps']} bounced maps, {v['rbw_pages']} rbw pages"))
+    ct, zt = by.get("ide-copy-thp"), by.get("ide-zero-thp")
+    if ct and zt:
+        out.append(("host THP on: copy still reads first (the huge zero page), zero never does",
+                    ct["rbw_pages"] > 0 and zt["rbw_pages"] == 0,
+                    f"copy {ct['rbw_pages']} rbw pages, zero {zt['rbw_pages']}"))
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--mode", choices=["auto", "nested", "native"], default="auto")
+    ap.add_argument("--tap", action="store_true", help="print the assertions as TAP; exit 1 if one fails")
+    args = ap.parse_args()
+    os.makedirs(OUT, exist_ok=True)
+    for need in (os.path.join(BUILD, "bounce.elf"), os.path.join(BUILD, "disks", "data.img")):
+        if not os.path.exists(need):
+            fail(f"{need} is missing: run make first")
+
+    native, why = native_kvm_usable()
+    mode = args.mode if args.mode != "auto" else ("native" if native else "nested")
+    stage(f"mode {mode} ({why})")
+    if mode == "native":
+        raw, rc = run_native(SCENARIOS)
+    else:
+        version, kdir = l1_kernel()
+        initramfs = l1_initramfs(version, kdir)
+        work = work_tar(SCENARIOS)
+        raw, rc = boot_l1(version, kdir, initramfs, work)
+    if rc != 0:
+        stage(f"the scenario runner ended with {rc}; analyzing what there is")
+
+    stage("analyzing the traces")
+    results = []
+    for name, *_ in SCENARIOS:
+        d = os.path.join(raw, name)
+        if os.path.exists(os.path.join(d, "meta.txt")):
+            results.append(analyze.analyze_dir(d))
+    write_results(results, f"{mode} ({why})")
+    stage(f"results: {os.path.join(OUT, 'results.md')}, results.json, faults.svg")
+    print(open(os.path.join(OUT, "results.md")).read(), file=sys.stderr)
+
+    if args.tap:
+        cs = checks(results)
+        print("TAP version 13")
+        print(f"1..{len(cs)}")
+        failed = 0
+        for i, (desc, ok, detail) in enumerate(cs, 1):
+            print(f"{'ok' if ok else 'not ok'} {i} - {desc} ({detail})")
+            failed += not ok
+        print(f"{len(cs) - failed} passed, {failed} failed")
+        return 1 if failed else 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

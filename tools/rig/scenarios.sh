@@ -1,0 +1,55 @@
+#!/bin/sh
+# Run the rig's scenarios on a KVM host (the L1 under TCG, or a real one) and collect, per
+# scenario, the kvm tracepoints (kvm_page_fault, kvm_exit, kvm_hypercall), the guest's serial
+# log and the QEMU status. POSIX sh: busybox in L1, dash on a native host.
+#
+#   scenarios.sh WORKDIR OUTDIR
+# WORKDIR holds bounce.elf, data.img and scenarios.txt, one scenario per line:
+#   name|thp|machine|kernel command line|disk
+# with thp = always|never, machine = pc|q35, disk = ide|virtio.
+set -u
+work=$1 out=$2
+T=/sys/kernel/tracing
+[ -d $T/events/kvm ] || T=/sys/kernel/debug/tracing
+THP=/sys/kernel/mm/transparent_hugepage/enabled
+QEMU=${QEMU:-qemu-system-x86_64}
+TIMEOUT=${SCENARIO_TIMEOUT:-300}
+say() { echo "rig-l1: $*"; }
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+
+[ -d $T/events/kvm/kvm_page_fault ] || { say "no kvm tracepoints under $T"; exit 1; }
+thp_was=$(sed 's/.*\[\(.*\)\].*/\1/' $THP 2>/dev/null)
+echo 131072 > $T/buffer_size_kb # per CPU; a scenario logs some 100 000 events of ~60 bytes
+rc=0
+while IFS='|' read -r name thp machine cmdline disk; do
+    case "$name" in ''|'#'*) continue ;; esac
+    d=$out/$name
+    mkdir -p "$d"
+    echo "$thp" > $THP || say "$name: cannot set THP to $thp"
+    case "$disk" in
+    ide) disks="-drive file=$work/data.img,format=raw,if=ide,index=1,snapshot=on" ;;
+    virtio) disks="-drive if=none,id=data,file=$work/data.img,format=raw,readonly=on -device virtio-blk-pci,drive=data" ;;
+    *) say "$name: unknown disk '$disk'"; rc=1; continue ;;
+    esac
+    echo 0 > $T/tracing_on
+    echo > $T/trace
+    for e in kvm_page_fault kvm_exit kvm_hypercall; do echo 1 > $T/events/kvm/$e/enable; done
+    echo 1 > $T/tracing_on
+    t0=$(uptime_s)
+    # shellcheck disable=SC2086 # $disks is a list of arguments
+    timeout $TIMEOUT $QEMU -machine "$machine,accel=kvm" -cpu host -m 6G -smp 1 -nodefaults -display none \
+        -monitor none -serial "file:"$d"/guest.log" -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+        -kernel $work/bounce.elf -append "$cmdline" $disks >$d/qemu.log 2>&1
+    status=$?
+    t1=$(uptime_s)
+    echo 0 > $T/tracing_on
+    for e in kvm_page_fault kvm_exit kvm_hypercall; do echo 0 > $T/events/kvm/$e/enable; done
+    gzip -1 < $T/trace > "$d"/trace.gz
+    cat $T/per_cpu/cpu*/stats > "$d"/trace-stats.txt
+    printf 'name=%s\nthp=%s\nmachine=%s\ndisk=%s\ncmdline=%s\nqemu_status=%s\nstart=%s\nend=%s\n' \
+        "$name" "$thp" "$machine" "$disk" "$cmdline" "$status" "$t0" "$t1" > "$d"/meta.txt
+    say "scenario $name: QEMU status $status, $(awk "BEGIN {print $t1 - $t0}") s, $(grep -h '^entries' "$d"/trace-stats.txt | awk '{s += $2} END {print s}') trace events"
+    # isa-debug-exit status 1 = the guest passed; anything else is reported by the analysis.
+done < $work/scenarios.txt
+[ -n "$thp_was" ] && echo "$thp_was" > $THP
+exit $rc
