@@ -45,7 +45,7 @@ PVH_OBJS   := $(call gobj,$(PVH_SRCS))
 LIBS       := -L$(NEWLIB)/lib -lc -lm
 
 .PHONY: all disks deps run test host-tests build-host-tests build-fuzz fuzz bench bench-blk kvm-test clean distclean help
-all: $(BUILD)/bounce.efi $(BUILD)/bounce.elf $(BUILD)/tools/kvm-probe $(DISKS)
+all: $(BUILD)/bounce.efi $(BUILD)/bounce.elf $(BUILD)/tools/kvm-probe $(DISKS) $(BUILD)/tools/vmm
 
 help:
 	@echo "make            build build/bounce.efi, build/bounce.elf and the host tools"
@@ -124,6 +124,13 @@ $(BUILD)/tools/kvm-probe: tools/kvm-probe.c
 	@mkdir -p $(dir $@)
 	$(call say,HOSTCC,$<)
 	$(Q)$(CC) -std=c11 -O2 $(WARN) -o $@ $<
+# tools/vmm: the confidential-guest VMM on the KVM API (docs/confidential.md).
+VMM_SRCS := $(wildcard tools/vmm/*.c)
+$(BUILD)/tools/vmm: $(VMM_SRCS) $(wildcard tools/vmm/*.h) hypercall/kvm_hypercall.h drivers/virtio.h \
+		drivers/virtqueue.h drivers/virtio_blk.h
+	@mkdir -p $(dir $@)
+	$(call say,HOSTCC,$@)
+	$(Q)$(CC) -std=c11 -O2 -g $(WARN) -I. -o $@ $(VMM_SRCS)
 $(BUILD)/tools/mkdisk: tools/mkdisk.c tests/guest/testdisk.c tests/guest/testdisk.h
 	@mkdir -p $(dir $@)
 	$(call say,HOSTCC,$<)
@@ -141,8 +148,8 @@ $(BUILD)/disks/scratch.img: $(BUILD)/tools/mkdisk
 disks: $(DISKS)
 
 # ---- host unit tests (native, ASan + UBSan, cmocka) ----
-DMA_HOST_SRCS := dma/swiotlb.c dma/mapping.c dma/dma_debug.c tests/host/dma_fake_platform.c
-HOST_TESTS := memrange frame_alloc cmdline paging swiotlb dma_api ide_prd virtqueue
+DMA_HOST_SRCS := dma/swiotlb.c dma/mapping.c dma/dma_debug.c dma/convert.c tests/host/dma_fake_platform.c
+HOST_TESTS := memrange frame_alloc cmdline paging swiotlb dma_api ide_prd virtqueue vmm_virtio vmm_pvh hypercall
 host_srcs_memrange    := mm/memrange.c
 host_srcs_frame_alloc := mm/frame_alloc.c mm/memrange.c
 host_srcs_cmdline     := kernel/cmdline.c
@@ -151,6 +158,11 @@ host_srcs_swiotlb     := $(DMA_HOST_SRCS)
 host_srcs_dma_api     := $(DMA_HOST_SRCS)
 host_srcs_ide_prd     := drivers/ide_prd.c
 host_srcs_virtqueue   := drivers/virtqueue.c
+VMM_PURE_SRCS := tools/vmm/virtio_blk.c tools/vmm/virtio_mmio.c tools/vmm/guestmem.c tools/vmm/canary.c \
+	tools/vmm/mapgpa.c tools/vmm/log.c
+host_srcs_vmm_virtio  := $(VMM_PURE_SRCS) drivers/virtqueue.c
+host_srcs_vmm_pvh     := tools/vmm/pvh.c
+host_srcs_hypercall   := hypercall/map_gpa.c
 HOST_TEST_BINS := $(patsubst %,$(BUILD)/host/test_%,$(HOST_TESTS))
 
 .SECONDEXPANSION:
@@ -166,9 +178,10 @@ host-tests: build-host-tests
 # ---- fuzzing (libFuzzer, clang from Debian) ----
 FUZZ_CFLAGS := -std=c11 -g -O1 $(WARN) -Wno-missing-prototypes -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -I.
-FUZZ_TARGETS := dma virtqueue
+FUZZ_TARGETS := dma virtqueue vmm_virtio
 fuzz_srcs_dma := $(DMA_HOST_SRCS)
 fuzz_srcs_virtqueue := drivers/virtqueue.c
+fuzz_srcs_vmm_virtio := $(VMM_PURE_SRCS)
 FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(fuzz_srcs_$$*)
 	@mkdir -p $(dir $@)

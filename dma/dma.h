@@ -86,6 +86,12 @@ struct dma_stats {
     uint64_t map_failures;           /* could not bounce: pool full, too large, or unreachable by the device */
     uint64_t misuse;                 /* API misuse detected (see dma_last_misuse()) */
     uint64_t coherent_allocs, coherent_frees;
+    /* The confidential guest's cc_io=convert path (dma/convert.h); all 0 otherwise. */
+    uint64_t convert_maps;           /* mappings made by converting the buffer itself to shared */
+    uint64_t convert_fallbacks;      /* mappings that could not be converted and bounced instead */
+    uint64_t conversions;            /* share/unshare calls the convert path made (map and unmap) */
+    uint64_t pages_converted;        /* pages those calls converted, both ways */
+    uint64_t convert_bytes_copied;   /* bytes copied aside and back around the conversions */
 };
 
 static inline bool dma_mapping_error(const struct dma_dev *dev, dma_addr_t addr)

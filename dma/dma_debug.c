@@ -111,5 +111,15 @@ int dma_debug_check_sync(const struct dma_debug *d, const struct dma_dev *dev, d
         return 0;
     snprintf(why, whylen, "sync of [%#llx, +%llu) outside any live mapping", (unsigned long long)addr,
              (unsigned long long)size);
-    return -1;
+    return DMA_DEBUG_NOT_FOUND;
 }
+
+const struct dma_debug_entry *dma_debug_find(const struct dma_debug *d, dma_addr_t addr)
+{
+    for (int32_t i = d->bucket[hash(addr)]; i >= 0; i = d->e[i].next)
+        if (d->e[i].addr == addr)
+            return &d->e[i];
+    return NULL;
+}
+
+bool dma_debug_full(const struct dma_debug *d) { return d->free_head < 0 && d->never_used == DMA_DEBUG_ENTRIES; }

@@ -45,8 +45,15 @@ void dma_debug_add(struct dma_debug *d, const struct dma_dev *dev, dma_addr_t ad
  * unmap (!coherent) never matches a coherent buffer's record exactly, whatever its dir. */
 int dma_debug_remove(struct dma_debug *d, const struct dma_dev *dev, dma_addr_t addr, uint64_t size,
                      enum dma_data_direction dir, bool coherent, char *why, size_t whylen);
-/* 0 if [addr, addr + size) lies in a recorded streaming mapping of dev with that direction, else -1
- * and why (a coherent buffer's record never matches: a streaming sync of it is misuse). */
+/* The first record at exactly addr, of any device; NULL if none. */
+const struct dma_debug_entry *dma_debug_find(const struct dma_debug *d, dma_addr_t addr);
+/* True when no further mapping can be recorded. */
+bool dma_debug_full(const struct dma_debug *d);
+
+#define DMA_DEBUG_NOT_FOUND (-2)
+/* 0 if [addr, addr + size) lies in a recorded mapping of dev with that direction; -1 (why says
+ * so) if it lies in one of another kind; DMA_DEBUG_NOT_FOUND (why says so) if in none - or 0 if
+ * unrecorded mappings make that unknowable. */
 int dma_debug_check_sync(const struct dma_debug *d, const struct dma_dev *dev, dma_addr_t addr, uint64_t size,
                          enum dma_data_direction dir, char *why, size_t whylen);
 

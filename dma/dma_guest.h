@@ -9,6 +9,9 @@ void dma_guest_init(void);
 /* Bounce every mapping of every device (the confidential mode), and narrate (tests toggle it). */
 void dma_guest_set_force_bounce(bool on);
 bool dma_guest_force_bounce(void);
+/* cc_io=convert at run time (tests): only in a confidential guest, off otherwise whatever on says. */
+void dma_guest_set_convert(bool on);
+bool dma_guest_convert(void);
 void dma_guest_set_trace(bool on);
 bool dma_guest_trace(void);
 

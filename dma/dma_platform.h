@@ -20,7 +20,12 @@ struct dma_platform {
     /* Make memory visible to the host (confidential guests); NULL when all memory is shared. */
     int (*share_pages)(uint64_t phys, size_t bytes);
     int (*unshare_pages)(uint64_t phys, size_t bytes);
+    /* True if every page of the range is private (convertible); NULL when nothing is. */
+    bool (*pages_private)(uint64_t phys, size_t bytes);
     bool force_bounce; /* every mapping of every device bounces (confidential guests) */
+    /* A mapping that would bounce converts its own pages to shared instead, when it can
+     * (cc_io=convert, dma/convert.h); needs share_pages, unshare_pages and pages_private. */
+    bool convert;
     bool trace;        /* one line per map, sync and unmap (trace=dma) */
 };
 

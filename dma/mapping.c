@@ -2,15 +2,17 @@
  *
  * A streaming mapping is direct when the device reaches the whole buffer (it lies within the
  * device's DMA mask) and nothing forces a bounce; it then costs nothing but a record for misuse
- * checks. Otherwise it goes through the swiotlb pool. The DMA address is the physical address:
- * there is no IOMMU, and in this guest's confidential mode shared and private memory differ by
- * page attributes, not by an address bit.
+ * checks. Otherwise it goes through the swiotlb pool - or, in a confidential guest with
+ * cc_io=convert, converts its own pages to shared when it can (dma/convert.h). The DMA address
+ * is the physical address: there is no IOMMU, and in this guest's confidential mode shared and
+ * private memory differ by page attributes, not by an address bit.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dma/convert.h"
 #include "dma/dma.h"
 #include "dma/dma_debug.h"
 #include "dma/dma_internal.h"
@@ -23,6 +25,7 @@ static struct swiotlb_pool *pool; /* NULL until dma_init() sets one up */
 static void *pool_virt, *pool_meta;
 static size_t pool_bytes;
 static struct dma_debug *debug;
+static struct convert_table *convtab; /* NULL unless the platform converts */
 static struct dma_stats stats;
 static enum bounce_policy policy = BOUNCE_ZERO;
 static char last_misuse[256];
@@ -55,6 +58,12 @@ int dma_init(const struct dma_platform *platform, size_t bytes, int initial_poli
     if (debug == NULL)
         return -1;
     dma_debug_init(debug);
+    /* The table of conversion mappings, whenever the platform can convert (so tests can switch
+     * the convert path on and off at run time). */
+    if ((plat->convert || plat->pages_private) && (convtab = convert_table_new()) == NULL) {
+        dma_shutdown();
+        return -1;
+    }
     if (bytes == 0)
         return 0; /* no bounce pool: every mapping must be direct */
     uint64_t phys;
@@ -66,9 +75,13 @@ int dma_init(const struct dma_platform *platform, size_t bytes, int initial_poli
         dma_shutdown();
         return -1;
     }
-    if (plat->share_pages && plat->share_pages(phys, bytes) != 0) {
-        dma_shutdown();
-        return -1;
+    if (plat->share_pages) {
+        if (plat->share_pages(phys, bytes) != 0) {
+            dma_shutdown();
+            return -1;
+        }
+        /* A conversion leaves the contents undefined; the pool's clean-slot marks say zero. */
+        memset(pool_virt, 0, bytes);
     }
     pool = &pool_storage;
     stats.slots_total = pool->nslots;
@@ -81,6 +94,8 @@ void dma_shutdown(void)
         plat->free_pages(pool_virt, pool_bytes);
     free(pool_meta);
     free(debug);
+    convert_table_free(convtab);
+    convtab = NULL;
     pool = NULL;
     pool_virt = pool_meta = NULL;
     debug = NULL;
@@ -151,6 +166,32 @@ static dma_addr_t map_phys(struct dma_dev *dev, uint64_t phys, size_t size, enum
             printf("dma: map   %s %s %zu B  cpu %#llx = dma %#llx  direct (within the device's mask)\n", dev->name,
                    dma_dir_name(dir), size, (unsigned long long)phys, (unsigned long long)phys);
         return phys;
+    }
+    if (plat->convert) {
+        const char *unsuitable = convert_unsuitable(convtab, plat, dev, phys, size);
+        if (unsuitable == NULL) {
+            dma_addr_t a = convert_map(convtab, plat, dev, phys, size, dir, attrs, policy, &stats);
+            if (a == DMA_MAPPING_ERROR) {
+                stats.map_failures++;
+                printf("dma: map   %s %s %zu B  cpu %#llx -> FAILED: the host refused to share the pages\n", dev->name,
+                       dma_dir_name(dir), size, (unsigned long long)phys);
+                return DMA_MAPPING_ERROR;
+            }
+            stats.maps++;
+            stats.bytes_mapped += size;
+            if (plat->trace)
+                printf("dma: map   %s %s %zu B  cpu %#llx = dma %#llx  converted to shared (%s, policy %s%s)\n", dev->name,
+                       dma_dir_name(dir), size, (unsigned long long)phys, (unsigned long long)a,
+                       dir != DMA_FROM_DEVICE || policy == BOUNCE_COPY || (attrs & DMA_ATTR_PRESERVE)
+                           ? "contents copied aside and back"
+                           : policy == BOUNCE_ZERO ? "zeroed, the original never read" : "left as the host left it",
+                       bounce_policy_name(policy), attrs & DMA_ATTR_PRESERVE ? ", PRESERVE" : "");
+            return a;
+        }
+        stats.convert_fallbacks++;
+        if (plat->trace)
+            printf("dma: map   %s %s %zu B  cpu %#llx  cannot be converted (%s): bounces\n", dev->name,
+                   dma_dir_name(dir), size, (unsigned long long)phys, unsuitable);
     }
     struct swiotlb_map_info info;
     dma_addr_t addr = pool ? swiotlb_tbl_map_single(pool, dev, phys, size, dir, attrs, policy, &stats, &info)
@@ -229,6 +270,18 @@ static void unmap_addr(struct dma_dev *dev, dma_addr_t addr, size_t size, enum d
         }
         return;
     }
+    int crc = convert_unmap(convtab, plat, dev, addr, size, dir, &stats, why, sizeof(why));
+    if (crc != CONVERT_NOT_MINE) {
+        if (crc != 0)
+            misuse(dev, "%s", why);
+        if (crc < 0)
+            return;
+        stats.unmaps++;
+        if (plat->trace)
+            printf("dma: unmap %s %s %zu B  dma %#llx  converted back to private (contents copied aside and back)\n",
+                   dev->name, dma_dir_name(dir), size, (unsigned long long)addr);
+        return;
+    }
     int rc = dma_debug_remove(debug, dev, addr, size, dir, false, why, sizeof(why));
     if (rc != 0)
         misuse(dev, "%s", why);
@@ -303,6 +356,8 @@ static void sync(struct dma_dev *dev, dma_addr_t addr, size_t size, enum dma_dat
             return;
         }
         rc = swiotlb_sync_single(pool, addr, size, dir, for_cpu, &stats, &copied, why, sizeof(why));
+    } else if ((rc = convert_sync(convtab, dev, addr, size, dir, why, sizeof(why))) != CONVERT_NOT_MINE) {
+        /* a converted buffer: the device and the CPU share the pages, nothing to copy */
     } else {
         rc = dma_debug_check_sync(debug, dev, addr, size, dir, why, sizeof(why)); /* coherent: nothing to copy */
     }
@@ -353,9 +408,15 @@ void *dma_alloc_coherent(struct dma_dev *dev, size_t size, dma_addr_t *handle)
     void *p = plat->alloc_pages(page_round(size), mask, &phys);
     if (p == NULL)
         return NULL;
-    if (plat->share_pages && plat->share_pages(phys, page_round(size)) != 0) {
-        plat->free_pages(p, page_round(size));
-        return NULL;
+    if (plat->share_pages) {
+        if (plat->share_pages(phys, page_round(size)) != 0) {
+            /* Runs before the refusal may be shared now: take them back before the frames return
+             * to the allocator, or keep the frames out of it if even that is refused. */
+            if (plat->unshare_pages == NULL || plat->unshare_pages(phys, page_round(size)) == 0)
+                plat->free_pages(p, page_round(size));
+            return NULL;
+        }
+        memset(p, 0, page_round(size)); /* a conversion leaves the contents undefined: zeroed is the promise */
     }
     stats.coherent_allocs++;
     dma_debug_add(debug, dev, phys, page_round(size), DMA_NONE); /* DMA_NONE marks a coherent buffer */
@@ -377,8 +438,14 @@ void dma_free_coherent(struct dma_dev *dev, size_t size, void *cpu_addr, dma_add
         misuse(dev, "dma_free_coherent: %s", why); /* not allocated (a double free), or another size */
         return;
     }
-    if (plat->unshare_pages)
-        plat->unshare_pages(handle, page_round(size));
+    /* Back to private before the frames return to the allocator, whose next user may keep secrets
+     * in them. Frames the host would not take back stay out of the allocator: shared for good. */
+    if (plat->unshare_pages && plat->unshare_pages(handle, page_round(size)) != 0) {
+        printf("dma: %s: coherent memory at %#llx could not be made private again: not freed\n", dev->name,
+               (unsigned long long)handle);
+        stats.coherent_frees++;
+        return;
+    }
     plat->free_pages(cpu_addr, page_round(size));
     stats.coherent_frees++;
 }
@@ -410,7 +477,9 @@ int dma_stats_json(char *buf, size_t size)
                     "\"bytes_mapped\":%llu,\"bytes_bounced\":%llu,\"bytes_copied_in\":%llu,\"bytes_copied_out\":%llu,"
                     "\"bytes_zeroed\":%llu,\"orig_bytes_read\":%llu,\"syncs_for_cpu\":%llu,\"syncs_for_device\":%llu,"
                     "\"slots_in_use\":%llu,\"slots_high_water\":%llu,\"slots_total\":%llu,\"map_failures\":%llu,"
-                    "\"misuse\":%llu,\"coherent_allocs\":%llu,\"coherent_frees\":%llu}",
+                    "\"misuse\":%llu,\"coherent_allocs\":%llu,\"coherent_frees\":%llu,\"convert_maps\":%llu,"
+                    "\"convert_fallbacks\":%llu,\"conversions\":%llu,\"pages_converted\":%llu,"
+                    "\"convert_bytes_copied\":%llu}",
                     bounce_policy_name(policy), (unsigned long long)pool_bytes, (unsigned long long)s.maps,
                     (unsigned long long)s.unmaps, (unsigned long long)s.bounced_maps, (unsigned long long)s.bytes_mapped,
                     (unsigned long long)s.bytes_bounced, (unsigned long long)s.bytes_copied_in,
@@ -419,5 +488,8 @@ int dma_stats_json(char *buf, size_t size)
                     (unsigned long long)s.syncs_for_device, (unsigned long long)s.slots_in_use,
                     (unsigned long long)s.slots_high_water, (unsigned long long)s.slots_total,
                     (unsigned long long)s.map_failures, (unsigned long long)s.misuse,
-                    (unsigned long long)s.coherent_allocs, (unsigned long long)s.coherent_frees);
+                    (unsigned long long)s.coherent_allocs, (unsigned long long)s.coherent_frees,
+                    (unsigned long long)s.convert_maps, (unsigned long long)s.convert_fallbacks,
+                    (unsigned long long)s.conversions, (unsigned long long)s.pages_converted,
+                    (unsigned long long)s.convert_bytes_copied);
 }

@@ -10,6 +10,7 @@
 #include "kernel/panic.h"
 #include "kernel/report.h"
 #include "kernel/time.h"
+#include "mm/cc_canary.h"
 #include "mm/mm.h"
 
 #define PAGE_SECTORS (PAGE_SIZE / SECTOR_SIZE)
@@ -155,6 +156,11 @@ static int32_t new_page(struct blk_dev *dev, uint64_t index)
     buckets[b] = i;
     lru_push_front(i);
     stats.pages++;
+    /* Confidential mode: the page holds a secret, as a recycled page would hold its last user's
+     * data (docs/confidential.md, "The canary"). A read that bounces under the copy policy, or
+     * converts the page under it, shows it to the host; zero-fill and init_on_alloc do not. */
+    if (confidential())
+        cc_canary_write(phys_to_virt(p->phys));
     if (kopts.init_on_alloc)
         memset(phys_to_virt(p->phys), 0, PAGE_SIZE);
     return i;

@@ -1,8 +1,8 @@
 /* virtio.h - what a virtio device driver needs from a transport (virtio 1.2, OASIS).
  *
  * A device driver (virtio_blk.c) talks to its device only through struct virtio_transport_ops
- * and drives its queues with virtqueue.h. A transport - virtio over PCI (4.1, virtio_pci.c)
- * today, virtio over MMIO (4.2) later - finds devices, implements the ops, and calls the
+ * and drives its queues with virtqueue.h. A transport - virtio over PCI (4.1, virtio_pci.c),
+ * virtio over MMIO (4.2, virtio_mmio.c) - finds devices, implements the ops, and calls the
  * driver's probe for each device of the driver's type. Adding a transport means a new file and
  * one line in virtio_enumerate() below; no device driver changes.
  *
@@ -79,11 +79,12 @@ typedef void (*virtio_probe_fn)(struct virtio_device *vdev);
 /* Transports: call probe for every device of device_type they find; driver names the driver
  * (for the bus's bookkeeping, e.g. "virtio-blk"). */
 void virtio_pci_enumerate(uint32_t device_type, const char *driver, virtio_probe_fn probe);
+void virtio_mmio_enumerate(uint32_t device_type, const char *driver, virtio_probe_fn probe);
 
 static inline void virtio_enumerate(uint32_t device_type, const char *driver, virtio_probe_fn probe)
 {
     virtio_pci_enumerate(device_type, driver, probe);
-    /* virtio_mmio_enumerate(device_type, driver, probe); -- when drivers/virtio_mmio.c exists */
+    virtio_mmio_enumerate(device_type, driver, probe);
 }
 
 /* ---- transport-independent helpers (3.1.1 Driver Requirements: Device Initialization) ---- */

@@ -53,6 +53,19 @@ bool parse_size(const char *s, size_t len, uint64_t *out)
     return true;
 }
 
+bool parse_virtio_mmio(const char *s, struct virtio_mmio_spec *out)
+{
+    const char *at = strchr(s, '@'), *colon = at ? strchr(at, ':') : NULL;
+    uint64_t size, base, irq;
+    if (!at || !colon || !parse_size(s, (size_t)(at - s), &size) || !parse_uint(at + 1, (size_t)(colon - at - 1), &base) ||
+        !parse_uint(colon + 1, strlen(colon + 1), &irq))
+        return false;
+    if (size == 0 || base + size < base || irq > 255)
+        return false;
+    *out = (struct virtio_mmio_spec){size, base, (uint32_t)irq};
+    return true;
+}
+
 static int find_choice(const char *const *choices, const char *s, size_t len)
 {
     for (int i = 0; choices && choices[i]; i++)

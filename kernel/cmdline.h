@@ -43,4 +43,12 @@ bool parse_size(const char *s, size_t len, uint64_t *out);
 /* Parse a decimal or 0x-prefixed hexadecimal number. Returns false on junk or overflow. */
 bool parse_uint(const char *s, size_t len, uint64_t *out);
 
+/* A virtio-mmio device as Linux's command line gives it (drivers/virtio/virtio_mmio.c):
+ * "SIZE@BASE:IRQ", SIZE with an optional K/M/G suffix, e.g. "512@0xd0000000:5". */
+struct virtio_mmio_spec {
+    uint64_t size, base;
+    uint32_t irq;
+};
+bool parse_virtio_mmio(const char *s, struct virtio_mmio_spec *out);
+
 #endif

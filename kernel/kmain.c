@@ -6,6 +6,7 @@
 #include "drivers/pagecache.h"
 #include "drivers/pci.h"
 #include "kernel/boot_info.h"
+#include "kernel/cc_report.h"
 #include "kernel/console.h"
 #include "kernel/cpu.h"
 #include "kernel/exit.h"
@@ -13,6 +14,8 @@
 #include "kernel/report.h"
 #include "kernel/time.h"
 #include "kernel/traps.h"
+#include "mm/cc_canary.h"
+#include "mm/mem_encrypt.h"
 #include "mm/mm.h"
 #include "tests/guest/ktest.h"
 
@@ -48,13 +51,22 @@ _Noreturn void kmain(struct boot_info *bi)
     }
 
     time_init();
-    mm_init(bi, kopts.heap_bytes);
+    /* Confidential mode: nothing the kernel allocates may land in the boot-shared region. */
+    mm_init(bi, kopts.heap_bytes, confidential() ? cc_boot_shared_end(bi) : 0);
+    if (confidential())
+        cc_init(bi);
     mm_print_map();
     mm_print_zones();
+    if (confidential() && !cc_canary_init())
+        printf("cc: no memory for the canary: not planted\n");
     dma_guest_init();
+    if (confidential())
+        cc_report_init();
     pci_init(bi->rsdp);
     drivers_init();
     pagecache_init();
+    if (confidential())
+        cc_report_mark_workload();
 
     struct ktest_result r = ktest_run(kopts.tests, bi);
     reports_print();

@@ -24,6 +24,23 @@ static const char *const trace_names[] = {"mm", "dma", "pci", "blk", "hypercall"
 static const char *const policy_names[] = {"zero", "copy", "none", NULL}; /* enum bounce_policy order */
 static const char *const ide_modes[] = {"dma", "pio", NULL};
 static const char *const zones[] = {"high", "dma32", NULL};
+static const char *const modes[] = {"normal", "confidential", NULL};
+static const char *const cc_ios[] = {"bounce", "convert", NULL};
+
+static int add_virtio_mmio(const char *value, void *dest, char *err, size_t errlen)
+{
+    struct kernel_options *k = dest;
+    if (k->nvirtio_mmio == MAX_VIRTIO_MMIO) {
+        snprintf(err, errlen, "at most %d devices", MAX_VIRTIO_MMIO);
+        return -1;
+    }
+    if (!parse_virtio_mmio(value, &k->virtio_mmio[k->nvirtio_mmio])) {
+        snprintf(err, errlen, "expected SIZE@BASE:IRQ, e.g. 512@0xd0000000:5");
+        return -1;
+    }
+    k->nvirtio_mmio++;
+    return 0;
+}
 
 static const struct cmdline_option options[] = {
     {.name = "tests", .kind = OPT_LIST, .dest = &kopts.tests, .choices = ktest_suite_names,
@@ -56,6 +73,12 @@ static const struct cmdline_option options[] = {
      .help = "largest readahead window, 0 for none (default 1M)"},
     {.name = "init_on_alloc", .kind = OPT_FLAG, .dest = &kopts.init_on_alloc,
      .help = "zero page-cache pages when allocated (hides read-before-write from the host)"},
+    {.name = "mode", .kind = OPT_ENUM, .dest = &kopts.mode, .choices = modes,
+     .help = "normal, or confidential: private memory, shared bounce pool (docs/confidential.md)"},
+    {.name = "cc_io", .kind = OPT_ENUM, .dest = &kopts.cc_io, .choices = cc_ios,
+     .help = "confidential I/O: bounce (through the shared pool, default) or convert (share each buffer)"},
+    {.name = "virtio_mmio.device", .kind = OPT_CALLBACK, .dest = &kopts, .parse = add_virtio_mmio, .repeatable = true,
+     .help = "a virtio-mmio device, SIZE@BASE:IRQ (as Linux)"},
     {.name = "pci", .kind = OPT_FLAG, .dest = &kopts.pci, .help = "list the PCI functions found at boot"},
     {.name = "help", .kind = OPT_FLAG, .dest = &kopts.help, .help = "print this list and exit"},
 };
@@ -69,7 +92,7 @@ void options_print_help(void)
 {
     printf("kernel command-line options (space-separated name or name=value):\n");
     for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
-        printf("  %-14s %s\n", options[i].name, options[i].help);
+        printf("  %-18s %s\n", options[i].name, options[i].help);
     printf("  test suites:");
     for (size_t i = 0; ktest_suite_names[i]; i++)
         printf(" %s", ktest_suite_names[i]);

@@ -6,6 +6,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernel/cmdline.h"
+
+#define MAX_VIRTIO_MMIO 4
+
 /* Trace categories for `trace=`: one readable line per event of the category. */
 enum trace_category { TRACE_MM, TRACE_DMA, TRACE_PCI, TRACE_BLK, TRACE_HC, TRACE_COUNT };
 
@@ -27,6 +31,10 @@ struct kernel_options {
     uint64_t readahead_bytes;     /* readahead=: first readahead window */
     uint64_t readahead_max_bytes; /* readahead_max=: largest window (0: no readahead) */
     bool init_on_alloc;           /* init_on_alloc: zero page-cache pages when allocated */
+    int mode;                     /* mode=: 0 normal, 1 confidential (docs/confidential.md) */
+    int cc_io;                    /* cc_io=: 0 bounce, 1 convert (confidential I/O strategy) */
+    struct virtio_mmio_spec virtio_mmio[MAX_VIRTIO_MMIO]; /* virtio_mmio.device= */
+    unsigned nvirtio_mmio;
 };
 
 extern struct kernel_options kopts;
@@ -36,5 +44,6 @@ int options_parse(const char *cmdline, char *err, size_t errlen);
 void options_print_help(void);
 
 static inline bool trace_on(enum trace_category c) { return (kopts.trace >> c) & 1; }
+static inline bool confidential(void) { return kopts.mode == 1; }
 
 #endif

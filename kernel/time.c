@@ -5,6 +5,12 @@
  * or 0x16 (base MHz) gives an exact figure on hardware that reports one; it is used only when it
  * agrees with the PIT measurement within 2 %, because under emulation the CPU model may report a
  * frequency the virtual TSC does not run at.
+ *
+ * Without a PIT - port 0x61 reads all ones, as on the confidential-mode VMM (docs/confidential.md,
+ * "Devices") or QEMU's microvm - there is nothing to measure against. The hypervisor then tells:
+ * the timing leaf CPUID 0x40000010 (EAX = TSC kHz, a convention VMware introduced and the bounce
+ * VMM fills from KVM_GET_TSC_KHZ), present when the hypervisor leaf 0x40000000 says its highest
+ * leaf reaches it. Failing that, CPUID 0x15/0x16 are taken as they are, unchecked.
  */
 #include "kernel/time.h"
 
@@ -14,6 +20,8 @@
 
 #define PIT_HZ 1193182ull
 #define PIT_CAL_MS 20ull
+#define CPUID_HV_BASE 0x40000000u
+#define CPUID_HV_TIMING 0x40000010u
 
 static uint64_t tsc_base, tsc_freq, ns_mult; /* ns = ticks * ns_mult >> 32 */
 static const char *tsc_src = "uncalibrated";
@@ -34,11 +42,24 @@ static uint64_t measure_with_pit(void)
     return 0;
 }
 
+/* Port 0x61 (the PIT gate and speaker, NMI status) reads all ones when nothing decodes it. */
+static bool have_pit(void) { return inb(0x61) != 0xff; }
+
+/* The hypervisor timing leaf, in Hz; 0 when there is none. */
+static uint64_t hypervisor_tsc_hz(void)
+{
+    uint32_t max_hv = cpuid(CPUID_HV_BASE, 0).eax;
+    if (max_hv < CPUID_HV_TIMING || max_hv >= CPUID_HV_BASE + 0x10000) /* not a hypervisor range */
+        return 0;
+    return (uint64_t)cpuid(CPUID_HV_TIMING, 0).eax * 1000;
+}
+
 static bool within_2_percent(uint64_t a, uint64_t b) { return a > b ? a - b <= b / 50 : b - a <= a / 50; }
 
 void time_init(void)
 {
-    uint64_t pit = measure_with_pit(), hz = pit;
+    bool pit_present = have_pit();
+    uint64_t pit = pit_present ? measure_with_pit() : 0, hz = pit, hv = 0;
     uint32_t max_leaf = cpuid(0, 0).eax;
     uint64_t hz15 = 0, hz16 = 0;
     tsc_src = "pit";
@@ -49,7 +70,10 @@ void time_init(void)
     }
     if (max_leaf >= 0x16)
         hz16 = (uint64_t)(cpuid(0x16, 0).eax & 0xffff) * 1000000;
-    if (hz15 && (pit == 0 || within_2_percent(hz15, pit))) {
+    if (!pit_present && (hv = hypervisor_tsc_hz()) != 0) {
+        hz = hv;
+        tsc_src = "cpuid-0x40000010";
+    } else if (hz15 && (pit == 0 || within_2_percent(hz15, pit))) {
         hz = hz15;
         tsc_src = "cpuid-0x15";
     } else if (hz16 && (pit == 0 || within_2_percent(hz16, pit))) {
@@ -63,9 +87,15 @@ void time_init(void)
     tsc_freq = hz;
     ns_mult = (NSEC_PER_SEC << 32) / hz; /* 1e9 * 2^32 < 2^64: no 128-bit division needed */
     tsc_base = rdtsc();
-    printf("time: TSC %llu.%03llu MHz from %s (PIT %llu kHz, cpuid 0x15 %llu kHz, 0x16 %llu kHz)\n",
-           (unsigned long long)(hz / 1000000), (unsigned long long)(hz / 1000 % 1000), tsc_src,
-           (unsigned long long)(pit / 1000), (unsigned long long)(hz15 / 1000), (unsigned long long)(hz16 / 1000));
+    if (pit_present)
+        printf("time: TSC %llu.%03llu MHz from %s (PIT %llu kHz, cpuid 0x15 %llu kHz, 0x16 %llu kHz)\n",
+               (unsigned long long)(hz / 1000000), (unsigned long long)(hz / 1000 % 1000), tsc_src,
+               (unsigned long long)(pit / 1000), (unsigned long long)(hz15 / 1000), (unsigned long long)(hz16 / 1000));
+    else
+        printf("time: TSC %llu.%03llu MHz from %s (no PIT: port 0x61 reads 0xff; hypervisor timing leaf %llu kHz, "
+               "cpuid 0x15 %llu kHz, 0x16 %llu kHz, unchecked)\n",
+               (unsigned long long)(hz / 1000000), (unsigned long long)(hz / 1000 % 1000), tsc_src,
+               (unsigned long long)(hv / 1000), (unsigned long long)(hz15 / 1000), (unsigned long long)(hz16 / 1000));
 }
 
 uint64_t tsc_to_ns(uint64_t ticks) { return (uint64_t)(((unsigned __int128)ticks * ns_mult) >> 32); }

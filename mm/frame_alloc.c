@@ -231,26 +231,31 @@ bool frame_free(struct frame_allocator *fa, uint64_t phys, uint64_t count)
     return true;
 }
 
-bool frame_is_allocated(const struct frame_allocator *fa, uint64_t phys)
+/* The two bits of the frame at phys; false if it lies in no zone's span. */
+static bool frame_bits(const struct frame_allocator *fa, uint64_t phys, bool *ram, bool *used)
 {
     uint64_t pfn = phys >> PAGE_SHIFT;
     for (int z = 0; z < NR_ZONES; z++) {
         const struct zone *zn = &fa->zones[z];
-        if (pfn >= zn->base_pfn && pfn < zn->end_pfn)
-            return test_bit(zn->ram, pfn - zn->base_pfn) && test_bit(zn->used, pfn - zn->base_pfn);
+        if (pfn >= zn->base_pfn && pfn < zn->end_pfn) {
+            *ram = test_bit(zn->ram, pfn - zn->base_pfn);
+            *used = test_bit(zn->used, pfn - zn->base_pfn);
+            return true;
+        }
     }
     return false;
 }
 
+bool frame_is_allocated(const struct frame_allocator *fa, uint64_t phys)
+{
+    bool ram, used;
+    return frame_bits(fa, phys, &ram, &used) && ram && used;
+}
+
 bool frame_is_free(const struct frame_allocator *fa, uint64_t phys)
 {
-    uint64_t pfn = phys >> PAGE_SHIFT;
-    for (int z = 0; z < NR_ZONES; z++) {
-        const struct zone *zn = &fa->zones[z];
-        if (pfn >= zn->base_pfn && pfn < zn->end_pfn)
-            return test_bit(zn->ram, pfn - zn->base_pfn) && !test_bit(zn->used, pfn - zn->base_pfn);
-    }
-    return false;
+    bool ram, used;
+    return frame_bits(fa, phys, &ram, &used) && ram && !used;
 }
 
 uint64_t frame_alloc_free_frames(const struct frame_allocator *fa)

@@ -37,7 +37,7 @@ bool free_pages(uint64_t phys, uint64_t count)
     return false;
 }
 
-void mm_init(const struct boot_info *bi, uint64_t heap_bytes)
+void mm_init(const struct boot_info *bi, uint64_t heap_bytes, uint64_t keep_out_below)
 {
     memcpy(boot_map, bi->mem, bi->nmem * sizeof(bi->mem[0]));
     int n = memrange_normalize(boot_map, bi->nmem, BOOT_MEM_MAX);
@@ -51,6 +51,11 @@ void mm_init(const struct boot_info *bi, uint64_t heap_bytes)
     n = memrange_subtract(avail, boot_map_n, MAP_CAP, 0, LOW_RESERVED);
     if (n >= 0)
         n = memrange_subtract(avail, (size_t)n, MAP_CAP, bi->image_start, bi->image_end - bi->image_start);
+    /* Confidential mode: [0, keep_out_below) is the boot-shared region the host can read
+     * (docs/confidential.md). Nothing the kernel allocates may land there - not the bitmaps below,
+     * not a page table, not a byte of the heap - so it is left out before anything is placed. */
+    if (n >= 0 && keep_out_below > 0)
+        n = memrange_subtract(avail, (size_t)n, MAP_CAP, 0, keep_out_below);
     if (n < 0)
         panic("mm: memory map too fragmented");
     size_t navail = memrange_page_align(avail, (size_t)n);

@@ -18,8 +18,10 @@ static inline void *phys_to_virt(uint64_t pa) { return (void *)(uintptr_t)pa; }
 static inline uint64_t virt_to_phys(const void *va) { return (uint64_t)(uintptr_t)va; }
 
 /* Build the frame allocator from the boot memory map, switch to the kernel's page tables,
- * reclaim firmware boot-services memory, and set up a heap of heap_bytes for malloc. */
-void mm_init(const struct boot_info *bi, uint64_t heap_bytes);
+ * reclaim firmware boot-services memory, and set up a heap of heap_bytes for malloc. RAM below
+ * keep_out_below is never handed out (0: no limit; the confidential mode passes the end of the
+ * boot-shared region, so that everything allocated - bitmaps, page tables, heap - is private). */
+void mm_init(const struct boot_info *bi, uint64_t heap_bytes, uint64_t keep_out_below);
 
 /* Contiguous frames; FRAME_NONE when the zone preference cannot be met. */
 uint64_t alloc_pages(enum frame_zone_pref pref, uint64_t count);

@@ -8,24 +8,42 @@
  *    aligned; ranges the firmware calls MMIO uncached;
  *  - the kernel image: text read-only and executable, rodata read-only, the rest no-execute;
  *  - the page below the boot stack unmapped (the guard page).
- * Page tables come from ZONE_DMA32: while they are built, the PVH boot tables map only 4 GiB.
+ * Page tables come from a pool inside the kernel image, then from ZONE_DMA32 (while they are
+ * built, the PVH boot tables map only 4 GiB). The pool is there for confidential guests: the image
+ * lies in the boot-shared region, and KVM must read the guest's page tables through the host's
+ * shared mapping whenever it emulates an instruction (an MMIO access, or MOV CR0 under nested SVM
+ * without decode assists) - private page tables would read as zeros there. A confidential guest
+ * that outgrows the pool shares each further table page before writing it.
  */
 #include <stdio.h>
 
 #include "kernel/cpu.h"
 #include "kernel/panic.h"
+#include "mm/mem_encrypt.h"
 #include "mm/mm.h"
 
 extern char boot_stack_guard[];
 
 static struct pt_ctx kpt;
 
+#define TABLE_POOL_PAGES 64 /* a 6 GiB map with 2 MiB pages takes ~20 */
+
+static uint64_t table_pool[TABLE_POOL_PAGES][512] __attribute__((aligned(PAGE_SIZE)));
+static unsigned table_pool_used;
+
 static uint64_t alloc_table(void *arg)
 {
     (void)arg;
-    uint64_t pa = alloc_pages(FRAME_DMA32, 1);
-    if (pa == FRAME_NONE)
-        return 0;
+    uint64_t pa;
+    if (table_pool_used < TABLE_POOL_PAGES) {
+        pa = virt_to_phys(table_pool[table_pool_used++]);
+    } else {
+        pa = alloc_pages(FRAME_DMA32, 1);
+        if (pa == FRAME_NONE)
+            return 0;
+        if (cc_guest_private_memory() && set_memory_shared(pa, 1) != 0)
+            panic("mmu: cannot share a page-table page in a confidential guest");
+    }
     uint64_t *t = phys_to_virt(pa);
     for (int i = 0; i < 512; i++)
         t[i] = 0;

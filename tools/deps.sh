@@ -29,6 +29,13 @@ need_file /bin/busybox busybox-static
 need_cmd cpio cpio
 need_cmd xz xz-utils
 need_cmd gnuplot gnuplot-nox
+# Its second L1 kernel (KVM_SW_PROTECTED_VM), built from Debian's kernel source.
+need_file '/usr/src/linux-source-6.12.tar.*' linux-source-6.12
+need_cmd bc bc
+need_cmd bison bison
+need_cmd flex flex
+need_file /usr/include/libelf.h libelf-dev
+need_file /usr/include/openssl/ssl.h libssl-dev
 if ! have qemu-system-x86_64; then
     missing_bpo+=(qemu-system-x86)
 fi

@@ -54,6 +54,9 @@ guest pvh-q35 --boot pvh --machine q35 --memory 512M --cmdline "tests=all"
 guest pvh-pc-6G --boot pvh --machine pc --memory 6G --cmdline "tests=all"
 guest efi-q35 --boot efi --machine q35 --memory 512M --cmdline "tests=all"
 guest efi-pc-6G --boot efi --machine pc --memory 6G --cmdline "tests=all"
+# Confidential mode under QEMU (docs/confidential.md): a normal VM, so the host does not service the
+# conversions - the guest keeps its bookkeeping and its report says so.
+guest confidential-qemu --boot pvh --machine q35 --memory 512M --cmdline "mode=confidential tests=cc,dma"
 
 # The block matrix: {pc + IDE PIO, pc + IDE DMA, q35 + virtio-blk} x {zero, copy}, -m 6G so the
 # page cache lives above 4 GiB and a 32-bit device must bounce every readahead page. Each run
@@ -86,6 +89,18 @@ blk virtio-forced-bounce-small-pool q35 virtio "swiotlb=256K swiotlb_force" "" "
 # An injected read error (QEMU blkdebug): reported, no hang, later requests complete.
 blk ide-dma-eio pc ide "ide=dma expect_eio=1000" "blkdebug:tests/blkdebug-eio.conf:build/disks/data.img"
 blk virtio-eio q35 virtio "expect_eio=1000" "blkdebug:tests/blkdebug-eio.conf:build/disks/data.img"
+# The confidential VMM's device model under QEMU: virtio-blk over virtio-mmio (version 2) on the
+# microvm machine (no PCI; no PIT at port 0x61), found from the command line, cc_io=convert.
+mmio_scratch="$logs/scratch-virtio-mmio.img"
+cp build/disks/scratch.img "$mmio_scratch"
+stage "blk: virtio-mmio-confidential-convert"
+step "blk/virtio-mmio-confidential-convert" "$logs/blk-virtio-mmio-confidential-convert.tap" python3 tools/run \
+    --timeout 300 --boot pvh --machine microvm --memory 512M \
+    --cmdline "mode=confidential cc_io=convert tests=blk,cc virtio_mmio.device=512@0xfeb02e00:5 virtio_mmio.device=512@0xfeb02c00:5" \
+    --qemu-arg=-global --qemu-arg=virtio-mmio.force-legacy=false \
+    --drive "if=none,id=data,file=build/disks/data.img,format=raw,readonly=on" --device "virtio-blk-device,drive=data" \
+    --drive "if=none,id=scratch,file=$mmio_scratch,format=raw" --device "virtio-blk-device,drive=scratch"
+rm -f "$mmio_scratch"
 
 # The KVM host rig: the guest on real KVM (an L1 host under TCG here), host-side observers, and
 # what must hold about the faults each DMA policy causes. Its unit tests first.

@@ -43,6 +43,7 @@
 #include "dma/dma_platform.h"
 #include "dma/swiotlb.h"
 #include "tests/host/dma_fake_platform.h"
+#include "tests/fuzz/fuzz_input.h"
 
 #define SLOT ((uint64_t)SWIOTLB_SLOT_SIZE)
 #define MAX_MAP ((uint64_t)SWIOTLB_MAX_MAPPING_SLOTS * SLOT)
@@ -80,20 +81,6 @@ static void die(int line, const char *what)
 
 /* ---- input ---- */
 
-struct input {
-    const uint8_t *p;
-    size_t n;
-};
-
-static uint8_t u8(struct input *in)
-{
-    if (in->n == 0)
-        return 0;
-    in->n--;
-    return *in->p++;
-}
-static uint32_t u16(struct input *in) { return u8(in) | (uint32_t)u8(in) << 8; }
-static uint32_t u24(struct input *in) { return u16(in) | (uint32_t)u8(in) << 16; }
 
 /* ---- the world ---- */
 
@@ -1049,7 +1036,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct input in = {data, size};
     setup_world(&in);
     check_state();
-    for (int ops = 0; in.n > 0 && ops < MAX_OPS; ops++) {
+    for (int ops = 0; in.left > 0 && ops < MAX_OPS; ops++) {
         switch (u8(&in) % 16) {
         case 0:
         case 1: op_map(&in, false); break;

@@ -20,24 +20,10 @@
 #include <string.h>
 
 #include "drivers/virtqueue.h"
+#include "tests/fuzz/fuzz_input.h"
 
 #define MAX_TOKENS 256
 
-struct input {
-    const uint8_t *p;
-    size_t left;
-};
-
-static uint8_t u8(struct input *in)
-{
-    if (in->left == 0)
-        return 0;
-    in->left--;
-    return *in->p++;
-}
-
-static uint16_t u16(struct input *in) { return (uint16_t)(u8(in) | u8(in) << 8); }
-static uint32_t u32(struct input *in) { return (uint32_t)u16(in) | (uint32_t)u16(in) << 16; }
 
 struct model {
     bool live;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "drivers/pci.h"
 #include "kernel/acpi.h"
 #include "kernel/cpu.h"
 #include "kernel/time.h"
@@ -54,6 +55,12 @@ static void command_line_recorded(struct ktest *t)
 static void acpi_rsdp_found(struct ktest *t)
 {
     const struct boot_info *bi = ktest_boot_info();
+    if (bi->rsdp == 0 && pci_count() == 0) {
+        /* tools/vmm gives neither (docs/confidential.md); QEMU always has both, so there a
+         * missing RSDP still fails below. */
+        ktest_skip(t, "no ACPI and no PCI: a minimal VMM");
+        return;
+    }
     KASSERT(t, bi->rsdp != 0);
     const struct acpi_rsdp *r = firmware_map(bi->rsdp, sizeof(*r));
     KEXPECT(t, acpi_rsdp_valid(r));

@@ -10,6 +10,7 @@
     X(traps)                                                                                         \
     X(dma)                                                                                           \
     X(blk)                                                                                           \
+    X(cc)                                                                                            \
     X(blkbench)                                                                                      \
     X(workload)                                                                                      \
     X(selftest_fail)                                                                                 \

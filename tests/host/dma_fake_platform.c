@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #define MAX_REGIONS 256
@@ -68,6 +69,65 @@ static void fake_free_pages(void *virt, size_t bytes)
     (void)bytes; /* regions live until fake_platform_reset(): a use after free stays visible as data */
 }
 
+/* ---- the confidential platform: page states and destructive conversions ---- */
+
+#define MAX_SHARED 65536
+static uint64_t shared[MAX_SHARED]; /* physical addresses of shared pages, unordered */
+static int nshared, fail_after = -1;
+static uint64_t convert_calls;
+
+static int shared_index(uint64_t page)
+{
+    for (int i = 0; i < nshared; i++)
+        if (shared[i] == page)
+            return i;
+    return -1;
+}
+
+bool fake_page_shared(uint64_t phys) { return shared_index(phys & ~4095ull) >= 0; }
+uint64_t fake_convert_calls(void) { return convert_calls; }
+void fake_convert_fail_after(int n) { fail_after = n; }
+
+static int convert(uint64_t phys, size_t bytes, bool to_shared)
+{
+    convert_calls++;
+    if (fail_after == 0) {
+        fail_after = -1;
+        return -5; /* -EIO: the host refused */
+    }
+    if (fail_after > 0)
+        fail_after--;
+    if (phys % 4096 != 0 || bytes == 0) {
+        fprintf(stderr, "fake platform: conversion of [%#llx, +%zu) is not whole pages\n", (unsigned long long)phys, bytes);
+        abort();
+    }
+    for (uint64_t pa = phys; pa < phys + page_round(bytes); pa += 4096) {
+        int i = shared_index(pa);
+        if (to_shared && i < 0) {
+            if (nshared == MAX_SHARED)
+                abort();
+            shared[nshared++] = pa;
+        } else if (!to_shared && i >= 0) {
+            shared[i] = shared[--nshared];
+        } else {
+            continue; /* already in that state: nothing happens to it */
+        }
+        memset(fake_phys_to_virt(pa), FAKE_CONVERT_JUNK, 4096); /* the other copy is gone */
+    }
+    return 0;
+}
+
+static int fake_share(uint64_t phys, size_t bytes) { return convert(phys, bytes, true); }
+static int fake_unshare(uint64_t phys, size_t bytes) { return convert(phys, bytes, false); }
+
+static bool fake_pages_private(uint64_t phys, size_t bytes)
+{
+    for (uint64_t pa = phys & ~4095ull; pa < phys + bytes; pa += 4096)
+        if (shared_index(pa) >= 0)
+            return false;
+    return true;
+}
+
 static struct dma_platform platform = {
     .phys_to_virt = fake_phys_to_virt,
     .virt_to_phys = fake_virt_to_phys,
@@ -86,4 +146,19 @@ void fake_platform_reset(void)
     next_high = FAKE_HIGH_BASE;
     platform.trace = false;
     platform.force_bounce = false;
+    platform.convert = false;
+    platform.share_pages = platform.unshare_pages = NULL;
+    platform.pages_private = NULL;
+    nshared = 0;
+    fail_after = -1;
+    convert_calls = 0;
+}
+
+void fake_platform_confidential(bool convert_path)
+{
+    platform.force_bounce = true;
+    platform.share_pages = fake_share;
+    platform.unshare_pages = fake_unshare;
+    platform.pages_private = fake_pages_private;
+    platform.convert = convert_path;
 }

@@ -8,6 +8,7 @@
 #ifndef BOUNCE_TESTS_HOST_DMA_FAKE_PLATFORM_H
 #define BOUNCE_TESTS_HOST_DMA_FAKE_PLATFORM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,5 +26,16 @@ void *fake_alloc_high(size_t bytes, uint64_t *phys);
 
 /* Release every region (call after dma_shutdown()). */
 void fake_platform_reset(void);
+
+/* A confidential platform: every page starts private; share_pages/unshare_pages convert pages and,
+ * like the bounce VMM (docs/confidential.md), destroy their contents - here by filling them with
+ * FAKE_CONVERT_JUNK, so code that relies on contents surviving a conversion is caught.
+ * fake_convert_fail_after(n): the (n+1)th conversion call from now fails (-EIO), changing nothing;
+ * -1 never. Call before dma_init() (the pool is shared there); fake_platform_reset() ends it. */
+#define FAKE_CONVERT_JUNK 0xdd
+void fake_platform_confidential(bool convert);
+void fake_convert_fail_after(int n);
+bool fake_page_shared(uint64_t phys);
+uint64_t fake_convert_calls(void);
 
 #endif

@@ -457,6 +457,31 @@ static void test_parse_random_lines_never_crash_and_always_explain_failure(void 
 
 #define T(f) cmocka_unit_test_setup(f, reset_dests)
 
+static void test_parse_virtio_mmio_takes_linux_syntax(void **state)
+{
+    (void)state;
+    struct virtio_mmio_spec v;
+    assert_true(parse_virtio_mmio("512@0xd0000000:5", &v));
+    assert_int_equal(v.size, 512);
+    assert_int_equal(v.base, 0xd0000000ull);
+    assert_int_equal(v.irq, 5);
+    assert_true(parse_virtio_mmio("4K@4096:0", &v));
+    assert_int_equal(v.size, 4096);
+    assert_int_equal(v.base, 4096);
+}
+
+static void test_parse_virtio_mmio_rejects_malformed_specs(void **state)
+{
+    (void)state;
+    struct virtio_mmio_spec v;
+    static const char *const bad[] = {"", "512", "512@0xd0000000", "@0x1000:5", "512@:5", "512@0x1000:",
+                                      "0@0x1000:5", "512@zz:5", "512@0x1000:256", "512@0xffffffffffffff00:5",
+                                      "512@0x1000:5x"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        if (parse_virtio_mmio(bad[i], &v))
+            fail_msg("accepted \"%s\"", bad[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -466,6 +491,8 @@ int main(void)
         cmocka_unit_test(test_parse_size_applies_suffixes_in_either_case),
         cmocka_unit_test(test_parse_size_rejects_overflow_with_suffix),
         cmocka_unit_test(test_parse_size_rejects_junk),
+        cmocka_unit_test(test_parse_virtio_mmio_takes_linux_syntax),
+        cmocka_unit_test(test_parse_virtio_mmio_rejects_malformed_specs),
         T(test_parse_sets_every_kind_of_option),
         T(test_parse_leaves_absent_options_alone),
         T(test_parse_splits_on_runs_of_spaces_tabs_and_newlines),

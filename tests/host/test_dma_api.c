@@ -1043,7 +1043,7 @@ static void test_stats_json_has_every_counter(void **state)
     int len = dma_stats_json(json, sizeof(json));
     assert_true(len > 0 && (size_t)len < sizeof(json));
     assert_int_equal(strlen(json), (size_t)len);
-    assert_int_equal(json_flat_object(json), 20);
+    assert_int_equal(json_flat_object(json), 25);
     assert_non_null(strstr(json, "\"policy\":\"none\""));
     struct dma_stats s = now();
     const struct {
@@ -1069,6 +1069,11 @@ static void test_stats_json_has_every_counter(void **state)
         {"misuse", s.misuse},
         {"coherent_allocs", s.coherent_allocs},
         {"coherent_frees", s.coherent_frees},
+        {"convert_maps", s.convert_maps},
+        {"convert_fallbacks", s.convert_fallbacks},
+        {"conversions", s.conversions},
+        {"pages_converted", s.pages_converted},
+        {"convert_bytes_copied", s.convert_bytes_copied},
     };
     for (size_t i = 0; i < ARRAY_LEN(counters); i++)
         if (json_value(json, counters[i].name) != counters[i].value)
@@ -1251,6 +1256,286 @@ static void test_zero_policy_never_reads_the_original(void **state)
     watch_stop();
 }
 
+/* ---- the confidential platform: shared pool and coherent memory, and cc_io=convert ---- */
+
+#define PG ((size_t)4096)
+
+static void start_cc(bool convert, enum bounce_policy policy)
+{
+    fake_platform_confidential(convert);
+    start(32 * SLOT, policy);
+}
+
+static bool all_shared(uint64_t phys, size_t len, bool want)
+{
+    for (uint64_t pa = phys; pa < phys + len; pa += PG)
+        if (fake_page_shared(pa) != want)
+            return false;
+    return true;
+}
+
+static bool all_bytes(const uint8_t *p, size_t len, uint8_t v)
+{
+    for (size_t i = 0; i < len; i++)
+        if (p[i] != v)
+            return false;
+    return true;
+}
+
+static void fill_seq(uint8_t *p, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        p[i] = (uint8_t)(i * 7 + 1);
+}
+
+static bool is_seq(const uint8_t *p, size_t from, size_t to)
+{
+    for (size_t i = from; i < to; i++)
+        if (p[i] != (uint8_t)(i * 7 + 1))
+            return false;
+    return true;
+}
+
+/* The pool and coherent memory are shared - and zero, although the conversion left junk. */
+static void test_confidential_pool_and_coherent_memory_are_shared_and_zero(void **state)
+{
+    (void)state;
+    start_cc(false, BOUNCE_ZERO);
+    const struct swiotlb_pool *p = dma_debug_pool();
+    assert_true(all_shared(p->start, p->end - p->start, true));
+    assert_true(all_bytes(bus(p->start), p->end - p->start, 0));
+    dma_addr_t h;
+    uint8_t *c = dma_alloc_coherent(&dev64, 3 * PG, &h);
+    assert_non_null(c);
+    assert_true(all_shared(h, 3 * PG, true));
+    assert_true(all_bytes(c, 3 * PG, 0));
+    EXPECT_NO_MISUSE(dma_free_coherent(&dev64, 3 * PG, c, h));
+    assert_true(all_shared(h, 3 * PG, false));
+    /* Every mapping bounces, reachable or not, and no conversion happens per mapping. */
+    uint64_t calls = fake_convert_calls();
+    struct buf b = buf_low(PG, 0x11);
+    dma_addr_t a = dma_map_single(&dev64, b.v, PG, DMA_TO_DEVICE);
+    assert_true(in_pool(a));
+    dma_unmap_single(&dev64, a, PG, DMA_TO_DEVICE);
+    assert_int_equal(fake_convert_calls(), calls);
+    assert_int_equal(now().convert_maps + now().convert_fallbacks, 0);
+}
+
+/* A coherent buffer the host will not take back stays out of the allocator. */
+static void test_confidential_coherent_free_refused_by_the_host(void **state)
+{
+    (void)state;
+    start_cc(false, BOUNCE_ZERO);
+    dma_addr_t h;
+    uint8_t *c = dma_alloc_coherent(&dev64, PG, &h);
+    assert_non_null(c);
+    fake_convert_fail_after(0);
+    EXPECT_NO_MISUSE(dma_free_coherent(&dev64, PG, c, h));
+    assert_true(fake_page_shared(h));
+    assert_int_equal(now().coherent_frees, 1);
+    fake_convert_fail_after(0); /* and a refused share fails the allocation */
+    assert_null(dma_alloc_coherent(&dev64, PG, &h));
+}
+
+static void test_convert_to_device_keeps_contents_across_both_conversions(void **state)
+{
+    (void)state;
+    start_cc(true, BOUNCE_ZERO);
+    struct buf b = buf_low(2 * PG, 0);
+    fill_seq(b.v, 2 * PG);
+    struct dma_stats s0 = now();
+    dma_addr_t a;
+    EXPECT_NO_MISUSE(a = dma_map_single(&dev64, b.v, 2 * PG, DMA_TO_DEVICE));
+    assert_int_equal(a, b.phys); /* the buffer itself */
+    assert_true(all_shared(b.phys, 2 * PG, true));
+    assert_true(is_seq(bus(a), 0, 2 * PG)); /* what the device reads: the original */
+    EXPECT_NO_MISUSE(dma_sync_single_for_device(&dev64, a + 100, 200, DMA_TO_DEVICE));
+    EXPECT_NO_MISUSE(dma_unmap_single(&dev64, a, 2 * PG, DMA_TO_DEVICE));
+    assert_true(all_shared(b.phys, 2 * PG, false));
+    assert_true(is_seq(b.v, 0, 2 * PG));
+    struct dma_stats s = now();
+    assert_int_equal(s.maps - s0.maps, 1);
+    assert_int_equal(s.unmaps - s0.unmaps, 1);
+    assert_int_equal(s.bounced_maps, s0.bounced_maps);
+    assert_int_equal(s.convert_maps, 1);
+    assert_int_equal(s.conversions, 2);
+    assert_int_equal(s.pages_converted, 4);
+    assert_int_equal(s.convert_bytes_copied, 4 * 2 * PG); /* aside and back, at map and at unmap */
+    assert_int_equal(s.orig_bytes_read - s0.orig_bytes_read, 2 * PG);
+    assert_int_equal(s.syncs_for_device - s0.syncs_for_device, 1);
+    assert_int_equal(s.bytes_mapped - s0.bytes_mapped, 2 * PG);
+}
+
+/* FROM_DEVICE, zero: the original is never read; the device starts from zeros (not the host's
+ * junk); what it does not write comes back as zeros; what it wrote survives the conversion back. */
+static void test_convert_from_device_zero_never_reads_the_original(void **state)
+{
+    (void)state;
+    start_cc(true, BOUNCE_ZERO);
+    struct buf b = buf_low(PG, 0xee);
+    struct dma_stats s0 = now();
+    dma_addr_t a = dma_map_single(&dev64, b.v, PG, DMA_FROM_DEVICE);
+    assert_int_equal(a, b.phys);
+    assert_int_equal(now().orig_bytes_read, s0.orig_bytes_read);
+    assert_true(all_bytes(bus(a), PG, 0));
+    memset(bus(a), 0x42, 1000);
+    dma_unmap_single(&dev64, a, PG, DMA_FROM_DEVICE);
+    assert_false(fake_page_shared(b.phys));
+    assert_true(all_bytes(b.v, 1000, 0x42));
+    assert_true(all_bytes(b.v + 1000, PG - 1000, 0));
+    struct dma_stats s = now();
+    assert_int_equal(s.bytes_zeroed - s0.bytes_zeroed, PG);
+    assert_int_equal(s.convert_bytes_copied - s0.convert_bytes_copied, 2 * PG); /* the unmap only */
+}
+
+/* FROM_DEVICE, copy or PRESERVE: the original goes into shared memory (the copy policy's leak) and
+ * the bytes the device does not write keep it. BIDIRECTIONAL keeps it whatever the policy. */
+static void test_convert_keeps_the_original_under_copy_preserve_and_bidirectional(void **state)
+{
+    (void)state;
+    static const struct {
+        enum bounce_policy policy;
+        enum dma_data_direction dir;
+        unsigned attrs;
+    } cases[] = {
+        {BOUNCE_COPY, DMA_FROM_DEVICE, 0},
+        {BOUNCE_ZERO, DMA_FROM_DEVICE, DMA_ATTR_PRESERVE},
+        {BOUNCE_ZERO, DMA_BIDIRECTIONAL, 0},
+        {BOUNCE_NONE, DMA_BIDIRECTIONAL, 0},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        dma_shutdown();
+        fake_platform_reset();
+        start_cc(true, cases[i].policy);
+        struct buf b = buf_low(PG, 0);
+        fill_seq(b.v, PG);
+        dma_addr_t a = dma_map_single_attrs(&dev64, b.v, PG, cases[i].dir, cases[i].attrs);
+        assert_int_equal(a, b.phys);
+        assert_true(is_seq(bus(a), 0, PG)); /* in shared memory now */
+        assert_int_equal(now().orig_bytes_read, PG);
+        memset(bus(a), 0x42, 1000);
+        dma_unmap_single_attrs(&dev64, a, PG, cases[i].dir, cases[i].attrs);
+        assert_true(all_bytes(b.v, 1000, 0x42));
+        assert_true(is_seq(b.v, 1000, PG));
+        assert_false(fake_page_shared(b.phys));
+    }
+}
+
+/* FROM_DEVICE, none: the device starts from whatever the host left in the page. */
+static void test_convert_from_device_none_leaves_what_the_host_left(void **state)
+{
+    (void)state;
+    start_cc(true, BOUNCE_NONE);
+    struct buf b = buf_low(PG, 0xee);
+    dma_addr_t a = dma_map_single(&dev64, b.v, PG, DMA_FROM_DEVICE);
+    assert_int_equal(a, b.phys);
+    assert_true(all_bytes(bus(a), PG, FAKE_CONVERT_JUNK));
+    assert_int_equal(now().orig_bytes_read + now().bytes_zeroed, 0);
+    dma_unmap_single(&dev64, a, PG, DMA_FROM_DEVICE);
+    assert_true(all_bytes(b.v, PG, FAKE_CONVERT_JUNK));
+}
+
+/* What cannot be converted bounces, counted: not whole pages, a device that forces bouncing, a
+ * buffer beyond the device's mask, pages already shared (a second mapping of the same page). */
+static void test_convert_falls_back_to_the_bounce_pool(void **state)
+{
+    (void)state;
+    start_cc(true, BOUNCE_ZERO);
+    struct buf lo = buf_low(2 * PG, 0x11), hi = buf_high(PG, 0x22);
+    struct dma_dev forced = {.name = "forced", .dma_mask = DMA_BIT_MASK(64), .force_bounce = true};
+    dma_addr_t a[5];
+    a[0] = dma_map_single(&dev64, lo.v + 16, PG, DMA_TO_DEVICE); /* misaligned */
+    a[1] = dma_map_single(&dev64, lo.v, 1000, DMA_TO_DEVICE);    /* part of a page */
+    a[2] = dma_map_single(&forced, lo.v, PG, DMA_TO_DEVICE);
+    a[3] = dma_map_single(&dev32, hi.v, PG, DMA_TO_DEVICE);     /* beyond 32 bits */
+    dma_addr_t first = dma_map_single(&dev64, lo.v + PG, PG, DMA_TO_DEVICE);
+    a[4] = dma_map_single(&dev64, lo.v + PG, PG, DMA_TO_DEVICE); /* shared by the first */
+    assert_int_equal(first, lo.phys + PG);
+    for (int i = 0; i < 5; i++)
+        assert_true(in_pool(a[i]));
+    struct dma_stats s = now();
+    assert_int_equal(s.convert_fallbacks, 5);
+    assert_int_equal(s.convert_maps, 1);
+    assert_int_equal(s.bounced_maps, 5);
+    EXPECT_NO_MISUSE({
+        dma_unmap_single(&dev64, a[0], PG, DMA_TO_DEVICE);
+        dma_unmap_single(&dev64, a[1], 1000, DMA_TO_DEVICE);
+        dma_unmap_single(&forced, a[2], PG, DMA_TO_DEVICE);
+        dma_unmap_single(&dev32, a[3], PG, DMA_TO_DEVICE);
+        dma_unmap_single(&dev64, a[4], PG, DMA_TO_DEVICE);
+        dma_unmap_single(&dev64, first, PG, DMA_TO_DEVICE);
+    });
+    assert_true(all_shared(lo.phys, 2 * PG, false));
+    assert_true(all_bytes(lo.v, 2 * PG, 0x11));
+}
+
+/* The host refuses: the map fails and the buffer is as it was, private; a refused conversion back
+ * leaves the buffer shared but its contents in place. */
+static void test_convert_refused_by_the_host(void **state)
+{
+    (void)state;
+    start_cc(true, BOUNCE_ZERO);
+    struct buf b = buf_low(PG, 0);
+    fill_seq(b.v, PG);
+    fake_convert_fail_after(0);
+    dma_addr_t a = dma_map_single(&dev64, b.v, PG, DMA_TO_DEVICE);
+    assert_true(dma_mapping_error(&dev64, a));
+    assert_int_equal(now().map_failures, 1);
+    assert_int_equal(now().maps, 0);
+    assert_false(fake_page_shared(b.phys));
+    assert_true(is_seq(b.v, 0, PG));
+    a = dma_map_single(&dev64, b.v, PG, DMA_BIDIRECTIONAL);
+    assert_int_equal(a, b.phys);
+    memset(bus(a), 0x42, 10);
+    fake_convert_fail_after(0);
+    EXPECT_NO_MISUSE(dma_unmap_single(&dev64, a, PG, DMA_BIDIRECTIONAL));
+    assert_true(fake_page_shared(b.phys)); /* stays shared */
+    assert_true(all_bytes(b.v, 10, 0x42));
+    assert_true(is_seq(b.v, 10, PG));
+    assert_int_equal(now().unmaps, 1);
+}
+
+static void test_convert_misuse_is_reported(void **state)
+{
+    (void)state;
+    start_cc(true, BOUNCE_ZERO);
+    struct buf b = buf_low(2 * PG, 0x33);
+    dma_addr_t a = dma_map_single(&dev64, b.v, 2 * PG, DMA_FROM_DEVICE);
+    assert_int_equal(a, b.phys);
+    EXPECT_NO_MISUSE(dma_sync_single_for_cpu(&dev64, a + PG, 100, DMA_FROM_DEVICE));
+    EXPECT_MISUSE(&dev64, dma_sync_single_for_cpu(&dev64, a, 100, DMA_TO_DEVICE));
+    EXPECT_MISUSE(&dev32, dma_sync_single_for_cpu(&dev32, a, 100, DMA_FROM_DEVICE));
+    EXPECT_MISUSE(&dev32, dma_unmap_single(&dev32, a, 2 * PG, DMA_FROM_DEVICE)); /* refused: */
+    assert_true(all_shared(b.phys, 2 * PG, true));                             /* still live */
+    EXPECT_MISUSE(&dev64, dma_unmap_single(&dev64, a, PG, DMA_FROM_DEVICE)); /* wrong size: torn down */
+    assert_true(all_shared(b.phys, 2 * PG, false));
+    EXPECT_MISUSE(&dev64, dma_unmap_single(&dev64, a, 2 * PG, DMA_FROM_DEVICE)); /* double */
+    assert_int_equal(now().maps, now().unmaps);
+}
+
+/* A scatterlist of pages: each entry converted on its own; a failure undoes the ones before. */
+static void test_convert_scatterlist(void **state)
+{
+    (void)state;
+    start_cc(true, BOUNCE_ZERO);
+    struct buf b = buf_low(3 * PG, 0);
+    fill_seq(b.v, 3 * PG);
+    struct scatterlist sg[3] = {{.phys = b.phys + 2 * PG, .length = PG}, {.phys = b.phys, .length = PG},
+                                {.phys = b.phys + PG, .length = PG}};
+    assert_int_equal(dma_map_sg(&dev64, sg, 3, DMA_TO_DEVICE), 3);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(sg[i].dma_address, sg[i].phys);
+    dma_unmap_sg(&dev64, sg, 3, DMA_TO_DEVICE);
+    fake_convert_fail_after(2); /* the third entry's conversion is refused */
+    assert_int_equal(dma_map_sg(&dev64, sg, 3, DMA_TO_DEVICE), 0);
+    assert_true(all_shared(b.phys, 3 * PG, false));
+    assert_true(is_seq(b.v, 0, 3 * PG));
+    struct dma_stats s = now();
+    assert_int_equal(s.maps, s.unmaps);
+    assert_int_equal(s.convert_maps, 5);
+    assert_int_equal(s.map_failures, 1);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 /* With DMA_ATTR_SKIP_CPU_SYNC nothing is copied at map - and then a slot the device may write must
@@ -1380,6 +1665,16 @@ int main(void)
         T(test_coherent_memory_is_zeroed_and_within_the_mask),
         T(test_stats_json_has_every_counter),
         T(test_zero_policy_never_reads_the_original),
+        T(test_confidential_pool_and_coherent_memory_are_shared_and_zero),
+        T(test_confidential_coherent_free_refused_by_the_host),
+        T(test_convert_to_device_keeps_contents_across_both_conversions),
+        T(test_convert_from_device_zero_never_reads_the_original),
+        T(test_convert_keeps_the_original_under_copy_preserve_and_bidirectional),
+        T(test_convert_from_device_none_leaves_what_the_host_left),
+        T(test_convert_falls_back_to_the_bounce_pool),
+        T(test_convert_refused_by_the_host),
+        T(test_convert_misuse_is_reported),
+        T(test_convert_scatterlist),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

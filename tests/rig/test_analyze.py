@@ -83,6 +83,29 @@ class Analyze(unittest.TestCase):
         self.assertEqual(analyze.filled_pages([[4096, 8192], [0, 4096]]), {0, 1, 2})
 
 
+    def test_confidential_run_figures_per_request(self):
+        guest = ('1 passed, 0 failed\n'
+                 'BOUNCE-REPORT dma {"bytes_copied_in":0,"bytes_copied_out":4096,"bytes_zeroed":8192,"convert_bytes_copied":4096}\n'
+                 'VMM-REPORT {"vm_type":"sw-protected","conversions":{"calls":8,"pages_to_shared":6,'
+                 '"pages_to_private":2},"memory_faults":0,"refused_dma":0,"requests":{"read":4,"write":0,'
+                 '"flush":0},"exits_by_reason":{"mmio":20,"hypercall":8},"canary":{"found":true,'
+                 '"where":["request 2 buffer at 0x4000000"]},"guest_exit_code":0}\n')
+        meta = dict(META, name="cc-swp-copy-convert", disk="vmm", qemu_status="3",
+                    cmdline="mode=confidential tests=workload bounce_policy=copy cc_io=convert")
+        r = analyze.analyze([], guest, meta)
+        self.assertTrue(r["guest_passed"])  # the guest's own code, not the VMM's status 3 (leak found)
+        self.assertEqual(r["vm_type"], "sw-protected")
+        self.assertTrue(r["canary_found"])
+        self.assertEqual(r["io_strategy"], "convert")
+        self.assertEqual(r["requests"], 4)
+        self.assertEqual(r["hypercalls_per_request"], 2.0)
+        self.assertEqual(r["exits_per_request"], 7.0)
+        self.assertEqual(r["bytes_copied_per_request"], 4096.0)
+        self.assertEqual(r["pages_converted"], 8)
+        failed = analyze.analyze([], guest.replace('"guest_exit_code":0', '"guest_exit_code":1'), meta)
+        self.assertFalse(failed["guest_passed"])
+
+
 class Tap(unittest.TextTestResult):
     """Minimal TAP on top of unittest: one line per test."""
     n = 0

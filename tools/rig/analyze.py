@@ -26,6 +26,7 @@ FAULT = re.compile(r"kvm_page_fault: vcpu \d+ rip (0x[0-9a-f]+) address (0x[0-9a
 EXIT = re.compile(r"kvm_exit: vcpu \d+ reason (\S+)")
 HYPERCALL = re.compile(r"kvm_hypercall: nr (0x[0-9a-f]+)")
 REPORT = re.compile(r"^BOUNCE-REPORT (\w+) (\{.*\})\s*$")
+VMM_REPORT = re.compile(r"^VMM-REPORT (\{.*\})\s*$")
 SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed\s*$")
 
 
@@ -56,6 +57,12 @@ def parse_guest_log(text):
         if m:
             try:
                 reports[m.group(1)] = json.loads(m.group(2))
+            except ValueError:
+                pass
+        m = VMM_REPORT.match(line.strip())
+        if m:
+            try:
+                reports["vmm"] = json.loads(m.group(1))
             except ValueError:
                 pass
         m = SUMMARY.match(line.strip())
@@ -95,7 +102,12 @@ def analyze(trace_lines, guest_text, meta):
     cmdline = meta.get("cmdline", "")
     policy = re.search(r"bounce_policy=(\w+)", cmdline)
     qemu_status = int(meta.get("qemu_status", "-1"))
-    return {
+    vmm = reports.get("vmm")
+    if vmm is not None:  # run by tools/vmm: its report says how the guest ended
+        passed = vmm.get("guest_exit_code") == 0 and summary is not None and summary[1] == 0
+    else:  # run by QEMU: isa-debug-exit status 1 is the guest's code 0
+        passed = qemu_status == 1 and summary is not None and summary[1] == 0
+    result = {
         "scenario": meta.get("name"),
         "policy": policy.group(1) if policy else "zero",
         "device": {"ide": "ide-dma", "virtio": "virtio-blk"}.get(meta.get("disk"), meta.get("disk")),
@@ -113,11 +125,47 @@ def analyze(trace_lines, guest_text, meta):
         "exits_total": sum(exits.values()),
         "hypercalls": dict(hypercalls),
         "wall_s": round(float(meta.get("end", 0)) - float(meta.get("start", 0)), 2),
-        "guest_passed": qemu_status == 1 and summary is not None and summary[1] == 0,
+        "guest_passed": passed,
         "guest_summary": f"{summary[0]} passed, {summary[1]} failed" if summary else None,
         "qemu_status": qemu_status,
         "dma": {k: dma.get(k) for k in ("bounced_maps", "bytes_bounced", "bytes_zeroed", "bytes_copied_in",
                                         "orig_bytes_read", "bytes_copied_out")},
+    }
+    if "cc" in reports:
+        result["guest_cc"] = reports["cc"]
+    if vmm is not None:
+        result.update(confidential_figures(vmm, reports.get("cc", {}), dma, cmdline))
+    return result
+
+
+def confidential_figures(vmm, cc, dma, cmdline):
+    """What a confidential scenario costs per I/O request, and whether the canary leaked."""
+    io = re.search(r"cc_io=(\w+)", cmdline)
+    requests = vmm.get("requests", {})
+    nreq = sum(requests.get(k, 0) for k in ("read", "write", "flush")) or None
+    exits = vmm.get("exits_by_reason", {})
+    # Every byte the guest's DMA layer moved: bounce copies and zeroing, and convert's copies
+    # around its destructive conversions.
+    copied = sum(dma.get(k) or 0 for k in ("bytes_copied_in", "bytes_copied_out", "bytes_zeroed",
+                                           "convert_bytes_copied"))
+    conv = vmm.get("conversions", {})
+    per = (lambda x: round(x / nreq, 2) if nreq else None)
+    return {
+        "device": "virtio-mmio (tools/vmm)",
+        "io_strategy": io.group(1) if io else "bounce",
+        "vm_type": vmm.get("vm_type"),
+        "canary_found": bool(vmm.get("canary", {}).get("found")),
+        "canary_where": vmm.get("canary", {}).get("where", [])[:3],
+        "requests": nreq,
+        "hypercalls": conv.get("calls"),
+        "pages_converted": (conv.get("pages_to_shared") or 0) + (conv.get("pages_to_private") or 0),
+        "hypercalls_per_request": per(conv.get("calls") or 0),
+        "exits_per_request": per(sum(exits.values())),
+        "bytes_copied_per_request": per(copied),
+        "memory_faults": vmm.get("memory_faults"),
+        "refused_dma": vmm.get("refused_dma"),
+        "vmm_exits_by_reason": exits,
+        "guest_cc": cc,
     }
 
 

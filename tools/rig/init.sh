@@ -16,10 +16,16 @@ say() { echo "rig-l1: $*"; }
 t0=$(cut -d. -f1 /proc/uptime)
 say "up after ${t0} s, kernel $(uname -r), $(grep -c ^processor /proc/cpuinfo) cpu, $(awk '/MemTotal/ {print $2 / 1024 " MiB"}' /proc/meminfo)"
 rc=0
-for m in irqbypass kvm ccp kvm-amd virtio_blk; do
-    insmod /lib/modules/$m.ko || { say "insmod $m failed"; rc=1; }
-done
-[ -e /dev/kvm ] && say "/dev/kvm is up (kvm-amd, nested under TCG)" || { say "no /dev/kvm"; rc=1; }
+# Debian's kernel has KVM and virtio_blk as modules; the rig's own build has them built in.
+if [ -e /dev/kvm ]; then
+    how="built in"
+else
+    how="modules"
+    for m in irqbypass kvm ccp kvm-amd virtio_blk; do
+        insmod /lib/modules/$m.ko || { say "insmod $m failed"; rc=1; }
+    done
+fi
+[ -e /dev/kvm ] && say "/dev/kvm is up (kvm-amd, $how, nested under TCG)" || { say "no /dev/kvm"; rc=1; }
 mdev -s 2>/dev/null
 n=0
 while [ ! -b /dev/vda ] || [ ! -b /dev/vdb ]; do

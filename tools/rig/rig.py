@@ -10,9 +10,9 @@ Each scenario boots bounce under KVM with a disk, reads the disk through the pag
 guest's `workload` suite) and records the kvm:kvm_page_fault, kvm_exit and kvm_hypercall
 tracepoints. tools/rig/analyze.py classifies every DMA-filled page by its fault sequence.
 
-Outputs in build/kvm/: results.json (one object per scenario), results.md (the same as a table),
+Outputs in build/kvm/: results.json (one object per scenario), results.md (the same as tables),
 faults.svg (faults per filled page by policy and device), raw/ (traces and guest logs),
-l1-console.log. With --tap, the assertions print as TAP and the exit status says whether they
+l1-console-<kernel>.log. With --tap, the assertions print as TAP and the exit status says whether they
 held. Stages print their elapsed time; every stage has a timeout.
 """
 import argparse
@@ -39,16 +39,25 @@ MODULES = ["virt/lib/irqbypass", "arch/x86/kvm/kvm", "drivers/crypto/ccp/ccp", "
 L1_MEMORY = "4096"
 L1_TIMEOUT_S = 1200
 
-# name | host THP | machine | guest command line | disk
+# The L1 kernel | name | host THP | machine (or the VMM's --mode) | guest command line | disk
+# Normal guests run under QEMU on Debian's stock kernel; confidential guests run under tools/vmm,
+# in a software-protected VM on the rig's own kernel and in the fallback mode on the stock one.
 WORKLOAD = "tests=workload"
+CC = f"mode=confidential {WORKLOAD}"
 SCENARIOS = [
-    ("ide-copy", "never", "pc", f"{WORKLOAD} ide=dma bounce_policy=copy", "ide"),
-    ("ide-zero", "never", "pc", f"{WORKLOAD} ide=dma bounce_policy=zero", "ide"),
-    ("virtio-copy", "never", "q35", f"{WORKLOAD} bounce_policy=copy", "virtio"),
-    ("virtio-zero", "never", "q35", f"{WORKLOAD} bounce_policy=zero", "virtio"),
-    ("ide-copy-thp", "always", "pc", f"{WORKLOAD} ide=dma bounce_policy=copy", "ide"),
-    ("ide-zero-thp", "always", "pc", f"{WORKLOAD} ide=dma bounce_policy=zero", "ide"),
-    ("virtio-zero-thp", "always", "q35", f"{WORKLOAD} bounce_policy=zero", "virtio"),
+    ("stock", "ide-copy", "never", "pc", f"{WORKLOAD} ide=dma bounce_policy=copy", "ide"),
+    ("stock", "ide-zero", "never", "pc", f"{WORKLOAD} ide=dma bounce_policy=zero", "ide"),
+    ("stock", "virtio-copy", "never", "q35", f"{WORKLOAD} bounce_policy=copy", "virtio"),
+    ("stock", "virtio-zero", "never", "q35", f"{WORKLOAD} bounce_policy=zero", "virtio"),
+    ("stock", "ide-copy-thp", "always", "pc", f"{WORKLOAD} ide=dma bounce_policy=copy", "ide"),
+    ("stock", "ide-zero-thp", "always", "pc", f"{WORKLOAD} ide=dma bounce_policy=zero", "ide"),
+    ("stock", "virtio-zero-thp", "always", "q35", f"{WORKLOAD} bounce_policy=zero", "virtio"),
+    # A confidential guest in a normal QEMU VM: KVM answers the conversion hypercall -KVM_ENOSYS.
+    ("stock", "cc-qemu-enosys", "never", "q35", f"{CC} bounce_policy=zero", "virtio"),
+] + [
+    (kernel, f"cc-{tag}-{policy}-{io}", "never", vmm_mode, f"{CC} bounce_policy={policy} cc_io={io}", "vmm")
+    for kernel, tag, vmm_mode in (("sw-protected", "swp", "sw-protected"), ("stock", "fallback", "fallback"))
+    for policy in ("zero", "copy") for io in ("bounce", "convert")
 ]
 
 START = time.monotonic()
@@ -176,9 +185,10 @@ def l1_initramfs(version, kdir):
 
 
 def write_scenarios(path, scenarios):
+    """scenarios.txt for tools/rig/scenarios.sh: the fields after the kernel."""
     with open(path, "w") as f:
         for s in scenarios:
-            f.write("|".join(s) + "\n")
+            f.write("|".join(s[1:]) + "\n")
 
 
 def work_tar(scenarios):
@@ -194,22 +204,42 @@ def work_tar(scenarios):
         t.add(os.path.join(ROOT, "tools", "rig", "scenarios.sh"), "scenarios.sh")
         t.add(os.path.join(tmp, "scenarios.txt"), "scenarios.txt")
         t.add(os.path.join(tmp, "run.sh"), "run.sh")
+        if any(sc[-1] == "vmm" for sc in scenarios):
+            t.add(os.path.join(BUILD, "tools", "vmm"), "vmm")
     shutil.rmtree(tmp)
     return path
 
 
-def boot_l1(version, kdir, initramfs, work):
+def sw_protected_kernel():
+    """The rig's own L1 kernel with KVM_SW_PROTECTED_VM (tools/rig/build-kernel.sh): cached outside the
+    clone, ~11 minutes to build the first time on a machine."""
+    script = os.path.join(ROOT, "tools", "rig", "build-kernel.sh")
+    stage("sw-protected L1 kernel: tools/rig/build-kernel.sh (cached; about 11 minutes when cold)")
+    p = subprocess.Popen([script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        out, err = p.communicate(timeout=3600)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        fail("building the sw-protected kernel took more than an hour")
+    for line in err.splitlines():
+        stage("  " + line)
+    if p.returncode != 0 or not out.strip():
+        fail("could not build the sw-protected L1 kernel")
+    return out.strip().splitlines()[-1]
+
+
+def boot_l1(kernel_image, label, initramfs, work):
     """Boot the L1 under TCG (thread=single: multi-threaded TCG aborted once a nested guest ran)."""
     results = os.path.join(OUT, "results.img")
     with open(results, "wb") as f:
         f.truncate(512 << 20)
-    console = os.path.join(OUT, "l1-console.log")
+    console = os.path.join(OUT, f"l1-console-{label}.log")
     cmd = ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg,thread=single", "-cpu", "max", "-m", L1_MEMORY,
-           "-nographic", "-no-reboot", "-kernel", os.path.join(kdir, "boot", f"vmlinuz-{version}"),
+           "-nographic", "-no-reboot", "-kernel", kernel_image,
            "-initrd", initramfs, "-append", "console=ttyS0 quiet panic=-1",
            "-drive", f"file={work},format=raw,if=virtio,readonly=on",
            "-drive", f"file={results},format=raw,if=virtio"]
-    stage(f"booting the L1 host under TCG (kernel {version}); console: {console}")
+    stage(f"booting the L1 host under TCG ({label} kernel); console: {console}")
     done_rc = None
     with open(console, "w") as log:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -230,8 +260,7 @@ def boot_l1(version, kdir, initramfs, work):
     if done_rc is None:
         fail("the L1 host stopped before finishing its work", console)
     raw = os.path.join(OUT, "raw")
-    shutil.rmtree(raw, ignore_errors=True)
-    os.makedirs(raw)
+    os.makedirs(raw, exist_ok=True)
     with tarfile.open(results) as t:
         t.extractall(raw)
     return raw, done_rc
@@ -248,6 +277,8 @@ def run_native(scenarios):
     shutil.copy(os.path.join(BUILD, "bounce.elf"), work)
     shutil.copy(os.path.join(BUILD, "disks", "data.img"), work)
     write_scenarios(os.path.join(work, "scenarios.txt"), scenarios)
+    if os.path.exists(os.path.join(BUILD, "tools", "vmm")):
+        shutil.copy(os.path.join(BUILD, "tools", "vmm"), work)
     stage("running the scenarios on this host's KVM")
     p = subprocess.run(["sh", os.path.join(ROOT, "tools", "rig", "scenarios.sh"), work, raw], text=True,
                        capture_output=True, timeout=L1_TIMEOUT_S)
@@ -266,9 +297,20 @@ def write_results(results, mode):
             "read_only_pages", "faults_per_filled_page", "other_faults", "exits_total", "wall_s", "guest_passed"]
     lines = [f"KVM host: {mode}\n", "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for r in results:
-        lines.append("| " + " | ".join(str(r.get(c)) for c in cols) + " |")
+        if not r.get("vm_type"):
+            lines.append("| " + " | ".join(str(r.get(c)) for c in cols) + " |")
+    cc = [r for r in results if r.get("vm_type")]
+    if cc:
+        ccols = ["scenario", "vm_type", "policy", "io_strategy", "guest_passed", "canary_found", "requests",
+                 "hypercalls", "pages_converted", "hypercalls_per_request", "exits_per_request",
+                 "bytes_copied_per_request", "memory_faults", "refused_dma", "wall_s"]
+        lines += ["\nConfidential guests under tools/vmm:\n", "| " + " | ".join(ccols) + " |", "|" + "---|" * len(ccols)]
+        for r in cc:
+            lines.append("| " + " | ".join(str(r.get(c)) for c in ccols) + " |")
     lines.append("\nMost common fault sequences (error codes) on DMA-filled pages:\n")
     for r in results:
+        if r.get("vm_type"):
+            continue
         seqs = "; ".join(f"`{k}` x {v}" for k, v in r["fault_sequences"].items())
         lines.append(f"- {r['scenario']}: {seqs}")
     with open(os.path.join(OUT, "results.md"), "w") as f:
@@ -283,6 +325,8 @@ def plot(results):
         return
     rows = {}
     for r in results:
+        if r.get("vm_type"):
+            continue
         key = f"{r['device']} {r['policy']}"
         rows.setdefault(key, {})["on" if r["thp"] == "always" else "off"] = r["faults_per_filled_page"] or 0
     dat = os.path.join(OUT, "faults.dat")
@@ -312,7 +356,7 @@ def checks(results):
     """(description, ok, detail) for every assertion the rig makes."""
     by = {r["scenario"]: r for r in results}
     out = []
-    for name, *_ in SCENARIOS:
+    for _, name, *_ in SCENARIOS:
         r = by.get(name)
         out.append((f"{name}: the guest read and verified its disk under KVM", bool(r and r["guest_passed"]),
                     f"{r['guest_summary']}, QEMU status {r['qemu_status']}" if r else "no result"))
@@ -343,6 +387,33 @@ def checks(results):
             out.append((f"{name} (control, 64-bit DMA): no bounce, no read-before-write",
                         not v["dma"]["bounced_maps"] and v["rbw_pages"] == 0,
                         f"{v['dma']['bounced_maps']} bounced maps, {v['rbw_pages']} rbw pages"))
+    q = by.get("cc-qemu-enosys")
+    if q:
+        cc = q.get("guest_cc") or {}
+        out.append(("cc-qemu-enosys: in a normal VM the host answers -KVM_ENOSYS and the guest goes on with "
+                    "bookkeeping only", q["guest_passed"] and cc.get("service") == "enosys" and cc.get("enosys", 0) > 0
+                    and cc.get("host_services_conversion") is False,
+                    f"service {cc.get('service')}, {cc.get('enosys')} ENOSYS answers"))
+    for name, r in by.items():
+        if not name.startswith("cc-") or not r.get("vm_type"):
+            continue
+        want_type = "sw-protected" if name.startswith("cc-swp") else "default (fallback)"
+        out.append((f"{name}: ran in a {want_type} VM", r.get("vm_type") == want_type, f"vm_type {r.get('vm_type')}"))
+        if "-copy-" in name:
+            out.append((f"{name}: the canary leaked into host-visible memory, and the VMM found it",
+                        r.get("canary_found") is True, f"found at {r.get('canary_where')}"))
+        else:
+            out.append((f"{name}: the canary never reached host-visible memory", r.get("canary_found") is False,
+                        f"found at {r.get('canary_where')}" if r.get("canary_found") else "not found"))
+        out.append((f"{name}: no refused device access, no memory fault",
+                    not r.get("refused_dma") and not r.get("memory_faults"),
+                    f"{r.get('refused_dma')} refused, {r.get('memory_faults')} memory faults"))
+        if name.endswith("-convert"):
+            out.append((f"{name}: convert converts per request (hypercalls each way)",
+                        (r.get("hypercalls_per_request") or 0) >= 1, f"{r.get('hypercalls_per_request')} per request"))
+        else:
+            out.append((f"{name}: bounce needs no conversion per request",
+                        (r.get("hypercalls_per_request") or 0) < 0.1, f"{r.get('hypercalls_per_request')} per request"))
     ct, zt = by.get("ide-copy-thp"), by.get("ide-zero-thp")
     if ct and zt:
         out.append(("host THP on: copy still reads first (the huge zero page), zero never does",
@@ -364,19 +435,24 @@ def main():
     native, why = native_kvm_usable()
     mode = args.mode if args.mode != "auto" else ("native" if native else "nested")
     stage(f"mode {mode} ({why})")
+    shutil.rmtree(os.path.join(OUT, "raw"), ignore_errors=True)
+    rc = 0
     if mode == "native":
         raw, rc = run_native(SCENARIOS)
     else:
         version, kdir = l1_kernel()
         initramfs = l1_initramfs(version, kdir)
-        work = work_tar(SCENARIOS)
-        raw, rc = boot_l1(version, kdir, initramfs, work)
+        for kernel in ("stock", "sw-protected"):
+            group = [sc for sc in SCENARIOS if sc[0] == kernel]
+            image = os.path.join(kdir, "boot", f"vmlinuz-{version}") if kernel == "stock" else sw_protected_kernel()
+            raw, group_rc = boot_l1(image, kernel, initramfs, work_tar(group))
+            rc = rc or group_rc
     if rc != 0:
         stage(f"the scenario runner ended with {rc}; analyzing what there is")
 
     stage("analyzing the traces")
     results = []
-    for name, *_ in SCENARIOS:
+    for _, name, *_ in SCENARIOS:
         d = os.path.join(raw, name)
         if os.path.exists(os.path.join(d, "meta.txt")):
             results.append(analyze.analyze_dir(d))

@@ -6,14 +6,15 @@
 #   scenarios.sh WORKDIR OUTDIR
 # WORKDIR holds bounce.elf, data.img and scenarios.txt, one scenario per line:
 #   name|thp|machine|kernel command line|disk
-# with thp = always|never, machine = pc|q35, disk = ide|virtio.
+# with thp = always|never, machine = pc|q35, disk = ide|virtio; or disk = vmm: the guest runs
+# under tools/vmm (WORKDIR/vmm) instead of QEMU, with machine = its --mode (sw-protected|fallback).
 set -u
 work=$1 out=$2
 T=/sys/kernel/tracing
 [ -d $T/events/kvm ] || T=/sys/kernel/debug/tracing
 THP=/sys/kernel/mm/transparent_hugepage/enabled
 QEMU=${QEMU:-qemu-system-x86_64}
-TIMEOUT=${SCENARIO_TIMEOUT:-300}
+TIMEOUT=${SCENARIO_TIMEOUT:-120} # a scenario takes 2-10 s under nested KVM
 say() { echo "rig-l1: $*"; }
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
 
@@ -29,6 +30,7 @@ while IFS='|' read -r name thp machine cmdline disk; do
     case "$disk" in
     ide) disks="-drive file=$work/data.img,format=raw,if=ide,index=1,snapshot=on" ;;
     virtio) disks="-drive if=none,id=data,file=$work/data.img,format=raw,readonly=on -device virtio-blk-pci,drive=data" ;;
+    vmm) disks="" ;;
     *) say "$name: unknown disk '$disk'"; rc=1; continue ;;
     esac
     echo 0 > $T/tracing_on
@@ -36,11 +38,18 @@ while IFS='|' read -r name thp machine cmdline disk; do
     for e in kvm_page_fault kvm_exit kvm_hypercall; do echo 1 > $T/events/kvm/$e/enable; done
     echo 1 > $T/tracing_on
     t0=$(uptime_s)
-    # shellcheck disable=SC2086 # $disks is a list of arguments
-    timeout $TIMEOUT $QEMU -machine "$machine,accel=kvm" -cpu host -m 6G -smp 1 -nodefaults -display none \
-        -monitor none -serial "file:"$d"/guest.log" -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-        -kernel $work/bounce.elf -append "$cmdline" $disks >$d/qemu.log 2>&1
-    status=$?
+    if [ "$disk" = vmm ]; then
+        # The VMM prints the guest's serial output and its own VMM-REPORT line on stdout.
+        timeout $TIMEOUT "$work"/vmm --mode "$machine" --memory 512M --disk "$work"/data.img --cmdline "$cmdline" \
+            --timeout $TIMEOUT "$work"/bounce.elf >"$d"/guest.log 2>"$d"/vmm.log
+        status=$?
+    else
+        # shellcheck disable=SC2086 # $disks is a list of arguments
+        timeout $TIMEOUT $QEMU -machine "$machine,accel=kvm" -cpu host -m 6G -smp 1 -nodefaults -display none \
+            -monitor none -serial "file:$d/guest.log" -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+            -kernel "$work"/bounce.elf -append "$cmdline" $disks >"$d"/qemu.log 2>&1
+        status=$?
+    fi
     t1=$(uptime_s)
     echo 0 > $T/tracing_on
     for e in kvm_page_fault kvm_exit kvm_hypercall; do echo 0 > $T/events/kvm/$e/enable; done

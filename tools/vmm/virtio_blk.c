@@ -1,0 +1,388 @@
+/* virtio_blk.c - virtio-blk device side: split virtqueue parsing and block requests (see
+ * virtio_blk.h). virtio 1.2: 2.7 "Split Virtqueues", 5.2 "Block Device".
+ *
+ * Shared memory is read with memcpy into locals (each descriptor, index and header exactly
+ * once), so nothing is re-read after it was checked. The vCPU is stopped while a notification is
+ * served (the VMM handles the MMIO exit synchronously), so the guest cannot change the rings
+ * under us, but nothing here depends on that for memory safety: every access is checked against
+ * RAM and the shared bitmap right before it is made.
+ */
+#include "tools/vmm/virtio_blk.h"
+
+#include <string.h>
+
+#include "drivers/virtio.h"
+#include "drivers/virtio_blk.h"
+#include "drivers/virtqueue.h"
+#include "tools/vmm/log.h"
+
+#define SECTOR 512u
+#define HDR_BYTES 16u
+
+void vblk_dev_init(struct vblk_dev *d, const struct guest_mem *gm, const struct vblk_backend *be, uint64_t capacity,
+                   bool read_only)
+{
+    memset(d, 0, sizeof(*d));
+    d->gm = gm;
+    d->be = *be;
+    d->capacity = capacity;
+    d->read_only = read_only;
+}
+
+void vblk_dev_reset(struct vblk_dev *d)
+{
+    memset(&d->q, 0, sizeof(d->q));
+    d->needs_reset = false;
+}
+
+uint64_t vblk_dev_features(const struct vblk_dev *d)
+{
+    uint64_t f = VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_F_ACCESS_PLATFORM) |
+                 VIRTIO_BIT(VIRTIO_BLK_F_FLUSH) | VIRTIO_BIT(VIRTIO_BLK_F_SEG_MAX);
+    if (d->read_only)
+        f |= VIRTIO_BIT(VIRTIO_BLK_F_RO);
+    return f;
+}
+
+void vblk_dev_config_read(const struct vblk_dev *d, uint64_t off, void *buf, unsigned len)
+{
+    /* 5.2.4 struct virtio_blk_config: capacity (le64) at 0, seg_max (le32) at 12; the rest 0. */
+    uint8_t cfg[VBLK_DEV_CONFIG_SIZE] = {0};
+    uint32_t seg_max = VBLK_DEV_SEG_MAX;
+    memcpy(cfg + VIRTIO_BLK_CFG_CAPACITY, &d->capacity, 8);
+    memcpy(cfg + VIRTIO_BLK_CFG_SEG_MAX, &seg_max, 4);
+    uint8_t *out = buf;
+    for (unsigned i = 0; i < len; i++)
+        out[i] = (off < VBLK_DEV_CONFIG_SIZE && i < VBLK_DEV_CONFIG_SIZE - off) ? cfg[off + i] : 0;
+}
+
+/* ---- the ring ---- */
+
+static bool ring_ok(struct vblk_dev *d)
+{
+    const struct vblk_queue *q = &d->q;
+    const struct guest_mem *gm = d->gm;
+    uint64_t n = q->num;
+    struct {
+        const char *name;
+        uint64_t gpa, bytes, align;
+    } part[3] = {
+        {"descriptor table", q->desc, 16 * n, 16},
+        {"available ring", q->driver, 4 + 2 * n, 2},
+        {"used ring", q->device, 4 + 8 * n, 4},
+    };
+    for (int i = 0; i < 3; i++) {
+        if (part[i].gpa % part[i].align || !gm_in_ram(gm, part[i].gpa, part[i].bytes)) {
+            vmm_guest_error("virtio-blk: %s at %#llx (+%llu bytes) is misaligned or outside RAM: device needs reset",
+                            part[i].name, (unsigned long long)part[i].gpa, (unsigned long long)part[i].bytes);
+            d->st.malformed++;
+            return false;
+        }
+        if (!gm_is_shared(gm, part[i].gpa, part[i].bytes)) {
+            vmm_guest_error("virtio-blk: %s at %#llx (+%llu bytes) is in a page the guest has not shared: refused, "
+                            "device needs reset", part[i].name, (unsigned long long)part[i].gpa,
+                            (unsigned long long)part[i].bytes);
+            d->st.refused_dma++;
+            return false;
+        }
+    }
+    return true;
+}
+
+static void broken(struct vblk_dev *d, const char *why, unsigned long long a, unsigned long long b)
+{
+    vmm_guest_error("virtio-blk: %s (%llu, %llu): device needs reset", why, a, b);
+    d->st.malformed++;
+    d->needs_reset = true;
+}
+
+/* Walk the chain from head into d->seg. Returns the number of descriptors, or 0 (device broken). */
+static uint32_t collect_chain(struct vblk_dev *d, uint16_t head)
+{
+    const uint8_t *table = d->gm->host + d->q.desc;
+    uint32_t n = 0;
+    uint16_t idx = head;
+    bool seen_write = false;
+    for (;;) {
+        if (n == d->q.num) {
+            broken(d, "descriptor chain longer than the queue (a loop?); head, queue size", head, d->q.num);
+            return 0;
+        }
+        struct virtq_desc desc;
+        memcpy(&desc, table + 16ull * idx, sizeof(desc));
+        if (desc.flags & VIRTQ_DESC_F_INDIRECT) {
+            broken(d, "indirect descriptor (VIRTIO_F_INDIRECT_DESC was not offered); head, index", head, idx);
+            return 0;
+        }
+        bool w = (desc.flags & VIRTQ_DESC_F_WRITE) != 0;
+        if (!w && seen_write) {
+            broken(d, "device-readable descriptor after a device-writable one; head, index", head, idx);
+            return 0;
+        }
+        seen_write |= w;
+        d->seg[n++] = (struct vblk_seg){desc.addr, desc.len, w};
+        if (!(desc.flags & VIRTQ_DESC_F_NEXT))
+            return n;
+        if (desc.next >= d->q.num) {
+            broken(d, "next descriptor index out of range; index, queue size", desc.next, d->q.num);
+            return 0;
+        }
+        idx = desc.next;
+    }
+}
+
+/* ---- the request ---- */
+
+/* The bytes [from, from + len) of the concatenated buffers of one direction, piece by piece. */
+typedef int (*piece_fn)(struct vblk_dev *d, uint64_t gpa, uint8_t *host, uint64_t len, uint64_t pos, void *arg);
+
+static int for_pieces(struct vblk_dev *d, uint32_t nseg, bool write, uint64_t from, uint64_t len, piece_fn fn,
+                      void *arg)
+{
+    uint64_t at = 0, pos = 0; /* at: offset of this segment in the concatenation; pos: bytes done */
+    for (uint32_t i = 0; i < nseg && pos < len; i++) {
+        const struct vblk_seg *s = &d->seg[i];
+        if (s->write != write)
+            continue;
+        uint64_t start = at, end = at + s->len;
+        at = end;
+        if (end <= from + pos)
+            continue;
+        uint64_t skip = from + pos - start, take = s->len - skip;
+        if (take > len - pos)
+            take = len - pos;
+        /* Checked by serve() already; checked again so this can never touch anything else. */
+        uint8_t *host = gm_shared_ptr(d->gm, s->gpa + skip, take);
+        if (host == NULL)
+            return -1;
+        if (fn(d, s->gpa + skip, host, take, pos, arg) != 0)
+            return -1;
+        pos += take;
+    }
+    return pos == len ? 0 : -1;
+}
+
+static int copy_out(struct vblk_dev *d, uint64_t gpa, uint8_t *host, uint64_t len, uint64_t pos, void *arg)
+{
+    (void)d, (void)gpa;
+    memcpy((uint8_t *)arg + pos, host, len);
+    return 0;
+}
+
+struct xfer {
+    uint64_t disk_off;
+    const uint8_t *src; /* GET_ID */
+};
+
+static int disk_to_guest(struct vblk_dev *d, uint64_t gpa, uint8_t *host, uint64_t len, uint64_t pos, void *arg)
+{
+    struct xfer *x = arg;
+    if (d->before_write)
+        d->before_write(d->hook_ctx, d->requests, gpa, host, len);
+    return d->be.read(d->be.ctx, x->disk_off + pos, host, len);
+}
+
+static int guest_to_disk(struct vblk_dev *d, uint64_t gpa, uint8_t *host, uint64_t len, uint64_t pos, void *arg)
+{
+    (void)gpa;
+    struct xfer *x = arg;
+    return d->be.write(d->be.ctx, x->disk_off + pos, host, len);
+}
+
+static int id_to_guest(struct vblk_dev *d, uint64_t gpa, uint8_t *host, uint64_t len, uint64_t pos, void *arg)
+{
+    struct xfer *x = arg;
+    if (d->before_write)
+        d->before_write(d->hook_ctx, d->requests, gpa, host, len);
+    memcpy(host, x->src + pos, len);
+    return 0;
+}
+
+static bool sectors_ok(struct vblk_dev *d, uint64_t sector, uint64_t bytes)
+{
+    return sector <= d->capacity && bytes / SECTOR <= d->capacity - sector;
+}
+
+/* Serve the chain in d->seg[0..n). Returns the used length: bytes written into the chain's
+ * device-writable buffers (data + status byte), 0 if not even the status could be written. */
+static uint32_t serve(struct vblk_dev *d, uint16_t head, uint32_t n)
+{
+    uint64_t total_r = 0, total_w = 0;
+    const char *bad = NULL;
+    uint32_t bad_i = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        const struct vblk_seg *s = &d->seg[i];
+        *(s->write ? &total_w : &total_r) += s->len;
+        if (bad)
+            continue;
+        if (!gm_in_ram(d->gm, s->gpa, s->len))
+            bad = "outside RAM", bad_i = i;
+        else if (!gm_is_shared(d->gm, s->gpa, s->len))
+            bad = "in a page the guest has not shared", bad_i = i;
+    }
+    unsigned long long r = d->requests;
+
+    /* The status byte: the last device-writable byte of the chain (5.2.6). */
+    uint8_t *status = NULL;
+    for (uint32_t i = n; i-- > 0;) {
+        const struct vblk_seg *s = &d->seg[i];
+        if (s->write && s->len) {
+            status = gm_shared_ptr(d->gm, s->gpa + s->len - 1, 1);
+            if (status == NULL) {
+                vmm_guest_error("virtio-blk: request %llu (head %u): status byte at %#llx is %s: refused, no status "
+                                "written", r, head, (unsigned long long)(s->gpa + s->len - 1),
+                                gm_in_ram(d->gm, s->gpa + s->len - 1, 1) ? "in a page the guest has not shared"
+                                                                         : "outside RAM");
+                if (gm_in_ram(d->gm, s->gpa + s->len - 1, 1))
+                    d->st.refused_dma++;
+                else
+                    d->st.malformed++;
+                d->st.ioerr++;
+                return 0;
+            }
+            break;
+        }
+    }
+    if (status == NULL) {
+        vmm_guest_error("virtio-blk: request %llu (head %u) has no device-writable byte for the status", r, head);
+        d->st.malformed++;
+        d->st.ioerr++;
+        return 0;
+    }
+    if (bad) {
+        const struct vblk_seg *s = &d->seg[bad_i];
+        vmm_guest_error("virtio-blk: request %llu (head %u): buffer %u [%#llx, +%u) %s: refused (IOERR)", r, head,
+                        bad_i, (unsigned long long)s->gpa, s->len, bad);
+        if (gm_in_ram(d->gm, s->gpa, s->len))
+            d->st.refused_dma++;
+        else
+            d->st.malformed++;
+        goto ioerr;
+    }
+
+    struct virtio_blk_req_hdr hdr;
+    if (total_r < HDR_BYTES) {
+        vmm_guest_error("virtio-blk: request %llu (head %u): %llu device-readable bytes, less than the 16-byte "
+                        "header", r, head, (unsigned long long)total_r);
+        d->st.malformed++;
+        goto ioerr;
+    }
+    if (for_pieces(d, n, false, 0, HDR_BYTES, copy_out, &hdr) != 0)
+        goto ioerr;
+
+    uint64_t data;
+    struct xfer x = {0};
+    switch (hdr.type) {
+    case VIRTIO_BLK_T_IN:
+        data = total_w - 1;
+        if (data % SECTOR || !sectors_ok(d, hdr.sector, data)) {
+            vmm_guest_error("virtio-blk: request %llu: read of %llu bytes at sector %llu: %s (capacity %llu "
+                            "sectors)", r, (unsigned long long)data, (unsigned long long)hdr.sector,
+                            data % SECTOR ? "not whole sectors" : "past the end", (unsigned long long)d->capacity);
+            goto ioerr;
+        }
+        x.disk_off = hdr.sector * SECTOR;
+        if (for_pieces(d, n, true, 0, data, disk_to_guest, &x) != 0) {
+            vmm_info("virtio-blk: request %llu: disk read error at sector %llu", r, (unsigned long long)hdr.sector);
+            goto ioerr;
+        }
+        d->st.read++;
+        d->st.bytes_read += data;
+        *status = VIRTIO_BLK_S_OK;
+        return (uint32_t)total_w;
+    case VIRTIO_BLK_T_OUT:
+        data = total_r - HDR_BYTES;
+        if (d->read_only) {
+            vmm_guest_error("virtio-blk: request %llu: write to a read-only disk", r);
+            goto ioerr;
+        }
+        if (data % SECTOR || !sectors_ok(d, hdr.sector, data)) {
+            vmm_guest_error("virtio-blk: request %llu: write of %llu bytes at sector %llu: %s (capacity %llu "
+                            "sectors)", r, (unsigned long long)data, (unsigned long long)hdr.sector,
+                            data % SECTOR ? "not whole sectors" : "past the end", (unsigned long long)d->capacity);
+            goto ioerr;
+        }
+        x.disk_off = hdr.sector * SECTOR;
+        if (for_pieces(d, n, false, HDR_BYTES, data, guest_to_disk, &x) != 0) {
+            vmm_info("virtio-blk: request %llu: disk write error at sector %llu", r, (unsigned long long)hdr.sector);
+            goto ioerr;
+        }
+        d->st.write++;
+        d->st.bytes_written += data;
+        *status = VIRTIO_BLK_S_OK;
+        return 1;
+    case VIRTIO_BLK_T_FLUSH:
+        if (d->be.flush(d->be.ctx) != 0) {
+            vmm_info("virtio-blk: request %llu: flush failed", r);
+            goto ioerr;
+        }
+        d->st.flush++;
+        *status = VIRTIO_BLK_S_OK;
+        return 1;
+    case VIRTIO_BLK_T_GET_ID: {
+        uint8_t id[VIRTIO_BLK_ID_BYTES] = {0};
+        memcpy(id, VBLK_DEV_ID, sizeof(VBLK_DEV_ID) - 1);
+        data = total_w - 1 < VIRTIO_BLK_ID_BYTES ? total_w - 1 : VIRTIO_BLK_ID_BYTES;
+        x.src = id;
+        if (for_pieces(d, n, true, 0, data, id_to_guest, &x) != 0)
+            goto ioerr;
+        d->st.get_id++;
+        *status = VIRTIO_BLK_S_OK;
+        return (uint32_t)data + 1;
+    }
+    default:
+        d->st.unsupported++;
+        *status = VIRTIO_BLK_S_UNSUPP;
+        return 1;
+    }
+
+ioerr:
+    d->st.ioerr++;
+    *status = VIRTIO_BLK_S_IOERR;
+    return 1;
+}
+
+unsigned vblk_dev_process(struct vblk_dev *d)
+{
+    struct vblk_queue *q = &d->q;
+    if (d->needs_reset || !q->ready)
+        return 0;
+    if (q->num == 0 || q->num > VBLK_DEV_QUEUE_MAX) { /* the transport never lets this happen */
+        broken(d, "queue size out of range; size, maximum", q->num, VBLK_DEV_QUEUE_MAX);
+        return 0;
+    }
+    if (!ring_ok(d)) {
+        d->needs_reset = true;
+        return 0;
+    }
+    uint8_t *avail = d->gm->host + q->driver, *used = d->gm->host + q->device;
+    uint16_t avail_idx;
+    memcpy(&avail_idx, avail + 2, 2);
+    __atomic_thread_fence(__ATOMIC_ACQUIRE); /* the entries after the index (2.7.13) */
+    if ((uint16_t)(avail_idx - q->last_avail) > q->num) {
+        broken(d, "avail->idx ran more than a queue ahead; avail idx, device idx", avail_idx, q->last_avail);
+        return 0;
+    }
+    unsigned done = 0;
+    while (q->last_avail != avail_idx) {
+        uint16_t head;
+        memcpy(&head, avail + 4 + 2ull * (q->last_avail % q->num), 2);
+        if (head >= q->num) {
+            broken(d, "available ring names a head out of range; head, queue size", head, q->num);
+            return done;
+        }
+        q->last_avail++;
+        d->requests++;
+        uint32_t n = collect_chain(d, head);
+        if (n == 0)
+            return done; /* broken */
+        uint32_t len = serve(d, head, n);
+        struct virtq_used_elem e = {head, len};
+        memcpy(used + 4 + 8ull * (q->used_idx % q->num), &e, sizeof(e));
+        q->used_idx++;
+        __atomic_thread_fence(__ATOMIC_RELEASE); /* the entry before the index (2.7.8) */
+        memcpy(used + 2, &q->used_idx, 2);
+        done++;
+    }
+    return done;
+}

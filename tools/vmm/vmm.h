@@ -1,0 +1,90 @@
+/* vmm.h - the VMM's state, shared by the files that drive KVM (main.c, run.c, hypercall.c,
+ * memfault.c, report.c). The pure parts (guestmem, virtio_mmio, virtio_blk, canary, mapgpa, pvh)
+ * do not include it.
+ */
+#ifndef BOUNCE_VMM_VMM_H
+#define BOUNCE_VMM_VMM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tools/vmm/canary.h"
+#include "tools/vmm/disk.h"
+#include "tools/vmm/ioapic.h"
+#include "tools/vmm/ioport.h"
+#include "tools/vmm/memory.h"
+#include "tools/vmm/pvh.h"
+#include "tools/vmm/virtio_blk.h"
+#include "tools/vmm/virtio_mmio.h"
+
+struct kvm_run;
+
+enum vmm_mode { MODE_AUTO, MODE_SW_PROTECTED, MODE_FALLBACK };
+
+/* Why the run ended. */
+enum vmm_end {
+    END_RUNNING,
+    END_GUEST_EXIT,    /* isa-debug-exit: the guest gave its exit code */
+    END_TIMEOUT,       /* --timeout passed */
+    END_GUEST_STOPPED, /* hlt with nothing to wake it, triple fault, KVM internal error, ... */
+    END_VMM_ERROR,     /* the VMM could not go on (a KVM call failed, an unresolvable fault) */
+};
+
+/* VMM exit status (docs/confidential.md) */
+#define VMM_EXIT_PASS 0
+#define VMM_EXIT_GUEST_FAILED 1
+#define VMM_EXIT_ERROR 2
+#define VMM_EXIT_CANARY 3
+#define VMM_EXIT_NO_EXIT_CODE 4
+
+struct vmm_exits {
+    uint64_t io, mmio, hypercall, hlt, shutdown, memory_fault, intr, internal_error, fail_entry, system_event, other;
+};
+
+struct vmm {
+    /* options */
+    uint64_t ram;
+    const char *elf_path, *disk_path, *cmdline;
+    bool disk_readonly;
+    enum vmm_mode mode;
+    unsigned timeout_s;
+
+    /* KVM */
+    int kvm_fd, vm_fd, vcpu_fd;
+    struct kvm_run *run;
+    size_t run_size;
+    bool sw_protected;
+    uint32_t tsc_khz;
+    struct vm_memory mem;
+    struct pvh_image img;
+
+    /* devices */
+    struct ioports io;
+    struct ioapic ioapic;
+    bool have_disk;
+    struct disk disk;
+    struct vblk_dev *blk;
+    struct vmmio vmmio;
+
+    /* what happened */
+    struct vmm_exits exits;
+    uint64_t memory_faults;
+    uint8_t *faults_per_page; /* saturating counts, allocated on the first memory fault */
+    uint64_t unknown_hypercalls;
+    struct canary_log canary;
+    enum vmm_end end;
+    char end_msg[256];
+};
+
+/* run.c: run the vCPU until the guest exits, stops, times out, or the VMM fails. */
+void vmm_run(struct vmm *v);
+/* hypercall.c: a KVM_EXIT_HYPERCALL: sets run->hypercall.ret. */
+void hypercall_handle(struct vmm *v);
+/* memfault.c: a KVM_EXIT_MEMORY_FAULT. Returns 0 when resolved, -1 when giving up (end set). */
+int memfault_handle(struct vmm *v);
+/* report.c: the VMM-REPORT line on stdout. */
+void report_print(const struct vmm *v, int status);
+
+void vmm_end(struct vmm *v, enum vmm_end why, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#endif
