@@ -21,6 +21,8 @@ const char *blk_status_name(enum blk_status s)
     return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
 }
 
+const char *blk_op_name(enum blk_op op) { return op == BLK_READ ? "read" : op == BLK_WRITE ? "write" : "flush"; }
+
 void blk_register(struct blk_dev *dev)
 {
     if (ndevices == BLK_MAX_DEVICES) {
@@ -54,8 +56,7 @@ void blk_complete(struct blk_dev *dev, struct blk_req *req, enum blk_status stat
     if (status != BLK_OK)
         dev->stats.errors++;
     if (trace_on(TRACE_BLK))
-        printf("blk: %s %s lba %llu +%u: %s after %llu us\n", dev->name,
-               req->op == BLK_READ ? "read" : req->op == BLK_WRITE ? "write" : "flush", (unsigned long long)req->lba,
+        printf("blk: %s %s lba %llu +%u: %s after %llu us\n", dev->name, blk_op_name(req->op), (unsigned long long)req->lba,
                req->nsectors, blk_status_name(status), (unsigned long long)((time_ns() - req->submitted_ns) / 1000));
     req->done = true;
     if (req->end_io)

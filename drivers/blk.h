@@ -116,6 +116,7 @@ enum blk_status blk_rw(struct blk_dev *dev, enum blk_op op, uint64_t lba, uint32
 void blk_complete(struct blk_dev *dev, struct blk_req *req, enum blk_status status);
 
 const char *blk_status_name(enum blk_status s);
+const char *blk_op_name(enum blk_op op); /* "read", "write", "flush" */
 
 #define BLK_TIMEOUT_NS (10ull * 1000 * 1000 * 1000) /* 10 s: generous for TCG */
 

@@ -8,9 +8,10 @@
  * submit again - while the finished request is still at the head of the queue. Hence one
  * finished request per disk waits for poll(), and idle() is false until it has been reaped.
  *
- * Command choice: the 28-bit commands when the range fits them (LBA + count < 2^28 and count
- * <= 256), the 48-bit EXT commands otherwise - Linux libata's rule. A disk with the 48-bit feature
- * set takes requests of up to 2048 sectors (1 MiB), so both paths are exercised on QEMU.
+ * This file is the driver as the kernel sees it: PCI probe, the DMA mappings and PRD table of a
+ * request, the block layer operations. Talking ATA through the channel registers (commands,
+ * resets, IDENTIFY) is ide_ata.c. A disk with the 48-bit feature set takes requests of up to 2048
+ * sectors (1 MiB), so both the 28-bit and the 48-bit commands are exercised on QEMU.
  */
 #include "drivers/ide.h"
 
@@ -20,66 +21,11 @@
 #include "dma/dma.h"
 #include "drivers/blk.h"
 #include "drivers/drivers.h"
+#include "drivers/ide_ata.h"
 #include "drivers/ide_prd.h"
 #include "drivers/pci.h"
-#include "kernel/cpu.h"
 #include "kernel/options.h"
-#include "kernel/time.h"
 #include "mm/mm.h"
-
-/* Timeouts. Real drives may take up to 31 s to come out of reset while spinning up (ATA8-APT);
- * QEMU answers at once, even under TCG (a 1 MiB PIO read takes ~120 ms there). The command
- * timeout is a deadline for the whole command, every wait inside it included, so a request ends
- * within two commands and two resets: about 10 s, BLK_TIMEOUT_NS, however the drive misbehaves. */
-#define IDE_RESET_TIMEOUT_NS (1 * NSEC_PER_SEC)
-#define IDE_CMD_TIMEOUT_NS (4 * NSEC_PER_SEC)
-#define IDE_IDENTIFY_TIMEOUT_NS (1 * NSEC_PER_SEC)
-
-#define IDE_MAX_SECTORS_LBA28 256u
-#define IDE_MAX_SECTORS_LBA48 2048u /* 1 MiB = BLK_MAX_SEGMENTS pages */
-#define IDE_PRDT_BYTES 4096u        /* one page: 4-byte aligned, cannot cross 64 KiB */
-#define IDE_PRD_MAX (IDE_PRDT_BYTES / sizeof(struct ide_prd))
-/* Mapped pieces of one request: its segments cut at 64 KiB boundaries, which adds at most one
- * piece per 64 KiB of the (at most 1 MiB) transfer. */
-#define IDE_MAX_PIECES (BLK_MAX_SEGMENTS + IDE_MAX_SECTORS_LBA48 * SECTOR_SIZE / IDE_PRD_BOUNDARY)
-/* Each piece needs one PRD entry: a direct one does not cross 64 KiB by construction, a bounced
- * one is placed within seg_boundary_mask. ide_prd_build() splits anyway, and checks the room. */
-_Static_assert(IDE_MAX_PIECES <= IDE_PRD_MAX, "a PRD table page holds every piece of a request");
-
-struct ide_channel {
-    const char *name;       /* "primary", "secondary" */
-    uint16_t cmd, ctl, bm;  /* command block, control block, bus-master registers (0: none) */
-    int selected;           /* drive the Device register points at; -1 after a reset or at start */
-    bool busy;              /* a request is being executed (submit is running) */
-    struct ide_prd *prdt;   /* PRD table (NULL: no bus master, PIO only) */
-    dma_addr_t prdt_dma;
-    struct ide_prd_piece piece[IDE_MAX_PIECES]; /* the current request's mappings */
-    size_t npieces;
-};
-
-struct ide_disk {
-    struct blk_dev blk;
-    struct ide_channel *ch;
-    uint8_t drive; /* 0 master, 1 slave */
-    bool lba48, flush_ext, dma_capable;
-    char serial[21];
-    struct blk_req *done_req;          /* finished, waiting for poll() to complete it */
-    enum blk_status done_status;
-};
-
-/* What an attempt at a command ended with. */
-struct ide_result {
-    enum blk_status status; /* BLK_OK, BLK_EIO or BLK_ETIMEDOUT */
-    const char *what;       /* what went wrong, for the message */
-    uint8_t ata_status, error, bm_status;
-};
-
-struct ata_cmd {
-    uint8_t opcode;
-    bool ext;   /* a 48-bit command */
-    bool dma;   /* a bus-master transfer */
-    const char *name;
-};
 
 static struct ide_channel channels[2];
 static struct ide_disk disks[4];
@@ -92,346 +38,6 @@ static struct dma_dev ide_dma = {
     .seg_boundary_mask = 0xffff,
     .max_segment_size = 65536,
 };
-
-/* ---- register access ---- */
-
-/* String I/O moves a sector in one instruction; under KVM that is one exit per page instead of
- * one per word. The direction flag is clear at every C function boundary (SysV ABI). */
-static inline void insw_rep(uint16_t port, void *buf, size_t words)
-{
-    __asm__ volatile("rep insw" : "+D"(buf), "+c"(words) : "d"(port) : "memory");
-}
-static inline void outsw_rep(uint16_t port, const void *buf, size_t words)
-{
-    __asm__ volatile("rep outsw" : "+S"(buf), "+c"(words) : "d"(port) : "memory");
-}
-
-static uint8_t alt_status(const struct ide_channel *ch) { return inb(ch->ctl); }
-
-/* ATA8-APT: Status is not valid until 400 ns after the Device or Command register is written.
- * Four reads of Alternate Status (no side effects) take at least that long on an ISA-timed bus. */
-static void delay_400ns(const struct ide_channel *ch)
-{
-    for (int i = 0; i < 4; i++)
-        (void)alt_status(ch);
-}
-
-struct reg_wait {
-    uint16_t port;
-    uint8_t mask, want, last;
-};
-
-static bool reg_matches(void *arg)
-{
-    struct reg_wait *w = arg;
-    w->last = inb(w->port);
-    return (w->last & w->mask) == w->want;
-}
-
-/* Poll an 8-bit register until (value & mask) == want, or timeout. *last gets the final value. */
-static bool wait_reg(uint16_t port, uint8_t mask, uint8_t want, uint64_t timeout_ns, uint8_t *last)
-{
-    struct reg_wait w = {port, mask, want, 0};
-    bool ok = wait_until(reg_matches, &w, timeout_ns);
-    if (last)
-        *last = w.last;
-    return ok;
-}
-
-/* Nanoseconds left until a deadline (0 once it has passed: the wait then looks once). */
-static uint64_t until(uint64_t deadline)
-{
-    uint64_t now = time_ns();
-    return now < deadline ? deadline - now : 0;
-}
-
-/* Alternate Status until BSY clears: it never acknowledges an interrupt, so polling it is free
- * of side effects (ATA8-APT). */
-static bool wait_not_busy(const struct ide_channel *ch, uint64_t timeout_ns, uint8_t *st)
-{
-    return wait_reg(ch->ctl, ATA_SR_BSY, 0, timeout_ns, st);
-}
-
-static void select_drive(struct ide_channel *ch, uint8_t drive)
-{
-    if (ch->selected == drive)
-        return;
-    outb(ch->cmd + ATA_REG_DEVICE, ATA_DEV_OBS | ATA_DEV_LBA | (drive ? ATA_DEV_DRIVE1 : 0));
-    delay_400ns(ch);
-    ch->selected = drive;
-}
-
-static void bm_stop(const struct ide_channel *ch)
-{
-    if (!ch->bm)
-        return;
-    outb(ch->bm + BM_COMMAND, 0);
-    /* Error and Interrupt are write-1-to-clear; the drive-capable bits are plain read/write and
-     * must be written back as they are (PIIX4 datasheet, BMISX). */
-    outb(ch->bm + BM_STATUS, inb(ch->bm + BM_STATUS) | BM_ST_ERROR | BM_ST_INTR);
-}
-
-/* Software reset of both devices on the channel (ATA8-APT, software reset protocol): SRST for at
- * least 5 us, then at least 2 ms before BSY is meaningful, then wait for BSY to clear. nIEN stays
- * set throughout: we poll, and an interrupt line left asserted would serve no one. */
-static bool channel_reset(struct ide_channel *ch)
-{
-    bm_stop(ch);
-    outb(ch->ctl, ATA_CTL_SRST | ATA_CTL_NIEN);
-    delay_ns(5 * NSEC_PER_USEC);
-    outb(ch->ctl, ATA_CTL_NIEN);
-    delay_ns(2 * NSEC_PER_MSEC);
-    ch->selected = -1; /* a reset selects device 0; select explicitly next time anyway */
-    uint8_t st;
-    /* 0 (QEMU: no device 0) and BSY-clear both count as done. */
-    return wait_not_busy(ch, IDE_RESET_TIMEOUT_NS, &st) || st == 0;
-}
-
-/* The signature in LBA mid/high: ATAPI 14h/EBh (ATA8-ACS, signatures); FFh/FFh is no device at
- * all (a floating bus on real hardware; QEMU posts it for an empty position after a reset). */
-static uint16_t signature(const struct ide_channel *ch)
-{
-    return (uint16_t)(inb(ch->cmd + ATA_REG_LBA_MID) << 8 | inb(ch->cmd + ATA_REG_LBA_HIGH));
-}
-#define SIG_ATAPI (ATA_SIG_ATAPI_MID << 8 | ATA_SIG_ATAPI_HIGH)
-#define SIG_NONE 0xffff
-
-/* ---- messages ---- */
-
-/* snprintf that never moves past the end: returns the bytes actually added. */
-static size_t append(char *buf, size_t room, const char *sep, const char *word)
-{
-    int w = snprintf(buf, room, "%s%s", sep, word);
-    return w < 0 ? 0 : (size_t)w < room ? (size_t)w : room - 1;
-}
-
-static const char *status_bits(uint8_t st, char *buf, size_t len)
-{
-    static const char *const names[8] = {"ERR", "IDX", "CORR", "DRQ", "DSC", "DF", "DRDY", "BSY"};
-    size_t o = 0;
-    buf[0] = '\0';
-    for (int b = 7; b >= 0; b--)
-        if (st & (1u << b))
-            o += append(buf + o, len - o, o ? " " : "", names[b]);
-    return buf;
-}
-
-/* ATA8-ACS, Error field. The meaning of a bit depends on the command; these are the ones of the
- * read/write/flush commands this driver issues. */
-static const char *error_bits(uint8_t err, char *buf, size_t len)
-{
-    static const char *const names[8] = {"AMNF (address mark not found)", "NM (no media)",
-                                         "ABRT (command aborted)", "MCR (media change request)",
-                                         "IDNF (sector not found)", "MC (media changed)",
-                                         "UNC (uncorrectable data)", "ICRC/BBK (interface CRC / bad block)"};
-    size_t o = 0;
-    buf[0] = '\0';
-    for (int b = 7; b >= 0; b--)
-        if (err & (1u << b))
-            o += append(buf + o, len - o, o ? ", " : "", names[b]);
-    return buf;
-}
-
-static const char *op_name(enum blk_op op) { return op == BLK_READ ? "read" : op == BLK_WRITE ? "write" : "flush"; }
-
-static void report_failure(const struct ide_disk *d, const struct blk_req *req, const struct ata_cmd *c,
-                           const struct ide_result *r, const char *outcome)
-{
-    char sb[48], eb[200] = "", bmb[32] = "";
-    if (r->error) {
-        char names[160];
-        snprintf(eb, sizeof(eb), ", error 0x%02x [%s]", r->error, error_bits(r->error, names, sizeof(names)));
-    }
-    if (c->dma)
-        snprintf(bmb, sizeof(bmb), ", bus-master status 0x%02x", r->bm_status);
-    printf("ide: %s: %s lba %llu +%u: %s: status 0x%02x [%s]%s%s; %s\n", d->blk.name, c->name,
-           (unsigned long long)req->lba, req->nsectors, r->what, r->ata_status, status_bits(r->ata_status, sb, sizeof(sb)),
-           eb, bmb, outcome);
-}
-
-/* ---- commands ---- */
-
-static struct ide_result failed(const struct ide_channel *ch, enum blk_status s, const char *what, uint8_t st)
-{
-    struct ide_result r = {s, what, st, 0, 0};
-    /* The Error register is valid only when ERR is set (ATA8-ACS); otherwise report 0. */
-    if ((st & (ATA_SR_BSY | ATA_SR_ERR)) == ATA_SR_ERR)
-        r.error = inb(ch->cmd + ATA_REG_ERROR);
-    if (ch->bm)
-        r.bm_status = inb(ch->bm + BM_STATUS);
-    return r;
-}
-
-static struct ide_result ok_result(void) { return (struct ide_result){BLK_OK, "", 0, 0, 0}; }
-
-/* Choose the command for a request (see the header comment for the 28/48-bit rule). */
-static struct ata_cmd pick_command(const struct ide_disk *d, const struct blk_req *req, bool dma)
-{
-    if (req->op == BLK_FLUSH)
-        return d->flush_ext ? (struct ata_cmd){ATA_CMD_FLUSH_CACHE_EXT, true, false, "FLUSH CACHE EXT"}
-                            : (struct ata_cmd){ATA_CMD_FLUSH_CACHE, false, false, "FLUSH CACHE"};
-    bool ext = req->lba + req->nsectors >= (1ull << 28) || req->nsectors > IDE_MAX_SECTORS_LBA28;
-    static const struct ata_cmd table[2][2][2] = {
-        /* [write][dma][ext] */
-        {{{ATA_CMD_READ_SECTORS, false, false, "READ SECTORS"}, {ATA_CMD_READ_SECTORS_EXT, true, false, "READ SECTORS EXT"}},
-         {{ATA_CMD_READ_DMA, false, true, "READ DMA"}, {ATA_CMD_READ_DMA_EXT, true, true, "READ DMA EXT"}}},
-        {{{ATA_CMD_WRITE_SECTORS, false, false, "WRITE SECTORS"}, {ATA_CMD_WRITE_SECTORS_EXT, true, false, "WRITE SECTORS EXT"}},
-         {{ATA_CMD_WRITE_DMA, false, true, "WRITE DMA"}, {ATA_CMD_WRITE_DMA_EXT, true, true, "WRITE DMA EXT"}}},
-    };
-    return table[req->op == BLK_WRITE][dma][ext];
-}
-
-/* Select the drive, wait until it can take a command, write the command block and the command. */
-static struct ide_result issue(struct ide_disk *d, const struct ata_cmd *c, uint64_t lba, uint32_t count,
-                               uint64_t deadline)
-{
-    struct ide_channel *ch = d->ch;
-    uint16_t p = ch->cmd;
-    uint8_t st;
-    select_drive(ch, d->drive);
-    /* ATA8-APT: the command block may be written only with BSY = 0 and DRQ = 0. */
-    if (!wait_reg(ch->ctl, ATA_SR_BSY | ATA_SR_DRQ, 0, until(deadline), &st))
-        return failed(ch, BLK_ETIMEDOUT, "timed out waiting for the drive to be ready for a command", st);
-    uint8_t dev = ATA_DEV_OBS | ATA_DEV_LBA | (d->drive ? ATA_DEV_DRIVE1 : 0);
-    if (c->ext) {
-        /* 48-bit: each register is a two-byte FIFO; write the high-order ("previous") bytes
-         * first (ATA8-ACS, 48-bit Address feature set). A count of 0 means 65536. */
-        outb(p + ATA_REG_FEATURES, 0);
-        outb(p + ATA_REG_COUNT, (uint8_t)(count >> 8));
-        outb(p + ATA_REG_LBA_LOW, (uint8_t)(lba >> 24));
-        outb(p + ATA_REG_LBA_MID, (uint8_t)(lba >> 32));
-        outb(p + ATA_REG_LBA_HIGH, (uint8_t)(lba >> 40));
-    } else {
-        dev |= (uint8_t)((lba >> 24) & 0x0f); /* LBA bits 27:24 live in the Device register */
-    }
-    outb(p + ATA_REG_FEATURES, 0);
-    outb(p + ATA_REG_COUNT, (uint8_t)count); /* 256 is written as 0, which means 256 */
-    outb(p + ATA_REG_LBA_LOW, (uint8_t)lba);
-    outb(p + ATA_REG_LBA_MID, (uint8_t)(lba >> 8));
-    outb(p + ATA_REG_LBA_HIGH, (uint8_t)(lba >> 16));
-    outb(p + ATA_REG_DEVICE, dev);
-    outb(p + ATA_REG_COMMAND, c->opcode);
-    delay_400ns(ch);
-    return ok_result();
-}
-
-/* The end of every command: BSY clear, then no ERR, no DF and no DRQ left over. Reading the
- * Status register (not Alternate Status) also acknowledges the device's interrupt. */
-static struct ide_result finish(struct ide_channel *ch, uint64_t deadline)
-{
-    uint8_t st;
-    if (!wait_not_busy(ch, until(deadline), &st))
-        return failed(ch, BLK_ETIMEDOUT, "timed out waiting for BSY to clear", st);
-    st = inb(ch->cmd + ATA_REG_STATUS);
-    if (st & (ATA_SR_ERR | ATA_SR_DF))
-        return failed(ch, BLK_EIO, st & ATA_SR_DF ? "device fault" : "device reported an error", st);
-    if (st & ATA_SR_DRQ)
-        return failed(ch, BLK_EIO, "DRQ still set after the command", st);
-    return ok_result();
-}
-
-/* PIO data-in / data-out (ATA8-APT): for each sector, wait for BSY = 0 with DRQ = 1, move 256
- * words through the Data register, repeat; then check the final status. Every sector lies inside
- * one segment because segments are whole sectors. */
-static struct ide_result pio_transfer(struct ide_disk *d, const struct blk_req *req, const struct ata_cmd *c,
-                                       uint64_t deadline)
-{
-    struct ide_channel *ch = d->ch;
-    struct ide_result r = issue(d, c, req->lba, req->nsectors, deadline);
-    if (r.status != BLK_OK)
-        return r;
-    uint32_t seg = 0, off = 0;
-    for (uint32_t s = 0; s < req->nsectors; s++) {
-        uint8_t st;
-        if (!wait_not_busy(ch, until(deadline), &st))
-            return failed(ch, BLK_ETIMEDOUT, "timed out waiting for DRQ", st);
-        if (st & (ATA_SR_ERR | ATA_SR_DF))
-            return failed(ch, BLK_EIO, st & ATA_SR_DF ? "device fault" : "device reported an error", st);
-        if (!(st & ATA_SR_DRQ))
-            return failed(ch, BLK_EIO, "BSY cleared without DRQ in the middle of the transfer", st);
-        void *buf = phys_to_virt(req->seg[seg].phys + off);
-        if (req->op == BLK_WRITE)
-            outsw_rep(ch->cmd + ATA_REG_DATA, buf, SECTOR_SIZE / 2);
-        else
-            insw_rep(ch->cmd + ATA_REG_DATA, buf, SECTOR_SIZE / 2);
-        off += SECTOR_SIZE;
-        if (off == req->seg[seg].len) {
-            seg++;
-            off = 0;
-        }
-    }
-    return finish(ch, deadline);
-}
-
-/* Bus-master DMA, the sequence of SFF-8038i "Standard Programming Sequence": stop the engine,
- * clear its status, load the PRD table address and the direction, issue the ATA command, then
- * start the engine. Completion is polled: nIEN is set, so the Interrupt bit of the bus-master
- * status never rises (the device's INTRQ is what sets it) and is not used; instead Alternate
- * Status must show BSY clear and the engine's Active bit must have dropped. Because the PRD
- * table describes exactly the transfer, Active drops when the device is done. */
-static struct ide_result dma_transfer(struct ide_disk *d, const struct blk_req *req, const struct ata_cmd *c,
-                                       uint64_t deadline)
-{
-    struct ide_channel *ch = d->ch;
-    uint8_t dir = req->op == BLK_READ ? BM_CMD_READ : 0, st, bms;
-    bm_stop(ch);
-    outl(ch->bm + BM_PRDT, (uint32_t)ch->prdt_dma);
-    outb(ch->bm + BM_COMMAND, dir);
-    struct ide_result r = issue(d, c, req->lba, req->nsectors, deadline);
-    if (r.status != BLK_OK)
-        return r;
-    outb(ch->bm + BM_COMMAND, dir | BM_CMD_START);
-    bool done = wait_not_busy(ch, until(deadline), &st) &&
-                wait_reg(ch->bm + BM_STATUS, BM_ST_ACTIVE, 0, until(deadline), &bms);
-    bms = inb(ch->bm + BM_STATUS);
-    /* Clear Start whatever happened: the engine must not touch memory once we unmap it. */
-    outb(ch->bm + BM_COMMAND, dir);
-    if (!done) {
-        r = failed(ch, BLK_ETIMEDOUT, st & ATA_SR_BSY ? "timed out waiting for BSY to clear"
-                                                      : "timed out waiting for the bus master to go idle", alt_status(ch));
-        r.bm_status = bms;
-        return r;
-    }
-    r = finish(ch, deadline);
-    if (r.status == BLK_OK && (bms & BM_ST_ERROR))
-        r = failed(ch, BLK_EIO, "bus master error (PCI abort)", alt_status(ch));
-    r.bm_status = bms;
-    bm_stop(ch);
-    return r;
-}
-
-static struct ide_result attempt(struct ide_disk *d, const struct blk_req *req, const struct ata_cmd *c)
-{
-    uint64_t deadline = time_ns() + IDE_CMD_TIMEOUT_NS;
-    if (req->op == BLK_FLUSH) { /* a non-data command: issue, then wait for the end */
-        struct ide_result r = issue(d, c, 0, 0, deadline);
-        return r.status == BLK_OK ? finish(d->ch, deadline) : r;
-    }
-    return c->dma ? dma_transfer(d, req, c, deadline) : pio_transfer(d, req, c, deadline);
-}
-
-/* One attempt; on failure one channel reset and a second attempt; on a second failure the
- * request fails with one line naming everything known about it. */
-static enum blk_status execute(struct ide_disk *d, const struct blk_req *req, const struct ata_cmd *c)
-{
-    struct ide_result r = attempt(d, req, c);
-    if (r.status == BLK_OK)
-        return BLK_OK;
-    report_failure(d, req, c, &r, "resetting the channel and retrying");
-    channel_reset(d->ch);
-    r = attempt(d, req, c);
-    if (r.status == BLK_OK) {
-        printf("ide: %s: %s lba %llu +%u succeeded on retry\n", d->blk.name, c->name, (unsigned long long)req->lba,
-               req->nsectors);
-        return BLK_OK;
-    }
-    report_failure(d, req, c, &r, r.status == BLK_ETIMEDOUT ? "failed again: timed out" : "failed again: I/O error");
-    /* Leave the channel usable: a drive still in the command (timed out, busy, or holding DRQ)
-     * would make the next request wait for a timeout before its own reset. */
-    if (r.status == BLK_ETIMEDOUT || (alt_status(d->ch) & (ATA_SR_BSY | ATA_SR_DRQ)))
-        channel_reset(d->ch);
-    return r.status;
-}
 
 /* ---- DMA mapping ---- */
 
@@ -512,7 +118,7 @@ static enum dma_prep prepare_dma(struct ide_disk *d, const struct blk_req *req, 
     enum map_result m = map_request(d->ch, req, dir, nprd);
     if (m == MAP_INVALID) {
         printf("ide: %s: %s lba %llu +%u: segments cannot be described by a PRD table\n", d->blk.name,
-               op_name(req->op), (unsigned long long)req->lba, req->nsectors);
+               blk_op_name(req->op), (unsigned long long)req->lba, req->nsectors);
         return DMA_INVALID;
     }
     return m == MAP_OK ? DMA_READY : DMA_WAIT;
@@ -543,18 +149,18 @@ static int ide_submit(struct blk_dev *bd, struct blk_req *req)
         }
     }
     ch->busy = true;
-    struct ata_cmd c = pick_command(d, req, dma);
+    struct ata_cmd c = ide_pick_command(d, req, dma);
     if (trace_on(TRACE_BLK)) {
         if (req->op == BLK_FLUSH)
             printf("ide: %s %s\n", bd->name, c.name);
         else if (dma)
-            printf("ide: %s DMA %s lba %llu +%u, %s, %d PRD entries\n", bd->name, op_name(req->op),
+            printf("ide: %s DMA %s lba %llu +%u, %s, %d PRD entries\n", bd->name, blk_op_name(req->op),
                    (unsigned long long)req->lba, req->nsectors, c.name, nprd);
         else
-            printf("ide: %s PIO %s lba %llu +%u, %s\n", bd->name, op_name(req->op), (unsigned long long)req->lba,
+            printf("ide: %s PIO %s lba %llu +%u, %s\n", bd->name, blk_op_name(req->op), (unsigned long long)req->lba,
                    req->nsectors, c.name);
     }
-    enum blk_status st = execute(d, req, &c);
+    enum blk_status st = ide_execute(d, req, &c);
     if (dma)
         unmap_pieces(ch, dir, 0); /* for a read, this copies bounced data back to the segments */
     ch->busy = false;
@@ -581,7 +187,6 @@ static bool ide_idle(struct blk_dev *bd)
 }
 
 static const struct blk_ops ide_ops = {.submit = ide_submit, .poll = ide_poll, .idle = ide_idle};
-
 /* ---- probing ---- */
 
 /* IDENTIFY strings hold two characters per word, the first in the high byte (ATA8-ACS 7.16),
@@ -637,59 +242,13 @@ static void register_disk(struct ide_channel *ch, int c, uint8_t drive, const ui
            kopts.ide_mode == 1 && d->dma_capable && ch->prdt ? " (ide=pio: using PIO)" : "");
     blk_register(b);
 }
-
 static void probe_drive(struct ide_channel *ch, int c, uint8_t drive)
 {
     char pos[24];
     snprintf(pos, sizeof(pos), "%s %s", ch->name, drive ? "slave" : "master");
-    select_drive(ch, drive);
-    /* A PACKET device posts its signature at reset (ATA8-ACS, signatures) and may leave Status
-     * 00h (DRDY clear), so look at the signature first. QEMU's -machine pc has an empty CD-ROM at
-     * secondary master. */
-    uint16_t sig = signature(ch);
-    if (sig == SIG_ATAPI) {
-        printf("ide: %s: ATAPI (packet) device, skipped\n", pos);
-        return;
-    }
-    /* An ATA device sets DRDY once out of reset: 00h or FFh means nobody is there. */
-    uint8_t st = alt_status(ch);
-    if (sig == SIG_NONE || st == 0 || st == 0xff)
-        return;
-    if (!wait_not_busy(ch, IDE_IDENTIFY_TIMEOUT_NS, &st)) {
-        printf("ide: %s: BSY never clears (status %#x), skipped\n", pos, st);
-        return;
-    }
-    uint16_t p = ch->cmd;
-    outb(p + ATA_REG_FEATURES, 0);
-    outb(p + ATA_REG_COUNT, 0);
-    outb(p + ATA_REG_LBA_LOW, 0);
-    outb(p + ATA_REG_LBA_MID, 0);
-    outb(p + ATA_REG_LBA_HIGH, 0);
-    outb(p + ATA_REG_COMMAND, ATA_CMD_IDENTIFY);
-    delay_400ns(ch);
-    if (alt_status(ch) == 0)
-        return;
-    if (!wait_not_busy(ch, IDE_IDENTIFY_TIMEOUT_NS, &st)) {
-        printf("ide: %s: IDENTIFY DEVICE timed out (status %#x), skipped\n", pos, st);
-        return;
-    }
-    st = inb(p + ATA_REG_STATUS);
-    if (st & ATA_SR_ERR) {
-        /* A PACKET device aborts IDENTIFY DEVICE and leaves its signature (ATA8-ACS 7.16). */
-        if (signature(ch) == SIG_ATAPI)
-            printf("ide: %s: ATAPI (packet) device, skipped\n", pos);
-        else
-            printf("ide: %s: IDENTIFY DEVICE failed (status %#x, error %#x), skipped\n", pos, st,
-                   inb(p + ATA_REG_ERROR));
-        return;
-    }
-    if (!(st & ATA_SR_DRQ)) {
-        printf("ide: %s: IDENTIFY DEVICE returned no data (status %#x), skipped\n", pos, st);
-        return;
-    }
     uint16_t id[256];
-    insw_rep(p + ATA_REG_DATA, id, 256);
-    (void)inb(p + ATA_REG_STATUS);
+    if (!ide_identify(ch, drive, pos, id))
+        return;
     if (id[ID_CONFIG] & 0x8000) {
         printf("ide: %s: not an ATA device (word 0 = %#x), skipped\n", pos, id[ID_CONFIG]);
         return;
@@ -704,10 +263,10 @@ static void probe_drive(struct ide_channel *ch, int c, uint8_t drive)
 static void probe_channel(struct ide_channel *ch, int c)
 {
     /* A channel with no devices at all floats: every register reads 0xff. */
-    if (alt_status(ch) == 0xff)
+    if (ide_alt_status(ch) == 0xff)
         return;
-    if (!channel_reset(ch)) {
-        printf("ide: %s channel: BSY stuck after reset (status %#x), skipped\n", ch->name, alt_status(ch));
+    if (!ide_channel_reset(ch)) {
+        printf("ide: %s channel: BSY stuck after reset (status %#x), skipped\n", ch->name, ide_alt_status(ch));
         return;
     }
     for (uint8_t drive = 0; drive < 2; drive++)

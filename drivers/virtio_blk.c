@@ -127,8 +127,6 @@ struct vblk {
 static struct vblk *disks[BLK_MAX_DEVICES];
 static size_t ndisks;
 
-static const char *op_name(enum blk_op op) { return op == BLK_READ ? "read" : op == BLK_WRITE ? "write" : "flush"; }
-
 static bool has(const struct vblk *v, int bit) { return (v->features >> bit) & 1; }
 
 static dma_addr_t cmd_addr(const struct vblk *v, uint32_t slot) { return v->cmd_dma + (dma_addr_t)slot * sizeof(struct vblk_cmd); }
@@ -391,7 +389,7 @@ static int vblk_submit(struct blk_dev *bd, struct blk_req *req)
                 dma_get_stats(&ds);
                 if (v->inflight == 0 && ds.slots_in_use == 0) {
                     printf("virtio-blk: %s: %s lba %llu +%u cannot be mapped even with the bounce pool empty "
-                           "(%llu KiB): failed\n", bd->name, op_name(req->op), (unsigned long long)req->lba,
+                           "(%llu KiB): failed\n", bd->name, blk_op_name(req->op), (unsigned long long)req->lba,
                            req->nsectors, (unsigned long long)(ds.slots_total * 2));
                     blk_complete(bd, req, BLK_EIO);
                     return 0;
@@ -430,7 +428,7 @@ static int vblk_submit(struct blk_dev *bd, struct blk_req *req)
     v->inflight++;
     if (trace_on(TRACE_BLK))
         printf("virtio-blk: %s submit %s lba %llu +%u: %u descriptors, head %u (%u in flight)\n", bd->name,
-               op_name(req->op), (unsigned long long)req->lba, req->nsectors, n, head, v->inflight);
+               blk_op_name(req->op), (unsigned long long)req->lba, req->nsectors, n, head, v->inflight);
     if (vq_publish(&v->vq))
         v->vdev->ops->notify(v->vdev, VBLK_QUEUE);
     return 0;
@@ -458,11 +456,11 @@ static void vblk_finish(struct vblk *v, struct vblk_slot *sl, const struct vq_us
     uint8_t st = __atomic_load_n(&v->cmd[s].status, __ATOMIC_RELAXED); /* read once */
     enum blk_status bs = status_of(st);
     if (bs == BLK_EPROTO)
-        printf("virtio-blk: %s: %s lba %llu: invalid status byte %#x from the device\n", v->blk.name, op_name(req->op),
+        printf("virtio-blk: %s: %s lba %llu: invalid status byte %#x from the device\n", v->blk.name, blk_op_name(req->op),
                (unsigned long long)req->lba, st);
     if (trace_on(TRACE_BLK))
         printf("virtio-blk: %s complete %s lba %llu +%u: %u descriptors, head %u, used len %u, status %u\n", v->blk.name,
-               op_name(req->op), (unsigned long long)req->lba, req->nsectors, u->count, u->head, u->len, st);
+               blk_op_name(req->op), (unsigned long long)req->lba, req->nsectors, u->count, u->head, u->len, st);
     sl->req = NULL;
     v->inflight--;
     blk_complete(&v->blk, req, bs);
@@ -524,7 +522,7 @@ static int vblk_check_timeout(struct vblk *v)
     if (!oldest || now - oldest->started_ns < VBLK_REQ_TIMEOUT_NS)
         return 0;
     printf("virtio-blk: %s: %s lba %llu +%u not completed after %llu ms: resetting the device\n", v->blk.name,
-           op_name(oldest->req->op), (unsigned long long)oldest->req->lba, oldest->req->nsectors,
+           blk_op_name(oldest->req->op), (unsigned long long)oldest->req->lba, oldest->req->nsectors,
            (unsigned long long)((now - oldest->started_ns) / NSEC_PER_MSEC));
     bool ok;
     uint32_t n = vblk_reset_and_reap(v, &ok);

@@ -1,0 +1,421 @@
+/* ide_ata.c - ATA commands on one IDE channel, polled (see ide_ata.h; registers in ide.h).
+ *
+ * A data command runs as ATA8-APT describes it: select the drive, wait for BSY = 0 and DRQ = 0,
+ * write the command block, then either move each sector through the Data register (PIO) or
+ * start the bus-master engine on the PRD table the caller built (DMA), and end by checking the
+ * final Status. Every wait has a deadline; a failed attempt resets the channel and retries once.
+ */
+#include "drivers/ide_ata.h"
+
+#include <stdio.h>
+
+#include "kernel/cpu.h"
+#include "kernel/time.h"
+#include "mm/mm.h"
+
+/* Timeouts. Real drives may take up to 31 s to come out of reset while spinning up (ATA8-APT);
+ * QEMU answers at once, even under TCG (a 1 MiB PIO read takes ~120 ms there). The command
+ * timeout is a deadline for the whole command, every wait inside it included, so a request ends
+ * within two commands and two resets: about 10 s, BLK_TIMEOUT_NS, however the drive misbehaves. */
+#define IDE_RESET_TIMEOUT_NS (1 * NSEC_PER_SEC)
+#define IDE_CMD_TIMEOUT_NS (4 * NSEC_PER_SEC)
+#define IDE_IDENTIFY_TIMEOUT_NS (1 * NSEC_PER_SEC)
+
+/* What an attempt at a command ended with. */
+struct ide_result {
+    enum blk_status status; /* BLK_OK, BLK_EIO or BLK_ETIMEDOUT */
+    const char *what;       /* what went wrong, for the message */
+    uint8_t ata_status, error, bm_status;
+};
+
+/* ---- register access ---- */
+
+/* String I/O moves a sector in one instruction; under KVM that is one exit per page instead of
+ * one per word. The direction flag is clear at every C function boundary (SysV ABI). */
+static inline void insw_rep(uint16_t port, void *buf, size_t words)
+{
+    __asm__ volatile("rep insw" : "+D"(buf), "+c"(words) : "d"(port) : "memory");
+}
+static inline void outsw_rep(uint16_t port, const void *buf, size_t words)
+{
+    __asm__ volatile("rep outsw" : "+S"(buf), "+c"(words) : "d"(port) : "memory");
+}
+
+uint8_t ide_alt_status(const struct ide_channel *ch) { return inb(ch->ctl); }
+
+/* ATA8-APT: Status is not valid until 400 ns after the Device or Command register is written.
+ * Four reads of Alternate Status (no side effects) take at least that long on an ISA-timed bus. */
+static void delay_400ns(const struct ide_channel *ch)
+{
+    for (int i = 0; i < 4; i++)
+        (void)ide_alt_status(ch);
+}
+
+struct reg_wait {
+    uint16_t port;
+    uint8_t mask, want, last;
+};
+
+static bool reg_matches(void *arg)
+{
+    struct reg_wait *w = arg;
+    w->last = inb(w->port);
+    return (w->last & w->mask) == w->want;
+}
+
+/* Poll an 8-bit register until (value & mask) == want, or timeout. *last gets the final value. */
+static bool wait_reg(uint16_t port, uint8_t mask, uint8_t want, uint64_t timeout_ns, uint8_t *last)
+{
+    struct reg_wait w = {port, mask, want, 0};
+    bool ok = wait_until(reg_matches, &w, timeout_ns);
+    if (last)
+        *last = w.last;
+    return ok;
+}
+
+/* Nanoseconds left until a deadline (0 once it has passed: the wait then looks once). */
+static uint64_t until(uint64_t deadline)
+{
+    uint64_t now = time_ns();
+    return now < deadline ? deadline - now : 0;
+}
+
+/* Alternate Status until BSY clears: it never acknowledges an interrupt, so polling it is free
+ * of side effects (ATA8-APT). */
+static bool wait_not_busy(const struct ide_channel *ch, uint64_t timeout_ns, uint8_t *st)
+{
+    return wait_reg(ch->ctl, ATA_SR_BSY, 0, timeout_ns, st);
+}
+
+static void select_drive(struct ide_channel *ch, uint8_t drive)
+{
+    if (ch->selected == drive)
+        return;
+    outb(ch->cmd + ATA_REG_DEVICE, ATA_DEV_OBS | ATA_DEV_LBA | (drive ? ATA_DEV_DRIVE1 : 0));
+    delay_400ns(ch);
+    ch->selected = drive;
+}
+
+static void bm_stop(const struct ide_channel *ch)
+{
+    if (!ch->bm)
+        return;
+    outb(ch->bm + BM_COMMAND, 0);
+    /* Error and Interrupt are write-1-to-clear; the drive-capable bits are plain read/write and
+     * must be written back as they are (PIIX4 datasheet, BMISX). */
+    outb(ch->bm + BM_STATUS, inb(ch->bm + BM_STATUS) | BM_ST_ERROR | BM_ST_INTR);
+}
+
+/* Software reset of both devices on the channel (ATA8-APT, software reset protocol): SRST for at
+ * least 5 us, then at least 2 ms before BSY is meaningful, then wait for BSY to clear. nIEN stays
+ * set throughout: we poll, and an interrupt line left asserted would serve no one. */
+bool ide_channel_reset(struct ide_channel *ch)
+{
+    bm_stop(ch);
+    outb(ch->ctl, ATA_CTL_SRST | ATA_CTL_NIEN);
+    delay_ns(5 * NSEC_PER_USEC);
+    outb(ch->ctl, ATA_CTL_NIEN);
+    delay_ns(2 * NSEC_PER_MSEC);
+    ch->selected = -1; /* a reset selects device 0; select explicitly next time anyway */
+    uint8_t st;
+    /* 0 (QEMU: no device 0) and BSY-clear both count as done. */
+    return wait_not_busy(ch, IDE_RESET_TIMEOUT_NS, &st) || st == 0;
+}
+
+/* The signature in LBA mid/high: ATAPI 14h/EBh (ATA8-ACS, signatures); FFh/FFh is no device at
+ * all (a floating bus on real hardware; QEMU posts it for an empty position after a reset). */
+static uint16_t signature(const struct ide_channel *ch)
+{
+    return (uint16_t)(inb(ch->cmd + ATA_REG_LBA_MID) << 8 | inb(ch->cmd + ATA_REG_LBA_HIGH));
+}
+#define SIG_ATAPI (ATA_SIG_ATAPI_MID << 8 | ATA_SIG_ATAPI_HIGH)
+#define SIG_NONE 0xffff
+
+/* ---- messages ---- */
+
+/* snprintf that never moves past the end: returns the bytes actually added. */
+static size_t append(char *buf, size_t room, const char *sep, const char *word)
+{
+    int w = snprintf(buf, room, "%s%s", sep, word);
+    return w < 0 ? 0 : (size_t)w < room ? (size_t)w : room - 1;
+}
+
+static const char *status_bits(uint8_t st, char *buf, size_t len)
+{
+    static const char *const names[8] = {"ERR", "IDX", "CORR", "DRQ", "DSC", "DF", "DRDY", "BSY"};
+    size_t o = 0;
+    buf[0] = '\0';
+    for (int b = 7; b >= 0; b--)
+        if (st & (1u << b))
+            o += append(buf + o, len - o, o ? " " : "", names[b]);
+    return buf;
+}
+
+/* ATA8-ACS, Error field. The meaning of a bit depends on the command; these are the ones of the
+ * read/write/flush commands this driver issues. */
+static const char *error_bits(uint8_t err, char *buf, size_t len)
+{
+    static const char *const names[8] = {"AMNF (address mark not found)", "NM (no media)",
+                                         "ABRT (command aborted)", "MCR (media change request)",
+                                         "IDNF (sector not found)", "MC (media changed)",
+                                         "UNC (uncorrectable data)", "ICRC/BBK (interface CRC / bad block)"};
+    size_t o = 0;
+    buf[0] = '\0';
+    for (int b = 7; b >= 0; b--)
+        if (err & (1u << b))
+            o += append(buf + o, len - o, o ? ", " : "", names[b]);
+    return buf;
+}
+
+static void report_failure(const struct ide_disk *d, const struct blk_req *req, const struct ata_cmd *c,
+                           const struct ide_result *r, const char *outcome)
+{
+    char sb[48], eb[200] = "", bmb[32] = "";
+    if (r->error) {
+        char names[160];
+        snprintf(eb, sizeof(eb), ", error 0x%02x [%s]", r->error, error_bits(r->error, names, sizeof(names)));
+    }
+    if (c->dma)
+        snprintf(bmb, sizeof(bmb), ", bus-master status 0x%02x", r->bm_status);
+    printf("ide: %s: %s lba %llu +%u: %s: status 0x%02x [%s]%s%s; %s\n", d->blk.name, c->name,
+           (unsigned long long)req->lba, req->nsectors, r->what, r->ata_status, status_bits(r->ata_status, sb, sizeof(sb)),
+           eb, bmb, outcome);
+}
+
+/* ---- commands ---- */
+
+static struct ide_result failed(const struct ide_channel *ch, enum blk_status s, const char *what, uint8_t st)
+{
+    struct ide_result r = {s, what, st, 0, 0};
+    /* The Error register is valid only when ERR is set (ATA8-ACS); otherwise report 0. */
+    if ((st & (ATA_SR_BSY | ATA_SR_ERR)) == ATA_SR_ERR)
+        r.error = inb(ch->cmd + ATA_REG_ERROR);
+    if (ch->bm)
+        r.bm_status = inb(ch->bm + BM_STATUS);
+    return r;
+}
+
+static struct ide_result ok_result(void) { return (struct ide_result){BLK_OK, "", 0, 0, 0}; }
+
+/* Choose the command for a request (the 28/48-bit rule: ide_ata.h). */
+struct ata_cmd ide_pick_command(const struct ide_disk *d, const struct blk_req *req, bool dma)
+{
+    if (req->op == BLK_FLUSH)
+        return d->flush_ext ? (struct ata_cmd){ATA_CMD_FLUSH_CACHE_EXT, true, false, "FLUSH CACHE EXT"}
+                            : (struct ata_cmd){ATA_CMD_FLUSH_CACHE, false, false, "FLUSH CACHE"};
+    bool ext = req->lba + req->nsectors >= (1ull << 28) || req->nsectors > IDE_MAX_SECTORS_LBA28;
+    static const struct ata_cmd table[2][2][2] = {
+        /* [write][dma][ext] */
+        {{{ATA_CMD_READ_SECTORS, false, false, "READ SECTORS"}, {ATA_CMD_READ_SECTORS_EXT, true, false, "READ SECTORS EXT"}},
+         {{ATA_CMD_READ_DMA, false, true, "READ DMA"}, {ATA_CMD_READ_DMA_EXT, true, true, "READ DMA EXT"}}},
+        {{{ATA_CMD_WRITE_SECTORS, false, false, "WRITE SECTORS"}, {ATA_CMD_WRITE_SECTORS_EXT, true, false, "WRITE SECTORS EXT"}},
+         {{ATA_CMD_WRITE_DMA, false, true, "WRITE DMA"}, {ATA_CMD_WRITE_DMA_EXT, true, true, "WRITE DMA EXT"}}},
+    };
+    return table[req->op == BLK_WRITE][dma][ext];
+}
+
+/* Select the drive, wait until it can take a command, write the command block and the command. */
+static struct ide_result issue(struct ide_disk *d, const struct ata_cmd *c, uint64_t lba, uint32_t count,
+                               uint64_t deadline)
+{
+    struct ide_channel *ch = d->ch;
+    uint16_t p = ch->cmd;
+    uint8_t st;
+    select_drive(ch, d->drive);
+    /* ATA8-APT: the command block may be written only with BSY = 0 and DRQ = 0. */
+    if (!wait_reg(ch->ctl, ATA_SR_BSY | ATA_SR_DRQ, 0, until(deadline), &st))
+        return failed(ch, BLK_ETIMEDOUT, "timed out waiting for the drive to be ready for a command", st);
+    uint8_t dev = ATA_DEV_OBS | ATA_DEV_LBA | (d->drive ? ATA_DEV_DRIVE1 : 0);
+    if (c->ext) {
+        /* 48-bit: each register is a two-byte FIFO; write the high-order ("previous") bytes
+         * first (ATA8-ACS, 48-bit Address feature set). A count of 0 means 65536. */
+        outb(p + ATA_REG_FEATURES, 0);
+        outb(p + ATA_REG_COUNT, (uint8_t)(count >> 8));
+        outb(p + ATA_REG_LBA_LOW, (uint8_t)(lba >> 24));
+        outb(p + ATA_REG_LBA_MID, (uint8_t)(lba >> 32));
+        outb(p + ATA_REG_LBA_HIGH, (uint8_t)(lba >> 40));
+    } else {
+        dev |= (uint8_t)((lba >> 24) & 0x0f); /* LBA bits 27:24 live in the Device register */
+    }
+    outb(p + ATA_REG_FEATURES, 0);
+    outb(p + ATA_REG_COUNT, (uint8_t)count); /* 256 is written as 0, which means 256 */
+    outb(p + ATA_REG_LBA_LOW, (uint8_t)lba);
+    outb(p + ATA_REG_LBA_MID, (uint8_t)(lba >> 8));
+    outb(p + ATA_REG_LBA_HIGH, (uint8_t)(lba >> 16));
+    outb(p + ATA_REG_DEVICE, dev);
+    outb(p + ATA_REG_COMMAND, c->opcode);
+    delay_400ns(ch);
+    return ok_result();
+}
+
+/* The end of every command: BSY clear, then no ERR, no DF and no DRQ left over. Reading the
+ * Status register (not Alternate Status) also acknowledges the device's interrupt. */
+static struct ide_result finish(struct ide_channel *ch, uint64_t deadline)
+{
+    uint8_t st;
+    if (!wait_not_busy(ch, until(deadline), &st))
+        return failed(ch, BLK_ETIMEDOUT, "timed out waiting for BSY to clear", st);
+    st = inb(ch->cmd + ATA_REG_STATUS);
+    if (st & (ATA_SR_ERR | ATA_SR_DF))
+        return failed(ch, BLK_EIO, st & ATA_SR_DF ? "device fault" : "device reported an error", st);
+    if (st & ATA_SR_DRQ)
+        return failed(ch, BLK_EIO, "DRQ still set after the command", st);
+    return ok_result();
+}
+
+/* PIO data-in / data-out (ATA8-APT): for each sector, wait for BSY = 0 with DRQ = 1, move 256
+ * words through the Data register, repeat; then check the final status. Every sector lies inside
+ * one segment because segments are whole sectors. */
+static struct ide_result pio_transfer(struct ide_disk *d, const struct blk_req *req, const struct ata_cmd *c,
+                                       uint64_t deadline)
+{
+    struct ide_channel *ch = d->ch;
+    struct ide_result r = issue(d, c, req->lba, req->nsectors, deadline);
+    if (r.status != BLK_OK)
+        return r;
+    uint32_t seg = 0, off = 0;
+    for (uint32_t s = 0; s < req->nsectors; s++) {
+        uint8_t st;
+        if (!wait_not_busy(ch, until(deadline), &st))
+            return failed(ch, BLK_ETIMEDOUT, "timed out waiting for DRQ", st);
+        if (st & (ATA_SR_ERR | ATA_SR_DF))
+            return failed(ch, BLK_EIO, st & ATA_SR_DF ? "device fault" : "device reported an error", st);
+        if (!(st & ATA_SR_DRQ))
+            return failed(ch, BLK_EIO, "BSY cleared without DRQ in the middle of the transfer", st);
+        void *buf = phys_to_virt(req->seg[seg].phys + off);
+        if (req->op == BLK_WRITE)
+            outsw_rep(ch->cmd + ATA_REG_DATA, buf, SECTOR_SIZE / 2);
+        else
+            insw_rep(ch->cmd + ATA_REG_DATA, buf, SECTOR_SIZE / 2);
+        off += SECTOR_SIZE;
+        if (off == req->seg[seg].len) {
+            seg++;
+            off = 0;
+        }
+    }
+    return finish(ch, deadline);
+}
+
+/* Bus-master DMA, the sequence of SFF-8038i "Standard Programming Sequence": stop the engine,
+ * clear its status, load the PRD table address and the direction, issue the ATA command, then
+ * start the engine. Completion is polled: nIEN is set, so the Interrupt bit of the bus-master
+ * status never rises (the device's INTRQ is what sets it) and is not used; instead Alternate
+ * Status must show BSY clear and the engine's Active bit must have dropped. Because the PRD
+ * table describes exactly the transfer, Active drops when the device is done. */
+static struct ide_result dma_transfer(struct ide_disk *d, const struct blk_req *req, const struct ata_cmd *c,
+                                       uint64_t deadline)
+{
+    struct ide_channel *ch = d->ch;
+    uint8_t dir = req->op == BLK_READ ? BM_CMD_READ : 0, st, bms;
+    bm_stop(ch);
+    outl(ch->bm + BM_PRDT, (uint32_t)ch->prdt_dma);
+    outb(ch->bm + BM_COMMAND, dir);
+    struct ide_result r = issue(d, c, req->lba, req->nsectors, deadline);
+    if (r.status != BLK_OK)
+        return r;
+    outb(ch->bm + BM_COMMAND, dir | BM_CMD_START);
+    bool done = wait_not_busy(ch, until(deadline), &st) &&
+                wait_reg(ch->bm + BM_STATUS, BM_ST_ACTIVE, 0, until(deadline), &bms);
+    bms = inb(ch->bm + BM_STATUS);
+    /* Clear Start whatever happened: the engine must not touch memory once we unmap it. */
+    outb(ch->bm + BM_COMMAND, dir);
+    if (!done) {
+        r = failed(ch, BLK_ETIMEDOUT, st & ATA_SR_BSY ? "timed out waiting for BSY to clear"
+                                                      : "timed out waiting for the bus master to go idle", ide_alt_status(ch));
+        r.bm_status = bms;
+        return r;
+    }
+    r = finish(ch, deadline);
+    if (r.status == BLK_OK && (bms & BM_ST_ERROR))
+        r = failed(ch, BLK_EIO, "bus master error (PCI abort)", ide_alt_status(ch));
+    r.bm_status = bms;
+    bm_stop(ch);
+    return r;
+}
+
+static struct ide_result attempt(struct ide_disk *d, const struct blk_req *req, const struct ata_cmd *c)
+{
+    uint64_t deadline = time_ns() + IDE_CMD_TIMEOUT_NS;
+    if (req->op == BLK_FLUSH) { /* a non-data command: issue, then wait for the end */
+        struct ide_result r = issue(d, c, 0, 0, deadline);
+        return r.status == BLK_OK ? finish(d->ch, deadline) : r;
+    }
+    return c->dma ? dma_transfer(d, req, c, deadline) : pio_transfer(d, req, c, deadline);
+}
+
+/* One attempt; on failure one channel reset and a second attempt; on a second failure the
+ * request fails with one line naming everything known about it. */
+enum blk_status ide_execute(struct ide_disk *d, const struct blk_req *req, const struct ata_cmd *c)
+{
+    struct ide_result r = attempt(d, req, c);
+    if (r.status == BLK_OK)
+        return BLK_OK;
+    report_failure(d, req, c, &r, "resetting the channel and retrying");
+    ide_channel_reset(d->ch);
+    r = attempt(d, req, c);
+    if (r.status == BLK_OK) {
+        printf("ide: %s: %s lba %llu +%u succeeded on retry\n", d->blk.name, c->name, (unsigned long long)req->lba,
+               req->nsectors);
+        return BLK_OK;
+    }
+    report_failure(d, req, c, &r, r.status == BLK_ETIMEDOUT ? "failed again: timed out" : "failed again: I/O error");
+    /* Leave the channel usable: a drive still in the command (timed out, busy, or holding DRQ)
+     * would make the next request wait for a timeout before its own reset. */
+    if (r.status == BLK_ETIMEDOUT || (ide_alt_status(d->ch) & (ATA_SR_BSY | ATA_SR_DRQ)))
+        ide_channel_reset(d->ch);
+    return r.status;
+}
+
+/* ---- identification ---- */
+
+bool ide_identify(struct ide_channel *ch, uint8_t drive, const char *pos, uint16_t id[256])
+{
+    select_drive(ch, drive);
+    /* A PACKET device posts its signature at reset (ATA8-ACS, signatures) and may leave Status
+     * 00h (DRDY clear), so look at the signature first. QEMU's -machine pc has an empty CD-ROM at
+     * secondary master. */
+    uint16_t sig = signature(ch);
+    if (sig == SIG_ATAPI) {
+        printf("ide: %s: ATAPI (packet) device, skipped\n", pos);
+        return false;
+    }
+    /* An ATA device sets DRDY once out of reset: 00h or FFh means nobody is there. */
+    uint8_t st = ide_alt_status(ch);
+    if (sig == SIG_NONE || st == 0 || st == 0xff)
+        return false;
+    if (!wait_not_busy(ch, IDE_IDENTIFY_TIMEOUT_NS, &st)) {
+        printf("ide: %s: BSY never clears (status %#x), skipped\n", pos, st);
+        return false;
+    }
+    uint16_t p = ch->cmd;
+    outb(p + ATA_REG_FEATURES, 0);
+    outb(p + ATA_REG_COUNT, 0);
+    outb(p + ATA_REG_LBA_LOW, 0);
+    outb(p + ATA_REG_LBA_MID, 0);
+    outb(p + ATA_REG_LBA_HIGH, 0);
+    outb(p + ATA_REG_COMMAND, ATA_CMD_IDENTIFY);
+    delay_400ns(ch);
+    if (ide_alt_status(ch) == 0)
+        return false;
+    if (!wait_not_busy(ch, IDE_IDENTIFY_TIMEOUT_NS, &st)) {
+        printf("ide: %s: IDENTIFY DEVICE timed out (status %#x), skipped\n", pos, st);
+        return false;
+    }
+    st = inb(p + ATA_REG_STATUS);
+    if (st & ATA_SR_ERR) {
+        /* A PACKET device aborts IDENTIFY DEVICE and leaves its signature (ATA8-ACS 7.16). */
+        if (signature(ch) == SIG_ATAPI)
+            printf("ide: %s: ATAPI (packet) device, skipped\n", pos);
+        else
+            printf("ide: %s: IDENTIFY DEVICE failed (status %#x, error %#x), skipped\n", pos, st,
+                   inb(p + ATA_REG_ERROR));
+        return false;
+    }
+    if (!(st & ATA_SR_DRQ)) {
+        printf("ide: %s: IDENTIFY DEVICE returned no data (status %#x), skipped\n", pos, st);
+        return false;
+    }
+    insw_rep(p + ATA_REG_DATA, id, 256);
+    (void)inb(p + ATA_REG_STATUS);
+    return true;
+}
