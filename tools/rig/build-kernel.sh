@@ -2,7 +2,7 @@
 # Build the rig's sw-protected L1 kernel from Debian's linux-source-6.12 with the config fragment
 # tools/rig/kernel-sw-protected.config, and cache it OUTSIDE the clone, keyed by the source
 # version and the fragment, so a fresh clone (CI) reuses it: ~/.cache/bounce/ (or $BOUNCE_CACHE).
-# About 11 minutes on 2 cores the first time. Prints the path of the bzImage.
+# About 8 minutes on 2 cores the first time. Prints the path of the bzImage.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 frag=$here/kernel-sw-protected.config
@@ -31,7 +31,7 @@ make -C "$src" -s olddefconfig >/dev/null
 for opt in KVM KVM_AMD KVM_SW_PROTECTED_VM; do
     grep -q "^CONFIG_$opt=y" "$src/.config" || { say "CONFIG_$opt did not stick"; exit 1; }
 done
-say "compiling bzImage with $(nproc) jobs (log: $work/build.log; about 11 minutes on 2 cores)"
+say "compiling bzImage with $(nproc) jobs (log: $work/build.log; about 8 minutes on 2 cores)"
 if ! make -C "$src" -j"$(nproc)" bzImage >"$work/build.log" 2>&1; then
     tail -n 30 "$work/build.log" >&2
     exit 1

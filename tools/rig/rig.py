@@ -212,9 +212,9 @@ def work_tar(scenarios):
 
 def sw_protected_kernel():
     """The rig's own L1 kernel with KVM_SW_PROTECTED_VM (tools/rig/build-kernel.sh): cached outside the
-    clone, ~11 minutes to build the first time on a machine."""
+    clone, ~8 minutes to build the first time on a machine."""
     script = os.path.join(ROOT, "tools", "rig", "build-kernel.sh")
-    stage("sw-protected L1 kernel: tools/rig/build-kernel.sh (cached; about 11 minutes when cold)")
+    stage("sw-protected L1 kernel: tools/rig/build-kernel.sh (cached; about 8 minutes when cold)")
     p = subprocess.Popen([script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         out, err = p.communicate(timeout=3600)
