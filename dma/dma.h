@@ -158,6 +158,9 @@ void dma_free_coherent(struct dma_dev *dev, size_t size, void *cpu_addr, dma_add
 
 /* Size of the bounce pool (0 if there is none). */
 size_t dma_bounce_pool_bytes(void);
+/* Bytes of the bounce pool held by live mappings now (0: the whole pool is free, so a mapping
+ * that fails now can never succeed). */
+size_t dma_bounce_bytes_in_use(void);
 /* The largest single mapping that can bounce (Linux: dma_max_mapping_size()). */
 size_t dma_max_mapping_size(const struct dma_dev *dev);
 /* True if the device can reach [phys, phys + size) directly. */

@@ -124,6 +124,8 @@ bool dma_capable(const struct dma_dev *dev, uint64_t phys, size_t size)
 
 size_t dma_bounce_pool_bytes(void) { return pool ? pool_bytes : 0; }
 
+size_t dma_bounce_bytes_in_use(void) { return pool ? (size_t)pool->used_slots * SWIOTLB_SLOT_SIZE : 0; }
+
 size_t dma_max_mapping_size(const struct dma_dev *dev)
 {
     size_t max = (size_t)SWIOTLB_MAX_MAPPING_SLOTS * SWIOTLB_SLOT_SIZE;
