@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
 """Unit tests of tools/rig/analyze.py on traces in the exact format of Linux 6.12's kvm
-tracepoints (lines taken from a real rig run), printed as TAP."""
+tracepoints (lines taken from a real rig run), and of rig.py's watch over a silent L1, printed
+as TAP."""
+import io
 import os
+import subprocess
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools", "rig"))
 import analyze  # noqa: E402
+import rig  # noqa: E402
 
 HDR = " qemu-system-x86-154     [000] .....     6.844621: "
 
@@ -106,6 +111,41 @@ class Analyze(unittest.TestCase):
         self.assertFalse(failed["guest_passed"])
 
 
+class L1Watch(unittest.TestCase):
+    """rig.read_l1 against stand-in L1s: shell scripts that talk like tools/rig/init.sh."""
+
+    def read(self, script, silence):
+        saved, rig.L1_SILENCE_S = rig.L1_SILENCE_S, silence
+        proc = subprocess.Popen(["sh", "-c", script], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        log = io.StringIO()
+        try:
+            return rig.read_l1(proc, log), log.getvalue()
+        finally:
+            rig.L1_SILENCE_S = saved
+            proc.kill()
+            proc.wait()
+
+    def test_done_line_gives_the_rc_and_everything_is_logged(self):
+        rc, log = self.read("echo boot noise; echo 'rig-l1: scenario a'; echo 'rig-l1: done rc=3'", 10)
+        self.assertEqual(rc, 3)
+        self.assertIn("boot noise\n", log)
+        self.assertIn("rig-l1: scenario a\n", log)
+
+    def test_an_l1_that_stops_without_done_gives_none(self):
+        self.assertEqual(self.read("echo 'rig-l1: up'", 10)[0], None)
+
+    def test_a_silent_l1_is_detected_not_waited_for(self):
+        t0 = time.monotonic()
+        with self.assertRaises(rig.L1Silent) as e:
+            self.read("echo 'rig-l1: scenario ide-zero'; sleep 60", 2)
+        self.assertLess(time.monotonic() - t0, 10)
+        self.assertIn("after 'scenario ide-zero'", str(e.exception))
+
+    def test_console_noise_does_not_count_as_progress(self):
+        with self.assertRaises(rig.L1Silent):
+            self.read("echo 'rig-l1: up'; while true; do echo kernel noise; sleep 0.2; done", 2)
+
+
 class Tap(unittest.TextTestResult):
     """Minimal TAP on top of unittest: one line per test."""
     n = 0
@@ -127,7 +167,7 @@ class Tap(unittest.TextTestResult):
 
 
 if __name__ == "__main__":
-    suite = unittest.defaultTestLoader.loadTestsFromTestCase(Analyze)
+    suite = unittest.TestSuite(unittest.defaultTestLoader.loadTestsFromTestCase(c) for c in (Analyze, L1Watch))
     print("TAP version 13")
     print(f"1..{suite.countTestCases()}")
     result = unittest.TextTestRunner(stream=sys.stdout, resultclass=Tap, verbosity=0).run(suite)

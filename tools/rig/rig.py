@@ -20,7 +20,9 @@ import gzip
 import hashlib
 import json
 import os
+import select
 import shutil
+import socket
 import subprocess
 import sys
 import tarfile
@@ -37,7 +39,10 @@ CACHE = os.path.join(OUT, "cache")
 MODULES = ["virt/lib/irqbypass", "arch/x86/kvm/kvm", "drivers/crypto/ccp/ccp", "arch/x86/kvm/kvm-amd",
            "drivers/block/virtio_blk"]
 L1_MEMORY = "4096"
-L1_TIMEOUT_S = 1200
+L1_TIMEOUT_S = 900
+# Each scenario is bounded inside the L1 (SCENARIO_TIMEOUT 120 s + 10 s to KILL, scenarios.sh)
+# and reports when it ends; a longer silence means the L1 itself is stuck.
+L1_SILENCE_S = 200
 
 # The L1 kernel | name | host THP | machine (or the VMM's --mode) | guest command line | disk
 # Normal guests run under QEMU on Debian's stock kernel; confidential guests run under tools/vmm,
@@ -228,34 +233,107 @@ def sw_protected_kernel():
     return out.strip().splitlines()[-1]
 
 
+class L1Silent(Exception):
+    """The L1 said nothing for L1_SILENCE_S: it is stuck, not slow."""
+
+
+def read_l1(proc, log):
+    """Relay the L1's console to its log and its rig-l1 lines to the stages, until it exits.
+    Returns the rc of "rig-l1: done rc=N", or None. Raises L1Silent when the L1 stops talking:
+    each scenario is bounded inside the L1 (timeout -k in scenarios.sh), so a silence longer
+    than that bound means the L1 itself hung (once, under TCG, with no kernel message at all)."""
+    done_rc, last, buf = None, "boot", b""
+    deadline = time.monotonic() + L1_TIMEOUT_S
+    heard = time.monotonic()
+    fd = proc.stdout.fileno()
+    while True:
+        now = time.monotonic()
+        if now > deadline:
+            fail(f"the L1 host did not finish within {L1_TIMEOUT_S} s (last: {last})", log.name)
+        if now - heard > L1_SILENCE_S:
+            raise L1Silent(f"the L1 host said nothing for {L1_SILENCE_S} s after '{last}'")
+        ready, _, _ = select.select([fd], [], [], 1)
+        if not ready:
+            continue
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            return done_rc
+        buf += chunk
+        *lines, buf = buf.split(b"\n")
+        for raw in lines:
+            line = raw.decode("utf-8", "replace").replace("\r", "")
+            log.write(line + "\n")
+            if line.startswith("rig-l1:"):
+                heard, last = time.monotonic(), line[len("rig-l1:"):].strip()
+                stage("  L1: " + last)
+                if line.startswith("rig-l1: done rc="):
+                    done_rc = int(line.split("=")[1])
+        log.flush()
+
+
+def monitor_query(path, command):
+    """One human-monitor command's output (for the log of a stuck L1), or why there is none."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as m:
+            m.settimeout(5)
+            m.connect(path)
+            m.sendall(command.encode() + b"\n")
+            out, end = b"", time.monotonic() + 5
+            while time.monotonic() < end:
+                try:
+                    chunk = m.recv(65536)
+                except socket.timeout:
+                    break
+                if not chunk:
+                    break
+                out += chunk
+            return out.decode("utf-8", "replace").replace("\r", "") + "\n"
+    except OSError as e:
+        return f"(no monitor answer: {e})\n"
+
+
 def boot_l1(kernel_image, label, initramfs, work):
-    """Boot the L1 under TCG (thread=single: multi-threaded TCG aborted once a nested guest ran)."""
+    """Boot the L1 under TCG (thread=single: multi-threaded TCG aborted once a nested guest ran).
+    An L1 that goes silent is killed and booted once more; a second silence fails the rig."""
+    for attempt in (1, 2):
+        try:
+            return boot_l1_once(kernel_image, label, initramfs, work)
+        except L1Silent as e:
+            console = os.path.join(OUT, f"l1-console-{label}.log")
+            if attempt == 2:
+                fail(str(e), console)
+            stage(f"{e}: killed it; booting it again (the only retry; log of the first boot: {console}.1)")
+            os.replace(console, console + ".1")
+
+
+def boot_l1_once(kernel_image, label, initramfs, work):
     results = os.path.join(OUT, "results.img")
     with open(results, "wb") as f:
         f.truncate(512 << 20)
     console = os.path.join(OUT, f"l1-console-{label}.log")
+    monitor = os.path.join(OUT, f"l1-monitor-{label}.sock")
     cmd = ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg,thread=single", "-cpu", "max", "-m", L1_MEMORY,
            "-nographic", "-no-reboot", "-kernel", kernel_image,
            "-initrd", initramfs, "-append", "console=ttyS0 quiet panic=-1",
            "-drive", f"file={work},format=raw,if=virtio,readonly=on",
-           "-drive", f"file={results},format=raw,if=virtio"]
+           "-drive", f"file={results},format=raw,if=virtio",
+           "-monitor", f"unix:{monitor},server=on,wait=off"]
     stage(f"booting the L1 host under TCG ({label} kernel); console: {console}")
-    done_rc = None
     with open(console, "w") as log:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 start_new_session=True)
-        deadline = time.monotonic() + L1_TIMEOUT_S
-        os.set_blocking(proc.stdout.fileno(), True)
-        for raw in proc.stdout:
-            line = raw.decode("utf-8", "replace").replace("\r", "")
-            log.write(line)
-            if line.startswith("rig-l1:"):
-                stage("  L1: " + line[len("rig-l1:"):].strip())
-                if line.startswith("rig-l1: done rc="):
-                    done_rc = int(line.split("=")[1])
-            if time.monotonic() > deadline:
-                os.killpg(proc.pid, 9)
-                fail(f"the L1 host did not finish within {L1_TIMEOUT_S} s", console)
+        try:
+            done_rc = read_l1(proc, log)
+        except L1Silent:
+            log.write("\n---- rig: the L1 went silent; its CPU state from the QEMU monitor ----\n")
+            log.write(monitor_query(monitor, "info registers"))
+            os.killpg(proc.pid, 9)
+            proc.wait()
+            raise
+        except BaseException:
+            os.killpg(proc.pid, 9)
+            proc.wait()
+            raise
         proc.wait()
     if done_rc is None:
         fail("the L1 host stopped before finishing its work", console)

@@ -40,12 +40,12 @@ while IFS='|' read -r name thp machine cmdline disk; do
     t0=$(uptime_s)
     if [ "$disk" = vmm ]; then
         # The VMM prints the guest's serial output and its own VMM-REPORT line on stdout.
-        timeout $TIMEOUT "$work"/vmm --mode "$machine" --memory 512M --disk "$work"/data.img --cmdline "$cmdline" \
+        timeout -k 10 $TIMEOUT "$work"/vmm --mode "$machine" --memory 512M --disk "$work"/data.img --cmdline "$cmdline" \
             --timeout $TIMEOUT "$work"/bounce.elf >"$d"/guest.log 2>"$d"/vmm.log
         status=$?
     else
         # shellcheck disable=SC2086 # $disks is a list of arguments
-        timeout $TIMEOUT $QEMU -machine "$machine,accel=kvm" -cpu host -m 6G -smp 1 -nodefaults -display none \
+        timeout -k 10 $TIMEOUT $QEMU -machine "$machine,accel=kvm" -cpu host -m 6G -smp 1 -nodefaults -display none \
             -monitor none -serial "file:$d/guest.log" -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
             -kernel "$work"/bounce.elf -append "$cmdline" $disks >"$d"/qemu.log 2>&1
         status=$?
