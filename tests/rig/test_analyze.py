@@ -83,6 +83,13 @@ class Analyze(unittest.TestCase):
         self.assertEqual(reports, {})
         self.assertEqual(summary, (3, 0))
 
+    def test_guest_tap_results_by_name(self):
+        t = analyze.guest_tests("TAP version 13\nok 1 - blk.scratch_write_and_read_back\n"
+                                "ok 2 - blk.random_reads # SKIP no data disk\nnot ok 3 - blk.flush\n"
+                                "# ok 4 - a comment\nok 5 -\n")
+        self.assertEqual(t, {"blk.scratch_write_and_read_back": "pass", "blk.random_reads": "skip",
+                             "blk.flush": "fail"})
+
     def test_filled_ranges_round_to_whole_pages(self):
         self.assertEqual(analyze.filled_pages([[4096, 1]]), {1})
         self.assertEqual(analyze.filled_pages([[4096, 8192], [0, 4096]]), {0, 1, 2})

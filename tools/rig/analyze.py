@@ -28,6 +28,7 @@ HYPERCALL = re.compile(r"kvm_hypercall: nr (0x[0-9a-f]+)")
 REPORT = re.compile(r"^BOUNCE-REPORT (\w+) (\{.*\})\s*$")
 VMM_REPORT = re.compile(r"^VMM-REPORT (\{.*\})\s*$")
 SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed\s*$")
+TAP_RESULT = re.compile(r"^(ok|not ok) \d+ - (\S+)(\s+# SKIP\b.*)?$")
 
 
 def parse_trace(lines):
@@ -47,6 +48,16 @@ def parse_trace(lines):
         if m:
             hypercalls[str(int(m.group(1), 16))] += 1
     return faults, exits, hypercalls
+
+
+def guest_tests(text):
+    """The guest's TAP results: test name -> "pass", "fail" or "skip"."""
+    out = {}
+    for line in text.splitlines():
+        m = TAP_RESULT.match(line.strip())
+        if m:
+            out[m.group(2)] = "skip" if m.group(3) else "pass" if m.group(1) == "ok" else "fail"
+    return out
 
 
 def parse_guest_log(text):
@@ -127,9 +138,11 @@ def analyze(trace_lines, guest_text, meta):
         "wall_s": round(float(meta.get("end", 0)) - float(meta.get("start", 0)), 2),
         "guest_passed": passed,
         "guest_summary": f"{summary[0]} passed, {summary[1]} failed" if summary else None,
+        "guest_tests": guest_tests(guest_text),
         "qemu_status": qemu_status,
         "dma": {k: dma.get(k) for k in ("bounced_maps", "bytes_bounced", "bytes_zeroed", "bytes_copied_in",
-                                        "orig_bytes_read", "bytes_copied_out")},
+                                        "orig_bytes_read", "bytes_copied_out", "convert_maps",
+                                        "convert_fallbacks")},
     }
     if "cc" in reports:
         result["guest_cc"] = reports["cc"]

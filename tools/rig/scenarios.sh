@@ -7,7 +7,9 @@
 # WORKDIR holds bounce.elf, data.img and scenarios.txt, one scenario per line:
 #   name|thp|machine|kernel command line|disk
 # with thp = always|never, machine = pc|q35, disk = ide|virtio; or disk = vmm: the guest runs
-# under tools/vmm (WORKDIR/vmm) instead of QEMU, with machine = its --mode (sw-protected|fallback).
+# under tools/vmm (WORKDIR/vmm) instead of QEMU, with machine = its --mode (sw-protected|fallback),
+# the data disk attached read-only; disk = vmm-scratch: the same with a fresh copy of
+# WORKDIR/scratch.img attached read-write instead, for the guest's write tests.
 set -u
 work=$1 out=$2
 T=/sys/kernel/tracing
@@ -30,7 +32,8 @@ while IFS='|' read -r name thp machine cmdline disk; do
     case "$disk" in
     ide) disks="-drive file=$work/data.img,format=raw,if=ide,index=1,snapshot=on" ;;
     virtio) disks="-drive if=none,id=data,file=$work/data.img,format=raw,readonly=on -device virtio-blk-pci,drive=data" ;;
-    vmm) disks="" ;;
+    vmm) vmm_disk="--disk $work/data.img --disk-readonly" ;;
+    vmm-scratch) cp "$work"/scratch.img "$d"/scratch.img && vmm_disk="--disk $d/scratch.img" ;;
     *) say "$name: unknown disk '$disk'"; rc=1; continue ;;
     esac
     echo 0 > $T/tracing_on
@@ -38,11 +41,13 @@ while IFS='|' read -r name thp machine cmdline disk; do
     for e in kvm_page_fault kvm_exit kvm_hypercall; do echo 1 > $T/events/kvm/$e/enable; done
     echo 1 > $T/tracing_on
     t0=$(uptime_s)
-    if [ "$disk" = vmm ]; then
+    if [ "$disk" = vmm ] || [ "$disk" = vmm-scratch ]; then
         # The VMM prints the guest's serial output and its own VMM-REPORT line on stdout.
-        timeout -k 10 $TIMEOUT "$work"/vmm --mode "$machine" --memory 512M --disk "$work"/data.img --cmdline "$cmdline" \
+        # shellcheck disable=SC2086 # $vmm_disk is a list of arguments
+        timeout -k 10 $TIMEOUT "$work"/vmm --mode "$machine" --memory 512M $vmm_disk --cmdline "$cmdline" \
             --timeout $TIMEOUT "$work"/bounce.elf >"$d"/guest.log 2>"$d"/vmm.log
         status=$?
+        rm -f "$d"/scratch.img
     else
         # shellcheck disable=SC2086 # $disks is a list of arguments
         timeout -k 10 $TIMEOUT $QEMU -machine "$machine,accel=kvm" -cpu host -m 6G -smp 1 -nodefaults -display none \
