@@ -39,12 +39,11 @@ int disk_open(struct disk *d, const char *path, bool read_only)
     return 0;
 }
 
-static int do_read(void *ctx, uint64_t off, void *buf, size_t len)
+/* All of [off, off + len), across short transfers and EINTR; an error or end of file is -1. */
+static int full_io(int fd, bool write, uint64_t off, uint8_t *p, size_t len)
 {
-    struct disk *d = ctx;
-    uint8_t *p = buf;
     while (len) {
-        ssize_t n = pread(d->fd, p, len, (off_t)off);
+        ssize_t n = write ? pwrite(fd, p, len, (off_t)off) : pread(fd, p, len, (off_t)off);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
@@ -54,19 +53,14 @@ static int do_read(void *ctx, uint64_t off, void *buf, size_t len)
     return 0;
 }
 
+static int do_read(void *ctx, uint64_t off, void *buf, size_t len)
+{
+    return full_io(((struct disk *)ctx)->fd, false, off, buf, len);
+}
+
 static int do_write(void *ctx, uint64_t off, const void *buf, size_t len)
 {
-    struct disk *d = ctx;
-    const uint8_t *p = buf;
-    while (len) {
-        ssize_t n = pwrite(d->fd, p, len, (off_t)off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n, off += (uint64_t)n, len -= (size_t)n;
-    }
-    return 0;
+    return full_io(((struct disk *)ctx)->fd, true, off, (uint8_t *)buf, len); /* pwrite only reads it */
 }
 
 static int do_flush(void *ctx)

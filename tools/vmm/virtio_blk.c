@@ -198,9 +198,26 @@ static int id_to_guest(struct vblk_dev *d, uint64_t gpa, uint8_t *host, uint64_t
     return 0;
 }
 
-static bool sectors_ok(struct vblk_dev *d, uint64_t sector, uint64_t bytes)
+/* A read or write of `bytes` at `sector`: whole sectors, within the disk; otherwise a guest error. */
+static bool extent_ok(struct vblk_dev *d, unsigned long long r, const char *what, uint64_t sector, uint64_t bytes)
 {
-    return sector <= d->capacity && bytes / SECTOR <= d->capacity - sector;
+    bool whole = bytes % SECTOR == 0, inside = sector <= d->capacity && bytes / SECTOR <= d->capacity - sector;
+    if (whole && inside)
+        return true;
+    vmm_guest_error("virtio-blk: request %llu: %s of %llu bytes at sector %llu: %s (capacity %llu sectors)", r, what,
+                    (unsigned long long)bytes, (unsigned long long)sector,
+                    whole ? "past the end" : "not whole sectors", (unsigned long long)d->capacity);
+    return false;
+}
+
+/* A buffer the device may not touch: refused if it is guest RAM the guest has not shared,
+ * malformed if it is not RAM at all. */
+static void count_refused(struct vblk_dev *d, uint64_t gpa, uint64_t len)
+{
+    if (gm_in_ram(d->gm, gpa, len))
+        d->st.refused_dma++;
+    else
+        d->st.malformed++;
 }
 
 /* Serve the chain in d->seg[0..n). Returns the used length: bytes written into the chain's
@@ -233,10 +250,7 @@ static uint32_t serve(struct vblk_dev *d, uint16_t head, uint32_t n)
                                 "written", r, head, (unsigned long long)(s->gpa + s->len - 1),
                                 gm_in_ram(d->gm, s->gpa + s->len - 1, 1) ? "in a page the guest has not shared"
                                                                          : "outside RAM");
-                if (gm_in_ram(d->gm, s->gpa + s->len - 1, 1))
-                    d->st.refused_dma++;
-                else
-                    d->st.malformed++;
+                count_refused(d, s->gpa + s->len - 1, 1);
                 d->st.ioerr++;
                 return 0;
             }
@@ -253,10 +267,7 @@ static uint32_t serve(struct vblk_dev *d, uint16_t head, uint32_t n)
         const struct vblk_seg *s = &d->seg[bad_i];
         vmm_guest_error("virtio-blk: request %llu (head %u): buffer %u [%#llx, +%u) %s: refused (IOERR)", r, head,
                         bad_i, (unsigned long long)s->gpa, s->len, bad);
-        if (gm_in_ram(d->gm, s->gpa, s->len))
-            d->st.refused_dma++;
-        else
-            d->st.malformed++;
+        count_refused(d, s->gpa, s->len);
         goto ioerr;
     }
 
@@ -275,12 +286,8 @@ static uint32_t serve(struct vblk_dev *d, uint16_t head, uint32_t n)
     switch (hdr.type) {
     case VIRTIO_BLK_T_IN:
         data = total_w - 1;
-        if (data % SECTOR || !sectors_ok(d, hdr.sector, data)) {
-            vmm_guest_error("virtio-blk: request %llu: read of %llu bytes at sector %llu: %s (capacity %llu "
-                            "sectors)", r, (unsigned long long)data, (unsigned long long)hdr.sector,
-                            data % SECTOR ? "not whole sectors" : "past the end", (unsigned long long)d->capacity);
+        if (!extent_ok(d, r, "read", hdr.sector, data))
             goto ioerr;
-        }
         x.disk_off = hdr.sector * SECTOR;
         if (for_pieces(d, n, true, 0, data, disk_to_guest, &x) != 0) {
             vmm_info("virtio-blk: request %llu: disk read error at sector %llu", r, (unsigned long long)hdr.sector);
@@ -296,12 +303,8 @@ static uint32_t serve(struct vblk_dev *d, uint16_t head, uint32_t n)
             vmm_guest_error("virtio-blk: request %llu: write to a read-only disk", r);
             goto ioerr;
         }
-        if (data % SECTOR || !sectors_ok(d, hdr.sector, data)) {
-            vmm_guest_error("virtio-blk: request %llu: write of %llu bytes at sector %llu: %s (capacity %llu "
-                            "sectors)", r, (unsigned long long)data, (unsigned long long)hdr.sector,
-                            data % SECTOR ? "not whole sectors" : "past the end", (unsigned long long)d->capacity);
+        if (!extent_ok(d, r, "write", hdr.sector, data))
             goto ioerr;
-        }
         x.disk_off = hdr.sector * SECTOR;
         if (for_pieces(d, n, false, HDR_BYTES, data, guest_to_disk, &x) != 0) {
             vmm_info("virtio-blk: request %llu: disk write error at sector %llu", r, (unsigned long long)hdr.sector);
