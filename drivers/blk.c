@@ -29,14 +29,23 @@ void blk_register(struct blk_dev *dev)
         printf("blk: too many disks, ignoring %s\n", dev->name);
         return;
     }
+    if (dev->block_size == 0)
+        dev->block_size = SECTOR_SIZE;
+    uint32_t per_block = dev->block_size / SECTOR_SIZE;
     if (dev->dma && dma_bounce_pool_bytes() > 0) {
         uint64_t cap = dma_bounce_pool_bytes() / 2 / SECTOR_SIZE;
         if (dev->max_sectors > cap)
             dev->max_sectors = (uint32_t)cap;
     }
+    dev->max_sectors -= dev->max_sectors % per_block;
+    dev->capacity -= dev->capacity % per_block; /* a partial last block cannot be addressed */
     devices[ndevices++] = dev;
-    printf("blk: %s: %llu sectors (%llu MiB)%s, \"%s\"\n", dev->name, (unsigned long long)dev->capacity,
-           (unsigned long long)(dev->capacity * SECTOR_SIZE >> 20), dev->read_only ? ", read-only" : "", dev->model);
+    char blocks[24] = "";
+    if (per_block > 1)
+        snprintf(blocks, sizeof(blocks), ", %u-byte blocks", dev->block_size);
+    printf("blk: %s: %llu sectors (%llu MiB)%s%s, \"%s\"\n", dev->name, (unsigned long long)dev->capacity,
+           (unsigned long long)(dev->capacity * SECTOR_SIZE >> 20), dev->read_only ? ", read-only" : "", blocks,
+           dev->model);
 }
 
 size_t blk_count(void) { return ndevices; }
@@ -72,6 +81,9 @@ static enum blk_status validate(const struct blk_dev *dev, const struct blk_req 
     if (req->nsectors == 0 || req->lba >= dev->capacity || req->nsectors > dev->capacity - req->lba ||
         req->nsectors > dev->max_sectors || req->nseg == 0 || req->nseg > dev->max_segments || req->nseg > BLK_MAX_SEGMENTS)
         return BLK_EINVAL;
+    uint32_t per_block = dev->block_size / SECTOR_SIZE;
+    if (req->lba % per_block || req->nsectors % per_block)
+        return BLK_EINVAL; /* not whole logical blocks: the device would fail it */
     uint64_t bytes = 0;
     for (uint32_t i = 0; i < req->nseg; i++) {
         if (req->seg[i].len == 0 || req->seg[i].len % SECTOR_SIZE)

@@ -17,6 +17,7 @@
 #define SECTOR_SIZE 512u
 #define BLK_MAX_SEGMENTS 256 /* 1 MiB of 4 KiB pages */
 #define BLK_MAX_DEVICES 8
+#define BLK_MAX_BLOCK_SIZE 4096u /* a logical block fits in a page-cache page */
 
 enum blk_op { BLK_READ, BLK_WRITE, BLK_FLUSH };
 
@@ -75,6 +76,8 @@ struct blk_dev {
     char name[16];      /* "ide0", "vda" */
     char model[41];
     uint64_t capacity;  /* sectors */
+    uint32_t block_size; /* logical block, 512..BLK_MAX_BLOCK_SIZE (0 at registration: 512): every
+                          * request starts and ends on one, as the device enforces */
     uint32_t max_sectors, max_segments;
     bool read_only, has_flush;
     bool fills_by_dma; /* reads land in memory by DMA through dma/ (not by PIO) */

@@ -24,6 +24,7 @@
 #include "drivers/ide_ata.h"
 #include "drivers/ide_prd.h"
 #include "drivers/pci.h"
+#include "drivers/refusals.h"
 #include "kernel/options.h"
 #include "mm/mm.h"
 
@@ -250,12 +251,22 @@ static void probe_drive(struct ide_channel *ch, int c, uint8_t drive)
     if (!ide_identify(ch, drive, pos, id))
         return;
     if (id[ID_CONFIG] & 0x8000) {
-        printf("ide: %s: not an ATA device (word 0 = %#x), skipped\n", pos, id[ID_CONFIG]);
+        dev_refuse("ide", pos, "not an ATA device (IDENTIFY word 0 = %#x)", id[ID_CONFIG]);
         return;
     }
     if (!(id[ID_CAPABILITIES] & (1u << 9))) {
-        printf("ide: %s: no LBA addressing (CHS only), skipped\n", pos);
+        dev_refuse("ide", pos, "no LBA addressing (CHS only)");
         return;
+    }
+    /* ATA8-ACS 7.16.7.48/.56: logical sectors longer than 512 bytes. This driver moves 256-word
+     * sectors through the data register and the PRD table; such a disk it cannot drive. */
+    if ((id[ID_SECTOR_SIZE] & 0xc000) == 0x4000 && (id[ID_SECTOR_SIZE] & (1u << 12))) {
+        uint32_t words = id[ID_LOGICAL_SECTOR_WORDS] | (uint32_t)id[ID_LOGICAL_SECTOR_WORDS + 1] << 16;
+        if (words != SECTOR_SIZE / 2) {
+            dev_refuse("ide", pos, "logical sectors of %u bytes (IDENTIFY words 117-118); the driver transfers "
+                       "512-byte sectors", words * 2);
+            return;
+        }
     }
     register_disk(ch, c, drive, id, pos);
 }
@@ -266,7 +277,9 @@ static void probe_channel(struct ide_channel *ch, int c)
     if (ide_alt_status(ch) == 0xff)
         return;
     if (!ide_channel_reset(ch)) {
-        printf("ide: %s channel: BSY stuck after reset (status %#x), skipped\n", ch->name, ide_alt_status(ch));
+        char where[24];
+        snprintf(where, sizeof(where), "%s channel", ch->name);
+        dev_refuse("ide", where, "BSY stuck after reset (status %#x)", ide_alt_status(ch));
         return;
     }
     for (uint8_t drive = 0; drive < 2; drive++)

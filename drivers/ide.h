@@ -98,6 +98,8 @@
 #define ID_LBA28_SECTORS 60 /* words 60-61: user-addressable sectors for 28-bit commands */
 #define ID_CMDSET2 83     /* bit 10: 48-bit Address feature set, bit 13: FLUSH CACHE EXT */
 #define ID_LBA48_SECTORS 100 /* words 100-103: user-addressable sectors for 48-bit commands */
+#define ID_SECTOR_SIZE 106 /* valid if bits 15:14 = 01b; bit 12: logical sector longer than 256 words */
+#define ID_LOGICAL_SECTOR_WORDS 117 /* words 117-118: logical sector size in words, if word 106 bit 12 */
 
 /* Bus-master IDE registers, offsets from BAR4 plus 0 (primary) or 8 (secondary) (SFF-8038i;
  * PIIX4 datasheet BMICX, BMISX, BMIDTPX). */

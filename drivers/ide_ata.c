@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 
+#include "drivers/refusals.h"
 #include "kernel/cpu.h"
 #include "kernel/time.h"
 #include "mm/mm.h"
@@ -376,7 +377,7 @@ bool ide_identify(struct ide_channel *ch, uint8_t drive, const char *pos, uint16
      * secondary master. */
     uint16_t sig = signature(ch);
     if (sig == SIG_ATAPI) {
-        printf("ide: %s: ATAPI (packet) device, skipped\n", pos);
+        dev_refuse("ide", pos, "an ATAPI (packet) device: bounce drives ATA disks only");
         return false;
     }
     /* An ATA device sets DRDY once out of reset: 00h or FFh means nobody is there. */
@@ -384,7 +385,7 @@ bool ide_identify(struct ide_channel *ch, uint8_t drive, const char *pos, uint16
     if (sig == SIG_NONE || st == 0 || st == 0xff)
         return false;
     if (!wait_not_busy(ch, IDE_IDENTIFY_TIMEOUT_NS, &st)) {
-        printf("ide: %s: BSY never clears (status %#x), skipped\n", pos, st);
+        dev_refuse("ide", pos, "BSY never clears (status %#x)", st);
         return false;
     }
     uint16_t p = ch->cmd;
@@ -398,21 +399,20 @@ bool ide_identify(struct ide_channel *ch, uint8_t drive, const char *pos, uint16
     if (ide_alt_status(ch) == 0)
         return false;
     if (!wait_not_busy(ch, IDE_IDENTIFY_TIMEOUT_NS, &st)) {
-        printf("ide: %s: IDENTIFY DEVICE timed out (status %#x), skipped\n", pos, st);
+        dev_refuse("ide", pos, "IDENTIFY DEVICE timed out (status %#x)", st);
         return false;
     }
     st = inb(p + ATA_REG_STATUS);
     if (st & ATA_SR_ERR) {
         /* A PACKET device aborts IDENTIFY DEVICE and leaves its signature (ATA8-ACS 7.16). */
         if (signature(ch) == SIG_ATAPI)
-            printf("ide: %s: ATAPI (packet) device, skipped\n", pos);
+            dev_refuse("ide", pos, "an ATAPI (packet) device: bounce drives ATA disks only");
         else
-            printf("ide: %s: IDENTIFY DEVICE failed (status %#x, error %#x), skipped\n", pos, st,
-                   inb(p + ATA_REG_ERROR));
+            dev_refuse("ide", pos, "IDENTIFY DEVICE failed (status %#x, error %#x)", st, inb(p + ATA_REG_ERROR));
         return false;
     }
     if (!(st & ATA_SR_DRQ)) {
-        printf("ide: %s: IDENTIFY DEVICE returned no data (status %#x), skipped\n", pos, st);
+        dev_refuse("ide", pos, "IDENTIFY DEVICE returned no data (status %#x)", st);
         return false;
     }
     insw_rep(p + ATA_REG_DATA, id, 256);

@@ -87,10 +87,10 @@ static int vblk_submit(struct blk_dev *bd, struct blk_req *req)
     }
     if (req->op != BLK_FLUSH) {
         for (uint32_t i = 0; i < req->nseg; i++)
-            npieces += (req->seg[i].len + v->piece_max - 1) / v->piece_max;
-        if (npieces > v->seg_limit) { /* the limits we advertise prevent this */
+            npieces += (req->seg[i].len + v->lim.piece_max - 1) / v->lim.piece_max;
+        if (npieces > v->lim.seg_limit) { /* the limits we advertise prevent this */
             printf("virtio-blk: %s: request of %u segments needs %u descriptors, more than %u\n", bd->name, req->nseg,
-                   npieces, v->seg_limit);
+                   npieces, v->lim.seg_limit);
             blk_complete(bd, req, BLK_EINVAL);
             return 0;
         }
@@ -103,7 +103,7 @@ static int vblk_submit(struct blk_dev *bd, struct blk_req *req)
     sl->dir = dir;
     for (uint32_t i = 0; i < req->nseg && req->op != BLK_FLUSH; i++) {
         for (uint32_t off = 0; off < req->seg[i].len;) {
-            uint32_t len = req->seg[i].len - off < v->piece_max ? req->seg[i].len - off : v->piece_max;
+            uint32_t len = req->seg[i].len - off < v->lim.piece_max ? req->seg[i].len - off : v->lim.piece_max;
             dma_addr_t a = dma_map_page(&v->dma, req->seg[i].phys, off, len, dir);
             if (dma_mapping_error(&v->dma, a)) {
                 unmap_pieces(v, sl, k, DMA_ATTR_SKIP_CPU_SYNC); /* the device never saw them */
@@ -177,9 +177,17 @@ static void vblk_finish(struct vblk *v, struct vblk_slot *sl, const struct vq_us
     unmap_pieces(v, sl, sl->npieces, 0); /* a bounced read is copied back here */
     uint8_t st = __atomic_load_n(&v->cmd[s].status, __ATOMIC_RELAXED); /* read once */
     enum blk_status bs = status_of(st);
+    /* Every failed request is logged, as IDE logs every failed command: a failed flush in
+     * particular means data the guest thinks is on the disk may not be. */
     if (bs == BLK_EPROTO)
         printf("virtio-blk: %s: %s lba %llu: invalid status byte %#x from the device\n", v->blk.name, blk_op_name(req->op),
                (unsigned long long)req->lba, st);
+    else if (bs != BLK_OK && req->op == BLK_FLUSH)
+        printf("virtio-blk: %s: flush failed: status %u (%s): written data may not be on stable storage\n",
+               v->blk.name, st, blk_status_name(bs));
+    else if (bs != BLK_OK)
+        printf("virtio-blk: %s: %s lba %llu +%u failed: status %u (%s)\n", v->blk.name, blk_op_name(req->op),
+               (unsigned long long)req->lba, req->nsectors, st, blk_status_name(bs));
     if (trace_on(TRACE_BLK))
         printf("virtio-blk: %s complete %s lba %llu +%u: %u descriptors, head %u, used len %u, status %u\n", v->blk.name,
                blk_op_name(req->op), (unsigned long long)req->lba, req->nsectors, u->count, u->head, u->len, st);

@@ -13,6 +13,7 @@
 #include "drivers/blk.h"
 #include "drivers/virtio.h"
 #include "drivers/virtio_blk.h"
+#include "drivers/virtio_blk_cfg.h"
 #include "drivers/virtqueue.h"
 #include "kernel/time.h"
 
@@ -23,8 +24,6 @@
 #define VBLK_ID_TIMEOUT_NS (2 * NSEC_PER_SEC)
 #define VBLK_MAX_BYTES (BLK_MAX_SEGMENTS * 4096u)       /* what the block layer sends at most: 1 MiB */
 #define VBLK_STATUS_UNSET 0xff
-#define VBLK_QSIZE_MIN 256u
-#define VBLK_QSIZE_MAX 1024u
 
 /* Features we accept when offered (5.2.3, 6). VERSION_1 is required. Not accepted: GEOMETRY,
  * TOPOLOGY, CONFIG_WCE, MQ, DISCARD, WRITE_ZEROES, INDIRECT_DESC, EVENT_IDX, RING_PACKED,
@@ -63,7 +62,6 @@ struct vblk {
     bool features_known;
     /* the queue */
     struct virtqueue vq;
-    uint32_t qsize, device_qmax;
     struct vq_layout layout;
     void *ring;
     dma_addr_t ring_dma;
@@ -74,12 +72,12 @@ struct vblk {
     size_t cmd_bytes;
     struct vblk_slot *slot;
     struct blk_req **reaped; /* [depth]: requests to complete after a reset */
-    struct vq_buf *bufs;     /* [seg_limit + 2]: one chain being built */
+    struct vq_buf *bufs;     /* [lim.seg_limit + 2]: one chain being built */
     uint32_t depth, inflight;
-    /* limits */
-    uint32_t seg_limit;  /* data descriptors per request */
-    uint32_t piece_max;  /* bytes per data descriptor */
-    uint32_t size_max, seg_max, blk_size;
+    /* what the device's configuration says, and the queue size and limits that follow */
+    struct vblk_cfg cfg;
+    struct vblk_limits lim;
+    bool registered; /* probed and handed to the block layer */
     bool broken;
     enum blk_status broken_status;
 };

@@ -4,16 +4,38 @@
  * GET_ID; then the disk is registered with the block layer. The request path, and why every
  * buffer goes through the DMA API, is in virtio_blk.c.
  */
+#include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "drivers/drivers.h"
+#include "drivers/refusals.h"
+#include "drivers/virtio_blk_cfg.h"
 #include "drivers/virtio_blk_dev.h"
 #include "kernel/options.h"
 
 static struct vblk *disks[BLK_MAX_DEVICES];
+_Static_assert(VBLK_QSIZE_MAX <= VQ_MAX_SIZE, "the queue we ask for is one virtio allows (2.7)");
 static size_t ndisks;
 
+/* Why the device cannot be used. At probe time that is a refusal (refusals.h); once the disk is
+ * registered, a reset that fails to bring it back is only reported (the request path disables
+ * the disk). Returns -1. */
+static int vblk_unusable(struct vblk *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int vblk_unusable(struct vblk *v, const char *fmt, ...)
+{
+    char why[sizeof(((struct dev_refusal *)0)->reason)];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof(why), fmt, ap);
+    va_end(ap);
+    if (v->registered)
+        printf("virtio-blk: %s: %s\n", v->blk.name, why);
+    else
+        dev_refuse("virtio-blk", v->vdev->location, "%s", why);
+    return -1;
+}
 
 /* ---- device bring-up (3.1.1) ---- */
 
@@ -26,22 +48,17 @@ int vblk_negotiate(struct vblk *v)
     uint64_t offered, neg;
     int rc = virtio_negotiate(vdev, VBLK_WANTED, VIRTIO_BIT(VIRTIO_F_VERSION_1), &offered, &neg);
     if (rc == -2) {
-        printf("virtio-blk: %s: the device does not offer VIRTIO_F_VERSION_1 (features %#llx): a legacy-only "
-               "device, which bounce does not drive - refused\n", vdev->location, (unsigned long long)offered);
         virtio_fail(vdev);
-        return -1;
+        return vblk_unusable(v, "the device does not offer VIRTIO_F_VERSION_1 (features %#" PRIx64 "): a legacy-only "
+                             "device, which bounce does not drive", offered);
     }
     if (rc != 0) {
-        printf("virtio-blk: %s: the device did not accept features %#llx (FEATURES_OK cleared) - refused\n",
-               vdev->location, (unsigned long long)neg);
         virtio_fail(vdev);
-        return -1;
+        return vblk_unusable(v, "the device did not accept features %#" PRIx64 " (FEATURES_OK cleared)", neg);
     }
     if (v->features_known && neg != v->features) {
-        printf("virtio-blk: %s: features changed across a reset (%#llx, now %#llx) - refused\n", vdev->location,
-               (unsigned long long)v->features, (unsigned long long)neg);
         virtio_fail(vdev);
-        return -1;
+        return vblk_unusable(v, "features changed across a reset (%#" PRIx64 ", now %#" PRIx64 ")", v->features, neg);
     }
     v->offered = offered;
     v->features = neg;
@@ -53,126 +70,64 @@ int vblk_negotiate(struct vblk *v)
 int vblk_start_queue(struct vblk *v)
 {
     uint8_t *ring = v->ring;
-    if (vq_init(&v->vq, v->qsize, ring + v->layout.desc_off, ring + v->layout.avail_off, ring + v->layout.used_off,
+    if (vq_init(&v->vq, v->lim.qsize, ring + v->layout.desc_off, ring + v->layout.avail_off, ring + v->layout.used_off,
                 v->vq_priv) != 0 ||
-        v->vdev->ops->setup_queue(v->vdev, VBLK_QUEUE, v->qsize, v->ring_dma + v->layout.desc_off,
+        v->vdev->ops->setup_queue(v->vdev, VBLK_QUEUE, v->lim.qsize, v->ring_dma + v->layout.desc_off,
                                   v->ring_dma + v->layout.avail_off, v->ring_dma + v->layout.used_off) != 0) {
-        printf("virtio-blk: %s: cannot set up queue %u with %u entries\n", v->vdev->location, VBLK_QUEUE, v->qsize);
         virtio_fail(v->vdev);
-        return -1;
+        return vblk_unusable(v, "cannot set up queue %u with %u entries", VBLK_QUEUE, v->lim.qsize);
     }
     virtio_add_status(v->vdev, VIRTIO_STATUS_DRIVER_OK);
     if (v->vdev->ops->get_status(v->vdev) & VIRTIO_STATUS_DEVICE_NEEDS_RESET) {
-        printf("virtio-blk: %s: device needs a reset right after DRIVER_OK\n", v->vdev->location);
         virtio_fail(v->vdev);
-        return -1;
+        return vblk_unusable(v, "the device needs a reset right after DRIVER_OK");
     }
     return 0;
 }
 
 static int read_cfg32(struct vblk *v, uint32_t off, uint32_t *out)
 {
-    if (v->vdev->ops->read_config(v->vdev, off, out, 4) != 0) {
-        printf("virtio-blk: %s: cannot read configuration at %u\n", v->vdev->location, off);
-        return -1;
-    }
+    if (v->vdev->ops->read_config(v->vdev, off, out, 4) != 0)
+        return vblk_unusable(v, "cannot read the configuration at offset %u", off);
     return 0;
 }
 
-/* 5.2.4: capacity and the limits of the features we accepted; then the limits we give the block
- * layer (see the header comment). */
+/* 5.2.4: the configuration fields of the features we accepted (VBLK_WANTED), and the request
+ * queue's size; what they mean for the driver is virtio_blk_cfg.c. */
 static int vblk_read_config(struct vblk *v)
 {
-    const char *loc = v->vdev->location;
-    uint64_t capacity;
-    if (v->vdev->ops->read_config(v->vdev, VIRTIO_BLK_CFG_CAPACITY, &capacity, 8) != 0) {
-        printf("virtio-blk: %s: cannot read the capacity\n", loc);
+    struct vblk_cfg *c = &v->cfg;
+    *c = (struct vblk_cfg){
+        .has_size_max = vblk_has(v, VIRTIO_BLK_F_SIZE_MAX),
+        .has_seg_max = vblk_has(v, VIRTIO_BLK_F_SEG_MAX),
+        .has_blk_size = vblk_has(v, VIRTIO_BLK_F_BLK_SIZE),
+        .depth = v->depth,
+        .max_block_size = BLK_MAX_BLOCK_SIZE,
+        .max_request_bytes = VBLK_MAX_BYTES,
+        .max_segments = BLK_MAX_SEGMENTS,
+    };
+    if (v->vdev->ops->read_config(v->vdev, VIRTIO_BLK_CFG_CAPACITY, &c->capacity, 8) != 0)
+        return vblk_unusable(v, "cannot read the capacity");
+    if ((c->has_size_max && read_cfg32(v, VIRTIO_BLK_CFG_SIZE_MAX, &c->size_max) != 0) ||
+        (c->has_seg_max && read_cfg32(v, VIRTIO_BLK_CFG_SEG_MAX, &c->seg_max) != 0) ||
+        (c->has_blk_size && read_cfg32(v, VIRTIO_BLK_CFG_BLK_SIZE, &c->blk_size) != 0))
         return -1;
-    }
-    v->blk.capacity = capacity;
-    v->size_max = v->seg_max = 0;
-    v->blk_size = SECTOR_SIZE;
-    if (vblk_has(v, VIRTIO_BLK_F_SIZE_MAX) && read_cfg32(v, VIRTIO_BLK_CFG_SIZE_MAX, &v->size_max) != 0)
-        return -1;
-    if (vblk_has(v, VIRTIO_BLK_F_SEG_MAX) && read_cfg32(v, VIRTIO_BLK_CFG_SEG_MAX, &v->seg_max) != 0)
-        return -1;
-    if (vblk_has(v, VIRTIO_BLK_F_BLK_SIZE) && read_cfg32(v, VIRTIO_BLK_CFG_BLK_SIZE, &v->blk_size) != 0)
-        return -1;
-    if (vblk_has(v, VIRTIO_BLK_F_SIZE_MAX) && v->size_max < SECTOR_SIZE) {
-        printf("virtio-blk: %s: size_max %u is less than a sector - refused\n", loc, v->size_max);
-        return -1;
-    }
-    if (vblk_has(v, VIRTIO_BLK_F_SEG_MAX) && v->seg_max == 0) {
-        printf("virtio-blk: %s: seg_max 0 - refused\n", loc);
-        return -1;
-    }
-    if (v->blk_size < SECTOR_SIZE || (v->blk_size & (v->blk_size - 1)) || v->blk_size > 65536) {
-        printf("virtio-blk: %s: block size %u is not a power of two in 512..64K - refused\n", loc, v->blk_size);
-        return -1;
-    }
+    c->device_qmax = v->vdev->ops->max_queue_size(v->vdev, VBLK_QUEUE);
     return 0;
 }
 
-static uint32_t pow2_floor(uint32_t v)
-{
-    uint32_t p = 1;
-    while (p <= v / 2)
-        p *= 2;
-    return p;
-}
-
-static uint32_t pow2_ceil(uint32_t v)
-{
-    uint32_t p = 1;
-    while (p < v)
-        p *= 2;
-    return p;
-}
-
-/* Queue size and request limits. */
+/* The queue size and the request limits; the DMA layer learns size_max (0: no limit). */
 static int vblk_limits(struct vblk *v)
 {
-    const char *loc = v->vdev->location;
-    v->device_qmax = v->vdev->ops->max_queue_size(v->vdev, VBLK_QUEUE);
-    if (v->device_qmax == 0) {
-        printf("virtio-blk: %s: the device has no request queue - refused\n", loc);
-        return -1;
-    }
-    /* Room for depth requests of a few pieces each; a big request just waits for room. */
-    uint32_t want = pow2_ceil(v->depth * 10);
-    want = want < VBLK_QSIZE_MIN ? VBLK_QSIZE_MIN : want > VBLK_QSIZE_MAX ? VBLK_QSIZE_MAX : want;
-    uint32_t q = v->device_qmax < want ? v->device_qmax : want;
-    v->qsize = pow2_floor(q < VQ_MAX_SIZE ? q : VQ_MAX_SIZE); /* 2.7: a power of 2 */
-    if (v->qsize < 4) {
-        printf("virtio-blk: %s: queue of %u entries is too small (need 4) - refused\n", loc, v->device_qmax);
-        return -1;
-    }
-    v->dma.max_segment_size = vblk_has(v, VIRTIO_BLK_F_SIZE_MAX) ? v->size_max : 0;
-    v->piece_max = (uint32_t)(dma_max_mapping_size(&v->dma) & ~(size_t)(SECTOR_SIZE - 1));
-    if (v->piece_max < SECTOR_SIZE) {
-        printf("virtio-blk: %s: the DMA layer maps less than a sector at once - refused\n", loc);
-        return -1;
-    }
-    v->seg_limit = v->qsize - 2; /* header and status take two descriptors */
-    if (vblk_has(v, VIRTIO_BLK_F_SEG_MAX) && v->seg_max < v->seg_limit)
-        v->seg_limit = v->seg_max;
-    /* pieces <= nseg + bytes / piece_max: keep that <= seg_limit. */
-    uint64_t bytes;
-    uint32_t segs;
-    if (v->seg_limit == 1) {
-        bytes = v->piece_max;
-        segs = 1;
-    } else {
-        bytes = (uint64_t)v->piece_max * (v->seg_limit / 2);
-        if (bytes > VBLK_MAX_BYTES)
-            bytes = VBLK_MAX_BYTES;
-        segs = v->seg_limit - (uint32_t)(bytes / v->piece_max);
-    }
-    bytes &= ~(uint64_t)(v->blk_size - 1);
-    if (bytes < SECTOR_SIZE)
-        bytes = SECTOR_SIZE;
-    v->blk.max_sectors = (uint32_t)(bytes / SECTOR_SIZE);
-    v->blk.max_segments = segs < BLK_MAX_SEGMENTS ? segs : BLK_MAX_SEGMENTS;
+    v->dma.max_segment_size = v->cfg.has_size_max ? v->cfg.size_max : 0;
+    v->cfg.map_max = dma_max_mapping_size(&v->dma);
+    char why[sizeof(((struct dev_refusal *)0)->reason)];
+    if (vblk_cfg_limits(&v->cfg, &v->lim, why, sizeof(why)) != 0)
+        return vblk_unusable(v, "%s", why);
+    v->blk.capacity = v->cfg.capacity;
+    v->blk.block_size = v->lim.block_size;
+    v->blk.max_sectors = v->lim.max_sectors;
+    v->blk.max_segments = v->lim.max_segments;
     return 0;
 }
 
@@ -194,18 +149,18 @@ static void vblk_free(struct vblk *v)
 
 static int vblk_alloc(struct vblk *v)
 {
-    vq_layout(v->qsize, &v->layout);
+    vq_layout(v->lim.qsize, &v->layout);
     v->ring = dma_alloc_coherent(&v->dma, v->layout.total, &v->ring_dma);
     v->cmd_bytes = (v->depth + 1) * sizeof(struct vblk_cmd) + VIRTIO_BLK_ID_BYTES;
     v->cmd = dma_alloc_coherent(&v->dma, v->cmd_bytes, &v->cmd_dma);
-    v->vq_priv = malloc(vq_priv_bytes(v->qsize));
+    v->vq_priv = malloc(vq_priv_bytes(v->lim.qsize));
     v->slot = calloc(v->depth, sizeof(*v->slot));
     v->reaped = calloc(v->depth, sizeof(*v->reaped));
-    v->bufs = calloc(v->seg_limit + 2, sizeof(*v->bufs));
+    v->bufs = calloc(v->lim.seg_limit + 2, sizeof(*v->bufs));
     if (!v->ring || !v->cmd || !v->vq_priv || !v->slot || !v->reaped || !v->bufs)
         return -1;
     for (uint32_t i = 0; i < v->depth; i++)
-        if ((v->slot[i].piece = calloc(v->seg_limit, sizeof(struct vblk_piece))) == NULL)
+        if ((v->slot[i].piece = calloc(v->lim.seg_limit, sizeof(struct vblk_piece))) == NULL)
             return -1;
     return 0;
 }
@@ -234,18 +189,13 @@ static int vblk_get_id(struct vblk *v)
         return -1;
     if (vq_publish(&v->vq))
         v->vdev->ops->notify(v->vdev, VBLK_QUEUE);
-    if (!wait_until(used_ready, v, VBLK_ID_TIMEOUT_NS)) {
-        printf("virtio-blk: %s: no answer to GET_ID within %llu ms - refused\n", v->vdev->location,
-               (unsigned long long)(VBLK_ID_TIMEOUT_NS / NSEC_PER_MSEC));
-        return -1;
-    }
+    if (!wait_until(used_ready, v, VBLK_ID_TIMEOUT_NS))
+        return vblk_unusable(v, "no answer to GET_ID within %" PRIu64 " ms", (uint64_t)(VBLK_ID_TIMEOUT_NS / NSEC_PER_MSEC));
     struct vq_used_info u;
     if (vq_get_used(&v->vq, &u) != 1) {
         char why[200];
         vq_describe_error(&v->vq, why, sizeof(why));
-        printf("virtio-blk: %s: DEVICE BROKE THE VIRTQUEUE PROTOCOL answering GET_ID: %s - refused\n",
-               v->vdev->location, why);
-        return -1;
+        return vblk_unusable(v, "DEVICE BROKE THE VIRTQUEUE PROTOCOL answering GET_ID: %s", why);
     }
     char serial[VIRTIO_BLK_ID_BYTES + 1];
     size_t n = 0;
@@ -273,11 +223,13 @@ static void print_features(const struct vblk *v)
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (vblk_has(v, names[i].bit))
             printf(" %s", names[i].name);
-    printf(" (offered %#llx)\n", (unsigned long long)v->offered);
-    printf("virtio-blk: %s: queue %u entries (device max %u), depth %u, <= %u data descriptors of <= %u KiB, "
-           "requests <= %u segments / %u KiB, size_max %u, seg_max %u, block size %u\n",
-           v->blk.name, v->qsize, v->device_qmax, v->depth, v->seg_limit, v->piece_max >> 10, v->blk.max_segments,
-           v->blk.max_sectors / 2, v->size_max, v->seg_max, v->blk_size);
+    printf(" (offered %#" PRIx64 ")\n", v->offered);
+    char cfg[120];
+    vblk_cfg_describe(&v->cfg, &v->lim, cfg, sizeof(cfg));
+    printf("virtio-blk: %s: %s; %u-byte blocks\n", v->blk.name, cfg, v->lim.block_size);
+    printf("virtio-blk: %s: queue %u entries (device max %u), depth %u, <= %u data descriptors of <= %u bytes, "
+           "requests <= %u segments / %u KiB\n", v->blk.name, v->lim.qsize, v->cfg.device_qmax, v->depth,
+           v->lim.seg_limit, v->lim.piece_max, v->blk.max_segments, v->blk.max_sectors / 2);
     printf("virtio-blk: %s: buffers through the DMA API; the device uses %s\n", v->blk.name,
            vblk_has(v, VIRTIO_F_ACCESS_PLATFORM) ? "DMA addresses (ACCESS_PLATFORM)"
                                             : "guest-physical addresses (no ACCESS_PLATFORM)");
@@ -286,12 +238,12 @@ static void print_features(const struct vblk *v)
 static void vblk_probe_one(struct virtio_device *vdev)
 {
     if (ndisks == BLK_MAX_DEVICES) {
-        printf("virtio-blk: %s: too many disks - ignored\n", vdev->location);
+        dev_refuse("virtio-blk", vdev->location, "more than %d disks", BLK_MAX_DEVICES);
         return;
     }
     struct vblk *v = calloc(1, sizeof(*v));
     if (v == NULL) {
-        printf("virtio-blk: %s: out of memory\n", vdev->location);
+        dev_refuse("virtio-blk", vdev->location, "out of memory");
         return;
     }
     v->vdev = vdev;
@@ -304,7 +256,7 @@ static void vblk_probe_one(struct virtio_device *vdev)
         return;
     }
     if (vblk_alloc(v) != 0) {
-        printf("virtio-blk: %s: out of memory for the queue\n", vdev->location);
+        vblk_unusable(v, "out of memory for a queue of %u entries and %u requests", v->lim.qsize, v->depth);
         virtio_fail(vdev);
         vblk_free(v);
         return;
@@ -321,6 +273,7 @@ static void vblk_probe_one(struct virtio_device *vdev)
     v->blk.driver = v;
     v->blk.dma = &v->dma;          /* lets the block layer size requests to the bounce pool */
     v->blk.fills_by_dma = true;     /* every buffer goes through the DMA API */
+    v->registered = true;
     disks[ndisks++] = v;
     print_features(v);
     blk_register(&v->blk);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "drivers/refusals.h"
 #include "kernel/options.h"
 #include "kernel/time.h"
 #include "mm/mm.h"
@@ -188,8 +189,8 @@ static void look(struct virtio_mmio *vm, const struct virtio_mmio_spec *spec)
     vm->size = spec->size;
     snprintf(vm->vdev.location, sizeof(vm->vdev.location), "mmio %#llx", (unsigned long long)spec->base);
     if (spec->size < VIRTIO_MMIO_CONFIG || spec->base % 4 != 0) {
-        printf("virtio-mmio: %s: a window of %llu bytes cannot hold the registers (0x100): ignored\n",
-               vm->vdev.location, (unsigned long long)spec->size);
+        dev_refuse("virtio-mmio", vm->vdev.location, "a window of %llu bytes cannot hold the registers (0x100)",
+                   (unsigned long long)spec->size);
         return;
     }
     vm->regs = mmio_map(spec->base, spec->size);
@@ -197,18 +198,17 @@ static void look(struct virtio_mmio *vm, const struct virtio_mmio_spec *spec)
     vm->version = r32(vm, VIRTIO_MMIO_VERSION);
     vm->device_id = r32(vm, VIRTIO_MMIO_DEVICE_ID);
     if (magic != VIRTIO_MMIO_MAGIC) {
-        printf("virtio-mmio: %s: no virtio-mmio device there (magic %#x, want %#x): ignored\n", vm->vdev.location,
-               magic, VIRTIO_MMIO_MAGIC);
+        dev_refuse("virtio-mmio", vm->vdev.location, "no virtio-mmio device there (magic %#x, want %#x)", magic,
+                   VIRTIO_MMIO_MAGIC);
         return;
     }
     if (vm->version == 1) {
-        printf("virtio-mmio: %s: a legacy device (register layout version 1, virtio 0.9.5), which bounce does not "
-               "drive (version 2 only, virtio 1.2 4.2.2): refused\n", vm->vdev.location);
+        dev_refuse("virtio-mmio", vm->vdev.location, "a legacy device (register layout version 1, virtio 0.9.5), "
+                   "which bounce does not drive (version 2 only, virtio 1.2 4.2.2)");
         return;
     }
     if (vm->version != 2) {
-        printf("virtio-mmio: %s: unknown register layout version %u (want 2): refused\n", vm->vdev.location,
-               vm->version);
+        dev_refuse("virtio-mmio", vm->vdev.location, "unknown register layout version %u (want 2)", vm->version);
         return;
     }
     if (vm->device_id == 0) {

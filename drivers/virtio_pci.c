@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "drivers/refusals.h"
 #include "kernel/options.h"
 #include "kernel/time.h"
 
@@ -231,16 +232,16 @@ static void set_up(struct pci_dev *d, int type, const char *driver, virtio_probe
     struct found_cap caps[VIRTIO_PCI_CAP_PCI_CFG + 1];
     find_caps(d, caps);
     if (!caps[VIRTIO_PCI_CAP_COMMON_CFG].present || !caps[VIRTIO_PCI_CAP_NOTIFY_CFG].present) {
-        printf("virtio-pci: %s: no virtio 1.x common/notify capabilities (a legacy-only device?): ignored\n", loc);
+        dev_refuse("virtio-pci", loc, "no usable virtio 1.x common/notify capabilities in memory BARs (a legacy-only device?)");
         return;
     }
     if (caps[VIRTIO_PCI_CAP_COMMON_CFG].length < VIRTIO_PCI_COMMON_MIN_LEN) {
-        printf("virtio-pci: %s: common configuration of %u bytes, need %u: ignored\n", loc,
-               caps[VIRTIO_PCI_CAP_COMMON_CFG].length, VIRTIO_PCI_COMMON_MIN_LEN);
+        dev_refuse("virtio-pci", loc, "common configuration of %u bytes, need %u", caps[VIRTIO_PCI_CAP_COMMON_CFG].length,
+                   VIRTIO_PCI_COMMON_MIN_LEN);
         return;
     }
     if (ndevices == VIRTIO_PCI_MAX_DEVICES) {
-        printf("virtio-pci: %s: more than %d virtio devices: ignored\n", loc, VIRTIO_PCI_MAX_DEVICES);
+        dev_refuse("virtio-pci", loc, "more than %d virtio devices", VIRTIO_PCI_MAX_DEVICES);
         return;
     }
     pci_enable(d, driver, true); /* memory decoding and bus mastering: the device DMAs */
@@ -249,7 +250,7 @@ static void set_up(struct pci_dev *d, int type, const char *driver, virtio_probe
         if (caps[t].present && bars[caps[t].bar] == NULL)
             bars[caps[t].bar] = pci_map_bar(d, caps[t].bar);
         if (caps[t].present && bars[caps[t].bar] == NULL) {
-            printf("virtio-pci: %s: cannot map BAR%u: ignored\n", loc, caps[t].bar);
+            dev_refuse("virtio-pci", loc, "cannot map BAR%u", caps[t].bar);
             return;
         }
     }

@@ -13,6 +13,9 @@
 /* Trace categories for `trace=`: one readable line per event of the category. */
 enum trace_category { TRACE_MM, TRACE_DMA, TRACE_PCI, TRACE_BLK, TRACE_HC, TRACE_COUNT };
 
+/* The test disks (tools/mkdisk), as `require=` names them: bit per kind in kopts.require. */
+enum test_disk { TEST_DISK_DATA, TEST_DISK_SCRATCH, TEST_DISK_KINDS };
+
 struct kernel_options {
     uint64_t tests;      /* bit i = suite i of ktest_suite_names[]; see tests/guest/ktest.h */
     uint64_t trace;      /* bit per enum trace_category */
@@ -21,6 +24,7 @@ struct kernel_options {
     uint64_t swiotlb_bytes; /* swiotlb=: size of the bounce pool */
     int bounce_policy;   /* bounce_policy=: enum bounce_policy */
     bool swiotlb_force;  /* swiotlb_force: bounce every mapping (Linux: swiotlb=force) */
+    uint64_t require;    /* require=data,scratch: bit per enum test_disk; a missing one fails, not skips */
     uint64_t expect_eio; /* expect_eio=LBA: the blk suite expects an injected read error there (0: none) */
     bool help;
     bool pci;            /* pci: list the PCI functions found */

@@ -39,6 +39,8 @@ need_file /usr/include/openssl/ssl.h libssl-dev
 if ! have qemu-system-x86_64; then
     missing_bpo+=(qemu-system-x86)
 fi
+# qemu-storage-daemon: a second virtio-blk backend (vhost-user-blk) for the blk tests.
+have qemu-storage-daemon || missing_bpo+=(qemu-utils)
 
 [ ${#missing[@]} -eq 0 ] && [ ${#missing_bpo[@]} -eq 0 ] && exit 0
 

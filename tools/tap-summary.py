@@ -3,11 +3,15 @@
 
 Usage: tap-summary.py STEPS.tsv SUMMARY.json
 
-STEPS.tsv has one line per step: name, log file, exit status, seconds (tab-separated). Each log
-is TAP: "ok N ...", "not ok N ...", with "# SKIP" directives (cmocka writes "not ok N # SKIP").
-A step whose exit status is not 0 but whose log shows no failed test (a panic, a timeout, a
-crash, a build error) counts as one failure of its own, as does a log with fewer results than
-its plan announced. Prints a table, then - as the very last line - "N passed, N failed".
+STEPS.tsv has one line per step: name, log file, exit status, seconds and verdict (must-pass or
+may-skip; tab-separated). Each log is TAP: "ok N ...", "not ok N ...", with "# SKIP" directives
+(cmocka writes "not ok N # SKIP"). A step counts as one failure of its own when:
+  - its exit status is not 0 but its log shows no failed test (a panic, a timeout, a crash, a
+    build error), or it is 77 (every case skipped) and the step is not declared may-skip;
+  - its log has fewer results than its plan announced;
+  - it reported no result at all, or only skips, and is not declared may-skip: a step whose
+    device was not found or whose cases all skipped has not passed.
+Prints a table, then - as the very last line - "N passed, N failed".
 """
 import json
 import re
@@ -15,7 +19,7 @@ import sys
 
 RESULT = re.compile(r"^(not ok|ok)\b")
 PLAN = re.compile(r"^1\.\.(\d+)")
-EXPECTED_RC = {"0", "77"}  # pass, or all skipped
+EXIT_ALL_SKIPPED = "77"
 
 
 def count(log):
@@ -47,17 +51,24 @@ def main():
     steps_file, json_file = sys.argv[1:3]
     rows, total_p, total_f, total_s = [], 0, 0, 0
     for raw in open(steps_file):
-        name, log, rc, secs = raw.rstrip("\n").split("\t")
+        name, log, rc, secs, *rest = raw.rstrip("\n").split("\t")
+        may_skip = rest == ["may-skip"]
         p, f, s, plan, failures = count(log)
         results, notes = p + f + s, []
         if plan is not None and results < plan:
             f += 1
             notes.append(f"only {results} of {plan} planned results")
-        if rc not in EXPECTED_RC and f == 0:
+        if rc == EXIT_ALL_SKIPPED and not may_skip:
+            f += 1
+            notes.append("every case skipped (exit 77), and the step is not declared --may-skip")
+        elif rc not in ("0", EXIT_ALL_SKIPPED) and f == 0:
             f += 1
             notes.append(f"step failed with exit status {rc}")
+        elif p == 0 and f == 0 and not may_skip:
+            f += 1
+            notes.append("no case passed (" + (f"all {s} skipped" if s else "no test results") + ")")
         total_p, total_f, total_s = total_p + p, total_f + f, total_s + s
-        rows.append({"step": name, "passed": p, "failed": f, "skipped": s, "exit": int(rc) if rc.lstrip("-").isdigit() else rc,
+        rows.append({"step": name, "may_skip": may_skip, "passed": p, "failed": f, "skipped": s, "exit": int(rc) if rc.lstrip("-").isdigit() else rc,
                      "seconds": float(secs), "log": log, "notes": notes, "failures": failures[:20]})
     print("\n==== make test summary ====")
     print(f"{'step':34} {'passed':>6} {'failed':>6} {'skipped':>7} {'exit':>4} {'time':>7}")

@@ -12,14 +12,21 @@ start=$SECONDS
 
 stage() { printf '\n[%4ds] ==== %s ====\n' $((SECONDS - start)) "$*"; }
 
-# step NAME LOGFILE COMMAND...: run COMMAND (its output is shown and kept in LOGFILE) and record it.
+# step [--may-skip] NAME LOGFILE COMMAND...: run COMMAND (its output is shown and kept in LOGFILE)
+# and record it. A step whose every case skipped (exit 77), or that reported no result at all,
+# fails - unless it is declared --may-skip here, in the step list (tools/tap-summary.py).
 step() {
+    local verdict=must-pass
+    if [ "$1" = --may-skip ]; then
+        verdict=may-skip
+        shift
+    fi
     local name=$1 log=$2 t0=$SECONDS rc
     shift 2
     "$@" > >(tee "$log") 2>&1
     rc=$?
     wait
-    printf '%s\t%s\t%s\t%s\n' "$name" "$log" "$rc" $((SECONDS - t0)) >>"$steps"
+    printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$log" "$rc" $((SECONDS - t0)) "$verdict" >>"$steps"
 }
 
 stage "build (guest images, host tools, host unit tests)"
@@ -60,22 +67,26 @@ guest confidential-qemu --boot pvh --machine q35 --memory 512M --cmdline "mode=c
 
 # The block matrix: {pc + IDE PIO, pc + IDE DMA, q35 + virtio-blk} x {zero, copy}, -m 6G so the
 # page cache lives above 4 GiB and a 32-bit device must bounce every readahead page. Each run
-# gets the read-only data disk and its own copy of the scratch disk.
+# gets the read-only data disk and its own copy of the scratch disk, and requires both
+# (require=): a disk that is missing, refused or not recognised fails the step.
+# blk NAME MACHINE ide|virtio|vhost-user CMDLINE [DATA IMAGE] [virtio-blk-pci PROPERTIES]
 blk() {
     local name=$1 machine=$2 driver=$3 cmdline=$4 data=${5:-build/disks/data.img}
     local scratch="$logs/scratch-$name.img"
     cp build/disks/scratch.img "$scratch"
     local disks=()
-    if [ "$driver" = ide ]; then
-        disks=(--drive "file=$data,format=raw,if=ide,index=1,snapshot=on"
-               --drive "file=$scratch,format=raw,if=ide,index=2")
-    else
-        disks=(--drive "if=none,id=data,file=$data,format=raw,readonly=on" --device "virtio-blk-pci,drive=data${6:-}"
-               --drive "if=none,id=scratch,file=$scratch,format=raw" --device "virtio-blk-pci,drive=scratch${6:-}")
-    fi
+    case $driver in
+    ide) disks=(--drive "file=$data,format=raw,if=ide,index=1,snapshot=on"
+                --drive "file=$scratch,format=raw,if=ide,index=2") ;;
+    virtio) disks=(--drive "if=none,id=data,file=$data,format=raw,readonly=on" --device "virtio-blk-pci,drive=data${6:-}"
+                   --drive "if=none,id=scratch,file=$scratch,format=raw" --device "virtio-blk-pci,drive=scratch${6:-}") ;;
+    # A second virtio-blk implementation: qemu-storage-daemon's vhost-user-blk export, a process
+    # of its own that tools/run starts, waits for and stops (its device offers size_max 0).
+    vhost-user) disks=(--vhost-user-blk "$data,readonly" --vhost-user-blk "$scratch") ;;
+    esac
     stage "blk: $name"
     step "blk/$name" "$logs/blk-$name.tap" python3 tools/run --timeout 300 --boot pvh --machine "$machine" \
-        --memory 6G --cmdline "tests=blk $cmdline" "${disks[@]}"
+        --memory 6G --cmdline "tests=blk require=data,scratch $cmdline" "${disks[@]}"
     rm -f "$scratch"
 }
 for policy in zero copy; do
@@ -83,6 +94,9 @@ for policy in zero copy; do
     blk "ide-dma-$policy" pc ide "ide=dma bounce_policy=$policy"
     blk "virtio-$policy" q35 virtio "bounce_policy=$policy"
 done
+blk vhost-user-blk q35 vhost-user ""
+# Disks with 4096-byte logical blocks (virtio-blk blk_size): every request in whole blocks.
+blk virtio-4k-blocks q35 virtio "" "" ",logical_block_size=4096,physical_block_size=4096"
 # A bounce pool small enough to run out: requests wait for slots and still complete, data intact.
 blk ide-dma-small-pool pc ide "ide=dma swiotlb=128K"
 blk virtio-forced-bounce-small-pool q35 virtio "swiotlb=256K swiotlb_force" "" ",iommu_platform=on,disable-legacy=on"
@@ -96,7 +110,7 @@ cp build/disks/scratch.img "$mmio_scratch"
 stage "blk: virtio-mmio-confidential-convert"
 step "blk/virtio-mmio-confidential-convert" "$logs/blk-virtio-mmio-confidential-convert.tap" python3 tools/run \
     --timeout 300 --boot pvh --machine microvm --memory 512M \
-    --cmdline "mode=confidential cc_io=convert tests=blk,cc virtio_mmio.device=512@0xfeb02e00:5 virtio_mmio.device=512@0xfeb02c00:5" \
+    --cmdline "mode=confidential cc_io=convert tests=blk,cc require=data,scratch virtio_mmio.device=512@0xfeb02e00:5 virtio_mmio.device=512@0xfeb02c00:5" \
     --qemu-arg=-global --qemu-arg=virtio-mmio.force-legacy=false \
     --drive "if=none,id=data,file=build/disks/data.img,format=raw,readonly=on" --device "virtio-blk-device,drive=data" \
     --drive "if=none,id=scratch,file=$mmio_scratch,format=raw" --device "virtio-blk-device,drive=scratch"
@@ -109,8 +123,9 @@ step "rig/test_analyze" "$logs/rig-test-analyze.tap" python3 tests/rig/test_anal
 stage "rig: the KVM host rig (make kvm-test)"
 step "kvm/rig" "$logs/kvm-rig.tap" python3 tools/rig/rig.py --tap
 
-stage "runner and framework selftests (failing, faulting, panicking, hanging guests)"
+stage "runner and framework selftests (failing, faulting, panicking, hanging guests; missing disks)"
 step "runner/selftests" "$logs/runner-selftests.tap" tests/runner/test-runner.sh
+step "runner/tap-summary" "$logs/runner-tap-summary.tap" python3 tests/runner/test_tap_summary.py
 
 stage "summary (total $((SECONDS - start)) s)"
 python3 tools/tap-summary.py "$steps" "$logs/summary.json"

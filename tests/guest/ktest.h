@@ -21,7 +21,7 @@ struct ktest {
     const char *suite, *name;
     unsigned failures;
     bool skipped;
-    char skip_reason[120];
+    char skip_reason[240];
     uint64_t rng; /* per-case random state, derived from seed= and the case name */
 };
 

@@ -11,42 +11,17 @@
 #include "dma/dma.h"
 #include "drivers/blk.h"
 #include "drivers/pagecache.h"
+#include "drivers/refusals.h"
 #include "kernel/options.h"
 #include "kernel/time.h"
 #include "mm/mm.h"
 #include "tests/guest/ktest.h"
 #include "tests/guest/testdisk.h"
+#include "tests/guest/testdisk_find.h"
 
 #define CHUNK (64 * 1024)
 
-static bool is_data_disk(struct blk_dev *d)
-{
-    static uint8_t s[SECTOR_SIZE] __attribute__((aligned(SECTOR_SIZE)));
-    return blk_rw(d, BLK_READ, 0, 1, s) == BLK_OK && testdisk_check(s, 0, TESTDISK_ID_READONLY, NULL, 0) == TESTDISK_OK;
-}
-
-static bool is_scratch_disk(struct blk_dev *d)
-{
-    static uint8_t s[SECTOR_SIZE] __attribute__((aligned(SECTOR_SIZE)));
-    return !d->read_only && blk_rw(d, BLK_READ, 0, 1, s) == BLK_OK && memcmp(s, TESTDISK_SCRATCH_LABEL, 8) == 0;
-}
-
-/* The n-th disk satisfying pred, or NULL. */
-static struct blk_dev *find_disk(bool (*pred)(struct blk_dev *), size_t n)
-{
-    for (size_t i = 0; i < blk_count(); i++)
-        if (pred(blk_get(i)) && n-- == 0)
-            return blk_get(i);
-    return NULL;
-}
-
-static struct blk_dev *data_disk(struct ktest *t)
-{
-    struct blk_dev *d = find_disk(is_data_disk, 0);
-    if (d == NULL)
-        ktest_skip(t, "no data disk attached (tools/run --drive file=build/disks/data.img,...)");
-    return d;
-}
+static struct blk_dev *data_disk(struct ktest *t) { return testdisk_for_case(t, TEST_DISK_DATA); }
 
 /* The data disk, for cases that read all of it: not when an error is injected on purpose. */
 static struct blk_dev *whole_data_disk(struct ktest *t)
@@ -77,16 +52,26 @@ static bool bounces_reads(const struct blk_dev *d)
            kopts.pagecache_zone == 0 && d->dma->dma_mask < GiB(4);
 }
 
+/* Every disk the drivers registered, which of them are the test disks, what was refused; a disk
+ * named by require= must be among them. */
 static void disks_found(struct ktest *t)
 {
-    struct blk_dev *d = data_disk(t);
-    if (d == NULL)
-        return;
-    for (size_t i = 0; i < blk_count(); i++)
-        ktest_note(t, "%s: %llu sectors, %s%s%s", blk_get(i)->name, (unsigned long long)blk_get(i)->capacity,
-                   blk_get(i)->model, is_data_disk(blk_get(i)) ? " [data disk]" : "",
-                   is_scratch_disk(blk_get(i)) ? " [scratch disk]" : "");
-    KEXPECT(t, d->capacity >= 2048);
+    struct blk_dev *data = testdisk_find(TEST_DISK_DATA), *scratch = testdisk_find(TEST_DISK_SCRATCH);
+    for (size_t i = 0; i < blk_count(); i++) {
+        struct blk_dev *d = blk_get(i);
+        ktest_note(t, "%s: %llu sectors, %u-byte blocks, %s%s%s", d->name, (unsigned long long)d->capacity,
+                   d->block_size, d->model, d == data ? " [data disk]" : "", d == scratch ? " [scratch disk]" : "");
+    }
+    for (size_t i = 0; i < dev_refusal_count(); i++)
+        ktest_note(t, "refused by %s: %s: %s", dev_refusal_get(i)->driver, dev_refusal_get(i)->where,
+                   dev_refusal_get(i)->reason);
+    for (int k = 0; k < TEST_DISK_KINDS; k++)
+        if ((kopts.require >> k) & 1)
+            testdisk_for_case(t, (enum test_disk)k);
+    if (data)
+        KEXPECT(t, data->capacity >= 2048);
+    else if (kopts.require == 0)
+        testdisk_for_case(t, TEST_DISK_DATA); /* skips, saying why */
 }
 
 /* The whole disk, front to back, through the page cache: readahead should carry it. */
@@ -226,10 +211,11 @@ static void direct_reads_any_buffer(struct ktest *t)
         uint64_t pa = alloc_pages(zones[z], 65);
         KASSERT(t, pa != FRAME_NONE);
         uint8_t *buf = phys_to_virt(pa);
+        uint32_t per_block = d->block_size / SECTOR_SIZE, max = d->max_sectors < 512 ? d->max_sectors : 512;
         for (int i = 0; i < 40; i++) {
-            uint32_t n = 1 + (uint32_t)(ktest_rand(t) % (d->max_sectors < 512 ? d->max_sectors : 512));
+            uint32_t n = per_block * (1 + (uint32_t)(ktest_rand(t) % (max / per_block)));
             uint32_t off = (uint32_t)(ktest_rand(t) % 8) * SECTOR_SIZE;
-            uint64_t lba = ktest_rand(t) % (d->capacity - n);
+            uint64_t lba = per_block * (ktest_rand(t) % ((d->capacity - n) / per_block));
             enum blk_status st = blk_rw(d, BLK_READ, lba, n, buf + off);
             KEXPECT_MSG(t, st == BLK_OK, "direct read of %u at %llu: %s", n, (unsigned long long)lba, blk_status_name(st));
             if (st == BLK_OK && !verify(t, buf + off, lba * SECTOR_SIZE, (size_t)n * SECTOR_SIZE))
@@ -242,23 +228,22 @@ static void direct_reads_any_buffer(struct ktest *t)
 /* Write extents of self-describing sectors to the scratch disk, flush, read them back. */
 static void scratch_write_and_read_back(struct ktest *t)
 {
-    struct blk_dev *d = find_disk(is_scratch_disk, 0);
-    if (d == NULL) {
-        ktest_skip(t, "no scratch disk attached (tools/run --drive file=<copy of build/disks/scratch.img>,...)");
+    struct blk_dev *d = testdisk_for_case(t, TEST_DISK_SCRATCH);
+    if (d == NULL)
         return;
-    }
     enum frame_zone_pref zone = mm_frames()->zones[ZONE_HIGH].managed ? FRAME_HIGH : FRAME_DMA32;
     uint64_t wpa = alloc_pages(zone, 64), rpa = alloc_pages(zone, 64);
     KASSERT(t, wpa != FRAME_NONE && rpa != FRAME_NONE);
     uint8_t *w = phys_to_virt(wpa), *r = phys_to_virt(rpa);
     char why[120];
-    uint32_t max = d->max_sectors < 512 ? d->max_sectors : 512;
+    uint32_t max = d->max_sectors < 512 ? d->max_sectors : 512, per_block = d->block_size / SECTOR_SIZE;
     for (int i = 0; i < 24 && t->failures == 0; i++) {
         /* Even rounds move whole pages (so cc_io=convert shares the buffers themselves), odd
-         * rounds any number of sectors (which bounce in every mode). */
+         * rounds any number of blocks (which bounce in every mode when blocks are sectors). */
         uint32_t n = i % 2 == 0 && max >= 8 ? 8 * (1 + (uint32_t)(ktest_rand(t) % (max / 8)))
-                                            : 1 + (uint32_t)(ktest_rand(t) % max);
-        uint64_t lba = 1 + ktest_rand(t) % (d->capacity - n - 1); /* never sector 0: the label */
+                                            : per_block * (1 + (uint32_t)(ktest_rand(t) % (max / per_block)));
+        /* never the first block: it holds the label */
+        uint64_t lba = per_block * (1 + ktest_rand(t) % ((d->capacity - n) / per_block - 1));
         for (uint32_t k = 0; k < n; k++)
             testdisk_fill(w + k * SECTOR_SIZE, lba + k, TESTDISK_ID_SCRATCH);
         KEXPECT_EQ(t, blk_rw(d, BLK_WRITE, lba, n, w), BLK_OK);
@@ -277,7 +262,7 @@ static void scratch_write_and_read_back(struct ktest *t)
         KEXPECT_EQ(t, blk_submit_wait(d, f), BLK_OK);
         free(f);
     }
-    KEXPECT(t, is_scratch_disk(d)); /* the label survived */
+    KEXPECT(t, testdisk_find(TEST_DISK_SCRATCH) == d); /* the label survived */
     free_pages(wpa, 64);
     free_pages(rpa, 64);
 }
@@ -292,6 +277,10 @@ static void invalid_requests_refused(struct ktest *t)
     KEXPECT_EQ(t, blk_rw(d, BLK_READ, d->capacity, 1, b), BLK_EINVAL);
     KEXPECT_EQ(t, blk_rw(d, BLK_READ, d->capacity - 1, 2, b), BLK_EINVAL);
     KEXPECT_EQ(t, blk_rw(d, BLK_READ, 0, 1, b + 1), BLK_EINVAL);
+    if (d->block_size > SECTOR_SIZE) { /* not whole logical blocks: refused before the device sees it */
+        KEXPECT_EQ(t, blk_rw(d, BLK_READ, 1, d->block_size / SECTOR_SIZE, b), BLK_EINVAL);
+        KEXPECT_EQ(t, blk_rw(d, BLK_READ, 0, 1, b), BLK_EINVAL);
+    }
     KEXPECT_EQ(t, pagecache_read(d, d->capacity * SECTOR_SIZE - 100, b, 200), BLK_EINVAL);
 }
 
@@ -307,18 +296,19 @@ static void injected_read_error(struct ktest *t)
         return;
     }
     static uint8_t b[4096] __attribute__((aligned(4096)));
-    uint64_t bad = kopts.expect_eio, t0 = time_ns();
-    enum blk_status st = blk_rw(d, BLK_READ, bad, 1, b);
+    uint32_t per_block = d->block_size / SECTOR_SIZE; /* reads of whole logical blocks */
+    uint64_t bad = kopts.expect_eio - kopts.expect_eio % per_block, t0 = time_ns();
+    enum blk_status st = blk_rw(d, BLK_READ, bad, per_block, b);
     KEXPECT_MSG(t, st == BLK_EIO, "read of LBA %llu gave %s, expected an I/O error", (unsigned long long)bad,
                 blk_status_name(st));
     KEXPECT_MSG(t, time_ns() - t0 < 5 * NSEC_PER_SEC, "the error took %llu ms", (unsigned long long)((time_ns() - t0) / NSEC_PER_MSEC));
     KEXPECT_EQ(t, blk_rw(d, BLK_READ, bad + 64, 8, b), BLK_OK);
     verify(t, b, (bad + 64) * SECTOR_SIZE, 4096);
     pagecache_invalidate(d);
-    KEXPECT_EQ(t, pagecache_read(d, bad * SECTOR_SIZE, b, SECTOR_SIZE), BLK_EIO);
+    KEXPECT_EQ(t, pagecache_read(d, kopts.expect_eio * SECTOR_SIZE, b, SECTOR_SIZE), BLK_EIO);
     KEXPECT_EQ(t, pagecache_read(d, 0, b, sizeof(b)), BLK_OK);
     verify(t, b, 0, sizeof(b));
-    KEXPECT_EQ(t, blk_rw(d, BLK_READ, bad, 1, b), BLK_EIO); /* still failing, still not hanging */
+    KEXPECT_EQ(t, blk_rw(d, BLK_READ, bad, per_block, b), BLK_EIO); /* still failing, still not hanging */
 }
 
 static const struct ktest_case cases[] = {

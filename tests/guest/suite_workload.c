@@ -11,21 +11,15 @@
 #include "kernel/time.h"
 #include "tests/guest/ktest.h"
 #include "tests/guest/testdisk.h"
+#include "tests/guest/testdisk_find.h"
 
 #define CHUNK (64 * 1024)
 
 static void readahead_whole_disk(struct ktest *t)
 {
-    static uint8_t s[SECTOR_SIZE] __attribute__((aligned(SECTOR_SIZE)));
-    struct blk_dev *d = NULL;
-    for (size_t i = 0; i < blk_count() && d == NULL; i++)
-        if (blk_rw(blk_get(i), BLK_READ, 0, 1, s) == BLK_OK &&
-            testdisk_check(s, 0, TESTDISK_ID_READONLY, NULL, 0) == TESTDISK_OK)
-            d = blk_get(i);
-    if (d == NULL) {
-        ktest_skip(t, "no data disk attached");
+    struct blk_dev *d = testdisk_for_case(t, TEST_DISK_DATA);
+    if (d == NULL)
         return;
-    }
     static uint8_t buf[CHUNK];
     char why[120];
     uint64_t bytes = d->capacity * SECTOR_SIZE, t0 = time_ns();

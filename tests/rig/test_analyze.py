@@ -10,8 +10,10 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools", "rig"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import analyze  # noqa: E402
 import rig  # noqa: E402
+import tap_unittest  # noqa: E402
 
 HDR = " qemu-system-x86-154     [000] .....     6.844621: "
 
@@ -153,29 +155,5 @@ class L1Watch(unittest.TestCase):
             self.read("echo 'rig-l1: up'; while true; do echo kernel noise; sleep 0.2; done", 2)
 
 
-class Tap(unittest.TextTestResult):
-    """Minimal TAP on top of unittest: one line per test."""
-    n = 0
-
-    def _line(self, ok, test, extra=""):
-        Tap.n += 1
-        self.stream.write(f"{'ok' if ok else 'not ok'} {Tap.n} - {test.id().split('.')[-1]}{extra}\n")
-
-    def addSuccess(self, test):
-        self._line(True, test)
-
-    def addFailure(self, test, err):
-        super().addFailure(test, err)
-        self._line(False, test, "\n# " + self._exc_info_to_string(err, test).replace("\n", "\n# "))
-
-    def addError(self, test, err):
-        super().addError(test, err)
-        self._line(False, test, "\n# " + self._exc_info_to_string(err, test).replace("\n", "\n# "))
-
-
 if __name__ == "__main__":
-    suite = unittest.TestSuite(unittest.defaultTestLoader.loadTestsFromTestCase(c) for c in (Analyze, L1Watch))
-    print("TAP version 13")
-    print(f"1..{suite.countTestCases()}")
-    result = unittest.TextTestRunner(stream=sys.stdout, resultclass=Tap, verbosity=0).run(suite)
-    sys.exit(0 if result.wasSuccessful() else 1)
+    tap_unittest.main(Analyze, L1Watch)

@@ -9,7 +9,7 @@ trap 'rm -f "$out"' EXIT
 n=0
 failed=0
 echo "TAP version 13"
-echo "1..10"
+echo "1..16"
 
 # check DESCRIPTION EXPECTED_STATUS RUNNER_ARGS... -- PATTERN...
 # Runs the guest, then requires the status and every pattern (grep -E) in the combined output.
@@ -60,6 +60,40 @@ check "'help' lists the options and exits 0" 0 "${pvh[@]}" --cmdline "help" -- \
 check "the UEFI path reads its command line from cmdline.txt on the ESP" 1 \
     --boot efi --machine q35 --memory 256M --timeout 120 --cmdline "tests=selftest_fail" -- \
     'command line "tests=selftest_fail" \(from .cmdline.txt' '^2 passed, 1 failed$'
+
+# A step that attaches its disks cannot pass without them (require=), and says which and why.
+check "a required disk that is not attached fails the suite, naming it" 1 "${pvh[@]}" --cmdline "tests=blk require=data" -- \
+    'the data disk is required \(require=\) and missing: not attached' '^not ok 1 - blk.disks_found'
+check "a required disk the driver refuses fails the suite with the driver's reason" 1 "${pvh[@]}" \
+    --cmdline "tests=blk require=data" --drive "if=none,id=d,file=build/disks/data.img,format=raw,readonly=on" \
+    --device "virtio-blk-pci,drive=d,logical_block_size=8192,physical_block_size=8192" -- \
+    'virtio-blk: pci [0-9a-f:.]+ 1af4:1001: logical block size 8192 is larger than a page.* - refused' \
+    'missing: refused by a driver: virtio-blk pci .*logical block size 8192'
+check "a required disk whose contents are not recognised fails the suite, saying what sector 0 holds" 1 "${pvh[@]}" \
+    --cmdline "tests=blk require=data" --drive "if=none,id=d,file=build/disks/scratch.img,format=raw,readonly=on" \
+    --device "virtio-blk-pci,drive=d" -- 'missing: not recognised: vda \('
+check "without require= a missing disk skips with its true reason" 77 "${pvh[@]}" --cmdline "tests=blk" -- \
+    '^ok 2 - blk.sequential_read_whole_disk # SKIP no data disk: not attached'
+flush_scratch=$(mktemp)
+cp build/disks/scratch.img "$flush_scratch"
+check "a virtio-blk flush that fails is logged by the driver and fails the write case" 1 "${pvh[@]}" --cmdline "tests=blk" \
+    --drive "if=none,id=d,file=blkdebug:tests/blkdebug-flush-eio.conf:$flush_scratch,format=raw" --device "virtio-blk-pci,drive=d" -- \
+    'virtio-blk: vda: flush failed: status 1 \(I/O error\): written data may not be on stable storage' \
+    '^not ok 7 - blk.scratch_write_and_read_back'
+rm -f "$flush_scratch"
+# The vhost-user-blk backend is a process of its own: a guest killed by the timeout takes it along.
+n=$((n + 1))
+python3 tools/run --boot pvh --memory 256M --timeout 5 --cmdline "tests=selftest_hang" \
+    --vhost-user-blk build/disks/data.img,readonly >"$out" 2>&1
+rc=$?
+if [ "$rc" = 124 ] && grep -q 'runner: storage daemon: qemu-storage-daemon' "$out" && \
+   ! pgrep -f "qemu-storage-daemon.*filename=build/disks/data.img" >/dev/null; then
+    echo "ok $n - a timed-out run with --vhost-user-blk leaves no qemu-storage-daemon behind"
+else
+    failed=$((failed + 1))
+    echo "not ok $n - a timed-out run with --vhost-user-blk leaves no qemu-storage-daemon behind"
+    echo "#   exit status $rc; daemons: $(pgrep -af qemu-storage-daemon | tr '\n' ' ')"
+fi
 
 echo "$((n - failed)) passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -53,7 +53,7 @@ L1_APPEND = "console=ttyS0 loglevel=5 panic=-1"
 # The L1 kernel | name | host THP | machine (or the VMM's --mode) | guest command line | disk
 # Normal guests run under QEMU on Debian's stock kernel; confidential guests run under tools/vmm,
 # in a software-protected VM on the rig's own kernel and in the fallback mode on the stock one.
-WORKLOAD = "tests=workload"
+WORKLOAD = "tests=workload require=data"  # a data disk missing, refused or unrecognised fails, naming why
 CC = f"mode=confidential {WORKLOAD}"
 SCENARIOS = [
     ("stock", "ide-copy", "never", "pc", f"{WORKLOAD} ide=dma bounce_policy=copy", "ide"),
@@ -71,7 +71,7 @@ SCENARIOS = [
     for policy in ("zero", "copy") for io in ("bounce", "convert")
 ] + [
     # Writes through the VMM's device: the blk suite's scratch-disk tests, in both I/O strategies.
-    ("sw-protected", f"cc-swp-zero-{io}-write", "never", "sw-protected", f"mode=confidential tests=blk bounce_policy=zero cc_io={io}",
+    ("sw-protected", f"cc-swp-zero-{io}-write", "never", "sw-protected", f"mode=confidential tests=blk require=scratch bounce_policy=zero cc_io={io}",
      "vmm-scratch")
     for io in ("bounce", "convert")
 ]

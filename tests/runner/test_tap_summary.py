@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""Unit tests of tools/tap-summary.py, the verdict of make test: a step that cannot pass must
+fail - all cases skipped, no results, fewer results than planned, a crash - unless the step list
+declares it may skip. Printed as TAP."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, ".."))
+import tap_unittest  # noqa: E402
+
+SUMMARY = os.path.join(HERE, "..", "..", "tools", "tap-summary.py")
+
+
+class Verdict(unittest.TestCase):
+    def summarize(self, *steps):
+        """steps: (tap text, exit status, verdict or None). Returns (exit status, summary)."""
+        with tempfile.TemporaryDirectory() as d:
+            tsv = os.path.join(d, "steps.tsv")
+            with open(tsv, "w") as f:
+                for i, (tap, rc, verdict) in enumerate(steps):
+                    log = os.path.join(d, f"{i}.tap")
+                    with open(log, "w") as lf:
+                        lf.write(tap)
+                    f.write("\t".join([f"step{i}", log, str(rc), "1"] + ([verdict] if verdict else [])) + "\n")
+            p = subprocess.run([sys.executable, SUMMARY, tsv, os.path.join(d, "s.json")], capture_output=True, text=True)
+            self.assertTrue(p.stdout.rstrip().splitlines()[-1].endswith(" failed"), p.stdout)
+            return p.returncode, json.load(open(os.path.join(d, "s.json")))
+
+    def test_passing_step_passes(self):
+        rc, s = self.summarize(("1..2\nok 1 - a\nok 2 - b # SKIP no disk\n", 0, "must-pass"))
+        self.assertEqual((rc, s["passed"], s["failed"], s["skipped"]), (0, 1, 0, 1))
+
+    def test_all_skipped_fails_unless_may_skip(self):
+        tap = "1..2\nok 1 - a # SKIP not attached\nok 2 - b # SKIP not attached\n"
+        rc, s = self.summarize((tap, 77, "must-pass"))
+        self.assertEqual((rc, s["failed"]), (1, 1))
+        self.assertIn("every case skipped", s["steps"][0]["notes"][0])
+        rc, s = self.summarize((tap, 77, "may-skip"))
+        self.assertEqual((rc, s["failed"], s["skipped"]), (0, 0, 2))
+
+    def test_only_skips_with_status_0_fails(self):
+        rc, s = self.summarize(("1..1\nnot ok 1 - a # SKIP cmocka style\n", 0, "must-pass"))
+        self.assertEqual((rc, s["failed"]), (1, 1))
+
+    def test_no_results_fails(self):
+        rc, s = self.summarize(("no tests selected\n0 passed, 0 failed\n", 0, "must-pass"))
+        self.assertEqual((rc, s["failed"]), (1, 1))
+        self.assertIn("no test results", s["steps"][0]["notes"][0])
+
+    def test_fewer_results_than_planned_fails(self):
+        rc, s = self.summarize(("1..3\nok 1 - a\n", 0, None))
+        self.assertEqual((rc, s["failed"]), (1, 1))
+
+    def test_crash_without_a_failed_case_fails(self):
+        rc, s = self.summarize(("1..1\nok 1 - a\n", 63, None))
+        self.assertEqual((rc, s["failed"]), (1, 1))
+
+    def test_failed_case_counts_once(self):
+        rc, s = self.summarize(("1..2\nok 1 - a\nnot ok 2 - b\n", 1, None))
+        self.assertEqual((rc, s["passed"], s["failed"]), (1, 1, 1))
+
+    def test_missing_log_fails(self):
+        with tempfile.TemporaryDirectory() as d:
+            tsv = os.path.join(d, "steps.tsv")
+            open(tsv, "w").write(f"gone\t{d}/nothing.tap\t0\t1\tmust-pass\n")
+            p = subprocess.run([sys.executable, SUMMARY, tsv, os.path.join(d, "s.json")], capture_output=True, text=True)
+            self.assertEqual(p.returncode, 1, p.stdout)
+
+
+if __name__ == "__main__":
+    tap_unittest.main(Verdict)
