@@ -118,8 +118,9 @@ rm -f "$mmio_scratch"
 
 # The KVM host rig: the guest on real KVM (an L1 host under TCG here), host-side observers, and
 # what must hold about the faults each DMA policy causes. Its unit tests first.
-stage "rig: analyzer unit tests"
+stage "rig: analyzer and checks unit tests"
 step "rig/test_analyze" "$logs/rig-test-analyze.tap" python3 tests/rig/test_analyze.py
+step "rig/test_checks" "$logs/rig-test-checks.tap" python3 tests/rig/test_checks.py
 stage "rig: the KVM host rig (make kvm-test)"
 step "kvm/rig" "$logs/kvm-rig.tap" python3 tools/rig/rig.py --tap
 

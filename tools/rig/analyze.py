@@ -13,6 +13,13 @@ The NPT error code (AMD APM vol. 2, 15.25.6; Linux's PFERR_* bits) has bit 1 set
   - read-only: only reads.
 The pages the guest's page cache filled by DMA come from its BOUNCE-REPORT pagecache line
 ("dma_filled_ranges"), so boot-time faults are kept apart from the DMA workload's.
+
+The tracepoints' text (arch/x86/kvm/trace.h) is parsed strictly: a kvm_page_fault, kvm_exit or
+kvm_hypercall line that does not parse raises TraceFormatError - a format this parser does not
+know must never count as zero faults. Known formats: kvm_page_fault "vcpu %u rip 0x%lx address
+0x%016llx error_code 0x%llx" (Debian's 6.1.192, 6.12 and 7.2 alike) and the older "address %lx
+error_code %x" (hex without 0x); kvm_exit "vcpu %u reason %s ..." and the older "reason %s ...";
+kvm_hypercall "nr 0x%lx a0 ..." (unchanged from 6.1 to 7.2).
 """
 import collections
 import gzip
@@ -22,31 +29,39 @@ import sys
 
 PAGE_SHIFT = 12
 PFERR_WRITE = 1 << 1
-FAULT = re.compile(r"kvm_page_fault: vcpu \d+ rip (0x[0-9a-f]+) address (0x[0-9a-f]+) error_code (0x[0-9a-f]+)")
-EXIT = re.compile(r"kvm_exit: vcpu \d+ reason (\S+)")
-HYPERCALL = re.compile(r"kvm_hypercall: nr (0x[0-9a-f]+)")
+FAULT = re.compile(r"kvm_page_fault: (?:vcpu \d+ rip 0x[0-9a-f]+ )?address (?:0x)?([0-9a-f]+) error_code (?:0x)?([0-9a-f]+)\s*$")
+EXIT = re.compile(r"kvm_exit: (?:vcpu \d+ )?reason (\S+)")
+HYPERCALL = re.compile(r"kvm_hypercall: nr (0x[0-9a-f]+) a0 ")
+KVM_HC_MAP_GPA_RANGE = 12  # Documentation/virt/kvm/x86/hypercalls.rst
 REPORT = re.compile(r"^BOUNCE-REPORT (\w+) (\{.*\})\s*$")
 VMM_REPORT = re.compile(r"^VMM-REPORT (\{.*\})\s*$")
 SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed\s*$")
 TAP_RESULT = re.compile(r"^(ok|not ok) \d+ - (\S+)(\s+# SKIP\b.*)?$")
 
 
+class TraceFormatError(ValueError):
+    """A kvm tracepoint line in a format the parser does not know."""
+
+
 def parse_trace(lines):
-    """-> (faults: page -> [error codes in order], exits: Counter, hypercalls: Counter)."""
+    """-> (faults: page -> [error codes in order], exits: Counter, hypercalls: Counter by nr)."""
     faults = collections.defaultdict(list)
     exits, hypercalls = collections.Counter(), collections.Counter()
-    for line in lines:
-        m = FAULT.search(line)
-        if m:
-            faults[int(m.group(2), 16) >> PAGE_SHIFT].append(int(m.group(3), 16))
-            continue
-        m = EXIT.search(line)
-        if m:
-            exits[m.group(1)] += 1
-            continue
-        m = HYPERCALL.search(line)
-        if m:
-            hypercalls[str(int(m.group(1), 16))] += 1
+    for n, line in enumerate(lines, 1):
+        line = line.rstrip("\n")
+        for event, pattern in (("kvm_page_fault:", FAULT), ("kvm_exit:", EXIT), ("kvm_hypercall:", HYPERCALL)):
+            if event not in line:
+                continue
+            m = pattern.search(line)
+            if m is None:
+                raise TraceFormatError(f"trace line {n}: cannot parse this {event[:-1]} event: {line.strip()[:200]}")
+            if pattern is FAULT:
+                faults[int(m.group(1), 16) >> PAGE_SHIFT].append(int(m.group(2), 16))
+            elif pattern is EXIT:
+                exits[m.group(1)] += 1
+            else:
+                hypercalls[str(int(m.group(1), 16))] += 1
+            break
     return faults, exits, hypercalls
 
 
@@ -120,6 +135,8 @@ def analyze(trace_lines, guest_text, meta):
         passed = qemu_status == 1 and summary is not None and summary[1] == 0
     result = {
         "scenario": meta.get("name"),
+        "cmdline": cmdline,
+        "workload": "tests=workload" in cmdline.split(),
         "policy": policy.group(1) if policy else "zero",
         "device": {"ide": "ide-dma", "virtio": "virtio-blk"}.get(meta.get("disk"), meta.get("disk")),
         "thp": meta.get("thp"),
@@ -134,7 +151,8 @@ def analyze(trace_lines, guest_text, meta):
         "fault_sequences": dict(sequences.most_common(5)),
         "exits_by_reason": dict(exits.most_common()),
         "exits_total": sum(exits.values()),
-        "hypercalls": dict(hypercalls),
+        "trace_hypercalls": dict(hypercalls),  # kvm_hypercall events by nr
+        "trace_map_gpa_range_calls": hypercalls.get(str(KVM_HC_MAP_GPA_RANGE), 0),
         "wall_s": round(float(meta.get("end", 0)) - float(meta.get("start", 0)), 2),
         "guest_passed": passed,
         "guest_summary": f"{summary[0]} passed, {summary[1]} failed" if summary else None,

@@ -33,6 +33,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import analyze  # noqa: E402
+import checks  # noqa: E402
 
 BUILD = os.path.join(ROOT, "build")
 OUT = os.path.join(BUILD, "kvm")
@@ -382,9 +383,10 @@ def run_native(scenarios):
 
 # ---- results ----------------------------------------------------------------------------------
 
-def write_results(results, mode):
+def write_results(all_results, mode):
     with open(os.path.join(OUT, "results.json"), "w") as f:
-        json.dump({"mode": mode, "scenarios": results}, f, indent=1)
+        json.dump({"mode": mode, "scenarios": all_results}, f, indent=1)
+    results = [r for r in all_results if not r.get("error")]
     cols = ["scenario", "device", "policy", "thp", "filled_pages", "rbw_pages", "write_first_pages",
             "read_only_pages", "faults_per_filled_page", "other_faults", "exits_total", "wall_s", "guest_passed"]
     lines = [f"KVM host: {mode}\n", "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
@@ -399,6 +401,9 @@ def write_results(results, mode):
         lines += ["\nConfidential guests under tools/vmm:\n", "| " + " | ".join(ccols) + " |", "|" + "---|" * len(ccols)]
         for r in cc:
             lines.append("| " + " | ".join(str(r.get(c)) for c in ccols) + " |")
+    for r in all_results:
+        if r.get("error"):
+            lines.append(f"\n{r['scenario']}: not analyzed: {r['error']}")
     lines.append("\nMost common fault sequences (error codes) on DMA-filled pages:\n")
     for r in results:
         if r.get("vm_type"):
@@ -442,86 +447,6 @@ plot "{dat}" using 2:xtic(1) title "host THP off", "" using 3 title "host THP on
         subprocess.run(["gnuplot"], input=script, text=True, check=False, capture_output=True)
 
 
-# ---- what must hold ---------------------------------------------------------------------------
-
-def checks(results):
-    """(description, ok, detail) for every assertion the rig makes."""
-    by = {r["scenario"]: r for r in results}
-    out = []
-    for _, name, *_ in SCENARIOS:
-        r = by.get(name)
-        out.append((f"{name}: the guest read and verified its disk under KVM", bool(r and r["guest_passed"]),
-                    f"{r['guest_summary']}, QEMU status {r['qemu_status']}" if r else "no result"))
-        if r:
-            out.append((f"{name}: the trace lost no events", r["trace_overruns"] == 0,
-                        f"{r['trace_overruns']} overruns"))
-    c, z = by.get("ide-copy"), by.get("ide-zero")
-    if c:
-        f = c["filled_pages"]
-        out.append(("ide-copy: at least 16 MiB of page-cache pages above 4 GiB filled by bounced DMA",
-                    f >= 4096 and c["dma"]["bounced_maps"], f"{f} pages, {c['dma']['bounced_maps']} bounced maps"))
-        out.append(("ide-copy: read-before-write on (nearly) every filled page", f and c["rbw_pages"] >= 0.95 * f,
-                    f"{c['rbw_pages']} of {f}"))
-        out.append(("ide-copy: about 3 KVM faults per filled page",
-                    c["faults_per_filled_page"] is not None and 2.5 <= c["faults_per_filled_page"] <= 3.5,
-                    f"{c['faults_per_filled_page']}"))
-    if z:
-        f = z["filled_pages"]
-        out.append(("ide-zero: 0 read-before-write pages among the filled ones", f >= 4096 and z["rbw_pages"] == 0,
-                    f"{z['rbw_pages']} of {f}"))
-        out.append(("ide-zero: about 1 KVM fault per filled page, written first",
-                    z["faults_per_filled_page"] is not None and 0.9 <= z["faults_per_filled_page"] <= 1.3
-                    and z["write_first_pages"] >= 0.95 * f, f"{z['faults_per_filled_page']}, "
-                                                             f"{z['write_first_pages']} written first"))
-    for name in ("virtio-copy", "virtio-zero", "virtio-zero-thp"):
-        v = by.get(name)
-        if v:
-            out.append((f"{name} (control, 64-bit DMA): no bounce, no read-before-write",
-                        not v["dma"]["bounced_maps"] and v["rbw_pages"] == 0,
-                        f"{v['dma']['bounced_maps']} bounced maps, {v['rbw_pages']} rbw pages"))
-    q = by.get("cc-qemu-enosys")
-    if q:
-        cc = q.get("guest_cc") or {}
-        out.append(("cc-qemu-enosys: in a normal VM the host answers -KVM_ENOSYS and the guest goes on with "
-                    "bookkeeping only", q["guest_passed"] and cc.get("service") == "enosys" and cc.get("enosys", 0) > 0
-                    and cc.get("host_services_conversion") is False,
-                    f"service {cc.get('service')}, {cc.get('enosys')} ENOSYS answers"))
-    for name, r in by.items():
-        if not name.startswith("cc-") or not r.get("vm_type"):
-            continue
-        want_type = "sw-protected" if name.startswith("cc-swp") else "default (fallback)"
-        out.append((f"{name}: ran in a {want_type} VM", r.get("vm_type") == want_type, f"vm_type {r.get('vm_type')}"))
-        if "-copy-" in name:
-            out.append((f"{name}: the canary leaked into host-visible memory, and the VMM found it",
-                        r.get("canary_found") is True, f"found at {r.get('canary_where')}"))
-        else:
-            out.append((f"{name}: the canary never reached host-visible memory", r.get("canary_found") is False,
-                        f"found at {r.get('canary_where')}" if r.get("canary_found") else "not found"))
-        out.append((f"{name}: no refused device access, no memory fault",
-                    not r.get("refused_dma") and not r.get("memory_faults"),
-                    f"{r.get('refused_dma')} refused, {r.get('memory_faults')} memory faults"))
-        if name.endswith("-write"):
-            t = r.get("guest_tests", {}).get("blk.scratch_write_and_read_back")
-            out.append((f"{name}: the guest wrote, flushed and read back its scratch disk through the VMM",
-                        t == "pass", f"blk.scratch_write_and_read_back: {t or 'did not run'}"))
-        if "-convert-write" in name:  # whole pages convert, odd sector counts bounce
-            out.append((f"{name}: whole-page writes and reads went by converting the buffers",
-                        (r["dma"].get("convert_maps") or 0) > 0,
-                        f"{r['dma'].get('convert_maps')} converted, {r['dma'].get('convert_fallbacks')} bounced"))
-        elif name.endswith("-convert"):
-            out.append((f"{name}: convert converts per request (hypercalls each way)",
-                        (r.get("hypercalls_per_request") or 0) >= 1, f"{r.get('hypercalls_per_request')} per request"))
-        else:
-            out.append((f"{name}: bounce needs no conversion per request",
-                        (r.get("hypercalls_per_request") or 0) < 0.1, f"{r.get('hypercalls_per_request')} per request"))
-    ct, zt = by.get("ide-copy-thp"), by.get("ide-zero-thp")
-    if ct and zt:
-        out.append(("host THP on: copy still reads first (the huge zero page), zero never does",
-                    ct["rbw_pages"] > 0 and zt["rbw_pages"] == 0,
-                    f"copy {ct['rbw_pages']} rbw pages, zero {zt['rbw_pages']}"))
-    return out
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--mode", choices=["auto", "nested", "native"], default="auto")
@@ -558,13 +483,17 @@ def main():
     for _, name, *_ in SCENARIOS:
         d = os.path.join(raw, name)
         if os.path.exists(os.path.join(d, "meta.txt")):
-            results.append(analyze.analyze_dir(d))
+            try:
+                results.append(analyze.analyze_dir(d))
+            except (analyze.TraceFormatError, OSError, ValueError) as e:
+                stage(f"{name}: cannot analyze its results: {e}")
+                results.append({"scenario": name, "error": str(e)})
     write_results(results, f"{mode} ({why})")
     stage(f"results: {os.path.join(OUT, 'results.md')}, results.json, faults.svg")
     print(open(os.path.join(OUT, "results.md")).read(), file=sys.stderr)
 
     if args.tap:
-        cs = checks(results)
+        cs = checks.checks(results, [name for _, name, *_ in SCENARIOS])
         print("TAP version 13")
         print(f"1..{len(cs)}")
         failed = 0

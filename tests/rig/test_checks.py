@@ -1,0 +1,189 @@
+#!/usr/bin/env python3
+"""Unit tests of tools/rig/checks.py: each check can fail. A complete, healthy run (the figures of a
+real rig run) passes every check; a missing scenario, empty results, a figure out of its band, a
+missing count, a hypercall count that disagrees with the VMM's, or a trace that could not be
+parsed each produces a failure. Printed as TAP."""
+import gzip
+import os
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "tools", "rig"))
+sys.path.insert(0, os.path.join(HERE, ".."))
+import analyze  # noqa: E402
+import checks  # noqa: E402
+import rig  # noqa: E402
+import tap_unittest  # noqa: E402
+
+NAMES = [name for _, name, *_ in rig.SCENARIOS]
+# name -> (faults per filled page, rbw pages, write-first pages, read-only pages, bounced maps), as
+# measured on the rig (8192 pages filled each).
+MEASURED = {
+    "ide-copy": (3.0, 8192, 0, 0, 4096), "ide-zero": (1.0, 0, 8192, 0, 4096),
+    "virtio-copy": (1.0, 0, 0, 8192, 0), "virtio-zero": (1.0, 0, 0, 8192, 0),
+    "ide-copy-thp": (2.588, 4816, 3376, 0, 4096), "ide-zero-thp": (0.002, 0, 16, 0, 4096),
+    "virtio-zero-thp": (0.002, 0, 0, 16, 0),
+}
+
+
+def healthy(name):
+    """One scenario's result, as analyze.py gives it for a good run."""
+    workload = not name.endswith("-write")
+    fpp, rbw, wf, ro, bounced = MEASURED.get(name, (3.0 if name.endswith("-convert") else 1.0, 0, 8192, 0, 0))
+    r = {"scenario": name, "workload": workload, "filled_pages": 8192 if workload else 0,
+         "faults_per_filled_page": fpp if workload else None, "rbw_pages": rbw, "write_first_pages": wf,
+         "read_only_pages": ro, "guest_passed": True, "guest_summary": "1 passed, 0 failed", "qemu_status": 1,
+         "trace_overruns": 0, "trace_map_gpa_range_calls": 0, "guest_tests": {},
+         "dma": {"bounced_maps": bounced, "convert_maps": 0, "convert_fallbacks": 0}}
+    if name == "cc-qemu-enosys":
+        r["trace_map_gpa_range_calls"] = 3
+        r["guest_cc"] = {"service": "enosys", "enosys": 3, "host_services_conversion": False, "hypercalls": 3}
+    elif name.startswith("cc-"):
+        calls = 16387 if name.endswith("-convert") else 51 if name.endswith("convert-write") else 3
+        r.update(vm_type="sw-protected" if name.startswith("cc-swp") else "default (fallback)",
+                 canary_found="-copy-" in name, canary_where=[], refused_dma=0, memory_faults=0, hypercalls=calls,
+                 trace_map_gpa_range_calls=calls, hypercalls_per_request=calls / 67)
+        if name.endswith("-write"):
+            r["guest_tests"] = {"blk.scratch_write_and_read_back": "pass"}
+            r["dma"]["convert_maps"] = 10 if "-convert-" in name else 0
+    return r
+
+
+def run_checks(results):
+    return checks.checks(results, NAMES)
+
+
+def failures(cs):
+    return [(d, detail) for d, ok, detail in cs if not ok]
+
+
+class Checks(unittest.TestCase):
+    def setUp(self):
+        self.results = [healthy(n) for n in NAMES]
+
+    def by(self, name):
+        return next(r for r in self.results if r["scenario"] == name)
+
+    def assertFailsWith(self, *needles):
+        bad = failures(run_checks(self.results))
+        self.assertTrue(bad, "expected a failing check")
+        text = "\n".join(f"{d} ({detail})" for d, detail in bad)
+        for n in needles:
+            self.assertIn(n, text)
+
+    def test_a_healthy_run_passes_every_check(self):
+        cs = run_checks(self.results)
+        self.assertEqual(failures(cs), [])
+        self.assertGreater(len(cs), 5 * len(NAMES))
+
+    def test_empty_results_fail_every_scenario(self):
+        bad = failures(run_checks([]))
+        self.assertEqual(len(bad), len(NAMES))
+        self.assertTrue(all(detail == "no result" for _, detail in bad))
+
+    def test_a_missing_scenario_fails(self):
+        self.results = [r for r in self.results if r["scenario"] != "virtio-zero-thp"]
+        self.assertFailsWith("virtio-zero-thp: the scenario ran and left its results (no result)")
+
+    def test_a_scenario_that_filled_no_page_fails(self):
+        for name in ("virtio-copy", "ide-zero-thp", "cc-swp-zero-bounce"):
+            self.setUp()
+            self.by(name).update(filled_pages=0, faults_per_filled_page=None)
+            self.assertFailsWith(f"{name}: at least 4096 page-cache pages filled by DMA (0 pages)")
+
+    def test_each_workload_figure_out_of_its_band_fails(self):
+        for name in [n for n in NAMES if not n.endswith("-write")]:
+            low, high, _ = checks.band_for(name)
+            for bad in (low - 0.5, high + 0.5):
+                if bad < 0:
+                    continue
+                self.setUp()
+                self.by(name)["faults_per_filled_page"] = bad
+                self.assertFailsWith(f"{name}: {low}-{high} KVM faults per filled page")
+
+    def test_a_scenario_without_a_band_fails(self):
+        saved = checks.FAULT_BANDS
+        checks.FAULT_BANDS = [b for b in saved if b[0] != "ide-zero"]
+        try:
+            self.assertFailsWith("ide-zero: a faults-per-page band is defined")
+        finally:
+            checks.FAULT_BANDS = saved
+
+    def test_missing_counts_fail_instead_of_passing(self):
+        for field in ("refused_dma", "memory_faults"):
+            self.setUp()
+            del self.by("cc-swp-zero-bounce")[field]
+            self.assertFailsWith("cc-swp-zero-bounce: no refused device access, no memory fault")
+        self.setUp()
+        self.by("virtio-zero")["trace_overruns"] = None
+        self.assertFailsWith("virtio-zero: the trace lost no events")
+        self.setUp()
+        self.by("virtio-copy")["dma"]["bounced_maps"] = None
+        self.assertFailsWith("virtio-copy (control, 64-bit DMA): no bounce")
+
+    def test_traced_hypercalls_must_equal_the_vmm_count(self):
+        self.by("cc-fallback-zero-convert")["trace_map_gpa_range_calls"] = 16386
+        self.assertFailsWith("cc-fallback-zero-convert: KVM traced as many KVM_HC_MAP_GPA_RANGE calls as the VMM "
+                             "served (trace 16386, VMM 16387)")
+        self.setUp()
+        self.by("cc-qemu-enosys")["trace_map_gpa_range_calls"] = 0
+        self.assertFailsWith("cc-qemu-enosys: KVM traced as many KVM_HC_MAP_GPA_RANGE calls as the guest made")
+
+    def test_copy_without_read_before_write_fails(self):
+        self.by("ide-copy")["rbw_pages"] = 0
+        self.assertFailsWith("ide-copy: read-before-write on (nearly) every filled page")
+
+    def test_an_unanalyzable_scenario_fails(self):
+        self.results = [r if r["scenario"] != "ide-zero" else {"scenario": "ide-zero", "error": "trace line 3: cannot parse"}
+                        for r in self.results]
+        self.assertFailsWith("ide-zero: its trace and logs could be analyzed (trace line 3: cannot parse)")
+
+    def test_an_unexpected_scenario_fails(self):
+        self.results.append(healthy("ide-none"))
+        self.assertFailsWith("ide-none: a scenario the rig knows")
+
+
+class TraceFormats(unittest.TestCase):
+    """The kvm_page_fault text of each kernel the rig may meet (arch/x86/kvm/trace.h)."""
+
+    def test_formats_of_6_1_6_12_and_7_2_and_older(self):
+        lines = [
+            # Debian's 6.1.192, 6.12 and 7.2: "vcpu %u rip 0x%lx address 0x%016llx error_code 0x%llx"
+            " qemu-system-x86-154 [000] ..... 6.8: kvm_page_fault: vcpu 0 rip 0xe05b address 0x0000000100000000 "
+            "error_code 0x100000004",
+            # before the vcpu and rip were added: "address %lx error_code %x"
+            " qemu-system-x86-154 [000] ..... 6.9: kvm_page_fault: address 100000000 error_code 6",
+            " qemu-system-x86-154 [000] ..... 7.0: kvm_exit: vcpu 0 reason npf rip 0x1 info1 0x0 info2 0x0",
+            " qemu-system-x86-154 [000] ..... 7.1: kvm_exit: reason EXIT_NPF rip 0x1 info 0 0",
+            " qemu-system-x86-154 [000] ..... 7.2: kvm_hypercall: nr 0xc a0 0x1000 a1 0x1 a2 0x10 a3 0x0",
+        ]
+        faults, exits, hc = analyze.parse_trace(lines)
+        self.assertEqual(faults, {0x100000: [0x100000004, 0x6]})
+        self.assertEqual(exits, {"npf": 1, "EXIT_NPF": 1})
+        self.assertEqual(hc, {"12": 1})
+
+    def test_an_unknown_fault_format_fails_loudly(self):
+        for line in ("  x-1 [000] 1.0: kvm_page_fault: gpa 0x1000 err 0x6",
+                     "  x-1 [000] 1.0: kvm_page_fault: vcpu 0 rip 0x1 address 0x1000 error_code 0x6 private",
+                     "  x-1 [000] 1.0: kvm_exit: cause npf",
+                     "  x-1 [000] 1.0: kvm_hypercall: number 12"):
+            with self.assertRaises(analyze.TraceFormatError) as e:
+                analyze.parse_trace(["  x-1 [000] 0.9: kvm_exit: vcpu 0 reason io rip 0x1", line])
+            self.assertIn("trace line 2", str(e.exception))
+
+    def test_analyze_dir_raises_on_an_unparseable_trace(self):
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, "meta.txt"), "w") as f:
+                f.write("name=ide-zero\ncmdline=tests=workload\nqemu_status=1\n")
+            with open(os.path.join(d, "guest.log"), "w") as f:
+                f.write("1 passed, 0 failed\n")
+            with gzip.open(os.path.join(d, "trace.gz"), "wt") as f:
+                f.write("  x-1 [000] 1.0: kvm_page_fault: something new\n")
+            with self.assertRaises(analyze.TraceFormatError):
+                analyze.analyze_dir(d)
+
+
+if __name__ == "__main__":
+    tap_unittest.main(Checks, TraceFormats)
