@@ -93,6 +93,9 @@ class Analyze(unittest.TestCase):
                                 "# ok 4 - a comment\nok 5 -\n")
         self.assertEqual(t, {"blk.scratch_write_and_read_back": "pass", "blk.random_reads": "skip",
                              "blk.flush": "fail"})
+        self.assertEqual(analyze.guest_skips("ok 2 - blk.random_reads # SKIP no data disk: not attached\n"
+                                             "ok 3 - blk.x # SKIP\nok 4 - blk.y\n"),
+                         {"blk.random_reads": "no data disk: not attached", "blk.x": "(no reason given)"})
 
     def test_filled_ranges_round_to_whole_pages(self):
         self.assertEqual(analyze.filled_pages([[4096, 1]]), {1})

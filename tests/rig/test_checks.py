@@ -56,7 +56,7 @@ def run_checks(results):
 
 
 def failures(cs):
-    return [(d, detail) for d, ok, detail in cs if not ok]
+    return [(c.desc, c.detail) for c in cs if not c.ok]
 
 
 class Checks(unittest.TestCase):
@@ -185,5 +185,50 @@ class TraceFormats(unittest.TestCase):
                 analyze.analyze_dir(d)
 
 
+class KeptLogs(unittest.TestCase):
+    """A failing scenario's logs outlive the next scenario and the next run (rig.keep_failed_scenarios)."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.saved = rig.OUT, rig.FAILED, rig.RUN_ID
+        rig.OUT = self.tmp.name
+        rig.FAILED = os.path.join(self.tmp.name, "failed")
+        self.raw = os.path.join(self.tmp.name, "raw")
+        for name in ("ide-zero", "ide-copy"):
+            os.makedirs(os.path.join(self.raw, name))
+            for f in ("guest.log", "qemu.log", "trace.gz", "meta.txt"):
+                with open(os.path.join(self.raw, name, f), "w") as fh:
+                    fh.write(f"{name} {f}\n")
+        with open(os.path.join(self.tmp.name, "l1-console-stock.log"), "w") as fh:
+            fh.write("console\n")
+
+    def tearDown(self):
+        rig.OUT, rig.FAILED, rig.RUN_ID = self.saved
+        self.tmp.cleanup()
+
+    def run_once(self, run_id):
+        rig.RUN_ID = run_id
+        results = [healthy(n) for n in NAMES]
+        next(r for r in results if r["scenario"] == "ide-zero")["faults_per_filled_page"] = 2.0
+        return rig.keep_failed_scenarios(self.raw, checks.checks(results, NAMES), "nested")
+
+    def test_only_failing_scenarios_are_kept_with_their_logs_and_why(self):
+        kept = self.run_once("20261205-000000")
+        self.assertEqual(list(kept), ["ide-zero"])
+        d = os.path.join(rig.OUT, kept["ide-zero"])
+        self.assertEqual(sorted(os.listdir(d)), ["guest.log", "l1-console-stock.log", "meta.txt", "qemu.log",
+                                                 "trace.gz", "why.txt"])
+        self.assertIn("not ok - ide-zero: 0.9-1.3 KVM faults per filled page", open(os.path.join(d, "why.txt")).read())
+
+    def test_a_later_run_does_not_overwrite_and_old_runs_are_pruned(self):
+        first = self.run_once("20261205-000000")["ide-zero"]
+        for i in range(1, rig.KEEP_FAILED_RUNS + 2):
+            self.run_once(f"20261205-{i:06d}")
+        runs = sorted(os.listdir(rig.FAILED))
+        self.assertEqual(len(runs), rig.KEEP_FAILED_RUNS)
+        self.assertNotIn(first.split("/")[1], runs)  # the oldest went, the newest stayed
+        self.assertEqual(runs[-1], f"20261205-{rig.KEEP_FAILED_RUNS + 1:06d}")
+
+
 if __name__ == "__main__":
-    tap_unittest.main(Checks, TraceFormats)
+    tap_unittest.main(Checks, TraceFormats, KeptLogs)

@@ -36,7 +36,7 @@ KVM_HC_MAP_GPA_RANGE = 12  # Documentation/virt/kvm/x86/hypercalls.rst
 REPORT = re.compile(r"^BOUNCE-REPORT (\w+) (\{.*\})\s*$")
 VMM_REPORT = re.compile(r"^VMM-REPORT (\{.*\})\s*$")
 SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed\s*$")
-TAP_RESULT = re.compile(r"^(ok|not ok) \d+ - (\S+)(\s+# SKIP\b.*)?$")
+TAP_RESULT = re.compile(r"^(ok|not ok) \d+ - (\S+)(\s+# SKIP\b\s*(.*))?$")
 
 
 class TraceFormatError(ValueError):
@@ -72,6 +72,16 @@ def guest_tests(text):
         m = TAP_RESULT.match(line.strip())
         if m:
             out[m.group(2)] = "skip" if m.group(3) else "pass" if m.group(1) == "ok" else "fail"
+    return out
+
+
+def guest_skips(text):
+    """The guest's skipped cases and their reasons: test name -> reason."""
+    out = {}
+    for line in text.splitlines():
+        m = TAP_RESULT.match(line.strip())
+        if m and m.group(3):
+            out[m.group(2)] = m.group(4).strip() or "(no reason given)"
     return out
 
 
@@ -157,6 +167,7 @@ def analyze(trace_lines, guest_text, meta):
         "guest_passed": passed,
         "guest_summary": f"{summary[0]} passed, {summary[1]} failed" if summary else None,
         "guest_tests": guest_tests(guest_text),
+        "guest_skips": guest_skips(guest_text),
         "qemu_status": qemu_status,
         "dma": {k: dma.get(k) for k in ("bounced_maps", "bytes_bounced", "bytes_zeroed", "bytes_copied_in",
                                         "orig_bytes_read", "bytes_copied_out", "convert_maps",

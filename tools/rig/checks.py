@@ -1,11 +1,15 @@
-"""What must hold about a rig run: the assertions behind `make kvm-test --tap`, one
-(description, ok, detail) each. Every check can fail: a missing scenario, a missing figure, a
+"""What must hold about a rig run: the assertions behind `make kvm-test --tap`, one Check each. Every check can fail: a missing scenario, a missing figure, a
 figure out of its band or a trace that could not be parsed fails, never passes by default.
 
 The bands are data (FAULT_BANDS), measured on the rig (Debian's 6.12 L1 under TCG, QEMU 10.0):
 see the README's KVM host rig section for the figures they come from.
 """
+import collections
 import fnmatch
+
+# One assertion: the scenarios it is about (their logs are kept when it fails), what it says,
+# whether it held, and the figure behind it.
+Check = collections.namedtuple("Check", "scenarios desc ok detail")
 
 # A workload scenario reads the whole 32 MiB data disk through the page cache: 8192 pages filled
 # by DMA. Fewer than half of them means the workload did not run as designed.
@@ -39,19 +43,19 @@ def is_zero(v):
 
 def scenario_checks(name, r):
     """The checks every scenario's result gets."""
-    out = [(f"{name}: the guest read and verified its disk under KVM", bool(r.get("guest_passed")),
+    out = [Check((name,), f"{name}: the guest read and verified its disk under KVM", bool(r.get("guest_passed")),
             f"{r.get('guest_summary')}, QEMU status {r.get('qemu_status')}")]
-    out.append((f"{name}: the trace lost no events", is_zero(r.get("trace_overruns")),
+    out.append(Check((name,), f"{name}: the trace lost no events", is_zero(r.get("trace_overruns")),
                 f"{r.get('trace_overruns')} overruns"))
     if r.get("workload"):
         f, fpp, band = r.get("filled_pages") or 0, r.get("faults_per_filled_page"), band_for(name)
-        out.append((f"{name}: at least {MIN_FILLED_PAGES} page-cache pages filled by DMA", f >= MIN_FILLED_PAGES,
+        out.append(Check((name,), f"{name}: at least {MIN_FILLED_PAGES} page-cache pages filled by DMA", f >= MIN_FILLED_PAGES,
                     f"{f} pages"))
         if band is None:
-            out.append((f"{name}: a faults-per-page band is defined", False, "no FAULT_BANDS entry matches"))
+            out.append(Check((name,), f"{name}: a faults-per-page band is defined", False, "no FAULT_BANDS entry matches"))
         else:
             low, high, why = band
-            out.append((f"{name}: {low}-{high} KVM faults per filled page ({why})",
+            out.append(Check((name,), f"{name}: {low}-{high} KVM faults per filled page ({why})",
                         fpp is not None and low <= fpp <= high, f"{fpp}"))
     return out
 
@@ -60,33 +64,33 @@ def confidential_checks(name, r):
     """A confidential guest under tools/vmm: VM type, canary, device accesses, conversions."""
     out = []
     want_type = "sw-protected" if name.startswith("cc-swp") else "default (fallback)"
-    out.append((f"{name}: ran in a {want_type} VM", r.get("vm_type") == want_type, f"vm_type {r.get('vm_type')}"))
+    out.append(Check((name,), f"{name}: ran in a {want_type} VM", r.get("vm_type") == want_type, f"vm_type {r.get('vm_type')}"))
     if "-copy-" in name:
-        out.append((f"{name}: the canary leaked into host-visible memory, and the VMM found it",
+        out.append(Check((name,), f"{name}: the canary leaked into host-visible memory, and the VMM found it",
                     r.get("canary_found") is True, f"found at {r.get('canary_where')}"))
     else:
-        out.append((f"{name}: the canary never reached host-visible memory", r.get("canary_found") is False,
+        out.append(Check((name,), f"{name}: the canary never reached host-visible memory", r.get("canary_found") is False,
                     f"found at {r.get('canary_where')}" if r.get("canary_found") else f"{r.get('canary_found')}"))
-    out.append((f"{name}: no refused device access, no memory fault",
+    out.append(Check((name,), f"{name}: no refused device access, no memory fault",
                 is_zero(r.get("refused_dma")) and is_zero(r.get("memory_faults")),
                 f"{r.get('refused_dma')} refused, {r.get('memory_faults')} memory faults"))
     calls, traced = r.get("hypercalls"), r.get("trace_map_gpa_range_calls")
-    out.append((f"{name}: KVM traced as many KVM_HC_MAP_GPA_RANGE calls as the VMM served",
+    out.append(Check((name,), f"{name}: KVM traced as many KVM_HC_MAP_GPA_RANGE calls as the VMM served",
                 isinstance(calls, int) and calls == traced, f"trace {traced}, VMM {calls}"))
     if name.endswith("-write"):
         t = r.get("guest_tests", {}).get("blk.scratch_write_and_read_back")
-        out.append((f"{name}: the guest wrote, flushed and read back its scratch disk through the VMM",
+        out.append(Check((name,), f"{name}: the guest wrote, flushed and read back its scratch disk through the VMM",
                     t == "pass", f"blk.scratch_write_and_read_back: {t or 'did not run'}"))
     if "-convert-write" in name:  # whole pages convert, odd sector counts bounce
-        out.append((f"{name}: whole-page writes and reads went by converting the buffers",
+        out.append(Check((name,), f"{name}: whole-page writes and reads went by converting the buffers",
                     (r["dma"].get("convert_maps") or 0) > 0,
                     f"{r['dma'].get('convert_maps')} converted, {r['dma'].get('convert_fallbacks')} bounced"))
     elif name.endswith("-convert"):
-        out.append((f"{name}: convert converts per request (hypercalls each way)",
+        out.append(Check((name,), f"{name}: convert converts per request (hypercalls each way)",
                     (r.get("hypercalls_per_request") or 0) >= 1, f"{r.get('hypercalls_per_request')} per request"))
     else:
         hpr = r.get("hypercalls_per_request")
-        out.append((f"{name}: bounce needs no conversion per request", hpr is not None and hpr < 0.1,
+        out.append(Check((name,), f"{name}: bounce needs no conversion per request", hpr is not None and hpr < 0.1,
                     f"{hpr} per request"))
     return out
 
@@ -99,16 +103,16 @@ def checks(results, expected):
     for name in expected:
         r = by.get(name)
         if r is None:
-            out.append((f"{name}: the scenario ran and left its results", False, "no result"))
+            out.append(Check((name,), f"{name}: the scenario ran and left its results", False, "no result"))
             continue
         if r.get("error"):
-            out.append((f"{name}: its trace and logs could be analyzed", False, r["error"]))
+            out.append(Check((name,), f"{name}: its trace and logs could be analyzed", False, r["error"]))
             continue
         out += scenario_checks(name, r)
         if r.get("vm_type"):
             out += confidential_checks(name, r)
     for name in sorted(set(by) - set(expected)):
-        out.append((f"{name}: a scenario the rig knows", False, "an unexpected result"))
+        out.append(Check((name,), f"{name}: a scenario the rig knows", False, "an unexpected result"))
 
     def ok(name):
         r = by.get(name)
@@ -117,34 +121,34 @@ def checks(results, expected):
     c, z = ok("ide-copy"), ok("ide-zero")
     if c:
         f = c["filled_pages"]
-        out.append(("ide-copy: the filled pages were bounced (a 32-bit device, pages above 4 GiB)",
+        out.append(Check(("ide-copy",), "ide-copy: the filled pages were bounced (a 32-bit device, pages above 4 GiB)",
                     (c["dma"].get("bounced_maps") or 0) > 0, f"{c['dma'].get('bounced_maps')} bounced maps"))
-        out.append(("ide-copy: read-before-write on (nearly) every filled page", f > 0 and c["rbw_pages"] >= 0.95 * f,
+        out.append(Check(("ide-copy",), "ide-copy: read-before-write on (nearly) every filled page", f > 0 and c["rbw_pages"] >= 0.95 * f,
                     f"{c['rbw_pages']} of {f}"))
     if z:
         f = z["filled_pages"]
-        out.append(("ide-zero: 0 read-before-write pages, (nearly) every filled page written first",
+        out.append(Check(("ide-zero",), "ide-zero: 0 read-before-write pages, (nearly) every filled page written first",
                     f > 0 and is_zero(z["rbw_pages"]) and z["write_first_pages"] >= 0.95 * f,
                     f"{z['rbw_pages']} rbw, {z['write_first_pages']} written first, of {f}"))
     for name in ("virtio-copy", "virtio-zero", "virtio-zero-thp"):
         v = ok(name)
         if v:
-            out.append((f"{name} (control, 64-bit DMA): no bounce, no read-before-write",
+            out.append(Check((name,), f"{name} (control, 64-bit DMA): no bounce, no read-before-write",
                         is_zero(v["dma"].get("bounced_maps")) and is_zero(v["rbw_pages"]),
                         f"{v['dma'].get('bounced_maps')} bounced maps, {v['rbw_pages']} rbw pages"))
     q = ok("cc-qemu-enosys")
     if q:
         cc = q.get("guest_cc") or {}
-        out.append(("cc-qemu-enosys: in a normal VM the host answers -KVM_ENOSYS and the guest goes on with "
+        out.append(Check(("cc-qemu-enosys",), "cc-qemu-enosys: in a normal VM the host answers -KVM_ENOSYS and the guest goes on with "
                     "bookkeeping only", bool(q["guest_passed"]) and cc.get("service") == "enosys"
                     and (cc.get("enosys") or 0) > 0 and cc.get("host_services_conversion") is False,
                     f"service {cc.get('service')}, {cc.get('enosys')} ENOSYS answers"))
-        out.append(("cc-qemu-enosys: KVM traced as many KVM_HC_MAP_GPA_RANGE calls as the guest made",
+        out.append(Check(("cc-qemu-enosys",), "cc-qemu-enosys: KVM traced as many KVM_HC_MAP_GPA_RANGE calls as the guest made",
                     isinstance(cc.get("hypercalls"), int) and cc.get("hypercalls") == q.get("trace_map_gpa_range_calls"),
                     f"trace {q.get('trace_map_gpa_range_calls')}, guest {cc.get('hypercalls')}"))
     ct, zt = ok("ide-copy-thp"), ok("ide-zero-thp")
     if ct and zt:
-        out.append(("host THP on: copy still reads first (the huge zero page), zero never does",
+        out.append(Check(("ide-copy-thp", "ide-zero-thp"), "host THP on: copy still reads first (the huge zero page), zero never does",
                     ct["rbw_pages"] > 0 and is_zero(zt["rbw_pages"]),
                     f"copy {ct['rbw_pages']} rbw pages, zero {zt['rbw_pages']}"))
     return out

@@ -78,14 +78,39 @@ SCENARIOS = [
 ]
 
 START = time.monotonic()
+# Names this run's kept logs: build/kvm/failed/<RUN_ID>/<scenario>/ (the raw/ folder and the L1
+# consoles are the next run's); the newest KEEP_FAILED_RUNS runs with failures are kept.
+RUN_ID = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+FAILED = os.path.join(OUT, "failed")
+KEEP_FAILED_RUNS = 10
 
 
 def stage(msg):
     print(f"[rig {time.monotonic() - START:5.0f}s] {msg}", file=sys.stderr, flush=True)
 
 
+def keep_logs(what, paths, note=None):
+    """Copy a failure's logs (files or folders) to build/kvm/failed/<RUN_ID>/<what>/, where no
+    later scenario or run overwrites them. Returns that folder."""
+    dst = os.path.join(FAILED, RUN_ID, what)
+    os.makedirs(dst, exist_ok=True)
+    for p in paths:
+        if os.path.isdir(p):
+            shutil.copytree(p, dst, dirs_exist_ok=True)  # a scenario's folder: its files
+        elif os.path.exists(p):
+            shutil.copy(p, dst)
+    if note:
+        with open(os.path.join(dst, "why.txt"), "w") as f:
+            f.write(note)
+    for old in sorted(os.listdir(FAILED))[:-KEEP_FAILED_RUNS]:
+        shutil.rmtree(os.path.join(FAILED, old), ignore_errors=True)
+    return dst
+
+
 def fail(msg, log=None):
     stage(f"FAILED: {msg}" + (f" (log: {log})" if log else ""))
+    kept = keep_logs("rig", glob.glob(os.path.join(OUT, "l1-console-*.log*")), msg + "\n")
+    stage(f"the L1 consoles are kept in {kept}")
     sys.exit(1)
 
 
@@ -383,9 +408,10 @@ def run_native(scenarios):
 
 # ---- results ----------------------------------------------------------------------------------
 
-def write_results(all_results, mode):
+def write_results(all_results, mode, kept, skipped):
     with open(os.path.join(OUT, "results.json"), "w") as f:
-        json.dump({"mode": mode, "scenarios": all_results}, f, indent=1)
+        json.dump({"mode": mode, "run_id": RUN_ID, "scenarios": all_results, "skipped": skipped,
+                   "kept_logs": kept}, f, indent=1)
     results = [r for r in all_results if not r.get("error")]
     cols = ["scenario", "device", "policy", "thp", "filled_pages", "rbw_pages", "write_first_pages",
             "read_only_pages", "faults_per_filled_page", "other_faults", "exits_total", "wall_s", "guest_passed"]
@@ -404,6 +430,10 @@ def write_results(all_results, mode):
     for r in all_results:
         if r.get("error"):
             lines.append(f"\n{r['scenario']}: not analyzed: {r['error']}")
+    for s in skipped:
+        lines.append(f"\n{s['scenario']}: skipped: {s['reason']}")
+    for name, where in kept.items():
+        lines.append(f"\n{name}: failed; logs kept in build/kvm/{where}")
     lines.append("\nMost common fault sequences (error codes) on DMA-filled pages:\n")
     for r in results:
         if r.get("vm_type"):
@@ -488,21 +518,38 @@ def main():
             except (analyze.TraceFormatError, OSError, ValueError) as e:
                 stage(f"{name}: cannot analyze its results: {e}")
                 results.append({"scenario": name, "error": str(e)})
-    write_results(results, f"{mode} ({why})")
+    cs = checks.checks(results, [name for _, name, *_ in SCENARIOS])
+    kept = keep_failed_scenarios(raw, cs, mode)
+    # Scenarios the rig did not run, each with its reason (none today: every scenario runs, in
+    # the L1 or natively; a group a host cannot run will be listed here).
+    skipped = []
+    write_results(results, f"{mode} ({why})", kept, skipped)
     stage(f"results: {os.path.join(OUT, 'results.md')}, results.json, faults.svg")
     print(open(os.path.join(OUT, "results.md")).read(), file=sys.stderr)
 
+    failed = sum(not c.ok for c in cs)
     if args.tap:
-        cs = checks.checks(results, [name for _, name, *_ in SCENARIOS])
         print("TAP version 13")
         print(f"1..{len(cs)}")
-        failed = 0
-        for i, (desc, ok, detail) in enumerate(cs, 1):
-            print(f"{'ok' if ok else 'not ok'} {i} - {desc} ({detail})")
-            failed += not ok
+        for i, c in enumerate(cs, 1):
+            print(f"{'ok' if c.ok else 'not ok'} {i} - {c.desc} ({c.detail})")
         print(f"{len(cs) - failed} passed, {failed} failed")
-        return 1 if failed else 0
-    return 0
+    return 1 if failed and args.tap else 0
+
+
+def keep_failed_scenarios(raw, cs, mode):
+    """Each scenario with a failing check keeps its guest log, VMM/QEMU log, trace and meta (and,
+    nested, its L1's console) under build/kvm/failed/<RUN_ID>/<scenario>/. -> {scenario: folder}."""
+    kernel_of = {name: kernel for kernel, name, *_ in SCENARIOS}
+    kept = {}
+    for name in sorted({n for c in cs if not c.ok for n in c.scenarios}):
+        why = "".join(f"not ok - {c.desc} ({c.detail})\n" for c in cs if not c.ok and name in c.scenarios)
+        sources = [os.path.join(raw, name)]
+        if mode == "nested":
+            sources.append(os.path.join(OUT, f"l1-console-{kernel_of.get(name)}.log"))
+        kept[name] = os.path.relpath(keep_logs(name, sources, why), OUT)
+        stage(f"{name}: failed; its logs are kept in {os.path.join(OUT, kept[name])}")
+    return kept
 
 
 if __name__ == "__main__":
