@@ -44,7 +44,8 @@ EFI_OBJS   := $(call gobj,$(EFI_SRCS))
 PVH_OBJS   := $(call gobj,$(PVH_SRCS))
 LIBS       := -L$(NEWLIB)/lib -lc -lm
 
-.PHONY: all disks deps run test host-tests build-host-tests build-fuzz fuzz bench bench-blk kvm-test clean distclean help
+.PHONY: all disks deps run test host-tests build-host-tests build-fuzz fuzz bench bench-blk kvm-test kvm-report clean \
+	distclean help
 all: $(BUILD)/bounce.efi $(BUILD)/bounce.elf $(BUILD)/tools/kvm-probe $(DISKS) $(BUILD)/tools/vmm
 
 help:
@@ -57,6 +58,7 @@ help:
 	@echo "make bench      DMA layer benchmark (native): table, then one JSON line"
 	@echo "make bench-blk  block read MB/s and IOPS per driver and policy, in the guest: table + JSON"
 	@echo "make kvm-test   the KVM host rig: guest on real KVM, faults per page by policy (build/kvm/)"
+	@echo "make kvm-report the README's rig tables from the last rig run (docs/kvm-results.json)"
 
 deps:
 	@tools/deps.sh
@@ -204,8 +206,14 @@ bench: $(BUILD)/bench/bench_dma
 bench-blk: deps all
 	@$(PYTHON) tools/bench-blk.py
 # The KVM host rig: real KVM (nested under TCG here, direct on a KVM host), host-side observers.
+# L1_KERNEL=6.12.118+deb12-amd64 pins the stock L1 kernel (a version the archive dropped comes from the cache).
 kvm-test: deps all
-	@$(PYTHON) tools/rig/rig.py --tap
+	@$(PYTHON) tools/rig/rig.py --tap $(if $(L1_KERNEL),--l1-kernel $(L1_KERNEL))
+# The README's rig tables, generated from the last rig run's results (kept as docs/kvm-results.json).
+kvm-report:
+	@test -f $(BUILD)/kvm/results.json || { echo "no $(BUILD)/kvm/results.json: run make kvm-test first"; exit 1; }
+	cp $(BUILD)/kvm/results.json docs/kvm-results.json
+	@$(PYTHON) tools/rig/report.py docs/kvm-results.json --update README.md
 
 # ---- run and test ----
 BOOT    ?=

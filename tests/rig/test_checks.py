@@ -5,6 +5,7 @@ missing count, a hypercall count that disagrees with the VMM's, or a trace that 
 parsed each produces a failure. Printed as TAP."""
 import gzip
 import os
+import subprocess
 import sys
 import tempfile
 import unittest
@@ -230,5 +231,73 @@ class KeptLogs(unittest.TestCase):
         self.assertEqual(runs[-1], f"20261205-{rig.KEEP_FAILED_RUNS + 1:06d}")
 
 
+class L1KernelChoice(unittest.TestCase):
+    """rig.l1_kernel: the archive's newest, or a pinned version; a version the archive dropped
+    comes from the cache; one that is nowhere fails with what there is."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.saved = rig.CACHE, rig.run
+        rig.CACHE = self.tmp.name
+        self.archive = []
+
+        def fake_run(cmd, timeout, what, **kw):
+            assert cmd[:2] == ["apt-cache", "search"], cmd
+            out = "".join(f"linux-image-{v}-unsigned - Linux {v}\n" for v in self.archive)
+            return subprocess.CompletedProcess(cmd, 0, out, "")
+        rig.run = fake_run
+
+    def tearDown(self):
+        rig.CACHE, rig.run = self.saved
+        self.tmp.cleanup()
+
+    def cache(self, version):
+        os.makedirs(os.path.join(self.tmp.name, f"linux-{version}", "boot"))
+        open(os.path.join(self.tmp.name, f"linux-{version}", "boot", f"vmlinuz-{version}"), "w").close()
+
+    def test_the_newest_in_the_archive(self):
+        self.archive = ["6.12.9+deb12-amd64", "6.12.118+deb12-amd64", "6.12.38+deb12-amd64"]
+        self.cache("6.12.118+deb12-amd64")
+        self.assertEqual(rig.l1_kernel()[::2], ("6.12.118+deb12-amd64", "archive (cached)"))
+
+    def test_a_pinned_version_the_archive_dropped_comes_from_the_cache(self):
+        self.archive = ["6.12.118+deb12-amd64"]
+        self.cache("6.12.38+deb12-amd64")
+        self.assertEqual(rig.l1_kernel("6.12.38+deb12-amd64")[::2], ("6.12.38+deb12-amd64", "cache"))
+
+    def test_an_empty_archive_falls_back_to_the_newest_cached(self):
+        self.cache("6.12.9+deb12-amd64")
+        self.cache("6.12.38+deb12-amd64")
+        if os.geteuid() == 0:
+            saved = rig.run
+            rig.run = lambda cmd, *a, **kw: (subprocess.CompletedProcess(cmd, 0, "", "") if cmd[0] == "apt-get"
+                                             else saved(cmd, *a, **kw))
+        self.assertEqual(rig.l1_kernel()[::2], ("6.12.38+deb12-amd64", "cache"))
+
+    def test_a_version_nowhere_fails_naming_what_there_is(self):
+        self.archive = ["6.12.118+deb12-amd64"]
+        with self.assertRaises(SystemExit):
+            rig.l1_kernel("6.12.1+deb12-amd64")
+
+
+class Provenance(unittest.TestCase):
+    def test_kernel_release_reads_the_bzimage_header(self):
+        with tempfile.NamedTemporaryFile() as f:
+            img = bytearray(0x400)
+            img[0x202:0x206] = b"HdrS"
+            img[0x20e:0x210] = (0x100).to_bytes(2, "little")
+            img[0x300:0x300 + 40] = b"6.12.118+deb12-amd64 (debian-kernel@)\0".ljust(40, b"\0")
+            f.write(img)
+            f.flush()
+            self.assertEqual(rig.kernel_release(f.name), "6.12.118+deb12-amd64")
+        self.assertIsNone(rig.kernel_release("/nonexistent"))
+
+    def test_provenance_names_commit_qemu_and_kernels(self):
+        p = rig.provenance({"stock": {"release": "6.12.118+deb12-amd64", "origin": "Debian package"}})
+        self.assertTrue(p["bounce_commit"])
+        self.assertTrue(p["qemu"].startswith("QEMU emulator version"), p["qemu"])
+        self.assertEqual(p["kernels"]["stock"]["release"], "6.12.118+deb12-amd64")
+
+
 if __name__ == "__main__":
-    tap_unittest.main(Checks, TraceFormats, KeptLogs)
+    tap_unittest.main(Checks, TraceFormats, KeptLogs, L1KernelChoice, Provenance)

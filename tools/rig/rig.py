@@ -138,36 +138,81 @@ def native_kvm_usable():
 
 # ---- the L1 host: kernel, initramfs, work disk ------------------------------------------------
 
-def l1_kernel():
-    """Debian's newest linux-image-6.12.*+deb12-amd64, unpacked (not installed) under the cache."""
+def l1_kernel(pin=None):
+    """Debian's linux-image-6.12.*+deb12-amd64 (the newest, or `pin`), unpacked (not installed)
+    under the cache. A version the archive no longer serves is taken from the cache if it is
+    there. -> (version, folder, where it came from)."""
     os.makedirs(CACHE, exist_ok=True)
+    pattern = r"^linux-image-6\.12\.[0-9.]+\+deb12-amd64-unsigned$"
 
-    def candidates():
-        found = run(["apt-cache", "search", "--names-only", r"^linux-image-6\.12\.[0-9.]+\+deb12-amd64-unsigned$"],
-                    60, "apt-cache search").stdout.split()
-        return sorted({w for w in found if w.startswith("linux-image-")},
-                      key=lambda n: [int(x) for x in n.split("-")[2].split("+")[0].split(".")])
+    def key(version):
+        return [int(x) for x in version.split("+")[0].split("-")[0].split(".")]
 
-    names = candidates()
-    if not names and os.geteuid() == 0:
+    def in_archive():
+        found = run(["apt-cache", "search", "--names-only", pattern], 60, "apt-cache search").stdout.split()
+        return sorted({w[len("linux-image-"):-len("-unsigned")] for w in found
+                       if w.startswith("linux-image-") and w.endswith("-unsigned")}, key=key)
+
+    def cached(version):
+        return os.path.exists(os.path.join(CACHE, f"linux-{version}", "boot", f"vmlinuz-{version}"))
+
+    versions = in_archive()
+    if not versions and os.geteuid() == 0:
         stage("no 6.12 kernel in the package lists: apt-get update")
         run(["apt-get", "update", "-qq"], 600, "apt-get update")
-        names = candidates()
-    if not names:
-        fail("no linux-image-6.12.*+deb12-amd64-unsigned package in the apt sources (make deps adds them)")
-    pkg = names[-1]
-    version = pkg[len("linux-image-"):-len("-unsigned")]
+        versions = in_archive()
+    if pin:
+        version = pin
+    elif versions:
+        version = versions[-1]
+    else:
+        old = sorted((d[len("linux-"):] for d in os.listdir(CACHE) if d.startswith("linux-") and cached(d[len("linux-"):])),
+                     key=key)
+        if not old:
+            fail("no linux-image-6.12.*+deb12-amd64-unsigned package in the apt sources (make deps adds them) "
+                 "and none cached")
+        version = old[-1]
     kdir = os.path.join(CACHE, f"linux-{version}")
-    if not os.path.exists(os.path.join(kdir, "boot", f"vmlinuz-{version}")):
-        stage(f"downloading {pkg} (Debian package, unpacked with dpkg -x)")
-        tmp = tempfile.mkdtemp(dir=CACHE)
-        run(["apt-get", "download", pkg], 600, "apt-get download", cwd=tmp)
-        deb = [f for f in os.listdir(tmp) if f.endswith(".deb")][0]
-        run(["dpkg", "-x", os.path.join(tmp, deb), kdir + ".tmp"], 300, "dpkg -x")
-        shutil.rmtree(tmp)
-        shutil.rmtree(kdir, ignore_errors=True)
-        os.rename(kdir + ".tmp", kdir)
-    return version, kdir
+    if cached(version):
+        return version, kdir, "cache" if version not in versions else "archive (cached)"
+    if version not in versions:
+        fail(f"L1 kernel {version} is neither in the archive (it has: {', '.join(versions) or 'none'}) nor cached "
+             f"in {CACHE}")
+    pkg = f"linux-image-{version}-unsigned"
+    stage(f"downloading {pkg} (Debian package, unpacked with dpkg -x)")
+    tmp = tempfile.mkdtemp(dir=CACHE)
+    run(["apt-get", "download", pkg], 600, "apt-get download", cwd=tmp)
+    deb = [f for f in os.listdir(tmp) if f.endswith(".deb")][0]
+    run(["dpkg", "-x", os.path.join(tmp, deb), kdir + ".tmp"], 300, "dpkg -x")
+    shutil.rmtree(tmp)
+    shutil.rmtree(kdir, ignore_errors=True)
+    os.rename(kdir + ".tmp", kdir)
+    return version, kdir, "archive"
+
+
+def kernel_release(image):
+    """The version string a bzImage carries (Documentation/arch/x86/boot.rst: the 16-bit
+    kernel_version field at 0x20e points 0x200 before the NUL-terminated string), or None."""
+    try:
+        with open(image, "rb") as f:
+            head = f.read(65536)
+        if head[0x202:0x206] != b"HdrS":
+            return None
+        at = int.from_bytes(head[0x20e:0x210], "little") + 0x200
+        return head[at:head.index(b"\0", at)].decode("ascii", "replace").split(" ")[0]
+    except (OSError, ValueError):
+        return None
+
+
+def provenance(kernels):
+    """Where a run's results come from: the bounce commit, QEMU, the KVM hosts' kernels."""
+    def out(cmd):
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True, timeout=30, cwd=ROOT).stdout.strip()
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+    qemu = (out(["qemu-system-x86_64", "--version"]) or "QEMU: version unknown").splitlines()[0]
+    return {"bounce_commit": out(["git", "describe", "--always", "--dirty"]), "qemu": qemu, "kernels": kernels}
 
 
 def file_key(paths):
@@ -252,6 +297,15 @@ def work_tar(scenarios):
             t.add(os.path.join(BUILD, "disks", "scratch.img"), "scratch.img")
     shutil.rmtree(tmp)
     return path
+
+
+def sw_protected_origin():
+    """What the sw-protected kernel is built from: the source package and the config."""
+    src = run(["dpkg-query", "-W", "-f=${Version}", "linux-source-6.12"], 30, "dpkg-query").stdout.strip()
+    frag = os.path.join(ROOT, "tools", "rig", "kernel-sw-protected.config")
+    digest = hashlib.sha256(open(frag, "rb").read()).hexdigest()[:16]
+    return (f"built from Debian's linux-source-6.12 {src}: x86_64 defconfig + tools/rig/kernel-sw-protected.config "
+            f"(sha256 {digest}...)")
 
 
 def sw_protected_kernel():
@@ -408,9 +462,9 @@ def run_native(scenarios):
 
 # ---- results ----------------------------------------------------------------------------------
 
-def write_results(all_results, mode, kept, skipped):
+def write_results(all_results, mode, kept, skipped, prov):
     with open(os.path.join(OUT, "results.json"), "w") as f:
-        json.dump({"mode": mode, "run_id": RUN_ID, "scenarios": all_results, "skipped": skipped,
+        json.dump({"mode": mode, "run_id": RUN_ID, "provenance": prov, "scenarios": all_results, "skipped": skipped,
                    "kept_logs": kept}, f, indent=1)
     results = [r for r in all_results if not r.get("error")]
     cols = ["scenario", "device", "policy", "thp", "filled_pages", "rbw_pages", "write_first_pages",
@@ -481,6 +535,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--mode", choices=["auto", "nested", "native"], default="auto")
     ap.add_argument("--tap", action="store_true", help="print the assertions as TAP; exit 1 if one fails")
+    ap.add_argument("--l1-kernel", default=os.environ.get("BOUNCE_L1_KERNEL"), metavar="VERSION",
+                    help="the stock L1 kernel, e.g. 6.12.118+deb12-amd64 (default: the archive's newest; "
+                         "a version the archive dropped is taken from the cache)")
     args = ap.parse_args()
     os.makedirs(OUT, exist_ok=True)
     for need in (os.path.join(BUILD, "bounce.elf"), os.path.join(BUILD, "disks", "data.img"),
@@ -495,14 +552,22 @@ def main():
     for old in glob.glob(os.path.join(OUT, "l1-console-*.log.*")):  # consoles of stuck boots of earlier runs
         os.remove(old)
     rc = 0
+    kernels = {}
     if mode == "native":
         raw, rc = run_native(SCENARIOS)
+        kernels["host"] = {"release": os.uname().release, "origin": "this host's own kernel"}
     else:
-        version, kdir = l1_kernel()
+        version, kdir, where = l1_kernel(args.l1_kernel)
         initramfs = l1_initramfs(version, kdir)
         for kernel in ("stock", "sw-protected"):
             group = [sc for sc in SCENARIOS if sc[0] == kernel]
-            image = os.path.join(kdir, "boot", f"vmlinuz-{version}") if kernel == "stock" else sw_protected_kernel()
+            if kernel == "stock":
+                image = os.path.join(kdir, "boot", f"vmlinuz-{version}")
+                origin = f"Debian package linux-image-{version}-unsigned, from the {where}"
+            else:
+                image, origin = sw_protected_kernel(), sw_protected_origin()
+            kernels[kernel] = {"release": kernel_release(image), "origin": origin}
+            stage(f"{kernel} L1 kernel: {kernels[kernel]['release']} ({origin})")
             raw, group_rc = boot_l1(image, kernel, initramfs, work_tar(group))
             rc = rc or group_rc
     if rc != 0:
@@ -523,7 +588,7 @@ def main():
     # Scenarios the rig did not run, each with its reason (none today: every scenario runs, in
     # the L1 or natively; a group a host cannot run will be listed here).
     skipped = []
-    write_results(results, f"{mode} ({why})", kept, skipped)
+    write_results(results, f"{mode} ({why})", kept, skipped, provenance(kernels))
     stage(f"results: {os.path.join(OUT, 'results.md')}, results.json, faults.svg")
     print(open(os.path.join(OUT, "results.md")).read(), file=sys.stderr)
 
