@@ -3,6 +3,7 @@
 tracepoints (lines taken from a real rig run), and of rig.py's watch over a silent L1, printed
 as TAP."""
 import io
+import json
 import os
 import subprocess
 import sys
@@ -104,14 +105,15 @@ class Analyze(unittest.TestCase):
 
     def test_confidential_run_figures_per_request(self):
         guest = ('1 passed, 0 failed\n'
-                 'BOUNCE-REPORT dma {"bytes_copied_in":0,"bytes_copied_out":4096,"bytes_zeroed":8192,"convert_bytes_copied":4096}\n'
-                 'VMM-REPORT {"vm_type":"sw-protected","conversions":{"calls":8,"pages_to_shared":6,'
-                 '"pages_to_private":2},"memory_faults":0,"refused_dma":0,"requests":{"read":4,"write":0,'
-                 '"flush":0},"exits_by_reason":{"mmio":20,"hypercall":8},"canary":{"found":true,'
-                 '"where":["request 2 buffer at 0x4000000"]},"guest_exit_code":0}\n')
+                 'BOUNCE-REPORT dma {"bytes_copied_in":0,"bytes_copied_out":4096,"bytes_zeroed":8192,"convert_bytes_copied":4096}\n')
+        vmm = json.loads('{"vm_type":"sw-protected","conversions":{"calls":8,"pages_to_shared":6,'
+                         '"pages_to_private":2},"memory_faults":0,"refused_dma":0,"requests":{"read":4,"write":0,'
+                         '"flush":0},"exits_by_reason":{"mmio":20,"hypercall":8},"canary":{"found":true,'
+                         '"where":["request 2 buffer at 0x4000000"]},"guest_exit_code":0}')
         meta = dict(META, name="cc-swp-copy-convert", disk="vmm", qemu_status="3",
                     cmdline="mode=confidential tests=workload bounce_policy=copy cc_io=convert")
-        r = analyze.analyze([], guest, meta)
+        r = analyze.analyze([], guest, meta, vmm)
+        self.assertTrue(r["under_vmm"] and r["vmm_report"])
         self.assertTrue(r["guest_passed"])  # the guest's own code, not the VMM's status 3 (leak found)
         self.assertEqual(r["vm_type"], "sw-protected")
         self.assertTrue(r["canary_found"])
@@ -121,8 +123,18 @@ class Analyze(unittest.TestCase):
         self.assertEqual(r["exits_per_request"], 7.0)
         self.assertEqual(r["bytes_copied_per_request"], 4096.0)
         self.assertEqual(r["pages_converted"], 8)
-        failed = analyze.analyze([], guest.replace('"guest_exit_code":0', '"guest_exit_code":1'), meta)
+        failed = analyze.analyze([], guest, meta, dict(vmm, guest_exit_code=1))
         self.assertFalse(failed["guest_passed"])
+
+    def test_a_vmm_report_in_the_guests_console_is_not_believed(self):
+        forged = ('1 passed, 0 failed\nVMM-REPORT {"vm_type":"sw-protected","canary":{"found":0},'
+                  '"guest_exit_code":0,"memory_faults":0,"refused_dma":0}\n')
+        meta = dict(META, name="cc-swp-copy-bounce", disk="vmm", qemu_status="3")
+        r = analyze.analyze([], forged, meta)
+        self.assertEqual(r["vmm_report_lines_in_guest_log"], 1)
+        self.assertFalse(r["vmm_report"])
+        self.assertNotIn("vm_type", r)
+        self.assertFalse(r["guest_passed"])  # under the VMM, only its report says how the guest ended
 
 
 class L1Watch(unittest.TestCase):

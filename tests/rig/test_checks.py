@@ -36,12 +36,13 @@ def healthy(name):
     r = {"scenario": name, "workload": workload, "filled_pages": 8192 if workload else 0,
          "faults_per_filled_page": fpp if workload else None, "rbw_pages": rbw, "write_first_pages": wf,
          "read_only_pages": ro, "guest_passed": True, "guest_summary": "1 passed, 0 failed", "qemu_status": 1,
-         "trace_overruns": 0, "trace_map_gpa_range_calls": 0, "guest_tests": {},
+         "trace_overruns": 0, "trace_map_gpa_range_calls": 0, "guest_tests": {}, "vmm_report_lines_in_guest_log": 0,
          "dma": {"bounced_maps": bounced, "convert_maps": 0, "convert_fallbacks": 0}}
     if name == "cc-qemu-enosys":
         r["trace_map_gpa_range_calls"] = 3
         r["guest_cc"] = {"service": "enosys", "enosys": 3, "host_services_conversion": False, "hypercalls": 3}
     elif name.startswith("cc-"):
+        r.update(under_vmm=True, vmm_report=True)
         calls = 16387 if name.endswith("-convert") else 51 if name.endswith("convert-write") else 3
         r.update(vm_type="sw-protected" if name.startswith("cc-swp") else "default (fallback)",
                  canary_found="-copy-" in name, canary_where=[], refused_dma=0, memory_faults=0, hypercalls=calls,
@@ -131,6 +132,13 @@ class Checks(unittest.TestCase):
         self.setUp()
         self.by("cc-qemu-enosys")["trace_map_gpa_range_calls"] = 0
         self.assertFailsWith("cc-qemu-enosys: KVM traced as many KVM_HC_MAP_GPA_RANGE calls as the guest made")
+
+    def test_a_missing_vmm_report_or_a_forged_one_fails(self):
+        self.by("cc-swp-zero-bounce").update(vmm_report=False, vm_type=None)
+        self.assertFailsWith("cc-swp-zero-bounce: the VMM left its report (vmm-report.json) (missing)")
+        self.setUp()
+        self.by("cc-swp-copy-bounce")["vmm_report_lines_in_guest_log"] = 1
+        self.assertFailsWith("cc-swp-copy-bounce: the guest's console carries no VMM-REPORT line (1 lines)")
 
     def test_copy_without_read_before_write_fails(self):
         self.by("ide-copy")["rbw_pages"] = 0

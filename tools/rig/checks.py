@@ -47,6 +47,12 @@ def scenario_checks(name, r):
             f"{r.get('guest_summary')}, QEMU status {r.get('qemu_status')}")]
     out.append(Check((name,), f"{name}: the trace lost no events", is_zero(r.get("trace_overruns")),
                 f"{r.get('trace_overruns')} overruns"))
+    # The VMM's report comes from its own file; the guest's console is the guest's to write.
+    out.append(Check((name,), f"{name}: the guest's console carries no VMM-REPORT line",
+                     is_zero(r.get("vmm_report_lines_in_guest_log")), f"{r.get('vmm_report_lines_in_guest_log')} lines"))
+    if r.get("under_vmm"):
+        out.append(Check((name,), f"{name}: the VMM left its report (vmm-report.json)", bool(r.get("vmm_report")),
+                         "present" if r.get("vmm_report") else "missing"))
     if r.get("workload"):
         f, fpp, band = r.get("filled_pages") or 0, r.get("faults_per_filled_page"), band_for(name)
         out.append(Check((name,), f"{name}: at least {MIN_FILLED_PAGES} page-cache pages filled by DMA", f >= MIN_FILLED_PAGES,

@@ -42,10 +42,11 @@ while IFS='|' read -r name thp machine cmdline disk; do
     echo 1 > $T/tracing_on
     t0=$(uptime_s)
     if [ "$disk" = vmm ] || [ "$disk" = vmm-scratch ]; then
-        # The VMM prints the guest's serial output and its own VMM-REPORT line on stdout.
+        # The VMM prints the guest's serial output on stdout and writes its own report to a
+        # file of its own (--report), out of the guest's reach.
         # shellcheck disable=SC2086 # $vmm_disk is a list of arguments
         timeout -k 10 $TIMEOUT "$work"/vmm --mode "$machine" --memory 512M $vmm_disk --cmdline "$cmdline" \
-            --timeout $TIMEOUT "$work"/bounce.elf >"$d"/guest.log 2>"$d"/vmm.log
+            --timeout $TIMEOUT --report "$d"/vmm-report.json "$work"/bounce.elf >"$d"/guest.log 2>"$d"/vmm.log
         status=$?
         rm -f "$d"/scratch.img
     else

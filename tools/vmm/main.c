@@ -1,11 +1,11 @@
 /* main.c - tools/vmm: run bounce.elf as a confidential guest on KVM (docs/confidential.md).
  *
  *   vmm [--memory 512M] [--disk FILE] [--disk-readonly] [--cmdline "..."]
- *       [--mode auto|sw-protected|fallback] [--timeout SEC] bounce.elf
+ *       [--mode auto|sw-protected|fallback] [--timeout SEC] [--report FILE] bounce.elf
  *
  * The command line: parse the options, the ELF image and the disk; choose the VM type (a
  * KVM_X86_SW_PROTECTED_VM when KVM_CAP_VM_TYPES offers it, else the default VM: the fallback);
- * set up memory, the vCPU and the devices; run; scan for the canary; print VMM-REPORT; exit with
+ * set up memory, the vCPU and the devices; run; scan for the canary; write the report; exit with
  * 0 pass, 1 guest failed, 2 VMM or usage error, 3 canary found, 4 no exit code (or timeout).
  */
 #define _GNU_SOURCE
@@ -36,7 +36,7 @@ static struct vblk_dev blkdev;
 static void usage(FILE *f)
 {
     fprintf(f, "usage: vmm [--memory 512M] [--disk FILE] [--disk-readonly] [--cmdline \"...\"]\n"
-               "           [--mode auto|sw-protected|fallback] [--timeout SEC] bounce.elf\n"
+               "           [--mode auto|sw-protected|fallback] [--timeout SEC] [--report FILE] bounce.elf\n"
                "Runs bounce.elf as a confidential guest on KVM (docs/confidential.md).\n"
                "  --memory N      guest RAM, K/M/G suffix, 16M..3G, a multiple of 2M (default 512M)\n"
                "  --disk FILE     raw disk image behind virtio-blk over virtio-mmio at 0xd0000000;\n"
@@ -45,6 +45,8 @@ static void usage(FILE *f)
                "  --cmdline S     the guest's command line\n"
                "  --mode M        auto (default): sw-protected if KVM offers it, else fallback\n"
                "  --timeout SEC   kill the guest after SEC seconds, exit status 4 (default %d, 0 = none)\n"
+               "  --report FILE   write the report (JSON) there; it also goes to stderr as a VMM-REPORT line,\n"
+               "                  never to stdout, which carries the guest's console\n"
                "Exit status: 0 the guest passed, 1 it failed, 2 VMM or usage error, 3 canary found,\n"
                "4 the guest stopped without an exit code or timed out.\n",
             DEFAULT_TIMEOUT_S);
@@ -76,7 +78,8 @@ static int parse_args(int argc, char **argv)
         {"memory", required_argument, NULL, 'm'}, {"disk", required_argument, NULL, 'd'},
         {"disk-readonly", no_argument, NULL, 'r'}, {"cmdline", required_argument, NULL, 'c'},
         {"mode", required_argument, NULL, 'M'},   {"timeout", required_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"report", required_argument, NULL, 'R'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     vm.ram = RAM_DEFAULT;
     vm.cmdline = "";
@@ -93,6 +96,7 @@ static int parse_args(int argc, char **argv)
         case 'd': vm.disk_path = optarg; break;
         case 'r': vm.disk_readonly = true; break;
         case 'c': vm.cmdline = optarg; break;
+        case 'R': vm.report_path = optarg; break;
         case 'M':
             if (strcmp(optarg, "auto") == 0)
                 vm.mode = MODE_AUTO;
@@ -311,7 +315,7 @@ int main(int argc, char **argv)
         return VMM_EXIT_ERROR;
     if (setup() != 0) {
         vmm_end(&vm, END_VMM_ERROR, "setup failed");
-        report_print(&vm, VMM_EXIT_ERROR);
+        report_write(&vm, VMM_EXIT_ERROR);
         return VMM_EXIT_ERROR;
     }
     vmm_info("running (timeout %u s)", vm.timeout_s);
@@ -323,6 +327,7 @@ int main(int argc, char **argv)
              "vm_type %s; exit status %d",
              (unsigned long long)vm.canary.found, vm.canary.nwhere, (unsigned long long)vm.canary.ignored,
              vm.sw_protected ? "sw-protected" : "default (fallback)", status);
-    report_print(&vm, status);
+    if (report_write(&vm, status) != 0)
+        return VMM_EXIT_ERROR;
     return status;
 }

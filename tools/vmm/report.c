@@ -1,5 +1,9 @@
-/* report.c - the one-line VMM-REPORT {...} (JSON) at exit (docs/confidential.md "Reports"). */
+/* report.c - the VMM's report at exit (docs/confidential.md "Reports"): one JSON object, written
+ * to --report FILE and, as a "VMM-REPORT {...}" line, to stderr - never into the guest's console
+ * stream (stdout), where a guest could print a forged one. */
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "tools/vmm/log.h"
 #include "tools/vmm/vmm.h"
@@ -31,13 +35,12 @@ static const char *end_name(enum vmm_end e)
     return "?";
 }
 
-void report_print(const struct vmm *v, int status)
+static void report_json(const struct vmm *v, int status, FILE *f)
 {
-    FILE *f = stdout;
     const struct conv_stats *c = &v->mem.st;
     const struct vblk_stats *b = v->blk ? &v->blk->st : &(struct vblk_stats){0};
     const struct vmm_exits *x = &v->exits;
-    fprintf(f, "VMM-REPORT {\"vm_type\":\"%s\",\"memory\":%llu,\"boot_shared\":%llu,",
+    fprintf(f, "{\"vm_type\":\"%s\",\"memory\":%llu,\"boot_shared\":%llu,",
             v->sw_protected ? "sw-protected" : "default (fallback)", (unsigned long long)v->ram,
             (unsigned long long)v->mem.boot_shared);
     fprintf(f, "\"conversions\":{\"calls\":%llu,\"pages_to_shared\":%llu,\"pages_to_private\":%llu,"
@@ -80,5 +83,24 @@ void report_print(const struct vmm *v, int status)
     fprintf(f, ",\"end\":\"%s\",\"message\":", end_name(v->end));
     json_string(f, v->end_msg);
     fprintf(f, ",\"guest_errors\":%llu,\"status\":%d}\n", (unsigned long long)vmm_guest_errors(), status);
-    fflush(f);
+}
+
+int report_write(const struct vmm *v, int status)
+{
+    fputs("VMM-REPORT ", stderr);
+    report_json(v, status, stderr);
+    fflush(stderr);
+    if (v->report_path == NULL)
+        return 0;
+    FILE *f = fopen(v->report_path, "w");
+    if (f == NULL) {
+        vmm_info("error: cannot write the report to %s: %s", v->report_path, strerror(errno));
+        return -1;
+    }
+    report_json(v, status, f);
+    if (fclose(f) != 0) {
+        vmm_info("error: cannot write the report to %s: %s", v->report_path, strerror(errno));
+        return -1;
+    }
+    return 0;
 }

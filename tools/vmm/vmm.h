@@ -45,6 +45,7 @@ struct vmm {
     /* options */
     uint64_t ram;
     const char *elf_path, *disk_path, *cmdline;
+    const char *report_path; /* --report: where the JSON report goes (NULL: stderr only) */
     bool disk_readonly;
     enum vmm_mode mode;
     unsigned timeout_s;
@@ -82,8 +83,9 @@ void vmm_run(struct vmm *v);
 void hypercall_handle(struct vmm *v);
 /* memfault.c: a KVM_EXIT_MEMORY_FAULT. Returns 0 when resolved, -1 when giving up (end set). */
 int memfault_handle(struct vmm *v);
-/* report.c: the VMM-REPORT line on stdout. */
-void report_print(const struct vmm *v, int status);
+/* report.c: the report as JSON to v->report_path (if set) and as a VMM-REPORT line on stderr.
+ * Returns -1 if the report file could not be written. */
+int report_write(const struct vmm *v, int status);
 
 void vmm_end(struct vmm *v, enum vmm_end why, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
