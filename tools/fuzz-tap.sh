@@ -11,7 +11,8 @@ echo "1..1"
 start=$SECONDS
 artifacts=$(dirname "$fuzzer")/artifacts/
 mkdir -p "$artifacts"
-if "$fuzzer" -runs="$runs" -seed=1 -max_len=4096 -artifact_prefix="$artifacts" >"$log" 2>&1; then
+# -timeout: one input running longer than 10 s is a failure (a hang), not a slow test.
+if "$fuzzer" -runs="$runs" -seed=1 -max_len=4096 -timeout=10 -artifact_prefix="$artifacts" >"$log" 2>&1; then
     echo "ok 1 - $name: $runs runs from seed 1, no crash, no sanitizer report ($((SECONDS - start)) s)"
     grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | sed 's/^/# /' || true
 else

@@ -3,9 +3,11 @@
 
 Usage: tap-summary.py STEPS.tsv SUMMARY.json
 
-STEPS.tsv has one line per step: name, log file, exit status, seconds and verdict (must-pass or
-may-skip; tab-separated). Each log is TAP: "ok N ...", "not ok N ...", with "# SKIP" directives
+STEPS.tsv has one line per step (tools/test-steps.sh): name, log file, exit status, seconds,
+verdict (must-pass or may-skip), time limit and whether the limit killed it (tab-separated; the
+last three may be absent). Each log is TAP: "ok N ...", "not ok N ...", with "# SKIP" directives
 (cmocka writes "not ok N # SKIP"). A step counts as one failure of its own when:
+  - its time limit killed it;
   - its exit status is not 0 but its log shows no failed test (a panic, a timeout, a crash, a
     build error), or it is 77 (every case skipped) and the step is not declared may-skip;
   - its log has fewer results than its plan announced;
@@ -52,23 +54,29 @@ def main():
     rows, total_p, total_f, total_s = [], 0, 0, 0
     for raw in open(steps_file):
         name, log, rc, secs, *rest = raw.rstrip("\n").split("\t")
-        may_skip = rest == ["may-skip"]
+        may_skip = rest[:1] == ["may-skip"]
+        limit, killed = (rest[1], rest[2] == "1") if len(rest) >= 3 else (None, False)
         p, f, s, plan, failures = count(log)
         results, notes = p + f + s, []
-        if plan is not None and results < plan:
+        if killed:  # its missing results are this one failure
             f += 1
-            notes.append(f"only {results} of {plan} planned results")
-        if rc == EXIT_ALL_SKIPPED and not may_skip:
-            f += 1
-            notes.append("every case skipped (exit 77), and the step is not declared --may-skip")
-        elif rc not in ("0", EXIT_ALL_SKIPPED) and f == 0:
-            f += 1
-            notes.append(f"step failed with exit status {rc}")
-        elif p == 0 and f == 0 and not may_skip:
-            f += 1
-            notes.append("no case passed (" + (f"all {s} skipped" if s else "no test results") + ")")
+            notes.append(f"killed by its time limit of {limit} s")
+        else:
+            if plan is not None and results < plan:
+                f += 1
+                notes.append(f"only {results} of {plan} planned results")
+            if rc == EXIT_ALL_SKIPPED and not may_skip:
+                f += 1
+                notes.append("every case skipped (exit 77), and the step is not declared --may-skip")
+            elif rc not in ("0", EXIT_ALL_SKIPPED) and f == 0:
+                f += 1
+                notes.append(f"step failed with exit status {rc}")
+            elif p == 0 and f == 0 and not may_skip:
+                f += 1
+                notes.append("no case passed (" + (f"all {s} skipped" if s else "no test results") + ")")
         total_p, total_f, total_s = total_p + p, total_f + f, total_s + s
-        rows.append({"step": name, "may_skip": may_skip, "passed": p, "failed": f, "skipped": s, "exit": int(rc) if rc.lstrip("-").isdigit() else rc,
+        rows.append({"step": name, "may_skip": may_skip, "limit_s": int(limit) if limit else None, "timed_out": killed,
+                     "passed": p, "failed": f, "skipped": s, "exit": int(rc) if rc.lstrip("-").isdigit() else rc,
                      "seconds": float(secs), "log": log, "notes": notes, "failures": failures[:20]})
     print("\n==== make test summary ====")
     print(f"{'step':34} {'passed':>6} {'failed':>6} {'skipped':>7} {'exit':>4} {'time':>7}")

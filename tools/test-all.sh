@@ -10,24 +10,9 @@ steps="$logs/steps.tsv"
 : >"$steps"
 start=$SECONDS
 
-stage() { printf '\n[%4ds] ==== %s ====\n' $((SECONDS - start)) "$*"; }
-
-# step [--may-skip] NAME LOGFILE COMMAND...: run COMMAND (its output is shown and kept in LOGFILE)
-# and record it. A step whose every case skipped (exit 77), or that reported no result at all,
-# fails - unless it is declared --may-skip here, in the step list (tools/tap-summary.py).
-step() {
-    local verdict=must-pass
-    if [ "$1" = --may-skip ]; then
-        verdict=may-skip
-        shift
-    fi
-    local name=$1 log=$2 t0=$SECONDS rc
-    shift 2
-    "$@" > >(tee "$log") 2>&1
-    rc=$?
-    wait
-    printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$log" "$rc" $((SECONDS - t0)) "$verdict" >>"$steps"
-}
+# Every step runs under its own time limit (tools/test-steps.sh: step, stage).
+# shellcheck source=tools/test-steps.sh
+. tools/test-steps.sh
 
 stage "build (guest images, host tools, host unit tests)"
 if ! make -s all build-host-tests build-fuzz 2>&1 | tee "$logs/build.log"; then
@@ -125,10 +110,13 @@ step "rig/test_report" "$logs/rig-test-report.tap" python3 tests/rig/test_report
 # The README's rig tables are generated (make kvm-report), never edited by hand.
 step "rig/readme-tables" "$logs/rig-readme-tables.tap" python3 tools/rig/report.py docs/kvm-results.json --check README.md
 stage "rig: the KVM host rig (make kvm-test)"
-step "kvm/rig" "$logs/kvm-rig.tap" python3 tools/rig/rig.py --tap
+# Its limit covers a cold sw-protected kernel build (about 15 minutes) and the L1 runs; the rig's
+# own deadline (tools/rig/rig.py, RIG_DEADLINE_S) comes first and names the stage it stopped in.
+step --limit 2700 "kvm/rig" "$logs/kvm-rig.tap" python3 tools/rig/rig.py --tap
 
 stage "runner and framework selftests (failing, faulting, panicking, hanging guests; missing disks)"
 step "runner/selftests" "$logs/runner-selftests.tap" tests/runner/test-runner.sh
+step "runner/steps" "$logs/runner-steps.tap" tests/runner/test-steps.sh
 step "runner/tap-summary" "$logs/runner-tap-summary.tap" python3 tests/runner/test_tap_summary.py
 
 stage "summary (total $((SECONDS - start)) s)"

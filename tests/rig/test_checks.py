@@ -5,8 +5,10 @@ missing count, a hypercall count that disagrees with the VMM's, or a trace that 
 parsed each produces a failure. Printed as TAP."""
 import gzip
 import os
+import signal
 import subprocess
 import sys
+import time
 import tempfile
 import unittest
 
@@ -245,8 +247,9 @@ class L1KernelChoice(unittest.TestCase):
 
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory()
-        self.saved = rig.CACHE, rig.run
-        rig.CACHE = self.tmp.name
+        self.saved = rig.CACHE, rig.run, rig.OUT, rig.FAILED
+        rig.CACHE = rig.OUT = self.tmp.name  # fail() keeps logs under OUT: not the real build/kvm
+        rig.FAILED = os.path.join(self.tmp.name, "failed")
         self.archive = []
 
         def fake_run(cmd, timeout, what, **kw):
@@ -256,7 +259,7 @@ class L1KernelChoice(unittest.TestCase):
         rig.run = fake_run
 
     def tearDown(self):
-        rig.CACHE, rig.run = self.saved
+        rig.CACHE, rig.run, rig.OUT, rig.FAILED = self.saved
         self.tmp.cleanup()
 
     def cache(self, version):
@@ -307,5 +310,36 @@ class Provenance(unittest.TestCase):
         self.assertEqual(p["kernels"]["stock"]["release"], "6.12.118+deb12-amd64")
 
 
+class Deadline(unittest.TestCase):
+    """The rig's one global deadline (and SIGTERM) stop it wherever it is, naming the stage."""
+
+    def setUp(self):
+        self.saved = {s: signal.getsignal(s) for s in (signal.SIGALRM, signal.SIGTERM, signal.SIGHUP)}
+        self.deadline = rig.RIG_DEADLINE_S
+
+    def tearDown(self):
+        signal.alarm(0)
+        for s, h in self.saved.items():
+            signal.signal(s, h)
+        rig.RIG_DEADLINE_S = self.deadline
+
+    def test_the_deadline_stops_a_stage_that_hangs(self):
+        rig.RIG_DEADLINE_S = 1
+        rig.stop_on_signals()
+        rig.stage("booting the L1 host (a stand-in that hangs)")
+        t0 = time.monotonic()
+        with self.assertRaises(rig.Stopped) as e:
+            time.sleep(30)
+        self.assertLess(time.monotonic() - t0, 5)
+        self.assertIn("the rig's deadline of 1 s passed (during: booting the L1 host", str(e.exception))
+
+    def test_sigterm_stops_it_too(self):
+        rig.stop_on_signals()
+        with self.assertRaises(rig.Stopped) as e:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)
+        self.assertIn("stopped by signal SIGTERM", str(e.exception))
+
+
 if __name__ == "__main__":
-    tap_unittest.main(Checks, TraceFormats, KeptLogs, L1KernelChoice, Provenance)
+    tap_unittest.main(Checks, TraceFormats, KeptLogs, L1KernelChoice, Provenance, Deadline)

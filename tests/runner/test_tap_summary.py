@@ -18,15 +18,16 @@ SUMMARY = os.path.join(HERE, "..", "..", "tools", "tap-summary.py")
 
 class Verdict(unittest.TestCase):
     def summarize(self, *steps):
-        """steps: (tap text, exit status, verdict or None). Returns (exit status, summary)."""
+        """steps: (tap text, exit status, verdict or None[, limit, killed]). Returns (exit status, summary)."""
         with tempfile.TemporaryDirectory() as d:
             tsv = os.path.join(d, "steps.tsv")
             with open(tsv, "w") as f:
-                for i, (tap, rc, verdict) in enumerate(steps):
+                for i, (tap, rc, verdict, *limit) in enumerate(steps):
                     log = os.path.join(d, f"{i}.tap")
                     with open(log, "w") as lf:
                         lf.write(tap)
-                    f.write("\t".join([f"step{i}", log, str(rc), "1"] + ([verdict] if verdict else [])) + "\n")
+                    f.write("\t".join([f"step{i}", log, str(rc), "1"] + ([verdict] if verdict else [])
+                                       + [str(x) for x in limit]) + "\n")
             p = subprocess.run([sys.executable, SUMMARY, tsv, os.path.join(d, "s.json")], capture_output=True, text=True)
             self.assertTrue(p.stdout.rstrip().splitlines()[-1].endswith(" failed"), p.stdout)
             return p.returncode, json.load(open(os.path.join(d, "s.json")))
@@ -59,6 +60,17 @@ class Verdict(unittest.TestCase):
     def test_crash_without_a_failed_case_fails(self):
         rc, s = self.summarize(("1..1\nok 1 - a\n", 63, None))
         self.assertEqual((rc, s["failed"]), (1, 1))
+
+    def test_a_step_killed_by_its_limit_fails_naming_the_limit(self):
+        tap = "1..3\nok 1 - a\nok 2 - b\n# STEP TIMEOUT: x killed after its limit of 60 s\n"
+        rc, s = self.summarize((tap, 124, "must-pass", 60, 1))
+        self.assertEqual((rc, s["passed"], s["failed"]), (1, 2, 1))
+        self.assertEqual(s["steps"][0]["notes"][0], "killed by its time limit of 60 s")
+        self.assertTrue(s["steps"][0]["timed_out"])
+        # the same status from the command itself (the QEMU runner's own timeout) is not the limit
+        rc, s = self.summarize(("1..1\nnot ok 1 - guest timed out\n", 124, "must-pass", 60, 0))
+        self.assertEqual((rc, s["failed"]), (1, 1))
+        self.assertFalse(s["steps"][0]["timed_out"])
 
     def test_failed_case_counts_once(self):
         rc, s = self.summarize(("1..2\nok 1 - a\nnot ok 2 - b\n", 1, None))
