@@ -152,7 +152,7 @@ disks: $(DISKS)
 # ---- host unit tests (native, ASan + UBSan, cmocka) ----
 DMA_HOST_SRCS := dma/swiotlb.c dma/mapping.c dma/dma_debug.c dma/convert.c tests/host/dma_fake_platform.c
 HOST_TESTS := memrange frame_alloc cmdline paging swiotlb dma_api ide_prd virtqueue virtio_blk_cfg vmm_virtio vmm_pvh \
-	hypercall
+	hypercall acpi_fadt
 host_srcs_memrange    := mm/memrange.c
 host_srcs_frame_alloc := mm/frame_alloc.c mm/memrange.c
 host_srcs_cmdline     := kernel/cmdline.c
@@ -167,6 +167,7 @@ VMM_PURE_SRCS := tools/vmm/virtio_blk.c tools/vmm/virtio_mmio.c tools/vmm/guestm
 host_srcs_vmm_virtio  := $(VMM_PURE_SRCS) drivers/virtqueue.c
 host_srcs_vmm_pvh     := tools/vmm/pvh.c
 host_srcs_hypercall   := hypercall/map_gpa.c
+host_srcs_acpi_fadt   := kernel/acpi_fadt.c
 HOST_TEST_BINS := $(patsubst %,$(BUILD)/host/test_%,$(HOST_TESTS))
 
 .SECONDEXPANSION:
@@ -182,10 +183,11 @@ host-tests: build-host-tests
 # ---- fuzzing (libFuzzer, clang from Debian) ----
 FUZZ_CFLAGS := -std=c11 -g -O1 $(WARN) -Wno-missing-prototypes -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -I.
-FUZZ_TARGETS := dma virtqueue vmm_virtio
+FUZZ_TARGETS := dma virtqueue vmm_virtio acpi_fadt
 fuzz_srcs_dma := $(DMA_HOST_SRCS)
 fuzz_srcs_virtqueue := drivers/virtqueue.c
 fuzz_srcs_vmm_virtio := $(VMM_PURE_SRCS)
+fuzz_srcs_acpi_fadt := kernel/acpi_fadt.c
 FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(fuzz_srcs_$$*)
 	@mkdir -p $(dir $@)

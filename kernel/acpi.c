@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "kernel/acpi_fadt.h"
 #include "mm/mm.h"
 
 uint8_t acpi_checksum(const void *p, size_t len)
@@ -74,4 +75,14 @@ const struct acpi_sdt_header *acpi_find_table(uint64_t rsdp_phys, const char sig
             return h;
     }
     return NULL;
+}
+
+bool acpi_find_pm_timer(uint64_t rsdp_phys, struct acpi_pm_timer *out, const char **why)
+{
+    const struct acpi_sdt_header *fadt = acpi_find_table(rsdp_phys, "FACP");
+    if (fadt == NULL) {
+        *why = rsdp_phys ? "no FADT in the ACPI tables" : "no ACPI tables";
+        return false;
+    }
+    return acpi_fadt_pm_timer((const uint8_t *)fadt, fadt->length, out, why);
 }

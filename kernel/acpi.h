@@ -46,6 +46,11 @@ bool acpi_rsdp_valid(const struct acpi_rsdp *r);
  * 16-byte boundaries. Returns the physical address or 0. Needs low memory mapped. */
 uint64_t acpi_find_rsdp_legacy(void);
 
+struct acpi_pm_timer;
+/* The ACPI PM timer, from the FADT (kernel/acpi_fadt.h). False, with the reason in why, if the
+ * firmware describes none (or no FADT is found). */
+bool acpi_find_pm_timer(uint64_t rsdp_phys, struct acpi_pm_timer *out, const char **why);
+
 /* Find a table by signature through the XSDT (or the RSDT for ACPI 1.0), mapping what it reads
  * with firmware_map(). Returns the mapped, checksum-verified table or NULL. */
 const struct acpi_sdt_header *acpi_find_table(uint64_t rsdp_phys, const char sig[4]);

@@ -60,6 +60,8 @@ static const struct cmdline_option options[] = {
      .help = "tests: these test disks must be there (data,scratch): a missing one fails the suite"},
     {.name = "expect_eio", .kind = OPT_UINT, .dest = &kopts.expect_eio, .min = 1,
      .help = "tests: the data disk has an injected read error at this LBA (blkdebug)"},
+    {.name = "tsc_khz", .kind = OPT_UINT, .dest = &kopts.tsc_khz, .min = 1000, .max = 100000000,
+     .help = "take this TSC frequency instead of calibrating (the boot suite checks it against the PM timer)"},
     {.name = "seed", .kind = OPT_UINT, .dest = &kopts.seed,
      .help = "seed for randomized in-guest tests (default 1)"},
     {.name = "ide", .kind = OPT_ENUM, .dest = &kopts.ide_mode, .choices = ide_modes,

@@ -25,6 +25,7 @@ struct kernel_options {
     int bounce_policy;   /* bounce_policy=: enum bounce_policy */
     bool swiotlb_force;  /* swiotlb_force: bounce every mapping (Linux: swiotlb=force) */
     uint64_t require;    /* require=data,scratch: bit per enum test_disk; a missing one fails, not skips */
+    uint64_t tsc_khz;    /* tsc_khz=: use this TSC frequency instead of calibrating (0: calibrate) */
     uint64_t expect_eio; /* expect_eio=LBA: the blk suite expects an injected read error there (0: none) */
     bool help;
     bool pci;            /* pci: list the PCI functions found */

@@ -11,12 +11,18 @@
  * the timing leaf CPUID 0x40000010 (EAX = TSC kHz, a convention VMware introduced and the bounce
  * VMM fills from KVM_GET_TSC_KHZ), present when the hypervisor leaf 0x40000000 says its highest
  * leaf reaches it. Failing that, CPUID 0x15/0x16 are taken as they are, unchecked.
+ *
+ * `tsc_khz=N` overrides all of it (to show that the boot suite's check against an independent
+ * clock - the ACPI PM timer, else the PIT - catches a wrong frequency). Nothing found at all: 1 GHz
+ * is assumed, and the boot suite fails on it.
  */
 #include "kernel/time.h"
 
 #include <stdio.h>
 
+#include "kernel/acpi_fadt.h"
 #include "kernel/cpu.h"
+#include "kernel/options.h"
 
 #define PIT_HZ 1193182ull
 #define PIT_CAL_MS 20ull
@@ -44,6 +50,26 @@ static uint64_t measure_with_pit(void)
 
 /* Port 0x61 (the PIT gate and speaker, NMI status) reads all ones when nothing decodes it. */
 static bool have_pit(void) { return inb(0x61) != 0xff; }
+
+bool time_have_pit(void) { return have_pit(); }
+uint64_t time_measure_tsc_pit(void) { return have_pit() ? measure_with_pit() : 0; }
+
+#define PM_CAL_MS 50ull
+
+/* Count TSC ticks over PM_CAL_MS of the ACPI PM timer (free-running, 24 or 32 bits: the
+ * difference is taken modulo its width). 0 if it never advances. */
+uint64_t time_measure_tsc_pm_timer(const struct acpi_pm_timer *pm)
+{
+    uint32_t mask = pm->bits == 32 ? 0xffffffffu : 0xffffffu;
+    uint32_t want = (uint32_t)(ACPI_PM_TIMER_HZ * PM_CAL_MS / 1000), start = inl(pm->port) & mask, now = start;
+    uint64_t t0 = rdtsc();
+    for (uint32_t spin = 0; spin < 50u * 1000 * 1000; spin++) {
+        now = inl(pm->port) & mask;
+        if (((now - start) & mask) >= want)
+            return (rdtsc() - t0) * ACPI_PM_TIMER_HZ / ((now - start) & mask);
+    }
+    return 0;
+}
 
 /* The hypervisor timing leaf, in Hz; 0 when there is none. */
 static uint64_t hypervisor_tsc_hz(void)
@@ -80,8 +106,12 @@ void time_init(void)
         hz = hz16;
         tsc_src = "cpuid-0x16";
     }
+    if (kopts.tsc_khz) {
+        hz = kopts.tsc_khz * 1000;
+        tsc_src = "tsc_khz=";
+    }
     if (hz == 0) {
-        hz = 1000000000ull; /* nothing worked: assume 1 GHz and say so */
+        hz = 1000000000ull; /* nothing worked: assume 1 GHz and say so (the boot suite fails it) */
         tsc_src = "assumed";
     }
     tsc_freq = hz;

@@ -15,12 +15,19 @@ void time_init(void);
 
 uint64_t time_ns(void);        /* nanoseconds since time_init() */
 uint64_t tsc_hz(void);
-const char *tsc_source(void);  /* "pit", "cpuid-0x15", "cpuid-0x16", "cpuid-0x40000010", "assumed" */
+const char *tsc_source(void);  /* "pit", "cpuid-0x15", "cpuid-0x16", "cpuid-0x40000010", "tsc_khz=", "assumed" */
 void delay_ns(uint64_t ns);
 
 /* Poll cond(arg) until it returns true or timeout_ns passes. Returns the last value of cond, so a
  * condition that becomes true at the deadline still counts. Every driver wait goes through here. */
 bool wait_until(bool (*cond)(void *arg), void *arg, uint64_t timeout_ns);
+
+/* Independent measurements of the TSC frequency, in Hz (0 if the clock never advanced), to check
+ * the calibration against: the PIT (channel 2, 20 ms) and the ACPI PM timer (50 ms). */
+struct acpi_pm_timer;
+uint64_t time_measure_tsc_pit(void);
+uint64_t time_measure_tsc_pm_timer(const struct acpi_pm_timer *pm);
+bool time_have_pit(void);
 
 /* Convert a TSC delta to nanoseconds with the calibrated factor. */
 uint64_t tsc_to_ns(uint64_t ticks);

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Sum up the TAP logs of a `make test` run.
 
-Usage: tap-summary.py STEPS.tsv SUMMARY.json
+Usage: tap-summary.py STEPS.tsv SUMMARY.json [JUNIT.xml]
 
 STEPS.tsv has one line per step (tools/test-steps.sh): name, log file, exit status, seconds,
 verdict (must-pass or may-skip), time limit and whether the limit killed it (tab-separated; the
@@ -13,50 +13,80 @@ last three may be absent). Each log is TAP: "ok N ...", "not ok N ...", with "# 
   - its log has fewer results than its plan announced;
   - it reported no result at all, or only skips, and is not declared may-skip: a step whose
     device was not found or whose cases all skipped has not passed.
-Prints a table, then - as the very last line - "N passed, N failed".
+Prints a table, then - as the very last line - "N passed, N failed". With JUNIT.xml it also
+writes JUnit XML, the format GitLab's, Jenkins' and GitHub's test reporters read: a testsuite per
+step, a testcase per TAP result (failures with their diagnostics, skips with their reasons), and
+one testcase per failure of a step's own (named "(step) ..."), so its counts equal the summary's.
 """
 import json
 import re
 import sys
+import xml.etree.ElementTree as ET
 
-RESULT = re.compile(r"^(not ok|ok)\b")
+RESULT = re.compile(r"^(not ok|ok)\b\s*(\d+)?\s*(?:-\s*)?(.*)$")
+SKIP = re.compile(r"#\s*skip\b\s*(.*)$", re.I)
 PLAN = re.compile(r"^1\.\.(\d+)")
 EXIT_ALL_SKIPPED = "77"
 
 
-def count(log):
-    passed = failed = skipped = 0
-    plan = None
-    failures = []
+def parse(log):
+    """-> (cases, plan). A case: {"status": pass|fail|skip, "name", "line", "reason", "details"};
+    "details" are the "#" lines that follow a failed case."""
+    cases, plan = [], None
     try:
         lines = open(log, errors="replace").read().splitlines()
     except OSError:
-        return 0, 0, 0, None, ["log missing"]
+        return [], None
     for line in lines:
         m = PLAN.match(line)
         if m and plan is None:
             plan = int(m.group(1))
         m = RESULT.match(line)
         if not m:
+            if line.startswith("#") and cases and cases[-1]["status"] == "fail":
+                cases[-1]["details"].append(line.lstrip("# "))
             continue
-        if re.search(r"#\s*skip", line, re.I):
-            skipped += 1
-        elif m.group(1) == "ok":
-            passed += 1
-        else:
-            failed += 1
-            failures.append(line)
-    return passed, failed, skipped, plan, failures
+        skip = SKIP.search(line)
+        name = (SKIP.sub("", m.group(3)) if skip else m.group(3)).strip() or f"case {m.group(2) or len(cases) + 1}"
+        status = "skip" if skip else "pass" if m.group(1) == "ok" else "fail"
+        cases.append({"status": status, "name": name, "line": line, "reason": skip.group(1).strip() if skip else "",
+                      "details": []})
+    return cases, plan
+
+
+def write_junit(rows, path):
+    """JUnit XML: a testsuite per step; the step's own failures (notes) as testcases of their own."""
+    total = {k: sum(r[k] for r in rows) for k in ("passed", "failed", "skipped")}
+    root = ET.Element("testsuites", name="make test", tests=str(sum(total.values())), failures=str(total["failed"]),
+                      skipped=str(total["skipped"]), errors="0", time=f"{sum(r['seconds'] for r in rows):.1f}")
+    for r in rows:
+        suite = ET.SubElement(root, "testsuite", name=r["step"], tests=str(r["passed"] + r["failed"] + r["skipped"]),
+                              failures=str(r["failed"]), skipped=str(r["skipped"]), errors="0",
+                              time=f"{r['seconds']:.1f}")
+        for c in r["cases"]:
+            tc = ET.SubElement(suite, "testcase", classname=r["step"], name=c["name"])
+            if c["status"] == "fail":
+                ET.SubElement(tc, "failure", message=c["line"]).text = "\n".join(c["details"]) or c["line"]
+            elif c["status"] == "skip":
+                ET.SubElement(tc, "skipped", message=c["reason"] or "skipped")
+        for note in r["notes"]:
+            tc = ET.SubElement(suite, "testcase", classname=r["step"], name=f"(step) {note}")
+            ET.SubElement(tc, "failure", message=note).text = f"{note}; the step's log: {r['log']}"
+    ET.indent(root)
+    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
 
 
 def main():
     steps_file, json_file = sys.argv[1:3]
+    junit_file = sys.argv[3] if len(sys.argv) > 3 else None
     rows, total_p, total_f, total_s = [], 0, 0, 0
     for raw in open(steps_file):
         name, log, rc, secs, *rest = raw.rstrip("\n").split("\t")
         may_skip = rest[:1] == ["may-skip"]
         limit, killed = (rest[1], rest[2] == "1") if len(rest) >= 3 else (None, False)
-        p, f, s, plan, failures = count(log)
+        cases, plan = parse(log)
+        p, f, s = (sum(c["status"] == k for c in cases) for k in ("pass", "fail", "skip"))
+        failures = [c["line"] for c in cases if c["status"] == "fail"]
         results, notes = p + f + s, []
         if killed:  # its missing results are this one failure
             f += 1
@@ -77,7 +107,7 @@ def main():
         total_p, total_f, total_s = total_p + p, total_f + f, total_s + s
         rows.append({"step": name, "may_skip": may_skip, "limit_s": int(limit) if limit else None, "timed_out": killed,
                      "passed": p, "failed": f, "skipped": s, "exit": int(rc) if rc.lstrip("-").isdigit() else rc,
-                     "seconds": float(secs), "log": log, "notes": notes, "failures": failures[:20]})
+                     "seconds": float(secs), "log": log, "notes": notes, "failures": failures[:20], "cases": cases})
     print("\n==== make test summary ====")
     print(f"{'step':34} {'passed':>6} {'failed':>6} {'skipped':>7} {'exit':>4} {'time':>7}")
     for r in rows:
@@ -86,7 +116,10 @@ def main():
         for line in r["failures"][:5]:
             print(f"{'':36}{line}")
     with open(json_file, "w") as f:
-        json.dump({"passed": total_p, "failed": total_f, "skipped": total_s, "steps": rows}, f, indent=1)
+        json.dump({"passed": total_p, "failed": total_f, "skipped": total_s,
+                   "steps": [{k: v for k, v in r.items() if k != "cases"} for r in rows]}, f, indent=1)
+    if junit_file:
+        write_junit(rows, junit_file)
     print(f"({total_s} skipped; details in {json_file})")
     print(f"{total_p} passed, {total_f} failed")
     return 1 if total_f else 0

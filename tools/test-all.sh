@@ -17,7 +17,7 @@ start=$SECONDS
 stage "build (guest images, host tools, host unit tests)"
 if ! make -s all build-host-tests build-fuzz 2>&1 | tee "$logs/build.log"; then
     printf 'build\t%s\t1\t%s\n' "$logs/build.log" $((SECONDS - start)) >>"$steps"
-    python3 tools/tap-summary.py "$steps" "$logs/summary.json"
+    python3 tools/tap-summary.py "$steps" "$logs/summary.json" "$logs/junit.xml"
     exit 1
 fi
 
@@ -120,4 +120,4 @@ step "runner/steps" "$logs/runner-steps.tap" tests/runner/test-steps.sh
 step "runner/tap-summary" "$logs/runner-tap-summary.tap" python3 tests/runner/test_tap_summary.py
 
 stage "summary (total $((SECONDS - start)) s)"
-python3 tools/tap-summary.py "$steps" "$logs/summary.json"
+python3 tools/tap-summary.py "$steps" "$logs/summary.json" "$logs/junit.xml"

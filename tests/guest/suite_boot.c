@@ -5,6 +5,7 @@
 
 #include "drivers/pci.h"
 #include "kernel/acpi.h"
+#include "kernel/acpi_fadt.h"
 #include "kernel/cpu.h"
 #include "kernel/time.h"
 #include "mm/mm.h"
@@ -85,6 +86,40 @@ static void tsc_calibrated(struct ktest *t)
     ktest_note(t, "TSC %llu kHz from %s", (unsigned long long)(tsc_hz() / 1000), tsc_source());
 }
 
+/* The TSC frequency in use, against an independent clock the guest can read: the ACPI PM timer
+ * (3.579545 MHz, ACPI 6.5 4.8.3.3) where the FADT describes one, else the PIT. Whatever gave the
+ * frequency - the PIT calibration, CPUID 0x15/0x16, the hypervisor's leaf 0x40000010, tsc_khz= -
+ * it must agree within 2 %; an assumed one fails outright. */
+static void tsc_agrees_with_an_independent_clock(struct ktest *t)
+{
+    KEXPECT_MSG(t, strcmp(tsc_source(), "assumed") != 0,
+                "the TSC frequency was assumed (%llu kHz): no clock measured it and no CPUID leaf reported it",
+                (unsigned long long)(tsc_hz() / 1000));
+    struct acpi_pm_timer pm;
+    const char *why = NULL;
+    uint64_t measured = 0;
+    const char *ref;
+    char refbuf[48];
+    if (acpi_find_pm_timer(ktest_boot_info()->rsdp, &pm, &why)) {
+        measured = time_measure_tsc_pm_timer(&pm);
+        snprintf(refbuf, sizeof(refbuf), "ACPI PM timer (port %#x, %u bits)", pm.port, pm.bits);
+        ref = refbuf;
+    } else if (time_have_pit()) {
+        measured = time_measure_tsc_pit();
+        ref = "PIT";
+    } else {
+        ktest_skip(t, "no independent clock: %s, and no PIT (port 0x61 reads 0xff)", why);
+        return;
+    }
+    KASSERT(t, measured != 0);
+    uint64_t hz = tsc_hz(), diff = hz > measured ? hz - measured : measured - hz;
+    KEXPECT_MSG(t, diff <= measured / 50, "TSC %llu kHz (from %s), but %llu kHz measured against the %s",
+                (unsigned long long)(hz / 1000), tsc_source(), (unsigned long long)(measured / 1000), ref);
+    ktest_note(t, "TSC %llu kHz from %s; %llu kHz measured against the %s (%+lld ppm)",
+               (unsigned long long)(hz / 1000), tsc_source(), (unsigned long long)(measured / 1000), ref,
+               (long long)(((double)hz - (double)measured) / (double)measured * 1e6));
+}
+
 static bool never(void *arg) { (void)arg; return false; }
 static bool always(void *arg) { (void)arg; return true; }
 
@@ -127,6 +162,7 @@ static void newlib_heap_and_printf(struct ktest *t)
 static const struct ktest_case cases[] = {
     KTEST_CASE(boot_method_recorded),  KTEST_CASE(memory_map_sorted_disjoint), KTEST_CASE(kernel_image_not_free),
     KTEST_CASE(command_line_recorded), KTEST_CASE(acpi_rsdp_found),            KTEST_CASE(tsc_calibrated),
+    KTEST_CASE(tsc_agrees_with_an_independent_clock),
     KTEST_CASE(wait_until_has_timeouts), KTEST_CASE(cpu_state_as_configured),  KTEST_CASE(newlib_heap_and_printf),
 };
 KTEST_SUITE(boot, "boot information and basic services", cases);

@@ -9,7 +9,7 @@ trap 'rm -f "$out"' EXIT
 n=0
 failed=0
 echo "TAP version 13"
-echo "1..16"
+echo "1..17"
 
 # check DESCRIPTION EXPECTED_STATUS RUNNER_ARGS... -- PATTERN...
 # Runs the guest, then requires the status and every pattern (grep -E) in the combined output.
@@ -61,6 +61,11 @@ check "the UEFI path reads its command line from cmdline.txt on the ESP" 1 \
     --boot efi --machine q35 --memory 256M --timeout 120 --cmdline "tests=selftest_fail" -- \
     'command line "tests=selftest_fail" \(from .cmdline.txt' '^2 passed, 1 failed$'
 
+# The clock: a wrong TSC frequency is caught by the boot suite's check against the PM timer.
+check "a wrong TSC frequency (tsc_khz=) fails the boot suite against the ACPI PM timer" 1 "${pvh[@]}" \
+    --cmdline "tests=boot tsc_khz=1000000" -- \
+    'TSC 1000000 kHz \(from tsc_khz=\), but [0-9]+ kHz measured against the ACPI PM timer' \
+    '^not ok [0-9]+ - boot.tsc_agrees_with_an_independent_clock'
 # A step that attaches its disks cannot pass without them (require=), and says which and why.
 check "a required disk that is not attached fails the suite, naming it" 1 "${pvh[@]}" --cmdline "tests=blk require=data" -- \
     'the data disk is required \(require=\) and missing: not attached' '^not ok 1 - blk.disks_found'

@@ -4,6 +4,7 @@ fail - all cases skipped, no results, fewer results than planned, a crash - unle
 declares it may skip. Printed as TAP."""
 import json
 import os
+import xml.etree.ElementTree as ET
 import subprocess
 import sys
 import tempfile
@@ -28,13 +29,44 @@ class Verdict(unittest.TestCase):
                         lf.write(tap)
                     f.write("\t".join([f"step{i}", log, str(rc), "1"] + ([verdict] if verdict else [])
                                        + [str(x) for x in limit]) + "\n")
-            p = subprocess.run([sys.executable, SUMMARY, tsv, os.path.join(d, "s.json")], capture_output=True, text=True)
+            p = subprocess.run([sys.executable, SUMMARY, tsv, os.path.join(d, "s.json"), os.path.join(d, "junit.xml")],
+                               capture_output=True, text=True)
             self.assertTrue(p.stdout.rstrip().splitlines()[-1].endswith(" failed"), p.stdout)
-            return p.returncode, json.load(open(os.path.join(d, "s.json")))
+            summary = json.load(open(os.path.join(d, "s.json")))
+            self.junit = ET.parse(os.path.join(d, "junit.xml")).getroot()
+            self.assertJunitMatches(summary)
+            return p.returncode, summary
+
+    def assertJunitMatches(self, summary):
+        """junit.xml parses, and its counts - totals, per step, and testcases - equal the summary's."""
+        j = self.junit
+        self.assertEqual(j.tag, "testsuites")
+        self.assertEqual([int(j.get(k)) for k in ("failures", "skipped")], [summary["failed"], summary["skipped"]])
+        self.assertEqual(int(j.get("tests")), summary["passed"] + summary["failed"] + summary["skipped"])
+        suites = j.findall("testsuite")
+        self.assertEqual([s.get("name") for s in suites], [r["step"] for r in summary["steps"]])
+        for suite, r in zip(suites, summary["steps"]):
+            cases = suite.findall("testcase")
+            self.assertEqual(len(cases), r["passed"] + r["failed"] + r["skipped"])
+            self.assertEqual(sum(c.find("failure") is not None for c in cases), r["failed"])
+            self.assertEqual(sum(c.find("skipped") is not None for c in cases), r["skipped"])
 
     def test_passing_step_passes(self):
         rc, s = self.summarize(("1..2\nok 1 - a\nok 2 - b # SKIP no disk\n", 0, "must-pass"))
         self.assertEqual((rc, s["passed"], s["failed"], s["skipped"]), (0, 1, 0, 1))
+        cases = self.junit.find("testsuite").findall("testcase")
+        self.assertEqual([c.get("name") for c in cases], ["a", "b"])
+        self.assertEqual(cases[1].find("skipped").get("message"), "no disk")
+
+    def test_junit_carries_failures_with_their_diagnostics_and_step_failures(self):
+        tap = "1..3\nok 1 - blk.a\nnot ok 2 - blk.b\n#   suite_blk.c:40: expected 1 == 2\nok 3 - blk.c # SKIP not attached\n"
+        rc, s = self.summarize((tap, 1, "must-pass"), ("1..1\nok 1 - x\n", 63, "must-pass"))
+        first, second = self.junit.findall("testsuite")
+        failure = first.findall("testcase")[1].find("failure")
+        self.assertEqual(failure.get("message"), "not ok 2 - blk.b")
+        self.assertIn("suite_blk.c:40: expected 1 == 2", failure.text)
+        step_case = second.findall("testcase")[-1]
+        self.assertEqual(step_case.get("name"), "(step) step failed with exit status 63")
 
     def test_all_skipped_fails_unless_may_skip(self):
         tap = "1..2\nok 1 - a # SKIP not attached\nok 2 - b # SKIP not attached\n"
