@@ -44,7 +44,7 @@ EFI_OBJS   := $(call gobj,$(EFI_SRCS))
 PVH_OBJS   := $(call gobj,$(PVH_SRCS))
 LIBS       := -L$(NEWLIB)/lib -lc -lm
 
-.PHONY: all disks deps run test host-tests build-host-tests build-fuzz fuzz bench bench-blk kvm-test kvm-report clean \
+.PHONY: all disks deps run test host-tests build-host-tests build-fuzz fuzz bench bench-blk kvm-test kvm-report kvm-soak clean \
 	distclean help
 all: $(BUILD)/bounce.efi $(BUILD)/bounce.elf $(BUILD)/tools/kvm-probe $(DISKS) $(BUILD)/tools/vmm
 
@@ -59,6 +59,7 @@ help:
 	@echo "make bench-blk  block read MB/s and IOPS per driver and policy, in the guest: table + JSON"
 	@echo "make kvm-test   the KVM host rig: guest on real KVM, faults per page by policy (build/kvm/)"
 	@echo "make kvm-report the README's rig tables from the last rig run (docs/kvm-results.json)"
+	@echo "make kvm-soak   the rig N=10 times: per scenario, how many runs were green (build/kvm/soak/)"
 
 deps:
 	@tools/deps.sh
@@ -211,6 +212,9 @@ bench-blk: deps all
 # L1_KERNEL=6.12.118+deb12-amd64 pins the stock L1 kernel (a version the archive dropped comes from the cache).
 kvm-test: deps all
 	@$(PYTHON) tools/rig/rig.py --tap $(if $(L1_KERNEL),--l1-kernel $(L1_KERNEL))
+# The rig N times (default 10): per scenario, in how many runs every check held (build/kvm/soak/).
+kvm-soak: deps all
+	@$(PYTHON) tools/rig/soak.py -n $(or $(N),10) $(if $(L1_KERNEL),-- --l1-kernel $(L1_KERNEL))
 # The README's rig tables, generated from the last rig run's results (kept as docs/kvm-results.json).
 kvm-report:
 	@test -f $(BUILD)/kvm/results.json || { echo "no $(BUILD)/kvm/results.json: run make kvm-test first"; exit 1; }

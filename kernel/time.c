@@ -32,8 +32,8 @@
 static uint64_t tsc_base, tsc_freq, ns_mult; /* ns = ticks * ns_mult >> 32 */
 static const char *tsc_src = "uncalibrated";
 
-/* Count TSC ticks over PIT_CAL_MS of PIT channel 2; 0 if the PIT never fires. */
-static uint64_t measure_with_pit(void)
+/* Count TSC ticks over PIT_CAL_MS of PIT channel 2, as Hz; 0 if the PIT never fires. */
+static uint64_t measure_with_pit_once(void)
 {
     uint32_t count = (uint32_t)(PIT_HZ * PIT_CAL_MS / 1000);
     outb(0x61, (uint8_t)((inb(0x61) & ~0x02) | 0x01)); /* gate channel 2 on, speaker off */
@@ -48,6 +48,22 @@ static uint64_t measure_with_pit(void)
     return 0;
 }
 
+/* The PIT's end is seen only when the loop next looks: a vCPU held up there (a host preemption,
+ * under TCG a translation flush) counts extra ticks, so a single 20 ms measurement ran 3 % high
+ * under OVMF + TCG (the boot suite's check against the ACPI PM timer caught it). The smallest of
+ * PIT_CAL_RUNS is the one least delayed (Linux's PIT calibration, too, keeps the fastest loop). */
+#define PIT_CAL_RUNS 3
+static uint64_t measure_with_pit(void)
+{
+    uint64_t best = 0;
+    for (int i = 0; i < PIT_CAL_RUNS; i++) {
+        uint64_t hz = measure_with_pit_once();
+        if (hz && (best == 0 || hz < best))
+            best = hz;
+    }
+    return best;
+}
+
 /* Port 0x61 (the PIT gate and speaker, NMI status) reads all ones when nothing decodes it. */
 static bool have_pit(void) { return inb(0x61) != 0xff; }
 
@@ -57,8 +73,8 @@ uint64_t time_measure_tsc_pit(void) { return have_pit() ? measure_with_pit() : 0
 #define PM_CAL_MS 50ull
 
 /* Count TSC ticks over PM_CAL_MS of the ACPI PM timer (free-running, 24 or 32 bits: the
- * difference is taken modulo its width). 0 if it never advances. */
-uint64_t time_measure_tsc_pm_timer(const struct acpi_pm_timer *pm)
+ * difference is taken modulo its width), as Hz. 0 if it never advances. */
+static uint64_t measure_with_pm_timer_once(const struct acpi_pm_timer *pm)
 {
     uint32_t mask = pm->bits == 32 ? 0xffffffffu : 0xffffffu;
     uint32_t want = (uint32_t)(ACPI_PM_TIMER_HZ * PM_CAL_MS / 1000), start = inl(pm->port) & mask, now = start;
@@ -69,6 +85,17 @@ uint64_t time_measure_tsc_pm_timer(const struct acpi_pm_timer *pm)
             return (rdtsc() - t0) * ACPI_PM_TIMER_HZ / ((now - start) & mask);
     }
     return 0;
+}
+
+/* A hold-up may fall between reading the timer and the TSC at either end, so a measurement can
+ * be off either way: the median of three. */
+uint64_t time_measure_tsc_pm_timer(const struct acpi_pm_timer *pm)
+{
+    uint64_t m[3];
+    for (int i = 0; i < 3; i++)
+        m[i] = measure_with_pm_timer_once(pm);
+    uint64_t lo = m[0] < m[1] ? m[0] : m[1], hi = m[0] < m[1] ? m[1] : m[0];
+    return m[2] < lo ? lo : m[2] > hi ? hi : m[2];
 }
 
 /* The hypervisor timing leaf, in Hz; 0 when there is none. */

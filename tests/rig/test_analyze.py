@@ -137,6 +137,34 @@ class Analyze(unittest.TestCase):
         self.assertFalse(r["guest_passed"])  # under the VMM, only its report says how the guest ended
 
 
+class ExitCauses(unittest.TestCase):
+    """Every kernel exit attributed to one cause; the firmware's (rip below 1 MiB) left out."""
+
+    def test_each_exit_gets_its_cause(self):
+        def ex(reason, rip, info1=0):
+            return f"{HDR}kvm_exit: vcpu 0 reason {reason} rip {rip:#x} info1 {info1:#018x} info2 0x0 intr_info 0x0 error_code 0x0"
+        trace = [
+            ex("io", 0xe05b, 0x01f70010),                           # firmware probing IDE: not counted
+            ex("io", 0x101000, 0x01f70010), ex("io", 0x101000, 0xc0000010),  # IDE command, bus master: device
+            ex("io", 0x101000, 0x03f80000), ex("io", 0x101000, 0x03fd0010),  # COM1: console
+            ex("io", 0x101000, 0x00610010), ex("io", 0x101000, 0x0cfc0010),  # port 0x61, PCI config: platform
+            ex("npf", 0x101000), f"{HDR}kvm_page_fault: vcpu 0 rip 0x101000 address {HI:#018x} error_code 0x6",  # memory
+            ex("npf", 0x101000), f"{HDR}kvm_page_fault: vcpu 0 rip 0x101000 address 0x00000000fe000000 error_code 0x6",
+            ex("hypercall", 0x101000), ex("cpuid", 0x101000), ex("interrupt", 0x101000),
+        ]
+        guest = "memory map (2 ranges):\n  [0x000000000000-0x00000009fbff]        639 KiB  usable\n" \
+                "  [0x000100000000-0x0001bfffffff]    3145728 KiB  usable\n"
+        t = analyze.parse_trace(trace)
+        self.assertEqual(sum(t.exits.values()), 12)
+        causes = analyze.exits_by_cause(t, analyze.guest_ram(guest))
+        self.assertEqual(causes, {"device_pio": 2, "device_mmio": 1, "conversions": 1, "ram_faults": 1,
+                                  "console": 2, "platform": 2, "other": 2})
+        self.assertIsNone(analyze.exits_by_cause(t, []))  # no memory map: no attribution
+        r = analyze.cause_figures(t, guest, {"requests": 3}, None)
+        self.assertEqual(r["device_exits_per_request"], 1.0)
+        self.assertEqual(r["block_requests"], 3)
+
+
 class L1Watch(unittest.TestCase):
     """rig.read_l1 against stand-in L1s: shell scripts that talk like tools/rig/init.sh."""
 
@@ -173,4 +201,4 @@ class L1Watch(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    tap_unittest.main(Analyze, L1Watch)
+    tap_unittest.main(Analyze, ExitCauses, L1Watch)

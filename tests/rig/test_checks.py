@@ -39,6 +39,7 @@ def healthy(name):
          "faults_per_filled_page": fpp if workload else None, "rbw_pages": rbw, "write_first_pages": wf,
          "read_only_pages": ro, "guest_passed": True, "guest_summary": "1 passed, 0 failed", "qemu_status": 1,
          "trace_overruns": 0, "trace_map_gpa_range_calls": 0, "guest_tests": {}, "vmm_report_lines_in_guest_log": 0,
+         "device_exits_per_request": 64.5 if name.startswith("ide") else 1.66,
          "dma": {"bounced_maps": bounced, "convert_maps": 0, "convert_fallbacks": 0}}
     if name == "cc-qemu-enosys":
         r["trace_map_gpa_range_calls"] = 3
@@ -142,6 +143,13 @@ class Checks(unittest.TestCase):
         self.by("cc-swp-copy-bounce")["vmm_report_lines_in_guest_log"] = 1
         self.assertFailsWith("cc-swp-copy-bounce: the guest's console carries no VMM-REPORT line (1 lines)")
 
+    def test_too_many_or_missing_device_exits_per_request_fail(self):
+        self.by("virtio-zero")["device_exits_per_request"] = 9.0
+        self.assertFailsWith("virtio-zero: at most 4 device exits per block request")
+        self.setUp()
+        self.by("cc-swp-zero-bounce")["device_exits_per_request"] = None
+        self.assertFailsWith("cc-swp-zero-bounce: at most 4 device exits per block request")
+
     def test_copy_without_read_before_write_fails(self):
         self.by("ide-copy")["rbw_pages"] = 0
         self.assertFailsWith("ide-copy: read-before-write on (nearly) every filled page")
@@ -170,7 +178,7 @@ class TraceFormats(unittest.TestCase):
             " qemu-system-x86-154 [000] ..... 7.1: kvm_exit: reason EXIT_NPF rip 0x1 info 0 0",
             " qemu-system-x86-154 [000] ..... 7.2: kvm_hypercall: nr 0xc a0 0x1000 a1 0x1 a2 0x10 a3 0x0",
         ]
-        faults, exits, hc = analyze.parse_trace(lines)
+        faults, exits, hc = analyze.parse_trace(lines)[:3]
         self.assertEqual(faults, {0x100000: [0x100000004, 0x6]})
         self.assertEqual(exits, {"npf": 1, "EXIT_NPF": 1})
         self.assertEqual(hc, {"12": 1})

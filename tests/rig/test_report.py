@@ -22,10 +22,11 @@ DOC = {
     "scenarios": [
         {"scenario": "ide-copy", "device": "ide-dma", "policy": "copy", "thp": "never", "workload": True,
          "filled_pages": 8192, "rbw_pages": 8192, "write_first_pages": 0, "read_only_pages": 0,
-         "faults_per_filled_page": 3.0},
+         "faults_per_filled_page": 3.0, "block_requests": 35, "device_exits_per_request": 64.5,
+         "exits_by_cause_per_request": {"device_pio": 64, "device_mmio": 0.5, "conversions": 0}},
         {"scenario": "cc-swp-zero-convert", "vm_type": "sw-protected", "policy": "zero", "io_strategy": "convert",
          "canary_found": False, "requests": 67, "hypercalls_per_request": 244.58, "exits_per_request": 356.69,
-         "bytes_copied_per_request": 1502480.5, "faults_per_filled_page": 3.0},
+         "bytes_copied_per_request": 1502480.5, "faults_per_filled_page": 3.0, "device_exits_per_request": 1.66},
         {"scenario": "ide-zero", "error": "trace line 3: cannot parse this kvm_page_fault event"},
     ],
     "skipped": [{"scenario": "cc-swp-zero-bounce", "reason": "this host has no KVM_X86_SW_PROTECTED_VM"}],
@@ -50,9 +51,10 @@ class Report(unittest.TestCase):
         text = report.render(DOC)
         self.assertIn("Run `20261205-233822`, bounce `f7b3ccf`, QEMU emulator version 10.0.2", text)
         self.assertIn("stock: 6.12.118+deb12-amd64 (Debian package)", text)
-        self.assertIn("| ide-copy | ide-dma | copy | never | 8192 | 8192 | 0 | 0 | 3 |", text)
-        self.assertIn("| cc-swp-zero-convert | sw-protected | zero | convert | no | 67 | 244.58 | 356.69 | 1,502,480 | 3 |",
+        self.assertIn("| ide-copy | ide-dma | copy | never | 8192 | 8192 | 0 | 0 | 3 | 35 | 64.5 |", text)
+        self.assertIn("| cc-swp-zero-convert | sw-protected | zero | convert | no | 67 | 244.58 | 356.69 | 1.66 | 1,502,480 | 3 |",
                       text)
+        self.assertIn("| ide-copy | 64 | 0.5 | 0 |", text)
         self.assertIn("ide-zero: not analyzed: trace line 3", text)
         self.assertIn("cc-swp-zero-bounce: not run: this host has no KVM_X86_SW_PROTECTED_VM", text)
 

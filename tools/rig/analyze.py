@@ -32,8 +32,8 @@ import sys
 
 PAGE_SHIFT = 12
 PFERR_WRITE = 1 << 1
-FAULT = re.compile(r"kvm_page_fault: (?:vcpu \d+ rip 0x[0-9a-f]+ )?address (?:0x)?([0-9a-f]+) error_code (?:0x)?([0-9a-f]+)\s*$")
-EXIT = re.compile(r"kvm_exit: (?:vcpu \d+ )?reason (\S+)")
+FAULT = re.compile(r"kvm_page_fault: (?:vcpu \d+ rip (0x[0-9a-f]+) )?address (?:0x)?([0-9a-f]+) error_code (?:0x)?([0-9a-f]+)\s*$")
+EXIT = re.compile(r"kvm_exit: (?:vcpu \d+ )?reason (\S+) rip (?:0x)?([0-9a-f]+)(?: info1? (?:0x)?([0-9a-f]+))?")
 HYPERCALL = re.compile(r"kvm_hypercall: nr (0x[0-9a-f]+) a0 ")
 KVM_HC_MAP_GPA_RANGE = 12  # Documentation/virt/kvm/x86/hypercalls.rst
 REPORT = re.compile(r"^BOUNCE-REPORT (\w+) (\{.*\})\s*$")
@@ -46,10 +46,22 @@ class TraceFormatError(ValueError):
     """A kvm tracepoint line in a format the parser does not know."""
 
 
+# Exits the guest's kernel caused: rip at or above 1 MiB. Below is the firmware's (SeaBIOS and its
+# option ROMs before the PVH entry), whose device probing is not the workload's.
+KERNEL_RIP = 0x100000
+
+Trace = collections.namedtuple("Trace", "faults exits hypercalls kernel_exits kernel_io_ports kernel_fault_addrs")
+
+
 def parse_trace(lines):
-    """-> (faults: page -> [error codes in order], exits: Counter, hypercalls: Counter by nr)."""
+    """-> Trace: faults (page -> [error codes in order]), exits (Counter by reason), hypercalls
+    (Counter by nr); and of the kernel's own exits (rip >= 1 MiB): kernel_exits (Counter by
+    reason), kernel_io_ports (Counter by port, from info1 bits 31:16 of an I/O exit - SVM's
+    EXITINFO1 and VMX's exit qualification both keep the port there), kernel_fault_addrs (the
+    guest-physical address of each kernel page fault)."""
     faults = collections.defaultdict(list)
     exits, hypercalls = collections.Counter(), collections.Counter()
+    kernel_exits, kernel_io_ports, kernel_fault_addrs = collections.Counter(), collections.Counter(), []
     for n, line in enumerate(lines, 1):
         line = line.rstrip("\n")
         for event, pattern in (("kvm_page_fault:", FAULT), ("kvm_exit:", EXIT), ("kvm_hypercall:", HYPERCALL)):
@@ -59,13 +71,63 @@ def parse_trace(lines):
             if m is None:
                 raise TraceFormatError(f"trace line {n}: cannot parse this {event[:-1]} event: {line.strip()[:200]}")
             if pattern is FAULT:
-                faults[int(m.group(1), 16) >> PAGE_SHIFT].append(int(m.group(2), 16))
+                addr = int(m.group(2), 16)
+                faults[addr >> PAGE_SHIFT].append(int(m.group(3), 16))
+                if m.group(1) is None or int(m.group(1), 16) >= KERNEL_RIP:
+                    kernel_fault_addrs.append(addr)
             elif pattern is EXIT:
-                exits[m.group(1)] += 1
+                reason = m.group(1)
+                exits[reason] += 1
+                if int(m.group(2), 16) >= KERNEL_RIP:
+                    kernel_exits[reason.lower()] += 1
+                    if reason.lower() in IO_REASONS and m.group(3):
+                        kernel_io_ports[(int(m.group(3), 16) >> 16) & 0xffff] += 1
             else:
                 hypercalls[str(int(m.group(1), 16))] += 1
             break
-    return faults, exits, hypercalls
+    return Trace(faults, exits, hypercalls, kernel_exits, kernel_io_ports, kernel_fault_addrs)
+
+
+# kvm_exit reason names (SVM's lower case, VMX's upper case, compared lower-cased).
+IO_REASONS = {"io", "io_instruction"}
+FAULT_REASONS = {"npf", "ept_violation", "ept_misconfig"}
+HYPERCALL_REASONS = {"hypercall", "vmmcall", "vmcall"}  # SVM's VMMCALL prints as "hypercall" (6.12)
+# Port I/O that is the console or the platform, not the disk controller (the rest is the device).
+CONSOLE_PORTS = range(0x3f8, 0x400)  # COM1 (kernel/console.c)
+PLATFORM_PORTS = [range(0x20, 0x22), range(0x40, 0x44), range(0x60, 0x65), range(0x70, 0x72), range(0x80, 0x90),
+                  range(0xa0, 0xa2), range(0xf4, 0xf8), range(0x510, 0x51c), range(0x600, 0x680), range(0xb000, 0xb040),
+                  range(0xcf8, 0xd00)]  # PIC, PIT, port 0x61, CMOS, DMA page, debug exit, fw_cfg, ACPI PM, PCI config
+MEMORY_MAP_LINE = re.compile(r"^\s*\[0x([0-9a-f]+)-0x([0-9a-f]+)\]\s+\d+ KiB\s+(\S+)")
+
+
+def guest_ram(text):
+    """The guest's memory map (its 'memory map' lines, inclusive ranges): [(start, end)] of every
+    range, usable or reserved - memory, as opposed to device MMIO."""
+    return [(int(m.group(1), 16), int(m.group(2), 16)) for m in map(MEMORY_MAP_LINE.match, text.splitlines()) if m]
+
+
+def exits_by_cause(trace, ram):
+    """The kernel's exits attributed to what caused them: device_pio and device_mmio (the disk
+    controller's registers: notifications, commands, status), conversions (hypercalls),
+    ram_faults (nested page faults on guest memory: first touches, and the copy-on-write of a page
+    read before written), console (COM1), platform (timers, PCI config,
+    fw_cfg, debug exit) and other (CPUID, MSRs, interrupts, ...). None without a memory map."""
+    if not ram:
+        return None
+    k = trace.kernel_exits
+    causes = collections.Counter()
+    for port, n in trace.kernel_io_ports.items():
+        causes["console" if port in CONSOLE_PORTS else "platform" if any(port in r for r in PLATFORM_PORTS)
+               else "device_pio"] += n
+    causes["device_pio"] += sum(k[r] for r in IO_REASONS) - sum(trace.kernel_io_ports.values())  # port unknown
+    faults = sum(k[r] for r in FAULT_REASONS)
+    touch = sum(1 for a in trace.kernel_fault_addrs if any(lo <= a <= hi for lo, hi in ram))
+    causes["ram_faults"] = min(touch, faults)
+    causes["device_mmio"] = faults - causes["ram_faults"]
+    causes["conversions"] = sum(k[r] for r in HYPERCALL_REASONS)
+    causes["other"] = sum(k.values()) - sum(causes.values())
+    return {c: causes[c] for c in ("device_pio", "device_mmio", "conversions", "ram_faults", "console", "platform",
+                                   "other")}
 
 
 def guest_tests(text):
@@ -125,7 +187,8 @@ def filled_pages(ranges):
 
 def analyze(trace_lines, guest_text, meta, vmm=None):
     """One scenario's figures. vmm: the VMM's report (vmm-report.json), for a guest under tools/vmm."""
-    faults, exits, hypercalls = parse_trace(trace_lines)
+    trace = parse_trace(trace_lines)
+    faults, exits, hypercalls = trace.faults, trace.exits, trace.hypercalls
     reports, summary = parse_guest_log(guest_text)
     pc = reports.get("pagecache", {})
     dma = reports.get("dma", {})
@@ -162,6 +225,7 @@ def analyze(trace_lines, guest_text, meta, vmm=None):
         "fault_sequences": dict(sequences.most_common(5)),
         "exits_by_reason": dict(exits.most_common()),
         "exits_total": sum(exits.values()),
+        **cause_figures(trace, guest_text, pc, vmm),
         "trace_hypercalls": dict(hypercalls),  # kvm_hypercall events by nr
         "trace_map_gpa_range_calls": hypercalls.get(str(KVM_HC_MAP_GPA_RANGE), 0),
         "wall_s": round(float(meta.get("end", 0)) - float(meta.get("start", 0)), 2),
@@ -182,6 +246,20 @@ def analyze(trace_lines, guest_text, meta, vmm=None):
     if vmm is not None:
         result.update(confidential_figures(vmm, reports.get("cc", {}), dma, cmdline))
     return result
+
+
+def cause_figures(trace, guest_text, pagecache, vmm):
+    """The kernel's exits by cause, in all and per block request (the VMM's count of the requests
+    it served, or the guest page cache's count of the requests it sent)."""
+    causes = exits_by_cause(trace, guest_ram(guest_text))
+    if vmm is not None:
+        nreq = sum((vmm.get("requests") or {}).get(k, 0) for k in ("read", "write", "flush")) or None
+    else:
+        nreq = pagecache.get("requests") or None
+    per = {c: round(v / nreq, 2) for c, v in causes.items()} if causes and nreq else None
+    return {"exits_by_cause": causes, "block_requests": nreq, "exits_by_cause_per_request": per,
+            "device_exits_per_request": round((causes["device_pio"] + causes["device_mmio"]) / nreq, 2)
+            if causes and nreq else None}
 
 
 def confidential_figures(vmm, cc, dma, cmdline):

@@ -29,6 +29,13 @@ FAULT_BANDS = [
 ]
 
 
+# Scenarios whose device is virtio-blk (QEMU's virtio-pci, the VMM's virtio-mmio): polled, a
+# request costs about one notification; bring-up (capabilities, configuration, GET_ID) adds a
+# little per request. IDE's command and status registers are port I/O on every request: no bound.
+NOTIFYING = ["virtio-*", "cc-*"]
+MAX_DEVICE_EXITS_PER_REQUEST = 4.0
+
+
 def band_for(name):
     for pattern, low, high, why in FAULT_BANDS:
         if fnmatch.fnmatchcase(name, pattern):
@@ -53,6 +60,11 @@ def scenario_checks(name, r):
     if r.get("under_vmm"):
         out.append(Check((name,), f"{name}: the VMM left its report (vmm-report.json)", bool(r.get("vmm_report")),
                          "present" if r.get("vmm_report") else "missing"))
+    if any(fnmatch.fnmatchcase(name, p) for p in NOTIFYING):
+        d = r.get("device_exits_per_request")
+        out.append(Check((name,), f"{name}: at most {MAX_DEVICE_EXITS_PER_REQUEST:g} device exits per block request "
+                         f"(about one notification when polled)", d is not None and d <= MAX_DEVICE_EXITS_PER_REQUEST,
+                         f"{d} per request, by cause {r.get('exits_by_cause')}"))
     if r.get("workload"):
         f, fpp, band = r.get("filled_pages") or 0, r.get("faults_per_filled_page"), band_for(name)
         out.append(Check((name,), f"{name}: at least {MIN_FILLED_PAGES} page-cache pages filled by DMA", f >= MIN_FILLED_PAGES,

@@ -46,18 +46,26 @@ def render(doc):
     cc = [r for r in scenarios if r.get("vm_type")]
     lines = [provenance(doc), ""]
     lines += table(["scenario", "device", "policy", "host THP", "filled pages", "read-before-write", "written first",
-                    "read only", "faults per filled page"],
+                    "read only", "faults per filled page", "block requests", "device exits per request"],
                    [[r["scenario"], r.get("device"), r.get("policy"), r.get("thp"), r.get("filled_pages"),
                      r.get("rbw_pages"), r.get("write_first_pages"), r.get("read_only_pages"),
-                     r.get("faults_per_filled_page")] for r in normal])
+                     r.get("faults_per_filled_page"), r.get("block_requests"), r.get("device_exits_per_request")]
+                    for r in normal])
     if cc:
         lines += ["", "Confidential guests under `tools/vmm`:", ""]
         lines += table(["scenario", "VM type", "policy", "I/O", "canary in host memory", "requests",
-                        "hypercalls per request", "exits per request", "bytes the guest copied per request",
-                        "faults per filled page"],
+                        "hypercalls per request", "exits per request", "device exits per request",
+                        "bytes the guest copied per request", "faults per filled page"],
                        [[r["scenario"], r.get("vm_type"), r.get("policy"), r.get("io_strategy"), r.get("canary_found"),
                          r.get("requests"), r.get("hypercalls_per_request"), r.get("exits_per_request"),
-                         r.get("bytes_copied_per_request"), r.get("faults_per_filled_page")] for r in cc])
+                         r.get("device_exits_per_request"), r.get("bytes_copied_per_request"),
+                         r.get("faults_per_filled_page")] for r in cc])
+    causes = [r for r in scenarios if r.get("exits_by_cause_per_request")]
+    if causes:
+        keys = list(causes[0]["exits_by_cause_per_request"])
+        lines += ["", "The kernel's exits by cause, per block request (firmware exits left out):", ""]
+        lines += table(["scenario"] + [k.replace("_", " ") for k in keys],
+                       [[r["scenario"]] + [r["exits_by_cause_per_request"].get(k) for k in keys] for r in causes])
     for s in doc.get("skipped", []):
         lines.append(f"\n{s.get('scenario')}: not run: {s.get('reason')}")
     for r in doc.get("scenarios", []):
