@@ -11,7 +11,7 @@ static struct {
 
 void dev_refuse(const char *driver, const char *where, const char *fmt, ...)
 {
-    char reason[sizeof(refusals.list[0].reason)];
+    char reason[DEV_REFUSAL_REASON_MAX];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(reason, sizeof(reason), fmt, ap);

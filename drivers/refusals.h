@@ -12,11 +12,12 @@
 #include <stddef.h>
 
 #define DEV_REFUSALS_MAX 16
+#define DEV_REFUSAL_REASON_MAX 160 /* bytes of a reason, its NUL included */
 
 struct dev_refusal {
     char driver[16]; /* "virtio-blk", "virtio-pci", "ide" */
     char where[40];  /* the device's location, as the driver names it */
-    char reason[160];
+    char reason[DEV_REFUSAL_REASON_MAX];
 };
 
 /* Print "<driver>: <where>: <reason> - refused" and remember it (the first DEV_REFUSALS_MAX). */

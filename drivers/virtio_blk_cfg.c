@@ -4,7 +4,9 @@
 #include <inttypes.h>
 #include <stdio.h>
 
-#define SECTOR 512u
+#include "drivers/blk.h"
+
+#define SECTOR SECTOR_SIZE
 
 static uint32_t pow2_floor(uint32_t v)
 {
@@ -23,7 +25,6 @@ static uint32_t pow2_ceil(uint32_t v)
 }
 
 static bool is_pow2(uint32_t v) { return v != 0 && (v & (v - 1)) == 0; }
-
 
 int vblk_cfg_limits(const struct vblk_cfg *c, struct vblk_limits *out, char *why, size_t whylen)
 {

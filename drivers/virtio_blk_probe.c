@@ -25,7 +25,7 @@ static size_t ndisks;
 static int vblk_unusable(struct vblk *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int vblk_unusable(struct vblk *v, const char *fmt, ...)
 {
-    char why[sizeof(((struct dev_refusal *)0)->reason)];
+    char why[DEV_REFUSAL_REASON_MAX];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(why, sizeof(why), fmt, ap);
@@ -121,7 +121,7 @@ static int vblk_limits(struct vblk *v)
 {
     v->dma.max_segment_size = v->cfg.has_size_max ? v->cfg.size_max : 0;
     v->cfg.map_max = dma_max_mapping_size(&v->dma);
-    char why[sizeof(((struct dev_refusal *)0)->reason)];
+    char why[DEV_REFUSAL_REASON_MAX];
     if (vblk_cfg_limits(&v->cfg, &v->lim, why, sizeof(why)) != 0)
         return vblk_unusable(v, "%s", why);
     v->blk.capacity = v->cfg.capacity;

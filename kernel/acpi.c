@@ -81,7 +81,8 @@ bool acpi_find_pm_timer(uint64_t rsdp_phys, struct acpi_pm_timer *out, const cha
 {
     const struct acpi_sdt_header *fadt = acpi_find_table(rsdp_phys, "FACP");
     if (fadt == NULL) {
-        *why = rsdp_phys ? "no FADT in the ACPI tables" : "no ACPI tables";
+        if (why)
+            *why = rsdp_phys ? "no FADT in the ACPI tables" : "no ACPI tables";
         return false;
     }
     return acpi_fadt_pm_timer((const uint8_t *)fadt, fadt->length, out, why);

@@ -47,8 +47,8 @@ bool acpi_rsdp_valid(const struct acpi_rsdp *r);
 uint64_t acpi_find_rsdp_legacy(void);
 
 struct acpi_pm_timer;
-/* The ACPI PM timer, from the FADT (kernel/acpi_fadt.h). False, with the reason in why, if the
- * firmware describes none (or no FADT is found). */
+/* The ACPI PM timer, from the FADT (kernel/acpi_fadt.h). False, with the reason in why (may be
+ * NULL), if the firmware describes none (or no FADT is found). */
 bool acpi_find_pm_timer(uint64_t rsdp_phys, struct acpi_pm_timer *out, const char **why);
 
 /* Find a table by signature through the XSDT (or the RSDT for ACPI 1.0), mapping what it reads

@@ -130,24 +130,22 @@ def exits_by_cause(trace, ram):
                                    "other")}
 
 
+def tap_results(text):
+    """The guest's TAP results, in order: (test name, "pass"|"fail"|"skip", skip reason or None)."""
+    for m in map(TAP_RESULT.match, (line.strip() for line in text.splitlines())):
+        if m:
+            status = "skip" if m.group(3) else "pass" if m.group(1) == "ok" else "fail"
+            yield m.group(2), status, (m.group(4).strip() or "(no reason given)") if m.group(3) else None
+
+
 def guest_tests(text):
     """The guest's TAP results: test name -> "pass", "fail" or "skip"."""
-    out = {}
-    for line in text.splitlines():
-        m = TAP_RESULT.match(line.strip())
-        if m:
-            out[m.group(2)] = "skip" if m.group(3) else "pass" if m.group(1) == "ok" else "fail"
-    return out
+    return {name: status for name, status, _ in tap_results(text)}
 
 
 def guest_skips(text):
     """The guest's skipped cases and their reasons: test name -> reason."""
-    out = {}
-    for line in text.splitlines():
-        m = TAP_RESULT.match(line.strip())
-        if m and m.group(3):
-            out[m.group(2)] = m.group(4).strip() or "(no reason given)"
-    return out
+    return {name: reason for name, status, reason in tap_results(text) if status == "skip"}
 
 
 def parse_guest_log(text):
