@@ -276,12 +276,16 @@ static void probe_channel(struct ide_channel *ch, int c)
     /* A channel with no devices at all floats: every register reads 0xff. */
     if (ide_alt_status(ch) == 0xff)
         return;
-    if (!ide_channel_reset(ch)) {
-        char where[24];
-        snprintf(where, sizeof(where), "%s channel", ch->name);
-        dev_refuse("ide", where, "BSY stuck after reset (status %#x)", ide_alt_status(ch));
+    char where[24];
+    snprintf(where, sizeof(where), "%s channel", ch->name);
+    uint64_t t0 = time_ns();
+    if (!ide_channel_reset(ch, IDE_PROBE_RESET_TIMEOUT_NS)) {
+        dev_refuse("ide", where, "BSY still set %llu s after a software reset (status %#x)",
+                   IDE_PROBE_RESET_TIMEOUT_NS / NSEC_PER_SEC, ide_alt_status(ch));
         return;
     }
+    /* How long the device (QEMU: its main loop) took to finish the reset: the rig reports it. */
+    printf("ide: %s: reset done in %llu us\n", where, (time_ns() - t0) / NSEC_PER_USEC);
     for (uint8_t drive = 0; drive < 2; drive++)
         probe_drive(ch, c, drive);
 }

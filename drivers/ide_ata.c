@@ -14,13 +14,13 @@
 #include "kernel/time.h"
 #include "mm/mm.h"
 
-/* Timeouts. Real drives may take up to 31 s to come out of reset while spinning up (ATA8-APT);
- * QEMU answers at once, even under TCG (a 1 MiB PIO read takes ~120 ms there). The command
- * timeout is a deadline for the whole command, every wait inside it included, so a request ends
- * within two commands and two resets: about 10 s, BLK_TIMEOUT_NS, however the drive misbehaves. */
-#define IDE_RESET_TIMEOUT_NS (1 * NSEC_PER_SEC)
+/* Timeouts. The command timeout is a deadline for the whole command, every wait inside it
+ * included. After a failed command the channel is reset with a short timeout, so that a request
+ * ends within two commands and two resets - BLK_TIMEOUT_NS - however the drive misbehaves; the
+ * reset at probe time waits as long as the standard allows (IDE_PROBE_RESET_TIMEOUT_NS). */
 #define IDE_CMD_TIMEOUT_NS (4 * NSEC_PER_SEC)
-#define IDE_IDENTIFY_TIMEOUT_NS (1 * NSEC_PER_SEC)
+#define IDE_RECOVERY_RESET_TIMEOUT_NS (1 * NSEC_PER_SEC)
+#define IDE_IDENTIFY_TIMEOUT_NS (4 * NSEC_PER_SEC)
 
 /* What an attempt at a command ended with. */
 struct ide_result {
@@ -30,17 +30,6 @@ struct ide_result {
 };
 
 /* ---- register access ---- */
-
-/* String I/O moves a sector in one instruction; under KVM that is one exit per page instead of
- * one per word. The direction flag is clear at every C function boundary (SysV ABI). */
-static inline void insw_rep(uint16_t port, void *buf, size_t words)
-{
-    __asm__ volatile("rep insw" : "+D"(buf), "+c"(words) : "d"(port) : "memory");
-}
-static inline void outsw_rep(uint16_t port, const void *buf, size_t words)
-{
-    __asm__ volatile("rep outsw" : "+S"(buf), "+c"(words) : "d"(port) : "memory");
-}
 
 uint8_t ide_alt_status(const struct ide_channel *ch) { return inb(ch->ctl); }
 
@@ -110,7 +99,7 @@ static void bm_stop(const struct ide_channel *ch)
 /* Software reset of both devices on the channel (ATA8-APT, software reset protocol): SRST for at
  * least 5 us, then at least 2 ms before BSY is meaningful, then wait for BSY to clear. nIEN stays
  * set throughout: we poll, and an interrupt line left asserted would serve no one. */
-bool ide_channel_reset(struct ide_channel *ch)
+bool ide_channel_reset(struct ide_channel *ch, uint64_t timeout_ns)
 {
     bm_stop(ch);
     outb(ch->ctl, ATA_CTL_SRST | ATA_CTL_NIEN);
@@ -120,7 +109,7 @@ bool ide_channel_reset(struct ide_channel *ch)
     ch->selected = -1; /* a reset selects device 0; select explicitly next time anyway */
     uint8_t st;
     /* 0 (QEMU: no device 0) and BSY-clear both count as done. */
-    return wait_not_busy(ch, IDE_RESET_TIMEOUT_NS, &st) || st == 0;
+    return wait_not_busy(ch, timeout_ns, &st) || st == 0;
 }
 
 /* The signature in LBA mid/high: ATAPI 14h/EBh (ATA8-ACS, signatures); FFh/FFh is no device at
@@ -352,7 +341,7 @@ enum blk_status ide_execute(struct ide_disk *d, const struct blk_req *req, const
     if (r.status == BLK_OK)
         return BLK_OK;
     report_failure(d, req, c, &r, "resetting the channel and retrying");
-    ide_channel_reset(d->ch);
+    ide_channel_reset(d->ch, IDE_RECOVERY_RESET_TIMEOUT_NS);
     r = attempt(d, req, c);
     if (r.status == BLK_OK) {
         printf("ide: %s: %s lba %llu +%u succeeded on retry\n", d->blk.name, c->name, (unsigned long long)req->lba,
@@ -363,7 +352,7 @@ enum blk_status ide_execute(struct ide_disk *d, const struct blk_req *req, const
     /* Leave the channel usable: a drive still in the command (timed out, busy, or holding DRQ)
      * would make the next request wait for a timeout before its own reset. */
     if (r.status == BLK_ETIMEDOUT || (ide_alt_status(d->ch) & (ATA_SR_BSY | ATA_SR_DRQ)))
-        ide_channel_reset(d->ch);
+        ide_channel_reset(d->ch, IDE_RECOVERY_RESET_TIMEOUT_NS);
     return r.status;
 }
 
@@ -380,10 +369,13 @@ bool ide_identify(struct ide_channel *ch, uint8_t drive, const char *pos, uint16
         dev_refuse("ide", pos, "an ATAPI (packet) device: bounce drives ATA disks only");
         return false;
     }
-    /* An ATA device sets DRDY once out of reset: 00h or FFh means nobody is there. */
+    /* An ATA device sets DRDY once out of reset: 00h or FFh means nobody is there. Said in one
+     * line, so that a guest log shows what each position looked like. */
     uint8_t st = ide_alt_status(ch);
-    if (sig == SIG_NONE || st == 0 || st == 0xff)
+    if (sig == SIG_NONE || st == 0 || st == 0xff) {
+        printf("ide: %s: empty (signature %04x, status 0x%02x)\n", pos, sig, st);
         return false;
+    }
     if (!wait_not_busy(ch, IDE_IDENTIFY_TIMEOUT_NS, &st)) {
         dev_refuse("ide", pos, "BSY never clears (status %#x)", st);
         return false;
@@ -396,8 +388,6 @@ bool ide_identify(struct ide_channel *ch, uint8_t drive, const char *pos, uint16
     outb(p + ATA_REG_LBA_HIGH, 0);
     outb(p + ATA_REG_COMMAND, ATA_CMD_IDENTIFY);
     delay_400ns(ch);
-    if (ide_alt_status(ch) == 0)
-        return false;
     if (!wait_not_busy(ch, IDE_IDENTIFY_TIMEOUT_NS, &st)) {
         dev_refuse("ide", pos, "IDENTIFY DEVICE timed out (status %#x)", st);
         return false;

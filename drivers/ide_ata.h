@@ -15,6 +15,7 @@
 #include "drivers/blk.h"
 #include "drivers/ide.h"
 #include "drivers/ide_prd.h"
+#include "kernel/time.h"
 
 #define IDE_MAX_SECTORS_LBA28 256u
 #define IDE_MAX_SECTORS_LBA48 2048u /* 1 MiB = BLK_MAX_SEGMENTS pages */
@@ -64,8 +65,16 @@ struct ata_cmd ide_pick_command(const struct ide_disk *d, const struct blk_req *
  * within about two command timeouts and two resets (< BLK_TIMEOUT_NS) whatever the drive does. */
 enum blk_status ide_execute(struct ide_disk *d, const struct blk_req *req, const struct ata_cmd *c);
 
-/* Software reset of both devices (ATA8-APT); false when BSY never clears. */
-bool ide_channel_reset(struct ide_channel *ch);
+/* Software reset of both devices (ATA8-APT); false when BSY has not cleared within timeout_ns. */
+bool ide_channel_reset(struct ide_channel *ch, uint64_t timeout_ns);
+
+/* How long the reset at probe time may take. A device may take up to 31 s to clear BSY after a
+ * software reset (ATA8-APT, software reset protocol: a drive spinning up). QEMU does not answer at
+ * once either: since QEMU 5.2 it completes SRST in a bottom half on its main loop (hw/ide/core.c,
+ * ide_bus_perform_srst), so BSY clears only when the host gets round to QEMU's main thread. Under
+ * nested KVM - an L1 of one TCG-emulated vCPU, THP=always - that took longer than the 1 s this
+ * driver once allowed, and the disk vanished (issue 22; tests/host/test_ide_ata.c replays it). */
+#define IDE_PROBE_RESET_TIMEOUT_NS (31 * NSEC_PER_SEC)
 
 /* Alternate Status: no side effects. 0xff on a channel with no devices (a floating bus). */
 uint8_t ide_alt_status(const struct ide_channel *ch);

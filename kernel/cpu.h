@@ -2,6 +2,7 @@
 #ifndef BOUNCE_KERNEL_CPU_H
 #define BOUNCE_KERNEL_CPU_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port)); }
@@ -10,6 +11,17 @@ static inline void outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, 
 static inline uint8_t inb(uint16_t port) { uint8_t v; __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port)); return v; }
 static inline uint16_t inw(uint16_t port) { uint16_t v; __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port)); return v; }
 static inline uint32_t inl(uint16_t port) { uint32_t v; __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port)); return v; }
+
+/* String I/O moves a block in one instruction; under KVM that is one exit per page instead of
+ * one per word. The direction flag is clear at every C function boundary (SysV ABI). */
+static inline void insw_rep(uint16_t port, void *buf, size_t words)
+{
+    __asm__ volatile("rep insw" : "+D"(buf), "+c"(words) : "d"(port) : "memory");
+}
+static inline void outsw_rep(uint16_t port, const void *buf, size_t words)
+{
+    __asm__ volatile("rep outsw" : "+S"(buf), "+c"(words) : "d"(port) : "memory");
+}
 
 static inline uint64_t rdmsr(uint32_t msr)
 {

@@ -98,6 +98,12 @@ class Analyze(unittest.TestCase):
                                              "ok 3 - blk.x # SKIP\nok 4 - blk.y\n"),
                          {"blk.random_reads": "no data disk: not attached", "blk.x": "(no reason given)"})
 
+    def test_ide_reset_times_from_the_probe_lines(self):
+        log = ("ide: primary channel: reset done in 2387 us\nide: primary master: empty\n"
+               "ide: secondary channel: reset done in 1204533 us\n")
+        self.assertEqual(analyze.ide_reset_us(log), {"primary": 2387, "secondary": 1204533})
+        self.assertEqual(analyze.ide_reset_us("virtio-blk: vda\n"), {})
+
     def test_filled_ranges_round_to_whole_pages(self):
         self.assertEqual(analyze.filled_pages([[4096, 1]]), {1})
         self.assertEqual(analyze.filled_pages([[4096, 8192], [0, 4096]]), {0, 1, 2})

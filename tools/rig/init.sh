@@ -1,7 +1,7 @@
 #!/bin/sh
 # /init of the rig's L1 host (busybox). Loads KVM, takes its work from the first virtio disk (a
-# tar archive: run.sh and what it needs), runs it, and writes /out as a tar archive to the second
-# virtio disk. Progress goes to the console as "rig-l1: ..." lines; the last line is
+# tar archive: run.sh and what it needs) and runs it; run.sh saves its results, scenario by
+# scenario, to the second virtio disk (save-scenario.sh). Progress goes to the console as "rig-l1: ..." lines; the last line is
 # "rig-l1: done rc=N" so the host knows the work finished (and how).
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 mount -t proc proc /proc
@@ -35,9 +35,9 @@ done
 if [ $rc -eq 0 ]; then
     mkdir -p /work /out
     tar -xf /dev/vda -C /work && say "work unpacked: $(ls /work | tr '\n' ' ')"
+    # run.sh saves each scenario's results to /dev/vdb as it finishes (save-scenario.sh).
     (cd /work && sh ./run.sh /out); rc=$?
-    say "run.sh ended with $rc; packing results: $(du -sk /out | cut -f1) KiB"
-    tar -cf /dev/vdb -C /out . || rc=1
+    say "run.sh ended with $rc ($(du -sk /out | cut -f1) KiB of results)"
     sync
 fi
 say "done rc=$rc"

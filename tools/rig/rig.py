@@ -19,6 +19,7 @@ import argparse
 import glob
 import gzip
 import hashlib
+import io
 import json
 import os
 import select
@@ -51,10 +52,19 @@ RIG_DEADLINE_S = 2400
 # and reports when it ends; a longer silence means the L1 itself is stuck.
 L1_SILENCE_S = 180
 # An L1 under TCG has, rarely, gone idle for good in the middle of its work (its vCPU halted with
-# interrupts enabled: a lost wakeup in the emulation, not a guest failure): boot it again.
+# interrupts enabled: a lost wakeup in the emulation, not a guest failure). The rig first sends it
+# an NMI from the QEMU monitor (an NMI ends HLT whatever the lost interrupt was) and waits
+# NMI_GRACE_S for it to speak again; if it does not, it boots it again with the scenarios that
+# no result slot holds yet (save-scenario.sh), up to L1_BOOTS boots in all. Each event is listed
+# in results.json (l1_events), so a soak counts them.
 L1_BOOTS = 3
+NMI_GRACE_S = 60
+# Each finished scenario is saved at once into a slot of the results disk (save-scenario.sh).
+RESULT_SLOTS, SLOT_MIB = 32, 16
 # loglevel=5: kernel warnings too (a clocksource marked unstable, hung tasks) reach the console log.
+# --l1-idle poll adds idle=poll: the L1's vCPU never halts, so it cannot miss a wakeup in HLT.
 L1_APPEND = "console=ttyS0 loglevel=5 panic=-1"
+L1_EVENTS = []  # {"kernel", "event": "silent" | "revived by an NMI" | "booted again", "after", "at_s"}
 
 # The L1 kernel | name | host THP | machine (or the VMM's --mode) | guest command line | disk
 # Normal guests run under QEMU on Debian's stock kernel; confidential guests run under tools/vmm,
@@ -91,6 +101,10 @@ KEEP_FAILED_RUNS = 10
 
 
 LAST_STAGE = ["start"]
+
+
+def elapsed():
+    return round(time.monotonic() - START)
 
 
 def stage(msg):
@@ -229,7 +243,7 @@ def kernel_release(image):
         return None
 
 
-def provenance(kernels):
+def provenance(kernels, l1_idle=None):
     """Where a run's results come from: the bounce commit, QEMU, the KVM hosts' kernels."""
     def out(cmd):
         try:
@@ -237,7 +251,8 @@ def provenance(kernels):
         except (OSError, subprocess.TimeoutExpired):
             return None
     qemu = (out(["qemu-system-x86_64", "--version"]) or "QEMU: version unknown").splitlines()[0]
-    return {"bounce_commit": out(["git", "describe", "--always", "--dirty"]), "qemu": qemu, "kernels": kernels}
+    return {"bounce_commit": out(["git", "describe", "--always", "--dirty"]), "qemu": qemu, "kernels": kernels,
+            "l1_append": l1_append(l1_idle) if l1_idle else None}
 
 
 def file_key(paths):
@@ -309,11 +324,12 @@ def work_tar(scenarios):
     tmp = tempfile.mkdtemp(dir=OUT)
     write_scenarios(os.path.join(tmp, "scenarios.txt"), scenarios)
     with open(os.path.join(tmp, "run.sh"), "w") as f:
-        f.write('#!/bin/sh\nexec sh /work/scenarios.sh /work "$1"\n')
+        f.write('#!/bin/sh\nSCENARIO_SAVE=/work/save-scenario.sh exec sh /work/scenarios.sh /work "$1"\n')
     with tarfile.open(path, "w") as t:
         t.add(os.path.join(BUILD, "bounce.elf"), "bounce.elf")
         t.add(os.path.join(BUILD, "disks", "data.img"), "data.img")
         t.add(os.path.join(ROOT, "tools", "rig", "scenarios.sh"), "scenarios.sh")
+        t.add(os.path.join(ROOT, "tools", "rig", "save-scenario.sh"), "save-scenario.sh")
         t.add(os.path.join(tmp, "scenarios.txt"), "scenarios.txt")
         t.add(os.path.join(tmp, "run.sh"), "run.sh")
         if any(sc[-1].startswith("vmm") for sc in scenarios):
@@ -354,14 +370,21 @@ def sw_protected_kernel():
 
 
 class L1Silent(Exception):
-    """The L1 said nothing for L1_SILENCE_S: it is stuck, not slow."""
+    """The L1 said nothing for L1_SILENCE_S: it is stuck, not slow. .saved: the scenarios it had
+    saved by then (set once it is killed)."""
+    saved = ()
 
 
-def read_l1(proc, log):
+def l1_append(idle):
+    return L1_APPEND + (" idle=poll" if idle == "poll" else "")
+
+
+def read_l1(proc, log, silence_s=None):
     """Relay the L1's console to its log and its rig-l1 lines to the stages, until it exits.
     Returns the rc of "rig-l1: done rc=N", or None. Raises L1Silent when the L1 stops talking:
     each scenario is bounded inside the L1 (timeout -k in scenarios.sh), so a silence longer
     than that bound means the L1 itself hung (once, under TCG, with no kernel message at all)."""
+    silence_s = silence_s or L1_SILENCE_S
     done_rc, last, buf = None, "boot", b""
     deadline = time.monotonic() + L1_TIMEOUT_S
     heard = time.monotonic()
@@ -370,8 +393,8 @@ def read_l1(proc, log):
         now = time.monotonic()
         if now > deadline:
             fail(f"the L1 host did not finish within {L1_TIMEOUT_S} s (last: {last})", log.name)
-        if now - heard > L1_SILENCE_S:
-            raise L1Silent(f"the L1 host said nothing for {L1_SILENCE_S} s after '{last}'")
+        if now - heard > silence_s:
+            raise L1Silent(f"the L1 host said nothing for {silence_s} s after '{last}'")
         ready, _, _ = select.select([fd], [], [], 1)
         if not ready:
             continue
@@ -412,43 +435,92 @@ def monitor_query(path, command):
         return f"(no monitor answer: {e})\n"
 
 
-def boot_l1(kernel_image, label, initramfs, work):
-    """Boot the L1 under TCG (thread=single: multi-threaded TCG aborted once a nested guest ran).
-    An L1 that goes silent is killed and booted again, up to L1_BOOTS times in all."""
+def boot_l1(kernel_image, label, initramfs, group, append):
+    """Boot the L1 under TCG (thread=single: multi-threaded TCG aborted once a nested guest ran)
+    to run the scenarios of `group`. An L1 that goes silent and does not answer an NMI is killed
+    and booted again with the scenarios it had not saved yet, up to L1_BOOTS times in all.
+    Returns (the folder holding every scenario's results, the runner's rc)."""
+    raw = os.path.join(OUT, "raw")
+    os.makedirs(raw, exist_ok=True)
+    todo, rc = list(group), 0
     for attempt in range(1, L1_BOOTS + 1):
         try:
-            return boot_l1_once(kernel_image, label, initramfs, work)
+            saved, run_rc = boot_l1_once(kernel_image, label, initramfs, work_tar(todo), append, raw)
+            return raw, rc or run_rc or (0 if set(saved) >= {sc[1] for sc in todo} else 1)
         except L1Silent as e:
+            saved = e.saved
             console = os.path.join(OUT, f"l1-console-{label}.log")
+            todo = [sc for sc in todo if sc[1] not in saved]
             if attempt == L1_BOOTS:
                 fail(f"{e}, on each of {L1_BOOTS} boots", console)
             os.replace(console, f"{console}.{attempt}")
-            stage(f"{e}: killed it (its console: {console}.{attempt}); booting it again ({attempt + 1} of {L1_BOOTS})")
+            L1_EVENTS.append({"kernel": label, "event": "booted again", "after": str(e), "at_s": elapsed()})
+            if not todo:
+                return raw, rc
+            stage(f"{e}: killed it (its console: {console}.{attempt}); {len(saved)} scenarios were saved; "
+                  f"booting it again ({attempt + 1} of {L1_BOOTS}) for the {len(todo)} left, from {todo[0][1]}")
 
 
-def boot_l1_once(kernel_image, label, initramfs, work):
+def read_slots(results, raw):
+    """The scenarios the L1 saved in the results disk's slots (save-scenario.sh), extracted into
+    raw. A slot whose first block is zeros was never written; the slots are filled in order."""
+    names = []
+    with open(results, "rb") as f:
+        for k in range(RESULT_SLOTS):
+            f.seek(k * SLOT_MIB << 20)
+            if not f.read(512).strip(b"\0"):
+                break
+            f.seek(k * SLOT_MIB << 20)
+            with tarfile.open(fileobj=io.BytesIO(f.read(SLOT_MIB << 20))) as t:
+                tops = {m.name.split("/")[0] for m in t.getmembers()}
+                t.extractall(raw)
+            names += sorted(tops)
+    return names
+
+
+def watch_l1(proc, log, monitor, label):
+    """read_l1, and if the L1 goes silent: its registers into the log, an NMI, NMI_GRACE_S more
+    to speak. -> the runner's rc, as read_l1; raises L1Silent if the NMI did not help."""
+    try:
+        return read_l1(proc, log)
+    except L1Silent as e:
+        log.write(f"\n---- rig: {e}; its CPU state from the QEMU monitor ----\n")
+        log.write(monitor_query(monitor, "info registers"))
+        L1_EVENTS.append({"kernel": label, "event": "silent", "after": str(e), "at_s": elapsed()})
+        stage(f"{e}: sending it an NMI, waiting {NMI_GRACE_S} s for it to speak again")
+        log.write("---- rig: NMI sent from the QEMU monitor ----\n")
+        monitor_query(monitor, "nmi")
+        rc = read_l1(proc, log, NMI_GRACE_S)
+        L1_EVENTS.append({"kernel": label, "event": "revived by an NMI", "after": str(e), "at_s": elapsed()})
+        stage("the L1 host spoke again after the NMI")
+        return rc
+
+
+def boot_l1_once(kernel_image, label, initramfs, work, append, raw):
+    """One boot of the L1: -> (the scenarios it saved, the runner's rc). Raises L1Silent (with
+    .saved) when it went silent and an NMI did not bring it back."""
     results = os.path.join(OUT, "results.img")
     with open(results, "wb") as f:
-        f.truncate(512 << 20)
+        f.truncate(RESULT_SLOTS * SLOT_MIB << 20)
     console = os.path.join(OUT, f"l1-console-{label}.log")
     monitor = os.path.join(OUT, f"l1-monitor-{label}.sock")
     cmd = ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg,thread=single", "-cpu", "max", "-m", L1_MEMORY,
            "-nographic", "-no-reboot", "-kernel", kernel_image,
-           "-initrd", initramfs, "-append", L1_APPEND,
+           "-initrd", initramfs, "-append", append,
            "-drive", f"file={work},format=raw,if=virtio,readonly=on",
            "-drive", f"file={results},format=raw,if=virtio",
            "-monitor", f"unix:{monitor},server=on,wait=off"]
-    stage(f"booting the L1 host under TCG ({label} kernel); console: {console}")
+    stage(f"booting the L1 host under TCG ({label} kernel, {append}); console: {console}")
     with open(console, "w") as log:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 start_new_session=True)
         try:
-            done_rc = read_l1(proc, log)
-        except L1Silent:
-            log.write("\n---- rig: the L1 went silent; its CPU state from the QEMU monitor ----\n")
-            log.write(monitor_query(monitor, "info registers"))
+            done_rc = watch_l1(proc, log, monitor, label)
+        except L1Silent as e:
+            log.write(f"\n---- rig: {e} after the NMI too; killing it ----\n")
             os.killpg(proc.pid, 9)
             proc.wait()
+            e.saved = read_slots(results, raw)
             raise
         except BaseException:
             os.killpg(proc.pid, 9)
@@ -457,11 +529,7 @@ def boot_l1_once(kernel_image, label, initramfs, work):
         proc.wait()
     if done_rc is None:
         fail("the L1 host stopped before finishing its work", console)
-    raw = os.path.join(OUT, "raw")
-    os.makedirs(raw, exist_ok=True)
-    with tarfile.open(results) as t:
-        t.extractall(raw)
-    return raw, done_rc
+    return read_slots(results, raw), done_rc
 
 
 def run_native(scenarios):
@@ -492,7 +560,7 @@ def run_native(scenarios):
 def write_results(all_results, mode, kept, skipped, prov):
     with open(os.path.join(OUT, "results.json"), "w") as f:
         json.dump({"mode": mode, "run_id": RUN_ID, "provenance": prov, "scenarios": all_results, "skipped": skipped,
-                   "kept_logs": kept}, f, indent=1)
+                   "kept_logs": kept, "l1_events": L1_EVENTS}, f, indent=1)
     results = [r for r in all_results if not r.get("error")]
     cols = ["scenario", "device", "policy", "thp", "filled_pages", "rbw_pages", "write_first_pages",
             "read_only_pages", "faults_per_filled_page", "other_faults", "exits_total", "wall_s", "guest_passed"]
@@ -565,6 +633,9 @@ def main():
     ap.add_argument("--l1-kernel", default=os.environ.get("BOUNCE_L1_KERNEL"), metavar="VERSION",
                     help="the stock L1 kernel, e.g. 6.12.118+deb12-amd64 (default: the archive's newest; "
                          "a version the archive dropped is taken from the cache)")
+    ap.add_argument("--l1-idle", choices=["halt", "poll"], default=os.environ.get("BOUNCE_L1_IDLE", "halt"),
+                    help="how the L1's idle vCPU waits: halt (HLT, the default) or poll (idle=poll: it "
+                         "never halts, so it cannot lose a wakeup in HLT; costs a host CPU while idle)")
     args = ap.parse_args()
     os.makedirs(OUT, exist_ok=True)
     stop_on_signals()
@@ -603,7 +674,9 @@ def run_rig(args):
                 image, origin = sw_protected_kernel(), sw_protected_origin()
             kernels[kernel] = {"release": kernel_release(image), "origin": origin}
             stage(f"{kernel} L1 kernel: {kernels[kernel]['release']} ({origin})")
-            raw, group_rc = boot_l1(image, kernel, initramfs, work_tar(group))
+            if len(group) > RESULT_SLOTS:
+                fail(f"{len(group)} {kernel} scenarios, but the results disk has {RESULT_SLOTS} slots")
+            raw, group_rc = boot_l1(image, kernel, initramfs, group, l1_append(args.l1_idle))
             rc = rc or group_rc
     if rc != 0:
         stage(f"the scenario runner ended with {rc}; analyzing what there is")
@@ -623,7 +696,7 @@ def run_rig(args):
     # Scenarios the rig did not run, each with its reason (none today: every scenario runs, in
     # the L1 or natively; a group a host cannot run will be listed here).
     skipped = []
-    write_results(results, f"{mode} ({why})", kept, skipped, provenance(kernels))
+    write_results(results, f"{mode} ({why})", kept, skipped, provenance(kernels, args.l1_idle if mode == "nested" else None))
     stage(f"results: {os.path.join(OUT, 'results.md')}, results.json, faults.svg")
     print(open(os.path.join(OUT, "results.md")).read(), file=sys.stderr)
 

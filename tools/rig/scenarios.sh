@@ -10,6 +10,7 @@
 # under tools/vmm (WORKDIR/vmm) instead of QEMU, with machine = its --mode (sw-protected|fallback),
 # the data disk attached read-only; disk = vmm-scratch: the same with a fresh copy of
 # WORKDIR/scratch.img attached read-write instead, for the guest's write tests.
+# With SCENARIO_SAVE set, `sh $SCENARIO_SAVE OUTDIR/NAME` runs after each scenario (the L1 saves it).
 set -u
 work=$1 out=$2
 T=/sys/kernel/tracing
@@ -65,6 +66,9 @@ while IFS='|' read -r name thp machine cmdline disk; do
         "$name" "$thp" "$machine" "$disk" "$cmdline" "$status" "$t0" "$t1" > "$d"/meta.txt
     say "scenario $name: QEMU status $status, $(awk "BEGIN {print $t1 - $t0}") s, $(grep -h '^entries' "$d"/trace-stats.txt | awk '{s += $2} END {print s}') trace events"
     # isa-debug-exit status 1 = the guest passed; anything else is reported by the analysis.
+    # In the L1, each finished scenario is saved to the results disk at once (save-scenario.sh),
+    # so that an L1 that hangs later loses only the scenario it was running.
+    if [ -n "${SCENARIO_SAVE:-}" ]; then sh "$SCENARIO_SAVE" "$d" || rc=1; fi
 done < $work/scenarios.txt
 [ -n "$thp_was" ] && echo "$thp_was" > $THP
 exit $rc

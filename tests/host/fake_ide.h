@@ -1,0 +1,64 @@
+/* fake_ide.h - one PIIX IDE channel, as QEMU's hw/ide/core.c models it, behind fake port I/O.
+ *
+ * An independent model of what a driver talks to, written from ATA8-ACS/ATA8-APT and from QEMU's
+ * behaviour (not from drivers/ide_ata.c): the register file of both devices (48-bit registers
+ * as two-byte FIFOs), signatures after reset, Status reading 0 for an absent device 1 (QEMU),
+ * IDENTIFY DEVICE, PIO READ/WRITE SECTORS (EXT), FLUSH CACHE (EXT). One thing QEMU does that
+ * real drives need not: software reset completes later, when QEMU's main loop runs its bottom
+ * half (ide_bus_perform_srst, QEMU >= 5.2); srst_delay_ns says how much later. No bus master,
+ * no interrupts. Every port access costs 1 us of simulated time (fake_clock.h).
+ */
+#ifndef BOUNCE_TESTS_HOST_FAKE_IDE_H
+#define BOUNCE_TESTS_HOST_FAKE_IDE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define FAKE_IDE_CMD 0x1f0
+#define FAKE_IDE_CTL 0x3f6
+#define FAKE_IDE_NEVER UINT64_MAX
+
+struct fake_ata_drive {
+    /* set by the test */
+    bool present, atapi;
+    bool identify_aborts; /* answers IDENTIFY DEVICE with ERR + ABRT */
+    bool hangs_on_data;   /* stays BSY for good once a data command is issued */
+    uint8_t *media;       /* sectors * 512 bytes */
+    uint64_t sectors;
+    uint16_t identify[256];
+    /* the device's registers (ATA8-ACS, command block) */
+    uint8_t status, error, feature, nsector, sector, lcyl, hcyl, select;
+    uint8_t hob_feature, hob_nsector, hob_sector, hob_lcyl, hob_hcyl;
+    /* the transfer in progress: 256 words of buf, `left` sectors from lba on */
+    enum { XFER_NONE, XFER_IDENTIFY, XFER_READ, XFER_WRITE } xfer;
+    uint16_t buf[256];
+    unsigned pos;
+    uint64_t lba;
+    uint32_t left;
+    /* what the last command was, for assertions */
+    uint8_t last_cmd;
+    uint64_t last_lba;
+    uint32_t last_count;
+};
+
+struct fake_ide {
+    struct fake_ata_drive drive[2];
+    int unit;        /* the selected device (QEMU: bus->unit) */
+    uint8_t devctl;  /* Device Control as last written */
+    uint64_t srst_delay_ns; /* from SRST set to the reset done (QEMU: its bottom half runs) */
+    uint64_t srst_at;       /* when the pending reset completes; FAKE_IDE_NEVER: none pending */
+    unsigned resets;        /* completed software resets */
+};
+
+extern struct fake_ide fake_ide;
+
+/* An empty channel (no devices, reset done, clock at 0); frees the media of the last one. */
+void fake_ide_init(void);
+/* Attach an ATA disk of `sectors` (media filled with a pattern of lba and offset) at position
+ * `unit`, or an ATAPI device. Returns the media. */
+uint8_t *fake_ide_attach_disk(int unit, uint64_t sectors);
+void fake_ide_attach_atapi(int unit);
+/* The byte the pattern puts at offset `off` of sector `lba`. */
+uint8_t fake_ide_pattern(uint64_t lba, unsigned off);
+
+#endif
