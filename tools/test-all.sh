@@ -107,6 +107,7 @@ stage "rig: analyzer and checks unit tests"
 step "rig/test_analyze" "$logs/rig-test-analyze.tap" python3 tests/rig/test_analyze.py
 step "rig/test_checks" "$logs/rig-test-checks.tap" python3 tests/rig/test_checks.py
 step "rig/test_l1" "$logs/rig-test-l1.tap" python3 tests/rig/test_l1.py
+step "rig/test_mode" "$logs/rig-test-mode.tap" python3 tests/rig/test_mode.py
 step "rig/test_report" "$logs/rig-test-report.tap" python3 tests/rig/test_report.py
 # The README's rig tables are generated (make kvm-report), never edited by hand.
 step "rig/readme-tables" "$logs/rig-readme-tables.tap" python3 tools/rig/report.py docs/kvm-results.json --check README.md

@@ -204,6 +204,59 @@ class TraceFormats(unittest.TestCase):
                 analyze.analyze_dir(d)
 
 
+class NativeSelftest(unittest.TestCase):
+    """checks.native_selftest_checks: the stock L1's run of rig.py --mode native must exist, pass its
+    own checks, agree with the nested figures and skip (not fail) the sw-protected scenario."""
+
+    def setUp(self):
+        self.nested = [healthy(n) for n in NAMES]
+        doc = {"mode": "mode native: stock scenarios native (KVM here); sw-protected scenarios skip (...)",
+               "scenarios": [healthy("ide-copy"), healthy("ide-zero")],
+               "skipped": [{"scenario": "cc-swp-zero-bounce",
+                            "reason": "this kernel's KVM has no KVM_X86_SW_PROTECTED_VM (KVM_CAP_VM_TYPES 0x1)"}]}
+        self.selftest = {"rc": 0, "tap": "ok 1 - ...\n24 passed, 0 failed\n", "results": doc,
+                         "host_state": "before thp=madvise instances= qemu=0\n"
+                                       "after-run thp=madvise instances= qemu=0\nsigterm rc=1\n"
+                                       "after-sigterm thp=madvise instances= qemu=0\n"}
+
+    def failing(self):
+        return [c.desc for c in checks.native_selftest_checks(self.selftest, self.nested) if not c.ok]
+
+    def test_an_agreeing_selftest_passes_every_check(self):
+        cs = checks.native_selftest_checks(self.selftest, self.nested)
+        self.assertEqual(len(cs), 6)
+        self.assertEqual(self.failing(), [])
+
+    def test_no_selftest_fails(self):
+        self.selftest = None
+        self.assertEqual(len(self.failing()), 1)
+
+    def test_a_native_figure_that_disagrees_fails(self):
+        self.selftest["results"]["scenarios"][0]["faults_per_filled_page"] = 2.0  # ide-copy: nested 3.0
+        self.assertEqual(len(self.failing()), 1)
+        self.assertIn("ide-copy: native mode in the L1 agrees", self.failing()[0])
+
+    def test_failing_own_checks_fail(self):
+        self.selftest["tap"] = "23 passed, 1 failed\n"
+        self.selftest["rc"] = 1
+        self.assertEqual(self.failing(), ["native mode in the L1: its own checks passed"])
+
+    def test_a_host_left_changed_fails(self):
+        for broken in ("after-run thp=never instances= qemu=0", "after-sigterm thp=madvise instances=bounce-42  qemu=0",
+                       "after-sigterm thp=madvise instances= qemu=1", "sigterm rc=0"):
+            with self.subTest(broken=broken):
+                saved = self.selftest["host_state"]
+                key = broken.split(" ")[0]
+                self.selftest["host_state"] = "\n".join(broken if line.startswith(key + " ") else line
+                                                         for line in saved.splitlines())
+                self.assertEqual(len(self.failing()), 1, self.selftest["host_state"])
+                self.selftest["host_state"] = saved
+
+    def test_running_what_should_be_skipped_fails(self):
+        self.selftest["results"]["skipped"] = []
+        self.assertEqual(len(self.failing()), 1)
+
+
 class KeptLogs(unittest.TestCase):
     """A failing scenario's logs outlive the next scenario and the next run (rig.keep_failed_scenarios)."""
 
@@ -229,7 +282,7 @@ class KeptLogs(unittest.TestCase):
         rig.RUN_ID = run_id
         results = [healthy(n) for n in NAMES]
         next(r for r in results if r["scenario"] == "ide-zero")["faults_per_filled_page"] = 2.0
-        return rig.keep_failed_scenarios(self.raw, checks.checks(results, NAMES), "nested")
+        return rig.keep_failed_scenarios(self.raw, checks.checks(results, NAMES), {"stock", "sw-protected"})
 
     def test_only_failing_scenarios_are_kept_with_their_logs_and_why(self):
         kept = self.run_once("20261205-000000")
@@ -350,4 +403,4 @@ class Deadline(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    tap_unittest.main(Checks, TraceFormats, KeptLogs, L1KernelChoice, Provenance, Deadline)
+    tap_unittest.main(Checks, NativeSelftest, TraceFormats, KeptLogs, L1KernelChoice, Provenance, Deadline)

@@ -74,7 +74,8 @@ class Resume(unittest.TestCase):
         self.saved = rig.OUT, rig.FAILED, rig.boot_l1_once, rig.work_tar, list(rig.L1_EVENTS)
         rig.OUT = self.tmp.name  # fail() keeps logs under FAILED: not the real build/kvm
         rig.FAILED = os.path.join(self.tmp.name, "failed")
-        rig.work_tar = lambda todo: [sc[1] for sc in todo]  # the "work" is the list of names
+        # The "work" is the list of names, "+selftest" when the native-mode self-test is asked for.
+        rig.work_tar = lambda todo, selftest=(): [sc[1] for sc in todo] + (["+selftest"] if selftest else [])
         self.boots = []
 
     def tearDown(self):
@@ -111,6 +112,19 @@ class Resume(unittest.TestCase):
     def test_a_scenario_the_l1_did_not_save_fails_the_group(self):
         self.fake_boots(("done", ["s1", "s3"], 0))
         self.assertEqual(rig.boot_l1("bzImage", "stock", "initrd", SCENARIOS, "")[1], 1)
+
+    def test_the_native_selftest_is_redone_only_if_it_was_not_saved(self):
+        self.fake_boots(("hang", ["s1", "s2"]), ("done", ["s3", rig.SELFTEST_DIR], 0))
+        self.assertEqual(rig.boot_l1("bzImage", "stock", "initrd", SCENARIOS, "", ("s1",))[1], 0)
+        self.assertEqual(self.boots, [["s1", "s2", "s3", "+selftest"], ["s3", "+selftest"]])
+        self.boots = []
+        self.fake_boots(("hang", ["s1", rig.SELFTEST_DIR]), ("done", ["s2", "s3"], 0))
+        self.assertEqual(rig.boot_l1("bzImage", "stock", "initrd", SCENARIOS, "", ("s1",))[1], 0)
+        self.assertEqual(self.boots, [["s1", "s2", "s3", "+selftest"], ["s2", "s3"]])
+
+    def test_a_missing_selftest_fails_the_group(self):
+        self.fake_boots(("done", ["s1", "s2", "s3"], 0))
+        self.assertEqual(rig.boot_l1("bzImage", "stock", "initrd", SCENARIOS, "", ("s1",))[1], 1)
 
     def test_hanging_on_every_boot_fails(self):
         self.fake_boots(*[("hang", [])] * rig.L1_BOOTS)

@@ -6,6 +6,7 @@ see the README's KVM host rig section for the figures they come from.
 """
 import collections
 import fnmatch
+import re
 
 # One assertion: the scenarios it is about (their logs are kept when it fails), what it says,
 # whether it held, and the figure behind it.
@@ -169,4 +170,50 @@ def checks(results, expected):
         out.append(Check(("ide-copy-thp", "ide-zero-thp"), "host THP on: copy still reads first (the huge zero page), zero never does",
                     ct["rbw_pages"] > 0 and is_zero(zt["rbw_pages"]),
                     f"copy {ct['rbw_pages']} rbw pages, zero {zt['rbw_pages']}"))
+    return out
+
+
+# The native-mode self-test (rig.NATIVE_SELFTEST): the stock L1 runs the rig's native mode on
+# these. The IDE pair must run and agree with the nested run within this fraction of the nested
+# figure; the sw-protected one must be skipped for the missing VM type, not failed.
+SELFTEST_AGREE = ("ide-copy", "ide-zero")
+SELFTEST_SKIP = ("cc-swp-zero-bounce", "KVM_X86_SW_PROTECTED_VM")
+SELFTEST_TOLERANCE = 0.1
+
+
+def native_selftest_checks(selftest, nested_results):
+    """selftest: rig.read_selftest's dict, or None when the L1 brought none back."""
+    where = ("native-selftest",)
+    doc = (selftest or {}).get("results")
+    if not doc:
+        why = "no native-selftest from the L1" if selftest is None else f"rig.py exit {selftest.get('rc')}, no results.json"
+        return [Check(where, "native mode in the L1: rig.py --mode native ran and left results.json", False, why)]
+    out = [Check(where, "native mode in the L1: rig.py --mode native ran and left results.json", True, doc.get("mode"))]
+    tail = re.search(r"^(\d+) passed, (\d+) failed$", selftest["tap"], re.M)
+    out.append(Check(where, "native mode in the L1: its own checks passed",
+                     selftest["rc"] == 0 and bool(tail) and int(tail.group(1)) > 0 and tail.group(2) == "0",
+                     f"exit {selftest['rc']}, {tail.group(0) if tail else 'no TAP summary'}"))
+    native = {r.get("scenario"): r for r in doc.get("scenarios", [])}
+    nested = {r.get("scenario"): r for r in nested_results}
+    for name in SELFTEST_AGREE:
+        a = (native.get(name) or {}).get("faults_per_filled_page")
+        b = (nested.get(name) or {}).get("faults_per_filled_page")
+        ok = isinstance(a, (int, float)) and isinstance(b, (int, float)) and b > 0 and \
+            abs(a - b) <= SELFTEST_TOLERANCE * b
+        out.append(Check((name,) + where, f"{name}: native mode in the L1 agrees with the nested run "
+                         f"(faults per filled page within {SELFTEST_TOLERANCE:.0%})", ok, f"native {a}, nested {b}"))
+    states = dict(re.findall(r"^(after-run|after-sigterm) (.*)$", selftest.get("host_state", ""), re.M))
+    sigterm = re.search(r"^sigterm rc=(\d+)$", selftest.get("host_state", ""), re.M)
+    clean = "thp=madvise instances= qemu=0"
+    out.append(Check(where, "native mode in the L1 left the host as it found it (THP restored, no trace instance, "
+                     "no QEMU left), after a run and after a SIGTERM in the middle of a scenario",
+                     all(states.get(k, "").split() == clean.split() for k in ("after-run", "after-sigterm"))
+                     and bool(sigterm) and sigterm.group(1) != "0",
+                     "; ".join(f"{k}: {v}" for k, v in states.items()) + (f"; SIGTERM'd rig exit {sigterm.group(1)}"
+                                                                        if sigterm else "; no SIGTERM run")))
+    name, reason = SELFTEST_SKIP
+    skip = next((s for s in doc.get("skipped", []) if s.get("scenario") == name), None)
+    out.append(Check(where, f"native mode in the L1: {name} skipped, not failed, for the missing {reason}",
+                     bool(skip) and reason in skip.get("reason", "") and name not in native,
+                     skip.get("reason") if skip else "not skipped"))
     return out

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """make kvm-test: run the guest on real KVM and watch what the host does.
 
-On a host where KVM runs guests natively (tools/kvm-probe says so) the scenarios run directly,
-as root. Elsewhere the rig boots an L1 host under QEMU TCG - Debian's own 6.12 kernel, busybox,
-the KVM modules and QEMU, all from Debian packages - in which KVM runs for real on emulated AMD
-SVM with nested paging, and runs the scenarios there, all in one boot.
+Each group of scenarios runs natively where this host can run it - root, KVM at native speed,
+the kvm tracepoints, the group's VM type (tools/rig/mode.py decides and says why) - and otherwise
+in an L1 host booted under QEMU TCG: Debian's own 6.12 kernel (or the rig's sw-protected build),
+busybox, the KVM modules, QEMU and Python, all from Debian packages, in which KVM runs for real
+on emulated AMD SVM with nested paging; one boot per group. The stock L1 also runs this rig in
+native mode on a few scenarios, so that the native path is tested where no native KVM exists.
 
 Each scenario boots bounce under KVM with a disk, reads the disk through the page cache (the
 guest's `workload` suite) and records the kvm:kvm_page_fault, kvm_exit and kvm_hypercall
@@ -36,6 +38,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import analyze  # noqa: E402
 import checks  # noqa: E402
+import mode  # noqa: E402
 
 BUILD = os.path.join(ROOT, "build")
 OUT = os.path.join(BUILD, "kvm")
@@ -66,6 +69,14 @@ RESULT_SLOTS, SLOT_MIB = 32, 16
 # wakeup in HLT - the state every L1 hang here was found in. Measured: 138 s a rig run with it,
 # 136 s without (the scenarios' own time 90.3 s and 90.5 s); the L1 is seldom idle.
 L1_APPEND = "console=ttyS0 loglevel=5 panic=-1"
+# The rig's Python, carried into the L1 for the native-mode self-test: there the stock L1 runs
+# `rig.py --mode native` on these scenarios - the IDE pair natively on its KVM, the sw-protected
+# one skipped because Debian's kernel has no KVM_X86_SW_PROTECTED_VM - and the host checks that
+# the native figures agree with its nested ones (checks.native_selftest_checks).
+RIG_PYTHON = ("rig.py", "analyze.py", "checks.py", "mode.py")
+NATIVE_SELFTEST = ("ide-copy", "ide-zero", "cc-swp-zero-bounce")
+SELFTEST_DIR = "native-selftest"
+L1_BOOTED = []  # the L1 kernels this run booted
 L1_EVENTS = []  # {"kernel", "event": "silent" | "revived by an NMI" | "booted again", "after", "at_s"}
 
 # The L1 kernel | name | host THP | machine (or the VMM's --mode) | guest command line | disk
@@ -150,8 +161,9 @@ def keep_logs(what, paths, note=None):
 
 def fail(msg, log=None):
     stage(f"FAILED: {msg}" + (f" (log: {log})" if log else ""))
-    kept = keep_logs("rig", glob.glob(os.path.join(OUT, "l1-console-*.log*")), msg + "\n")
-    stage(f"the L1 consoles are kept in {kept}")
+    if L1_BOOTED:  # the consoles of this run's L1s; earlier runs' are not this failure's
+        kept = keep_logs("rig", glob.glob(os.path.join(OUT, "l1-console-*.log*")), msg + "\n")
+        stage(f"the L1 consoles are kept in {kept}")
     sys.exit(1)
 
 
@@ -164,17 +176,42 @@ def run(cmd, timeout, what, **kw):
         fail(f"{what}: {' '.join(cmd)} exited {e.returncode}: {(e.stderr or e.stdout or '').strip()[-500:]}")
 
 
-# ---- where KVM runs -------------------------------------------------------------------------
+# ---- which scenarios, and the native-mode self-test's output -----------------------------------
 
-def native_kvm_usable():
-    probe = os.path.join(BUILD, "tools", "kvm-probe")
-    if not os.path.exists(probe) or not os.path.exists("/dev/kvm"):
-        return False, "no /dev/kvm or kvm-probe"
+def read_selftest(d):
+    """The native-mode self-test's output from the L1 (l1-run.sh): {"rc", "tap", "results"}, or None."""
+    if not os.path.isdir(d):
+        return None
+    def text(f):
+        try:
+            return open(os.path.join(d, f), errors="replace").read()
+        except OSError:
+            return ""
     try:
-        p = subprocess.run([probe], capture_output=True, text=True, timeout=10)
-    except subprocess.TimeoutExpired:
-        return False, "kvm-probe hung"
-    return p.returncode == 0, p.stdout.strip()
+        results = json.loads(text("results.json"))
+    except ValueError:
+        results = None
+    rc = text("rc").strip()
+    return {"rc": int(rc) if rc.isdigit() else None, "tap": text("tap.txt"), "results": results,
+            "host_state": text("host-state.txt")}
+
+
+def select_scenarios(only):
+    """SCENARIOS, or those named in --only (a comma-separated list; an unknown name fails)."""
+    if not only:
+        return list(SCENARIOS)
+    names = [n for n in only.split(",") if n]
+    known = {sc[1] for sc in SCENARIOS}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        fail(f"--only: no scenario {', '.join(unknown)} (there are: {', '.join(sorted(known))})")
+    return [sc for sc in SCENARIOS if sc[1] in names]
+
+
+# Debian's python3 (not whatever python3 runs the rig), its library without what a rig never imports.
+PYTHON, PYTHON_LIB = "/usr/bin/python3.11", "/usr/lib/python3.11"
+PYTHON_LIB_SKIP = ("test", "tests", "idlelib", "tkinter", "turtledemo", "ensurepip", "lib2to3", "pydoc_data",
+                   "site-packages", "dist-packages", "__pycache__", "config-3.11-x86_64-linux-gnu")
 
 
 # ---- the L1 host: kernel, initramfs, work disk ------------------------------------------------
@@ -266,18 +303,19 @@ def file_key(paths):
 
 
 def l1_initramfs(version, kdir):
-    """busybox + the KVM modules + QEMU with its libraries and firmware + /init, cached by input."""
+    """busybox + the KVM modules + QEMU with its libraries and firmware + Debian's Python + /init,
+    cached by input."""
     qemu = shutil.which("qemu-system-x86_64")
-    libs = sorted({w for line in run(["ldd", qemu], 60, "ldd").stdout.splitlines() for w in line.split()
-                   if w.startswith("/")})
+    libs = sorted({w for exe in (qemu, PYTHON) for line in run(["ldd", exe], 60, "ldd").stdout.splitlines()
+                   for w in line.split() if w.startswith("/")})
     init = os.path.join(ROOT, "tools", "rig", "init.sh")
-    key = file_key([qemu, "/bin/busybox", init] + libs)
+    key = file_key([qemu, "/bin/busybox", init, PYTHON] + libs)
     key.update(version.encode())
     out = os.path.join(CACHE, f"initramfs-{key.hexdigest()[:16]}.cpio.gz")
     if os.path.exists(out):
         stage(f"L1 initramfs up to date ({os.path.basename(out)})")
         return out
-    stage("building the L1 initramfs: busybox, KVM modules, QEMU and its libraries")
+    stage("building the L1 initramfs: busybox, KVM modules, QEMU and Python with their libraries")
     root = tempfile.mkdtemp(dir=CACHE)
     for d in ("bin", "sbin", "proc", "sys", "dev", "tmp", "lib/modules", "usr/bin", "usr/share", "etc"):
         os.makedirs(os.path.join(root, d), exist_ok=True)
@@ -296,6 +334,11 @@ def l1_initramfs(version, kdir):
         shutil.copy(lib, dst)
     for share in ("/usr/share/qemu", "/usr/share/seabios"):
         shutil.copytree(share, root + share, symlinks=False)
+    # Debian's Python and its standard library, for the native-mode self-test (l1-run.sh).
+    shutil.copy(PYTHON, root + PYTHON)
+    os.symlink(os.path.basename(PYTHON), os.path.join(root, "usr", "bin", "python3"))
+    shutil.copytree(PYTHON_LIB, root + PYTHON_LIB, symlinks=True,
+                    ignore=shutil.ignore_patterns(*PYTHON_LIB_SKIP))
     shutil.copy(init, os.path.join(root, "init"))
     os.chmod(os.path.join(root, "init"), 0o755)
     listing = subprocess.run(["find", "."], cwd=root, check=True, capture_output=True).stdout
@@ -320,24 +363,30 @@ def write_scenarios(path, scenarios):
             f.write("|".join(s[1:]) + "\n")
 
 
-def work_tar(scenarios):
-    """The L1's work: the guest, its disk, the scenario list and runner, on a tar 'disk'."""
+def work_tar(scenarios, selftest=()):
+    """The L1's work on a tar 'disk': the guest, its disks, the scenario list and the runners; with
+    selftest (scenario names), also the rig's own Python, to run those in native mode in the L1."""
     path = os.path.join(OUT, "work.tar")
     tmp = tempfile.mkdtemp(dir=OUT)
     write_scenarios(os.path.join(tmp, "scenarios.txt"), scenarios)
-    with open(os.path.join(tmp, "run.sh"), "w") as f:
-        f.write('#!/bin/sh\nSCENARIO_SAVE=/work/save-scenario.sh exec sh /work/scenarios.sh /work "$1"\n')
+    with open(os.path.join(tmp, "selftest"), "w") as f:
+        f.write(",".join(selftest))
+    rig_dir = os.path.join(ROOT, "tools", "rig")
     with tarfile.open(path, "w") as t:
         t.add(os.path.join(BUILD, "bounce.elf"), "bounce.elf")
         t.add(os.path.join(BUILD, "disks", "data.img"), "data.img")
-        t.add(os.path.join(ROOT, "tools", "rig", "scenarios.sh"), "scenarios.sh")
-        t.add(os.path.join(ROOT, "tools", "rig", "save-scenario.sh"), "save-scenario.sh")
+        for f in ("scenarios.sh", "save-scenario.sh"):
+            t.add(os.path.join(rig_dir, f), f)
+        t.add(os.path.join(rig_dir, "l1-run.sh"), "run.sh")
         t.add(os.path.join(tmp, "scenarios.txt"), "scenarios.txt")
-        t.add(os.path.join(tmp, "run.sh"), "run.sh")
-        if any(sc[-1].startswith("vmm") for sc in scenarios):
+        t.add(os.path.join(tmp, "selftest"), "selftest")
+        if selftest or any(sc[-1].startswith("vmm") for sc in scenarios):
             t.add(os.path.join(BUILD, "tools", "vmm"), "vmm")
-        if any(sc[-1] == "vmm-scratch" for sc in scenarios):
+        if selftest or any(sc[-1] == "vmm-scratch" for sc in scenarios):
             t.add(os.path.join(BUILD, "disks", "scratch.img"), "scratch.img")
+        if selftest:
+            for f in RIG_PYTHON + ("scenarios.sh",):
+                t.add(os.path.join(rig_dir, f), f"bounce/tools/rig/{f}")
     shutil.rmtree(tmp)
     return path
 
@@ -437,7 +486,7 @@ def monitor_query(path, command):
         return f"(no monitor answer: {e})\n"
 
 
-def boot_l1(kernel_image, label, initramfs, group, append):
+def boot_l1(kernel_image, label, initramfs, group, append, selftest=()):
     """Boot the L1 under TCG (thread=single: multi-threaded TCG aborted once a nested guest ran)
     to run the scenarios of `group`. An L1 that goes silent and does not answer an NMI is killed
     and booted again with the scenarios it had not saved yet, up to L1_BOOTS times in all.
@@ -447,17 +496,20 @@ def boot_l1(kernel_image, label, initramfs, group, append):
     todo, rc = list(group), 0
     for attempt in range(1, L1_BOOTS + 1):
         try:
-            saved, run_rc = boot_l1_once(kernel_image, label, initramfs, work_tar(todo), append, raw)
-            return raw, rc or run_rc or (0 if set(saved) >= {sc[1] for sc in todo} else 1)
+            saved, run_rc = boot_l1_once(kernel_image, label, initramfs, work_tar(todo, selftest), append, raw)
+            want = {sc[1] for sc in todo} | ({SELFTEST_DIR} if selftest else set())
+            return raw, rc or run_rc or (0 if set(saved) >= want else 1)
         except L1Silent as e:
             saved = e.saved
             console = os.path.join(OUT, f"l1-console-{label}.log")
             todo = [sc for sc in todo if sc[1] not in saved]
+            if SELFTEST_DIR in saved:
+                selftest = ()
             if attempt == L1_BOOTS:
                 fail(f"{e}, on each of {L1_BOOTS} boots", console)
             os.replace(console, f"{console}.{attempt}")
             L1_EVENTS.append({"kernel": label, "event": "booted again", "after": str(e), "at_s": elapsed()})
-            if not todo:
+            if not todo and not selftest:
                 return raw, rc
             stage(f"{e}: killed it (its console: {console}.{attempt}); {len(saved)} scenarios were saved; "
                   f"booting it again ({attempt + 1} of {L1_BOOTS}) for the {len(todo)} left, from {todo[0][1]}")
@@ -513,6 +565,7 @@ def boot_l1_once(kernel_image, label, initramfs, work, append, raw):
            "-drive", f"file={results},format=raw,if=virtio",
            "-monitor", f"unix:{monitor},server=on,wait=off"]
     stage(f"booting the L1 host under TCG ({label} kernel, {append}); console: {console}")
+    L1_BOOTED.append(label)
     with open(console, "w") as log:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 start_new_session=True)
@@ -534,13 +587,11 @@ def boot_l1_once(kernel_image, label, initramfs, work, append, raw):
     return read_slots(results, raw), done_rc
 
 
-def run_native(scenarios):
-    """KVM runs guests here: the same scenarios, directly (root for tracefs and THP)."""
-    if os.geteuid() != 0:
-        fail("native mode needs root (tracefs, /sys/kernel/mm/transparent_hugepage)")
-    raw = os.path.join(OUT, "raw")
-    shutil.rmtree(raw, ignore_errors=True)
-    os.makedirs(raw)
+def run_native(scenarios, raw, tracefs):
+    """KVM runs guests here: the scenarios, directly, as root. scenarios.sh traces through a
+    private tracefs instance, only its own children (the guests' QEMU and VMM), and puts back
+    every host setting it changed on any exit; it runs in a process group of its own, which is
+    killed whole if the rig stops (deadline, Ctrl-C, SIGTERM). -> the runner's rc."""
     work = tempfile.mkdtemp(dir=OUT)
     shutil.copy(os.path.join(BUILD, "bounce.elf"), work)
     shutil.copy(os.path.join(BUILD, "disks", "data.img"), work)
@@ -548,25 +599,48 @@ def run_native(scenarios):
     write_scenarios(os.path.join(work, "scenarios.txt"), scenarios)
     if os.path.exists(os.path.join(BUILD, "tools", "vmm")):
         shutil.copy(os.path.join(BUILD, "tools", "vmm"), work)
-    stage("running the scenarios on this host's KVM")
-    p = subprocess.run(["sh", os.path.join(ROOT, "tools", "rig", "scenarios.sh"), work, raw], text=True,
-                       capture_output=True, timeout=L1_TIMEOUT_S)
-    for line in p.stdout.splitlines():
-        stage("  " + line)
-    shutil.rmtree(work)
-    return raw, p.returncode
+    stage(f"running {len(scenarios)} scenarios on this host's KVM (tracefs {tracefs})")
+    proc = subprocess.Popen(["sh", os.path.join(ROOT, "tools", "rig", "scenarios.sh"), work, raw],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            env=dict(os.environ, TRACEFS=tracefs), start_new_session=True)
+    try:
+        deadline = time.monotonic() + L1_TIMEOUT_S
+        for raw_line in proc.stdout:
+            stage("  " + raw_line.decode("utf-8", "replace").rstrip())
+            if time.monotonic() > deadline:
+                raise Stopped(f"the native scenarios did not finish within {L1_TIMEOUT_S} s")
+        return proc.wait()
+    finally:
+        if proc.poll() is None:
+            stop_group(proc)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def stop_group(proc, grace_s=10):
+    """SIGTERM to the runner's process group (scenarios.sh restores the host on it), then SIGKILL."""
+    stage(f"stopping the scenario runner (process group {proc.pid})")
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=grace_s)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 # ---- results ----------------------------------------------------------------------------------
 
-def write_results(all_results, mode, kept, skipped, prov):
+def write_results(all_results, mode_line, kept, skipped, prov, extra=None):
     with open(os.path.join(OUT, "results.json"), "w") as f:
-        json.dump({"mode": mode, "run_id": RUN_ID, "provenance": prov, "scenarios": all_results, "skipped": skipped,
-                   "kept_logs": kept, "l1_events": L1_EVENTS}, f, indent=1)
+        json.dump({"mode": mode_line, "run_id": RUN_ID, "provenance": prov, "scenarios": all_results, "skipped": skipped,
+                   "kept_logs": kept, "l1_events": L1_EVENTS, **(extra or {})}, f, indent=1)
     results = [r for r in all_results if not r.get("error")]
     cols = ["scenario", "device", "policy", "thp", "filled_pages", "rbw_pages", "write_first_pages",
             "read_only_pages", "faults_per_filled_page", "other_faults", "exits_total", "wall_s", "guest_passed"]
-    lines = [f"KVM host: {mode}\n", "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines = [f"KVM host: {mode_line}\n", "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for r in results:
         if not r.get("vm_type"):
             lines.append("| " + " | ".join(str(r.get(c)) for c in cols) + " |")
@@ -630,7 +704,11 @@ plot "{dat}" using 2:xtic(1) title "host THP off", "" using 3 title "host THP on
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--mode", choices=["auto", "nested", "native"], default="auto")
+    ap.add_argument("--mode", choices=["auto", "nested", "native"], default="auto",
+                    help="where the scenarios run (tools/rig/mode.py): auto (natively where this host "
+                         "can, the rest in an L1 under TCG), nested (all in the L1), native (all here; "
+                         "what this host's KVM cannot run is skipped with the reason)")
+    ap.add_argument("--only", metavar="NAMES", help="run only these scenarios (comma-separated)")
     ap.add_argument("--tap", action="store_true", help="print the assertions as TAP; exit 1 if one fails")
     ap.add_argument("--l1-kernel", default=os.environ.get("BOUNCE_L1_KERNEL"), metavar="VERSION",
                     help="the stock L1 kernel, e.g. 6.12.118+deb12-amd64 (default: the archive's newest; "
@@ -653,39 +731,48 @@ def run_rig(args):
         if not os.path.exists(need):
             fail(f"{need} is missing: run make first")
 
-    native, why = native_kvm_usable()
-    mode = args.mode if args.mode != "auto" else ("native" if native else "nested")
-    stage(f"mode {mode} ({why})")
-    shutil.rmtree(os.path.join(OUT, "raw"), ignore_errors=True)
+    facts = mode.host_facts(os.path.join(BUILD, "tools", "kvm-probe"))
+    try:
+        where, line = mode.plan(args.mode, facts)
+    except ValueError as e:
+        fail(str(e))
+    stage(line)
+    selected = select_scenarios(args.only)
+    raw = os.path.join(OUT, "raw")
+    shutil.rmtree(raw, ignore_errors=True)
+    os.makedirs(raw)
     for old in glob.glob(os.path.join(OUT, "l1-console-*.log.*")):  # consoles of stuck boots of earlier runs
         os.remove(old)
     rc = 0
     kernels = {}
-    if mode == "native":
-        raw, rc = run_native(SCENARIOS)
+    native = [sc for sc in selected if where[sc[0]][0] == "native"]
+    if native:
+        rc = run_native(native, raw, facts.tracefs)
         kernels["host"] = {"release": os.uname().release, "origin": "this host's own kernel"}
-    else:
-        version, kdir, where = l1_kernel(args.l1_kernel)
+    nested = [g for g in mode.GROUPS if where[g][0] == "nested" and any(sc[0] == g for sc in selected)]
+    if nested:
+        version, kdir, origin_of_stock = l1_kernel(args.l1_kernel)
         initramfs = l1_initramfs(version, kdir)
-        for kernel in ("stock", "sw-protected"):
-            group = [sc for sc in SCENARIOS if sc[0] == kernel]
-            if kernel == "stock":
-                image = os.path.join(kdir, "boot", f"vmlinuz-{version}")
-                origin = f"Debian package linux-image-{version}-unsigned, from the {where}"
-            else:
-                image, origin = sw_protected_kernel(), sw_protected_origin()
-            kernels[kernel] = {"release": kernel_release(image), "origin": origin}
-            stage(f"{kernel} L1 kernel: {kernels[kernel]['release']} ({origin})")
-            if len(group) > RESULT_SLOTS:
-                fail(f"{len(group)} {kernel} scenarios, but the results disk has {RESULT_SLOTS} slots")
-            raw, group_rc = boot_l1(image, kernel, initramfs, group, l1_append(args.l1_idle))
-            rc = rc or group_rc
+    for kernel in nested:
+        group = [sc for sc in selected if sc[0] == kernel]
+        if kernel == "stock":
+            image = os.path.join(kdir, "boot", f"vmlinuz-{version}")
+            origin = f"Debian package linux-image-{version}-unsigned, from the {origin_of_stock}"
+        else:
+            image, origin = sw_protected_kernel(), sw_protected_origin()
+        kernels[kernel] = {"release": kernel_release(image), "origin": origin}
+        stage(f"{kernel} L1 kernel: {kernels[kernel]['release']} ({origin})")
+        if len(group) > RESULT_SLOTS:
+            fail(f"{len(group)} {kernel} scenarios, but the results disk has {RESULT_SLOTS} slots")
+        selftest = NATIVE_SELFTEST if kernel == "stock" and not args.only else ()
+        _, group_rc = boot_l1(image, kernel, initramfs, group, l1_append(args.l1_idle), selftest)
+        rc = rc or group_rc
     if rc != 0:
         stage(f"the scenario runner ended with {rc}; analyzing what there is")
 
     stage("analyzing the traces")
     results = []
-    for _, name, *_ in SCENARIOS:
+    for _, name, *_ in selected:
         d = os.path.join(raw, name)
         if os.path.exists(os.path.join(d, "meta.txt")):
             try:
@@ -693,12 +780,19 @@ def run_rig(args):
             except (analyze.TraceFormatError, OSError, ValueError) as e:
                 stage(f"{name}: cannot analyze its results: {e}")
                 results.append({"scenario": name, "error": str(e)})
-    cs = checks.checks(results, [name for _, name, *_ in SCENARIOS])
-    kept = keep_failed_scenarios(raw, cs, mode)
-    # Scenarios the rig did not run, each with its reason (none today: every scenario runs, in
-    # the L1 or natively; a group a host cannot run will be listed here).
-    skipped = []
-    write_results(results, f"{mode} ({why})", kept, skipped, provenance(kernels, args.l1_idle if mode == "nested" else None))
+    # A group this host cannot run natively (--mode native) is skipped with its reason, not failed.
+    skipped = [{"scenario": sc[1], "reason": where[sc[0]][1]} for sc in selected if where[sc[0]][0] == "skip"]
+    ran = [sc[1] for sc in selected if where[sc[0]][0] != "skip"]
+    if not ran:
+        fail("no scenario could run: " + "; ".join(sorted({s["reason"] for s in skipped})))
+    cs = checks.checks(results, ran)
+    selftest = None
+    if "stock" in nested and not args.only:
+        selftest = read_selftest(os.path.join(raw, SELFTEST_DIR))
+        cs += checks.native_selftest_checks(selftest, results)
+    kept = keep_failed_scenarios(raw, cs, set(nested))
+    write_results(results, line, kept, skipped, provenance(kernels, args.l1_idle if nested else None),
+                  {"native_selftest": selftest} if selftest is not None or ("stock" in nested and not args.only) else {})
     stage(f"results: {os.path.join(OUT, 'results.md')}, results.json, faults.svg")
     print(open(os.path.join(OUT, "results.md")).read(), file=sys.stderr)
 
@@ -712,15 +806,16 @@ def run_rig(args):
     return 1 if failed and args.tap else 0
 
 
-def keep_failed_scenarios(raw, cs, mode):
+def keep_failed_scenarios(raw, cs, nested_groups):
     """Each scenario with a failing check keeps its guest log, VMM/QEMU log, trace and meta (and,
-    nested, its L1's console) under build/kvm/failed/<RUN_ID>/<scenario>/. -> {scenario: folder}."""
+    if its group ran in an L1, that L1's console) under build/kvm/failed/<RUN_ID>/<scenario>/.
+    -> {scenario: folder}."""
     kernel_of = {name: kernel for kernel, name, *_ in SCENARIOS}
     kept = {}
     for name in sorted({n for c in cs if not c.ok for n in c.scenarios}):
         why = "".join(f"not ok - {c.desc} ({c.detail})\n" for c in cs if not c.ok and name in c.scenarios)
         sources = [os.path.join(raw, name)]
-        if mode == "nested":
+        if kernel_of.get(name) in nested_groups:
             sources.append(os.path.join(OUT, f"l1-console-{kernel_of.get(name)}.log"))
         kept[name] = os.path.relpath(keep_logs(name, sources, why), OUT)
         stage(f"{name}: failed; its logs are kept in {os.path.join(OUT, kept[name])}")

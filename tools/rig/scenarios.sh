@@ -11,19 +11,45 @@
 # the data disk attached read-only; disk = vmm-scratch: the same with a fresh copy of
 # WORKDIR/scratch.img attached read-write instead, for the guest's write tests.
 # With SCENARIO_SAVE set, `sh $SCENARIO_SAVE OUTDIR/NAME` runs after each scenario (the L1 saves it).
+# On a KVM developer's host it must leave nothing behind: it traces through a private tracefs
+# instance (instances/bounce-PID, its buffer bounded), only its own children (set_event_pid with
+# event-fork: the guests' QEMU and VMM and their vCPU threads, not the host's other VMs), and on
+# every exit - the end, an error, SIGINT/SIGTERM/SIGHUP - restores THP and removes the instance.
 set -u
 work=$1 out=$2
-T=/sys/kernel/tracing
+T=${TRACEFS:-/sys/kernel/tracing}
 [ -d $T/events/kvm ] || T=/sys/kernel/debug/tracing
 THP=/sys/kernel/mm/transparent_hugepage/enabled
 QEMU=${QEMU:-qemu-system-x86_64}
 TIMEOUT=${SCENARIO_TIMEOUT:-120} # a scenario takes 2-10 s under nested KVM
+EVENTS="kvm_page_fault kvm_exit kvm_hypercall"
 say() { echo "rig-l1: $*"; }
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
+run_guest() { "$@" & child=$!; wait $child; status=$?; child=; }
 
 [ -d $T/events/kvm/kvm_page_fault ] || { say "no kvm tracepoints under $T"; exit 1; }
 thp_was=$(sed 's/.*\[\(.*\)\].*/\1/' $THP 2>/dev/null)
-echo 131072 > $T/buffer_size_kb # per CPU; a scenario logs some 100 000 events of ~60 bytes
+I=$T/instances/bounce-$$
+child=
+restore() {
+    # The guest's QEMU or VMM first (through timeout, which passes the signal on), then the host.
+    [ -n "$child" ] && kill -TERM "$child" 2>/dev/null && wait "$child"
+    [ -d "$I" ] && { echo 0 > "$I"/tracing_on; rmdir "$I" || say "cannot remove the trace instance $I"; }
+    if [ -n "$thp_was" ]; then echo "$thp_was" > $THP || say "cannot restore THP to $thp_was"; fi
+}
+# A signal interrupts `wait` at once (not a foreground command): run_guest waits that way.
+trap restore EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
+mkdir "$I" || { say "cannot create the trace instance $I"; exit 1; }
+# Per CPU: a scenario logs some 100 000 events of ~60 bytes, on whichever CPUs its vCPU threads
+# ran; 256 MiB in all, between 16 and 128 MiB a CPU.
+ncpu=$(grep -c ^processor /proc/cpuinfo)
+kb=$((262144 / ncpu)); [ $kb -lt 16384 ] && kb=16384; [ $kb -gt 131072 ] && kb=131072
+echo $kb > "$I"/buffer_size_kb
+echo $$ > "$I"/set_event_pid
+echo 1 > "$I"/options/event-fork
 rc=0
 while IFS='|' read -r name thp machine cmdline disk; do
     case "$name" in ''|'#'*) continue ;; esac
@@ -37,31 +63,30 @@ while IFS='|' read -r name thp machine cmdline disk; do
     vmm-scratch) cp "$work"/scratch.img "$d"/scratch.img && vmm_disk="--disk $d/scratch.img" ;;
     *) say "$name: unknown disk '$disk'"; rc=1; continue ;;
     esac
-    echo 0 > $T/tracing_on
-    echo > $T/trace
-    for e in kvm_page_fault kvm_exit kvm_hypercall; do echo 1 > $T/events/kvm/$e/enable; done
-    echo 1 > $T/tracing_on
+    echo 0 > "$I"/tracing_on
+    echo > "$I"/trace
+    for e in $EVENTS; do echo 1 > "$I"/events/kvm/$e/enable; done
+    echo 1 > "$I"/tracing_on
     t0=$(uptime_s)
     if [ "$disk" = vmm ] || [ "$disk" = vmm-scratch ]; then
         # The VMM prints the guest's serial output on stdout and writes its own report to a
         # file of its own (--report), out of the guest's reach.
         # shellcheck disable=SC2086 # $vmm_disk is a list of arguments
-        timeout -k 10 $TIMEOUT "$work"/vmm --mode "$machine" --memory 512M $vmm_disk --cmdline "$cmdline" \
+        run_guest timeout -k 10 $TIMEOUT "$work"/vmm --mode "$machine" --memory 512M $vmm_disk --cmdline "$cmdline" \
             --timeout $TIMEOUT --report "$d"/vmm-report.json "$work"/bounce.elf >"$d"/guest.log 2>"$d"/vmm.log
-        status=$?
         rm -f "$d"/scratch.img
     else
         # shellcheck disable=SC2086 # $disks is a list of arguments
-        timeout -k 10 $TIMEOUT $QEMU -machine "$machine,accel=kvm" -cpu host -m 6G -smp 1 -nodefaults -display none \
-            -monitor none -serial "file:$d/guest.log" -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-            -kernel "$work"/bounce.elf -append "$cmdline" $disks >"$d"/qemu.log 2>&1
-        status=$?
+        run_guest timeout -k 10 $TIMEOUT $QEMU -machine "$machine,accel=kvm" -cpu host -m 6G -smp 1 -nodefaults \
+            -display none -monitor none -serial "file:$d/guest.log" -no-reboot \
+            -device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel "$work"/bounce.elf -append "$cmdline" $disks \
+            >"$d"/qemu.log 2>&1
     fi
     t1=$(uptime_s)
-    echo 0 > $T/tracing_on
-    for e in kvm_page_fault kvm_exit kvm_hypercall; do echo 0 > $T/events/kvm/$e/enable; done
-    gzip -1 < $T/trace > "$d"/trace.gz
-    cat $T/per_cpu/cpu*/stats > "$d"/trace-stats.txt
+    echo 0 > "$I"/tracing_on
+    for e in $EVENTS; do echo 0 > "$I"/events/kvm/$e/enable; done
+    gzip -1 < "$I"/trace > "$d"/trace.gz
+    cat "$I"/per_cpu/cpu*/stats > "$d"/trace-stats.txt
     printf 'name=%s\nthp=%s\nmachine=%s\ndisk=%s\ncmdline=%s\nqemu_status=%s\nstart=%s\nend=%s\n' \
         "$name" "$thp" "$machine" "$disk" "$cmdline" "$status" "$t0" "$t1" > "$d"/meta.txt
     say "scenario $name: QEMU status $status, $(awk "BEGIN {print $t1 - $t0}") s, $(grep -h '^entries' "$d"/trace-stats.txt | awk '{s += $2} END {print s}') trace events"
@@ -70,5 +95,4 @@ while IFS='|' read -r name thp machine cmdline disk; do
     # so that an L1 that hangs later loses only the scenario it was running.
     if [ -n "${SCENARIO_SAVE:-}" ]; then sh "$SCENARIO_SAVE" "$d" || rc=1; fi
 done < $work/scenarios.txt
-[ -n "$thp_was" ] && echo "$thp_was" > $THP
-exit $rc
+exit $rc # restore() runs on the way out

@@ -38,13 +38,17 @@ def one_run(i, n, extra):
         rc = subprocess.run([sys.executable, os.path.join(HERE, "rig.py"), "--tap", *extra], stdout=log,
                             stderr=subprocess.STDOUT).returncode
     text = open(os.path.join(d, "rig.log"), errors="replace").read()
-    results, events = [], []
+    results, events, doc = [], [], {}
     if os.path.exists(src):
         shutil.copy(src, d)
         doc = json.load(open(src))
         results, events = doc.get("scenarios", []), doc.get("l1_events", [])
-    cs = checks.checks(results, [name for _, name, *_ in rig.SCENARIOS])
-    green = {name: all(c.ok for c in cs if name in c.scenarios) for _, name, *_ in rig.SCENARIOS}
+    names = [name for _, name, *_ in rig.SCENARIOS]
+    cs = checks.checks(results, names)
+    if "native_selftest" in doc:
+        cs += checks.native_selftest_checks(doc["native_selftest"], results)
+        names.append(rig.SELFTEST_DIR)
+    green = {name: all(c.ok for c in cs if name in c.scenarios) for name in names}
     # A run that died before writing results.json still shows its reboots in its log.
     l1 = collections.Counter(e["event"] for e in events)
     l1["booted again"] = max(l1["booted again"], text.count("booting it again"))
@@ -62,15 +66,15 @@ def main():
     args = ap.parse_args()
     if args.n < 1:
         sys.exit("soak: -n must be at least 1")
-    tally, l1, rcs, resets, secs = collections.Counter(), collections.Counter(), [], [], []
+    tally, l1, rcs, resets, secs, names = collections.Counter(), collections.Counter(), [], [], [], []
     for i in range(1, args.n + 1):
         green, run_l1, rc, run_resets, run_secs = one_run(i, args.n, args.rig_args)
         tally.update(name for name, ok in green.items() if ok)
+        names += [name for name in green if name not in names]
         l1.update(run_l1)
         rcs.append(rc)
         resets += run_resets
         secs.append(run_secs)
-    names = [name for _, name, *_ in rig.SCENARIOS]
     print(f"\n{'scenario':28} green runs (of {args.n})")
     for name in names:
         print(f"{name:28} {tally[name]:3d}{'' if tally[name] == args.n else '   <-- not every run'}")
