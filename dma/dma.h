@@ -92,6 +92,9 @@ struct dma_stats {
     uint64_t conversions;            /* share/unshare calls the convert path made (map and unmap) */
     uint64_t pages_converted;        /* pages those calls converted, both ways */
     uint64_t convert_bytes_copied;   /* bytes copied aside and back around the conversions */
+    /* Exact completion (dma_unmap_*_written). */
+    uint64_t exact_unmaps;           /* mappings completed with the number of bytes the device wrote */
+    uint64_t bytes_not_written;      /* of those, bytes the device did not write: left alone in the original */
 };
 
 static inline bool dma_mapping_error(const struct dma_dev *dev, dma_addr_t addr)
@@ -101,7 +104,7 @@ static inline bool dma_mapping_error(const struct dma_dev *dev, dma_addr_t addr)
 }
 
 /* Streaming mappings of a CPU buffer (virtual address), of a page (physical address + offset),
- * and of a scatter-gather list. */
+ * and of a scatter-gather list. Each unmap has an exact form, below. */
 dma_addr_t dma_map_single_attrs(struct dma_dev *dev, void *cpu_addr, size_t size, enum dma_data_direction dir,
                                 unsigned attrs);
 void dma_unmap_single_attrs(struct dma_dev *dev, dma_addr_t addr, size_t size, enum dma_data_direction dir,
@@ -142,6 +145,22 @@ static inline void dma_unmap_sg(struct dma_dev *dev, struct scatterlist *sg, int
 {
     dma_unmap_sg_attrs(dev, sg, nents, dir, 0);
 }
+
+/* Exact completion: unmap, knowing that the device wrote `written` bytes from the start of the
+ * mapping (virtio's used length, virtio 1.2 2.7.8; an IDE bus-master transfer that ended without
+ * error covers its whole PRD table). Only those bytes are copied back from a bounce slot; the
+ * rest of the original is neither read nor written - what hardware that writes less than the
+ * buffer does - and the cost is one memcpy of what was written, under every policy. For a
+ * scatterlist, `written` is a total that fills the entries in order. More than was mapped is
+ * clamped to the mapping and counted as misuse (a device's or driver's lie cannot make the guest
+ * copy more), and so is any byte "written" into a TO_DEVICE mapping. A buffer mapped by
+ * conversion (cc_io=convert) is completed whole: the conversion already replaced its contents. */
+void dma_unmap_single_written(struct dma_dev *dev, dma_addr_t addr, size_t size, enum dma_data_direction dir,
+                              size_t written);
+void dma_unmap_page_written(struct dma_dev *dev, dma_addr_t addr, size_t size, enum dma_data_direction dir,
+                            size_t written);
+void dma_unmap_sg_written(struct dma_dev *dev, struct scatterlist *sg, int nents, enum dma_data_direction dir,
+                          size_t written);
 
 /* Ownership transfers inside a live mapping, Linux semantics: for_cpu copies slot -> original
  * for FROM_DEVICE and BIDIRECTIONAL; for_device copies original -> slot for TO_DEVICE and

@@ -237,7 +237,9 @@ static dma_addr_t map_phys(struct dma_dev *dev, uint64_t phys, size_t size, enum
     return addr;
 }
 
-static void unmap_addr(struct dma_dev *dev, dma_addr_t addr, size_t size, enum dma_data_direction dir, unsigned attrs)
+/* written: bytes the device wrote from the start of the mapping, or SWIOTLB_WRITTEN_ALL. */
+static void unmap_addr(struct dma_dev *dev, dma_addr_t addr, size_t size, enum dma_data_direction dir, unsigned attrs,
+                       size_t written)
 {
     char why[200];
     if (swiotlb_contains(pool, addr)) {
@@ -250,7 +252,7 @@ static void unmap_addr(struct dma_dev *dev, dma_addr_t addr, size_t size, enum d
         uint32_t mapped = plat->trace ? swiotlb_mapping_size(pool, addr) : 0; /* for the trace line only */
         uint32_t index = (uint32_t)((addr - pool->start) >> SWIOTLB_SLOT_SHIFT);
         uint64_t zeroed_before = stats.bytes_zeroed;
-        int rc = swiotlb_tbl_unmap_single(pool, addr, size, dir, attrs, &stats, &copied, why, sizeof(why));
+        int rc = swiotlb_tbl_unmap_written(pool, addr, size, dir, attrs, written, &stats, &copied, why, sizeof(why));
         if (rc != 0)
             misuse(dev, "%s", why);
         if (rc < 0)
@@ -260,7 +262,9 @@ static void unmap_addr(struct dma_dev *dev, dma_addr_t addr, size_t size, enum d
         if (plat->trace) {
             char what[80];
             uint64_t cleared = stats.bytes_zeroed - zeroed_before;
-            if (copied)
+            if (copied && written != SWIOTLB_WRITTEN_ALL)
+                snprintf(what, sizeof(what), "copied out %llu B, the bytes the device wrote", (unsigned long long)copied);
+            else if (copied)
                 snprintf(what, sizeof(what), "copied out %llu B", (unsigned long long)copied);
             else
                 snprintf(what, sizeof(what), "nothing copied out");
@@ -303,7 +307,7 @@ dma_addr_t dma_map_single_attrs(struct dma_dev *dev, void *cpu_addr, size_t size
 void dma_unmap_single_attrs(struct dma_dev *dev, dma_addr_t addr, size_t size, enum dma_data_direction dir,
                             unsigned attrs)
 {
-    unmap_addr(dev, addr, size, dir, attrs);
+    unmap_addr(dev, addr, size, dir, attrs, SWIOTLB_WRITTEN_ALL);
 }
 
 dma_addr_t dma_map_page_attrs(struct dma_dev *dev, uint64_t page_phys, size_t offset, size_t size,
@@ -315,7 +319,7 @@ dma_addr_t dma_map_page_attrs(struct dma_dev *dev, uint64_t page_phys, size_t of
 void dma_unmap_page_attrs(struct dma_dev *dev, dma_addr_t addr, size_t size, enum dma_data_direction dir,
                           unsigned attrs)
 {
-    unmap_addr(dev, addr, size, dir, attrs);
+    unmap_addr(dev, addr, size, dir, attrs, SWIOTLB_WRITTEN_ALL);
 }
 
 int dma_map_sg_attrs(struct dma_dev *dev, struct scatterlist *sg, int nents, enum dma_data_direction dir,
@@ -327,7 +331,8 @@ int dma_map_sg_attrs(struct dma_dev *dev, struct scatterlist *sg, int nents, enu
         if (sg[i].dma_address == DMA_MAPPING_ERROR) {
             /* Undo what was mapped; the device never saw it, so there is nothing to copy back. */
             for (int k = 0; k < i; k++)
-                unmap_addr(dev, sg[k].dma_address, sg[k].length, dir, attrs | DMA_ATTR_SKIP_CPU_SYNC);
+                unmap_addr(dev, sg[k].dma_address, sg[k].length, dir, attrs | DMA_ATTR_SKIP_CPU_SYNC,
+                           SWIOTLB_WRITTEN_ALL);
             return 0;
         }
     }
@@ -338,7 +343,65 @@ void dma_unmap_sg_attrs(struct dma_dev *dev, struct scatterlist *sg, int nents, 
                         unsigned attrs)
 {
     for (int i = 0; i < nents; i++)
-        unmap_addr(dev, sg[i].dma_address, sg[i].length, dir, attrs);
+        unmap_addr(dev, sg[i].dma_address, sg[i].length, dir, attrs, SWIOTLB_WRITTEN_ALL);
+}
+
+/* ---- exact completion ---- */
+
+/* What the device says it wrote, as far as it can be believed: at most the mapping (more is the
+ * driver's or the device's lie: clamped, and counted as misuse), nothing into a TO_DEVICE one. */
+static size_t written_within(struct dma_dev *dev, dma_addr_t addr, size_t size, enum dma_data_direction dir,
+                             size_t written)
+{
+    if (dir == DMA_TO_DEVICE && written) {
+        misuse(dev, "unmap of %#llx: %zu bytes written into a TO_DEVICE mapping", (unsigned long long)addr, written);
+        return 0;
+    }
+    if (written > size) {
+        misuse(dev, "unmap of %#llx: %zu bytes written into a %zu-byte mapping (clamped)", (unsigned long long)addr,
+               written, size);
+        return size;
+    }
+    return written;
+}
+
+static void unmap_written(struct dma_dev *dev, dma_addr_t addr, size_t size, enum dma_data_direction dir,
+                          size_t written)
+{
+    stats.exact_unmaps++;
+    size_t w = written_within(dev, addr, size, dir, written);
+    if (dir != DMA_TO_DEVICE)
+        stats.bytes_not_written += size - w;
+    unmap_addr(dev, addr, size, dir, 0, w);
+}
+
+void dma_unmap_single_written(struct dma_dev *dev, dma_addr_t addr, size_t size, enum dma_data_direction dir,
+                              size_t written)
+{
+    unmap_written(dev, addr, size, dir, written);
+}
+
+void dma_unmap_page_written(struct dma_dev *dev, dma_addr_t addr, size_t size, enum dma_data_direction dir,
+                            size_t written)
+{
+    unmap_written(dev, addr, size, dir, written);
+}
+
+void dma_unmap_sg_written(struct dma_dev *dev, struct scatterlist *sg, int nents, enum dma_data_direction dir,
+                          size_t written)
+{
+    size_t total = 0;
+    for (int i = 0; i < nents; i++)
+        total += sg[i].length;
+    size_t left = written_within(dev, nents ? sg[0].dma_address : 0, total, dir, written);
+    for (int i = 0; i < nents; i++) {
+        size_t w = left < sg[i].length ? left : sg[i].length; /* the entries are filled in order */
+        left -= w;
+        stats.exact_unmaps++;
+        if (dir != DMA_TO_DEVICE)
+            stats.bytes_not_written += sg[i].length - w;
+        unmap_addr(dev, sg[i].dma_address, sg[i].length, dir, 0, w);
+    }
 }
 
 static void sync(struct dma_dev *dev, dma_addr_t addr, size_t size, enum dma_data_direction dir, bool for_cpu)
@@ -481,7 +544,7 @@ int dma_stats_json(char *buf, size_t size)
                     "\"slots_in_use\":%llu,\"slots_high_water\":%llu,\"slots_total\":%llu,\"map_failures\":%llu,"
                     "\"misuse\":%llu,\"coherent_allocs\":%llu,\"coherent_frees\":%llu,\"convert_maps\":%llu,"
                     "\"convert_fallbacks\":%llu,\"conversions\":%llu,\"pages_converted\":%llu,"
-                    "\"convert_bytes_copied\":%llu}",
+                    "\"convert_bytes_copied\":%llu,\"exact_unmaps\":%llu,\"bytes_not_written\":%llu}",
                     bounce_policy_name(policy), (unsigned long long)pool_bytes, (unsigned long long)s.maps,
                     (unsigned long long)s.unmaps, (unsigned long long)s.bounced_maps, (unsigned long long)s.bytes_mapped,
                     (unsigned long long)s.bytes_bounced, (unsigned long long)s.bytes_copied_in,
@@ -493,5 +556,6 @@ int dma_stats_json(char *buf, size_t size)
                     (unsigned long long)s.coherent_allocs, (unsigned long long)s.coherent_frees,
                     (unsigned long long)s.convert_maps, (unsigned long long)s.convert_fallbacks,
                     (unsigned long long)s.conversions, (unsigned long long)s.pages_converted,
-                    (unsigned long long)s.convert_bytes_copied);
+                    (unsigned long long)s.convert_bytes_copied, (unsigned long long)s.exact_unmaps,
+                    (unsigned long long)s.bytes_not_written);
 }

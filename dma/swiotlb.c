@@ -353,8 +353,9 @@ uint32_t swiotlb_mapping_size(const struct swiotlb_pool *p, uint64_t tlb_addr)
     return h < 0 ? 0 : p->meta[h].size;
 }
 
-int swiotlb_tbl_unmap_single(struct swiotlb_pool *p, uint64_t tlb_addr, size_t size, enum dma_data_direction dir,
-                             unsigned attrs, struct dma_stats *st, uint64_t *copied_out, char *why, size_t whylen)
+int swiotlb_tbl_unmap_written(struct swiotlb_pool *p, uint64_t tlb_addr, size_t size, enum dma_data_direction dir,
+                              unsigned attrs, size_t written, struct dma_stats *st, uint64_t *copied_out, char *why,
+                              size_t whylen)
 {
     int64_t h = mapping_of(p, tlb_addr);
     *copied_out = 0;
@@ -378,32 +379,40 @@ int swiotlb_tbl_unmap_single(struct swiotlb_pool *p, uint64_t tlb_addr, size_t s
     }
     enum dma_data_direction mdir = (enum dma_data_direction)m->dir;
     bool copy_out = mdir != DMA_TO_DEVICE && !(attrs & DMA_ATTR_SKIP_CPU_SYNC);
+    /* What goes back: the whole mapping, or exactly what the device wrote. */
+    uint32_t back = written == SWIOTLB_WRITTEN_ALL || written > m->size ? m->size : (uint32_t)written;
     uint8_t *slot = p->vaddr + (tlb_addr - p->start), *orig = copy_out ? dma_phys_to_virt(m->orig_phys) : NULL;
     if (m->clear_on_unmap) {
         /* Copy back and clear in 4 KiB steps, so each piece of the slot is cleared while it is
-         * still in the cache from the copy; then the slots are clean for the next map. */
-        for (uint32_t off = 0; off < m->size; off += 4096) {
-            uint32_t n = m->size - off < 4096 ? m->size - off : 4096;
+         * still in the cache from the copy; then the slots are clean for the next map. After an
+         * exact completion only what was copied is cleared (see swiotlb.h). */
+        uint32_t clear = written == SWIOTLB_WRITTEN_ALL ? m->size : back;
+        for (uint32_t off = 0; off < clear; off += 4096) {
+            uint32_t n = clear - off < 4096 ? clear - off : 4096;
             if (copy_out)
                 memcpy(orig + off, slot + off, n);
             memset(slot + off, 0, n);
         }
-        /* And the rest of the slots (the offset before the mapping, the tail after it): clean must
-         * hold even if a device wrote outside its mapping. Nothing for page-sized mappings. */
+        /* And the offset before the mapping; for a whole completion also the tail after it: clean
+         * must hold even if a device wrote outside its mapping. Nothing for page-sized mappings. */
         uint8_t *first = p->vaddr + ((uint64_t)h << SWIOTLB_SLOT_SHIFT);
-        uint32_t tail = ((uint32_t)m->nslots << SWIOTLB_SLOT_SHIFT) - m->offset - m->size;
         memset(first, 0, m->offset);
-        memset(slot + m->size, 0, tail);
-        st->bytes_zeroed += (uint64_t)m->nslots << SWIOTLB_SLOT_SHIFT;
+        uint32_t clean_slots = m->nslots;
+        if (written == SWIOTLB_WRITTEN_ALL) {
+            memset(slot + m->size, 0, ((uint32_t)m->nslots << SWIOTLB_SLOT_SHIFT) - m->offset - m->size);
+            st->bytes_zeroed += (uint64_t)m->nslots << SWIOTLB_SLOT_SHIFT;
+        } else {
+            clean_slots = (m->offset + clear) >> SWIOTLB_SLOT_SHIFT; /* the slots cleared whole */
+            st->bytes_zeroed += m->offset + clear;
+        }
+        set_clean(p, (uint32_t)h, clean_slots, true);
     } else if (copy_out) {
-        memcpy(orig, slot, m->size);
+        memcpy(orig, slot, back);
     }
     if (copy_out) {
-        *copied_out = m->size;
-        st->bytes_copied_out += m->size;
+        *copied_out = back;
+        st->bytes_copied_out += back;
     }
-    if (m->clear_on_unmap)
-        set_clean(p, (uint32_t)h, m->nslots, true);
     swiotlb_release_slots(p, (uint32_t)h);
     return rc;
 }
@@ -475,6 +484,21 @@ bool swiotlb_check(const struct swiotlb_pool *p, char *why, size_t whylen)
                 return false;
             }
         }
+    }
+    for (uint32_t i = 0; i < p->nslots; i++) {
+        if (!((p->clean[i / WORD_BITS] >> (i % WORD_BITS)) & 1))
+            continue;
+        static const uint8_t zero[SWIOTLB_SLOT_SIZE];
+        if (p->vaddr == NULL) /* a placement-only pool has no bytes */
+            break;
+        const uint8_t *b = p->vaddr + ((uint64_t)i << SWIOTLB_SLOT_SHIFT);
+        if (memcmp(b, zero, SWIOTLB_SLOT_SIZE) == 0)
+            continue;
+        uint32_t k = 0;
+        while (b[k] == 0)
+            k++;
+        snprintf(why, whylen, "slot %u: marked clean but byte %u is %#x", i, k, b[k]);
+        return false;
     }
     if (counted != p->used_slots) {
         snprintf(why, whylen, "used_slots %u but %u bits set", p->used_slots, counted);

@@ -24,8 +24,9 @@
  *    all owned by it;
  *  - summary bit w is set  <=>  used word w is all ones;
  *  - used_slots equals the number of set bits.
- * The layer also keeps "a slot marked clean holds only zeros" (the map that fills slots clears
- * their mark first); swiotlb_check() cannot see slot contents, the fuzzer's model checks that.
+ *  - a slot marked clean holds only zeros (the map that fills slots clears their mark first;
+ *    swiotlb_check() reads every clean slot: O(pool), for tests and the fuzzer). A device that
+ *    writes into a slot after its unmap breaks it, and the check says so.
  */
 #ifndef BOUNCE_DMA_SWIOTLB_H
 #define BOUNCE_DMA_SWIOTLB_H
@@ -105,12 +106,35 @@ uint64_t swiotlb_tbl_map_single(struct swiotlb_pool *p, const struct dma_dev *de
                                 enum dma_data_direction dir, unsigned attrs, enum bounce_policy policy,
                                 struct dma_stats *st, struct swiotlb_map_info *info);
 /* Tear a bounced mapping down, copying back for FROM_DEVICE/BIDIRECTIONAL (and clearing the slots
- * if it was mapped under the zero policy). A tlb_addr that is not
- * the start of a live mapping is refused (returns -1, nothing changes). A size or direction that
- * differs from the map is reported (returns 1) but the mapping is still torn down as it was made.
- * `why` receives the reason in both cases. Returns 0 when all was right. */
-int swiotlb_tbl_unmap_single(struct swiotlb_pool *p, uint64_t tlb_addr, size_t size, enum dma_data_direction dir,
-                             unsigned attrs, struct dma_stats *st, uint64_t *copied_out, char *why, size_t whylen);
+ * if it was mapped under the zero policy). `written`: how many bytes, from the start of the
+ * mapping, the device wrote (exact completion: only those are copied back, the rest of the
+ * original is neither read nor written), or SWIOTLB_WRITTEN_ALL when the driver does not know
+ * (the whole mapping is copied back: unwritten bytes arrive as the policy filled them). The
+ * caller clamps `written` to the mapping. A tlb_addr that is not the start of a live mapping is
+ * refused (returns -1, nothing changes). A size or direction that differs from the map is
+ * reported (returns 1) but the mapping is still torn down as it was made. `why` receives the
+ * reason in both cases. Returns 0 when all was right.
+ *
+ * Slots after an exact completion under the zero policy: the written part is copied back and
+ * cleared in the same pass (cache-hot), and only the slots that pass cleared whole are marked
+ * clean; the others are left marked dirty, because nothing but the device's word says it wrote
+ * no further. A dirty slot is zeroed by the next map that needs it clean, so the zero policy's
+ * guarantee - no stale slot byte reaches an original completed without a length - holds, and
+ * swiotlb_check() verifies "clean => all zero" itself. Who could see a stale slot otherwise: in
+ * a normal guest nobody, since an exact completion copies only what the device wrote into it
+ * for this mapping; in a confidential guest the pool is shared memory, so the host sees every
+ * slot anyway - what the pool must never hold is private data, and no path copies private data
+ * into a slot under the zero policy. */
+#define SWIOTLB_WRITTEN_ALL SIZE_MAX
+int swiotlb_tbl_unmap_written(struct swiotlb_pool *p, uint64_t tlb_addr, size_t size, enum dma_data_direction dir,
+                              unsigned attrs, size_t written, struct dma_stats *st, uint64_t *copied_out, char *why,
+                              size_t whylen);
+static inline int swiotlb_tbl_unmap_single(struct swiotlb_pool *p, uint64_t tlb_addr, size_t size,
+                                           enum dma_data_direction dir, unsigned attrs, struct dma_stats *st,
+                                           uint64_t *copied_out, char *why, size_t whylen)
+{
+    return swiotlb_tbl_unmap_written(p, tlb_addr, size, dir, attrs, SWIOTLB_WRITTEN_ALL, st, copied_out, why, whylen);
+}
 /* Sync [tlb_addr, tlb_addr + size), which must lie inside one live mapping (else -1 and why). */
 int swiotlb_sync_single(struct swiotlb_pool *p, uint64_t tlb_addr, size_t size, enum dma_data_direction dir,
                         bool for_cpu, struct dma_stats *st, uint64_t *copied, char *why, size_t whylen);

@@ -368,7 +368,9 @@ static bool model_map(int di, uint64_t phys, size_t size, int dir, unsigned attr
     return true;
 }
 
-static void model_unmap(int di, dma_addr_t addr, size_t size, int dir, unsigned attrs)
+/* written: what an exact completion says the device wrote (SIZE_MAX: a plain unmap); the caller
+ * has clamped it as dma/mapping.c does. */
+static void model_unmap_written(int di, dma_addr_t addr, size_t size, int dir, unsigned attrs, size_t written)
 {
     TRACE("unmap %s %#llx size %zu dir %d attrs %u\n", devs[di].name, (unsigned long long)addr, size, dir, attrs);
     if (in_pool(addr)) {
@@ -388,15 +390,22 @@ static void model_unmap(int di, dma_addr_t addr, size_t size, int dir, unsigned 
         }
         if (size != l->size || dir != l->dir)
             M.exp.misuse++; /* reported, torn down as mapped */
+        size_t back = written < l->size ? written : l->size; /* exact: only what was written */
         if (l->dir != DMA_TO_DEVICE && !(attrs & DMA_ATTR_SKIP_CPU_SYNC)) {
-            memcpy(model_orig(l->phys, l->size), model_pool(l->addr, l->size), l->size);
-            M.exp.bytes_copied_out += l->size;
-            compare_orig(l->phys, l->size);
+            memcpy(model_orig(l->phys, back), model_pool(l->addr, back), back);
+            M.exp.bytes_copied_out += back;
+            compare_orig(l->phys, l->size); /* the unwritten rest is untouched */
         }
-        if (l->clear_on_unmap) { /* the whole run, slack included, is left zero and clean */
+        if (l->clear_on_unmap && written == SIZE_MAX) { /* the whole run, slack included, is left zero and clean */
             memset(model_pool(slot_addr(l->slot), l->nslots * SLOT), 0, l->nslots * SLOT);
             M.exp.bytes_zeroed += l->nslots * SLOT;
             for (uint32_t k = l->slot; k < l->slot + l->nslots; k++)
+                M.clean[k] = true;
+        } else if (l->clear_on_unmap) { /* exact: the head and what was written; clean what that covers */
+            uint64_t head = l->addr - slot_addr(l->slot);
+            memset(model_pool(slot_addr(l->slot), head + back), 0, head + back);
+            M.exp.bytes_zeroed += head + back;
+            for (uint32_t k = l->slot; k < l->slot + (head + back) / SLOT; k++)
                 M.clean[k] = true;
         }
         compare_run(l->addr, l->size);
@@ -445,6 +454,11 @@ static void model_unmap(int di, dma_addr_t addr, size_t size, int dir, unsigned 
         cpick->recorded = false; /* a coherent buffer's record, taken as a mismatched mapping */
     else
         drop_live(pick);
+}
+
+static void model_unmap(int di, dma_addr_t addr, size_t size, int dir, unsigned attrs)
+{
+    model_unmap_written(di, addr, size, dir, attrs, SIZE_MAX);
 }
 
 static void model_sync(int di, dma_addr_t addr, size_t len, int dir, bool for_cpu)
@@ -589,6 +603,8 @@ static void check_state(void)
     SAME(misuse);
     SAME(coherent_allocs);
     SAME(coherent_frees);
+    SAME(exact_unmaps);
+    SAME(bytes_not_written);
 #undef SAME
 }
 
@@ -815,7 +831,28 @@ static void op_unmap(struct input *in)
         size = pick_size(in);
         dir = pick_dir(in);
     }
-    if (u8(in) % 2)
+    uint8_t form = u8(in) % 4;
+    if (form >= 2) { /* exact completion: any length, a lying one included */
+        size_t written = u8(in) % 4 == 0 ? (size_t)u16(in) * 7 : u8(in) % 2 ? size : (size_t)u16(in) % (size + 1);
+        if (form == 2)
+            dma_unmap_single_written(&devs[di], addr, size, (enum dma_data_direction)dir, written);
+        else
+            dma_unmap_page_written(&devs[di], addr, size, (enum dma_data_direction)dir, written);
+        /* dma/mapping.c's rules: nothing into TO_DEVICE, nothing beyond the mapping; both misuse */
+        M.exp.exact_unmaps++;
+        if (dir == DMA_TO_DEVICE && written) {
+            M.exp.misuse++;
+            written = 0;
+        } else if (written > size) {
+            M.exp.misuse++;
+            written = size;
+        }
+        if (dir != DMA_TO_DEVICE)
+            M.exp.bytes_not_written += size - written;
+        model_unmap_written(di, addr, size, dir, 0, written);
+        return;
+    }
+    if (form)
         dma_unmap_single_attrs(&devs[di], addr, size, (enum dma_data_direction)dir, attrs);
     else
         dma_unmap_page_attrs(&devs[di], addr, size, (enum dma_data_direction)dir, attrs);

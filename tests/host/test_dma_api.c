@@ -340,6 +340,88 @@ static void test_every_policy_direction_and_write_pattern(void **state)
                 fill_case(policies[p], dirs[d], &patterns[w]);
 }
 
+/* ---- exact completion: dma_unmap_*_written ---- */
+
+/* The device writes the first min(claimed, n) bytes and the driver reports `claimed`. Against the
+ * byte model: the original gets exactly the written bytes, every other byte keeps its value
+ * (ORIG), whatever the policy put in the slots; more than was mapped is clamped and is misuse,
+ * and so is anything "written" into a TO_DEVICE mapping. */
+static void exact_case(enum bounce_policy policy, enum dma_data_direction dir, size_t claimed)
+{
+    const size_t n = 3000, off = 0x123;
+    char what[128];
+    snprintf(what, sizeof(what), "exact: policy %s, %s, device wrote %zu", bounce_policy_name(policy),
+             dma_dir_name(dir), claimed);
+    restart(2 * SLOT, policy);
+    struct buf o = buf_high(off + n + 100, GUARD);
+    memset(o.v + off, ORIG, n);
+    dma_addr_t a = dma_map_single(&dev32, o.v + off, n, dir);
+    assert_true(in_pool(a));
+    size_t w = dir == DMA_TO_DEVICE ? 0 : claimed < n ? claimed : n;
+    memset(bus(a), DEVICE, w);
+    dma_stats_reset();
+    bool lie = (dir == DMA_TO_DEVICE && claimed) || claimed > n;
+    uint64_t misuse0 = now().misuse;
+    dma_unmap_single_written(&dev32, a, n, dir, claimed);
+    expect_u64(what, "misuse", now().misuse - misuse0, lie);
+
+    uint8_t want[3000];
+    for (size_t i = 0; i < n; i++)
+        want[i] = i < w ? DEVICE : ORIG;
+    expect_bytes(what, o.v + off, want, n);
+    expect_fill(what, o.v, off, GUARD);
+    expect_fill(what, o.v + off + n, 100, GUARD);
+    struct dma_stats u = now();
+    expect_u64(what, "bytes_copied_out", u.bytes_copied_out, w);
+    expect_u64(what, "exact_unmaps", u.exact_unmaps, 1);
+    expect_u64(what, "bytes_not_written", u.bytes_not_written, dir == DMA_TO_DEVICE ? 0 : n - w);
+    expect_u64(what, "slots_in_use", u.slots_in_use, 0);
+    pool_ok(); /* clean slots hold only zeros */
+    /* The next user of the slots under the zero policy still gets zeros, exact completion or not. */
+    if (policy == BOUNCE_ZERO) {
+        dma_addr_t b = dma_map_single(&dev32, o.v + off, n, DMA_FROM_DEVICE);
+        expect_fill(what, bus(b), n, 0);
+        dma_unmap_single(&dev32, b, n, DMA_FROM_DEVICE);
+    }
+}
+
+static void test_exact_completion_copies_back_what_was_written_and_nothing_else(void **state)
+{
+    (void)state;
+    static const enum bounce_policy policies[] = {BOUNCE_ZERO, BOUNCE_COPY, BOUNCE_NONE};
+    static const enum dma_data_direction dirs[] = {DMA_TO_DEVICE, DMA_FROM_DEVICE, DMA_BIDIRECTIONAL};
+    static const size_t lengths[] = {0, 1, 1500, 2048, 2999, 3000, 3500, SIZE_MAX - 1};
+    for (size_t p = 0; p < ARRAY_LEN(policies); p++)
+        for (size_t d = 0; d < ARRAY_LEN(dirs); d++)
+            for (size_t l = 0; l < ARRAY_LEN(lengths); l++)
+                exact_case(policies[p], dirs[d], lengths[l]);
+}
+
+/* A scatterlist: the total fills the entries in order; direct entries have nothing to copy. */
+static void test_exact_completion_of_a_scatterlist_fills_entries_in_order(void **state)
+{
+    (void)state;
+    start(32 * SLOT, BOUNCE_ZERO);
+    struct buf a = buf_high(3000, ORIG), b = buf_low(2000, ORIG), c = buf_high(4000, ORIG);
+    struct scatterlist sg[3] = {{.phys = a.phys, .length = 3000}, {.phys = b.phys, .length = 2000},
+                                {.phys = c.phys, .length = 4000}};
+    assert_int_equal(dma_map_sg(&dev32, sg, 3, DMA_FROM_DEVICE), 3);
+    assert_true(in_pool(sg[0].dma_address) && !in_pool(sg[1].dma_address) && in_pool(sg[2].dma_address));
+    memset(bus(sg[0].dma_address), DEVICE, 3000);
+    memset(b.v, DEVICE, 2000); /* direct: the device writes the original itself */
+    memset(bus(sg[2].dma_address), DEVICE, 1000);
+    EXPECT_NO_MISUSE(dma_unmap_sg_written(&dev32, sg, 3, DMA_FROM_DEVICE, 6000));
+    expect_fill("sg entry 0", a.v, 3000, DEVICE);
+    expect_fill("sg entry 1", b.v, 2000, DEVICE);
+    expect_fill("sg entry 2 written", c.v, 1000, DEVICE);
+    expect_fill("sg entry 2 not written", c.v + 1000, 3000, ORIG);
+    assert_int_equal(now().bytes_copied_out, 4000);
+    assert_int_equal(now().bytes_not_written, 3000);
+    /* A total beyond the list is clamped and reported once. */
+    assert_int_equal(dma_map_sg(&dev32, sg, 3, DMA_FROM_DEVICE), 3);
+    EXPECT_MISUSE(&dev32, dma_unmap_sg_written(&dev32, sg, 3, DMA_FROM_DEVICE, 10000));
+}
+
 /* A direct mapping has no slot: the device writes the original itself, whatever the policy. */
 static void test_direct_mappings_ignore_the_policy(void **state)
 {
@@ -691,6 +773,10 @@ static void test_double_unmap_is_misuse(void **state)
     EXPECT_NO_MISUSE(dma_unmap_single(&dev32, b, 3000, DMA_FROM_DEVICE));
     expect_fill("first unmap", hi.v, 3000, DEVICE);
     memset(bus(b), 0x66, 3000); /* the device keeps writing into the freed slot */
+    char why[200];
+    assert_false(swiotlb_check(dma_debug_pool(), why, sizeof(why))); /* and the pool's check sees it */
+    assert_non_null(strstr(why, "marked clean but byte 0 is 0x66"));
+    memset(bus(b), 0, 3000);
     struct dma_stats s0 = now();
     EXPECT_MISUSE(&dev32, dma_unmap_single(&dev32, b, 3000, DMA_FROM_DEVICE));
     expect_fill("second unmap copies nothing", hi.v, 3000, DEVICE);
@@ -1031,7 +1117,7 @@ static void test_stats_json_has_every_counter(void **state)
     dma_addr_t d = dma_map_single(&dev32, lo.v, 100, DMA_TO_DEVICE);
     dma_sync_single_for_cpu(&dev32, a, 10, DMA_FROM_DEVICE);
     dma_sync_single_for_device(&dev32, a, 10, DMA_FROM_DEVICE);
-    dma_unmap_single(&dev32, a, 5000, DMA_FROM_DEVICE);
+    dma_unmap_single_written(&dev32, a, 5000, DMA_FROM_DEVICE, 4000);
     dma_unmap_single(&dev32, a, 5000, DMA_FROM_DEVICE); /* misuse */
     dma_map_single(&dev32, hi.v, KiB(300), DMA_TO_DEVICE); /* failure */
     dma_addr_t h;
@@ -1043,7 +1129,7 @@ static void test_stats_json_has_every_counter(void **state)
     int len = dma_stats_json(json, sizeof(json));
     assert_true(len > 0 && (size_t)len < sizeof(json));
     assert_int_equal(strlen(json), (size_t)len);
-    assert_int_equal(json_flat_object(json), 25);
+    assert_int_equal(json_flat_object(json), 27);
     assert_non_null(strstr(json, "\"policy\":\"none\""));
     struct dma_stats s = now();
     const struct {
@@ -1074,6 +1160,8 @@ static void test_stats_json_has_every_counter(void **state)
         {"conversions", s.conversions},
         {"pages_converted", s.pages_converted},
         {"convert_bytes_copied", s.convert_bytes_copied},
+        {"exact_unmaps", s.exact_unmaps},
+        {"bytes_not_written", s.bytes_not_written},
     };
     for (size_t i = 0; i < ARRAY_LEN(counters); i++)
         if (json_value(json, counters[i].name) != counters[i].value)
@@ -1083,9 +1171,12 @@ static void test_stats_json_has_every_counter(void **state)
     assert_int_equal(s.maps, 3);
     assert_int_equal(s.unmaps, 1);
     assert_int_equal(s.bounced_maps, 2);
-    assert_int_equal(s.bytes_zeroed, 3 * SLOT); /* the 5000-byte mapping's 3 slots, cleared at its unmap */
+    /* The 5000-byte mapping, completed exactly with 4000 bytes: those copied back and cleared. */
+    assert_int_equal(s.bytes_zeroed, 4000);
     assert_int_equal(s.orig_bytes_read, 3000);
-    assert_int_equal(s.bytes_copied_out, 10 + 5000);
+    assert_int_equal(s.bytes_copied_out, 10 + 4000);
+    assert_int_equal(s.exact_unmaps, 1);
+    assert_int_equal(s.bytes_not_written, 1000);
     assert_int_equal(s.slots_in_use, 2);
     assert_int_equal(s.slots_high_water, 5);
     assert_int_equal(s.slots_total, 32);
@@ -1221,6 +1312,27 @@ static void test_zero_policy_never_reads_the_original(void **state)
     assert_int_equal(now().orig_bytes_read, 0);
     expect_fill("zero", orig, written, DEVICE);
     expect_fill("zero", orig + written, n - written, 0);
+
+    /* zero with exact completion: the same, and the bytes the device did not write are never
+     * touched - the pages past the written length see no access at all. */
+    memset(orig, 0xAA, n);
+    watch_start(orig);
+    watch.phase = PHASE_MAP;
+    a = dma_map_single(&dev32, orig, n, DMA_FROM_DEVICE);
+    watch.phase = PHASE_DEVICE;
+    memset(bus(a), DEVICE, written);
+    watch.phase = PHASE_UNMAP;
+    dma_unmap_single_written(&dev32, a, n, DMA_FROM_DEVICE, written);
+    watch.phase = PHASE_IDLE;
+    for (int pg = 0; pg < WATCH_PAGES; pg++) {
+        bool touched = (size_t)pg * 4096 < written;
+        if (watch.first[pg] != (touched ? ACCESS_WRITE : ACCESS_NONE))
+            fail_msg("exact: page %d first accessed by a %s", pg,
+                     watch.first[pg] == ACCESS_READ ? "READ" : watch.first[pg] == ACCESS_WRITE ? "write" : "nothing");
+    }
+    watch_stop();
+    expect_fill("exact", orig, written, DEVICE);
+    expect_fill("exact", orig + written, n - written, 0xAA);
 
     /* copy: the map reads every page first. */
     dma_set_bounce_policy(BOUNCE_COPY);
@@ -1645,6 +1757,8 @@ int main(void)
         T(test_coherent_double_free_is_misuse),
         T(test_bounce_only_when_unreachable_or_forced),
         T(test_every_policy_direction_and_write_pattern),
+        T(test_exact_completion_copies_back_what_was_written_and_nothing_else),
+        T(test_exact_completion_of_a_scatterlist_fills_entries_in_order),
         T(test_direct_mappings_ignore_the_policy),
         T(test_none_policy_leaks_the_previous_users_data),
         T(test_preserve_gives_copy_behaviour_under_zero),
