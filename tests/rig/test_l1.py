@@ -52,6 +52,13 @@ class ResultSlots(unittest.TestCase):
         self.assertEqual(open(os.path.join(raw, "ide-copy", "guest.log")).read(), "copy\n" * 1000)
         self.assertEqual(open(os.path.join(raw, "ide-zero", "meta.txt")).read(), "name=ide-zero\n")
 
+    def test_a_slot_the_l1_died_writing_ends_the_list(self):
+        self.save("ide-zero", {"guest.log": "zero\n"})
+        with open(self.disk, "r+b") as f:  # slot 1: the start of a tar header, then nothing
+            f.seek(rig.SLOT_MIB << 20)
+            f.write(b"ide-copy/guest.log\0")
+        self.assertEqual(rig.read_slots(self.disk, os.path.join(self.tmp.name, "raw")), ["ide-zero"])
+
     def test_an_untouched_disk_holds_nothing(self):
         self.assertEqual(rig.read_slots(self.disk, os.path.join(self.tmp.name, "raw")), [])
 

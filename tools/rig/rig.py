@@ -517,7 +517,8 @@ def boot_l1(kernel_image, label, initramfs, group, append, selftest=()):
 
 def read_slots(results, raw):
     """The scenarios the L1 saved in the results disk's slots (save-scenario.sh), extracted into
-    raw. A slot whose first block is zeros was never written; the slots are filled in order."""
+    raw. A slot whose first block is zeros was never written, one that is not a whole archive was
+    being written when the L1 died; the slots are filled in order, so either ends the list."""
     names = []
     with open(results, "rb") as f:
         for k in range(RESULT_SLOTS):
@@ -525,9 +526,13 @@ def read_slots(results, raw):
             if not f.read(512).strip(b"\0"):
                 break
             f.seek(k * SLOT_MIB << 20)
-            with tarfile.open(fileobj=io.BytesIO(f.read(SLOT_MIB << 20))) as t:
-                tops = {m.name.split("/")[0] for m in t.getmembers()}
-                t.extractall(raw)
+            try:
+                with tarfile.open(fileobj=io.BytesIO(f.read(SLOT_MIB << 20))) as t:
+                    tops = {m.name.split("/")[0] for m in t.getmembers()}
+                    t.extractall(raw)
+            except tarfile.TarError as e:  # a slot the L1 died writing: its scenario was not saved
+                stage(f"result slot {k} is unreadable ({str(e).splitlines()[-1].strip()}): taken as not saved")
+                break
             names += sorted(tops)
     return names
 

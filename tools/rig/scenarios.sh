@@ -43,8 +43,9 @@ trap 'exit 129' HUP
 trap 'exit 130' INT
 trap 'exit 143' TERM
 mkdir "$I" || { say "cannot create the trace instance $I"; exit 1; }
-# Per CPU: a scenario logs some 100 000 events of ~60 bytes, on whichever CPUs its vCPU threads
-# ran; 256 MiB in all, between 16 and 128 MiB a CPU.
+# Per CPU: a scenario logs some 100 000 events of ~60 bytes (6 MB), on whichever CPUs its vCPU
+# threads ran, so each CPU gets 256 MiB / CPUs, at least 16 MiB and at most 128: 256 MiB in all up
+# to 16 CPUs, 16 MiB a CPU beyond (1 GiB on 64 CPUs).
 ncpu=$(grep -c ^processor /proc/cpuinfo)
 kb=$((262144 / ncpu)); [ $kb -lt 16384 ] && kb=16384; [ $kb -gt 131072 ] && kb=131072
 echo $kb > "$I"/buffer_size_kb
