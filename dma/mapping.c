@@ -365,11 +365,10 @@ static size_t written_within(struct dma_dev *dev, dma_addr_t addr, size_t size, 
     return written;
 }
 
-static void unmap_written(struct dma_dev *dev, dma_addr_t addr, size_t size, enum dma_data_direction dir,
-                          size_t written)
+/* One mapping completed exactly; w already within it (written_within). */
+static void unmap_exact(struct dma_dev *dev, dma_addr_t addr, size_t size, enum dma_data_direction dir, size_t w)
 {
     stats.exact_unmaps++;
-    size_t w = written_within(dev, addr, size, dir, written);
     if (dir != DMA_TO_DEVICE)
         stats.bytes_not_written += size - w;
     unmap_addr(dev, addr, size, dir, 0, w);
@@ -378,13 +377,13 @@ static void unmap_written(struct dma_dev *dev, dma_addr_t addr, size_t size, enu
 void dma_unmap_single_written(struct dma_dev *dev, dma_addr_t addr, size_t size, enum dma_data_direction dir,
                               size_t written)
 {
-    unmap_written(dev, addr, size, dir, written);
+    unmap_exact(dev, addr, size, dir, written_within(dev, addr, size, dir, written));
 }
 
 void dma_unmap_page_written(struct dma_dev *dev, dma_addr_t addr, size_t size, enum dma_data_direction dir,
                             size_t written)
 {
-    unmap_written(dev, addr, size, dir, written);
+    unmap_exact(dev, addr, size, dir, written_within(dev, addr, size, dir, written));
 }
 
 void dma_unmap_sg_written(struct dma_dev *dev, struct scatterlist *sg, int nents, enum dma_data_direction dir,
@@ -397,10 +396,7 @@ void dma_unmap_sg_written(struct dma_dev *dev, struct scatterlist *sg, int nents
     for (int i = 0; i < nents; i++) {
         size_t w = left < sg[i].length ? left : sg[i].length; /* the entries are filled in order */
         left -= w;
-        stats.exact_unmaps++;
-        if (dir != DMA_TO_DEVICE)
-            stats.bytes_not_written += sg[i].length - w;
-        unmap_addr(dev, sg[i].dma_address, sg[i].length, dir, 0, w);
+        unmap_exact(dev, sg[i].dma_address, sg[i].length, dir, w);
     }
 }
 

@@ -386,9 +386,8 @@ int swiotlb_tbl_unmap_written(struct swiotlb_pool *p, uint64_t tlb_addr, size_t 
         /* Copy back and clear in 4 KiB steps, so each piece of the slot is cleared while it is
          * still in the cache from the copy; then the slots are clean for the next map. After an
          * exact completion only what was copied is cleared (see swiotlb.h). */
-        uint32_t clear = written == SWIOTLB_WRITTEN_ALL ? m->size : back;
-        for (uint32_t off = 0; off < clear; off += 4096) {
-            uint32_t n = clear - off < 4096 ? clear - off : 4096;
+        for (uint32_t off = 0; off < back; off += 4096) {
+            uint32_t n = back - off < 4096 ? back - off : 4096;
             if (copy_out)
                 memcpy(orig + off, slot + off, n);
             memset(slot + off, 0, n);
@@ -402,8 +401,8 @@ int swiotlb_tbl_unmap_written(struct swiotlb_pool *p, uint64_t tlb_addr, size_t 
             memset(slot + m->size, 0, ((uint32_t)m->nslots << SWIOTLB_SLOT_SHIFT) - m->offset - m->size);
             st->bytes_zeroed += (uint64_t)m->nslots << SWIOTLB_SLOT_SHIFT;
         } else {
-            clean_slots = (m->offset + clear) >> SWIOTLB_SLOT_SHIFT; /* the slots cleared whole */
-            st->bytes_zeroed += m->offset + clear;
+            clean_slots = (m->offset + back) >> SWIOTLB_SLOT_SHIFT; /* the slots cleared whole */
+            st->bytes_zeroed += m->offset + back;
         }
         set_clean(p, (uint32_t)h, clean_slots, true);
     } else if (copy_out) {

@@ -179,7 +179,8 @@ def run(cmd, timeout, what, **kw):
 # ---- which scenarios, and the native-mode self-test's output -----------------------------------
 
 def read_selftest(d):
-    """The native-mode self-test's output from the L1 (l1-run.sh): {"rc", "tap", "results"}, or None."""
+    """The native-mode self-test's output from the L1 (l1-run.sh): {"rc", "tap", "results", "host_state"},
+    or None."""
     if not os.path.isdir(d):
         return None
     def text(f):
