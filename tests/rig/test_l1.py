@@ -129,6 +129,11 @@ class Resume(unittest.TestCase):
         self.assertEqual(rig.boot_l1("bzImage", "stock", "initrd", SCENARIOS, "", ("s1",))[1], 0)
         self.assertEqual(self.boots, [["s1", "s2", "s3", "+selftest"], ["s2", "s3"]])
 
+    def test_a_hang_in_the_selftest_reboots_for_the_selftest_alone(self):
+        self.fake_boots(("hang", ["s1", "s2", "s3"]), ("done", [rig.SELFTEST_DIR], 0))
+        self.assertEqual(rig.boot_l1("bzImage", "stock", "initrd", SCENARIOS, "", ("s1",))[1], 0)
+        self.assertEqual(self.boots, [["s1", "s2", "s3", "+selftest"], ["+selftest"]])
+
     def test_a_missing_selftest_fails_the_group(self):
         self.fake_boots(("done", ["s1", "s2", "s3"], 0))
         self.assertEqual(rig.boot_l1("bzImage", "stock", "initrd", SCENARIOS, "", ("s1",))[1], 1)

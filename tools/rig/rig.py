@@ -65,9 +65,9 @@ NMI_GRACE_S = 60
 # Each finished scenario is saved at once into a slot of the results disk (save-scenario.sh).
 RESULT_SLOTS, SLOT_MIB = 32, 16
 # loglevel=5: kernel warnings too (a clocksource marked unstable, hung tasks) reach the console log.
-# --l1-idle poll (the default) adds idle=poll: the L1's vCPU never halts, so it cannot miss a
-# wakeup in HLT - the state every L1 hang here was found in. Measured: 138 s a rig run with it,
-# 136 s without (the scenarios' own time 90.3 s and 90.5 s); the L1 is seldom idle.
+# --l1-idle poll (the default) adds idle=poll: the L1's vCPU never halts. Measured: 138 s a rig
+# run with it, 136 s without. It did not remove the hang: one L1 went silent with it too, spinning
+# with interrupts enabled (README, "Timeouts, hangs, resume").
 L1_APPEND = "console=ttyS0 loglevel=5 panic=-1"
 # The rig's Python, carried into the L1 for the native-mode self-test: there the stock L1 runs
 # `rig.py --mode native` on these scenarios - the IDE pair natively on its KVM, the sw-protected
@@ -425,19 +425,20 @@ class L1Silent(Exception):
     """The L1 said nothing for L1_SILENCE_S: it is stuck, not slow. .saved: the scenarios it had
     saved by then (set once it is killed)."""
     saved = ()
+    last = "boot"  # its last rig-l1 line
 
 
 def l1_append(idle):
     return L1_APPEND + (" idle=poll" if idle == "poll" else "")
 
 
-def read_l1(proc, log, silence_s=None):
+def read_l1(proc, log, silence_s=None, last="boot"):
     """Relay the L1's console to its log and its rig-l1 lines to the stages, until it exits.
     Returns the rc of "rig-l1: done rc=N", or None. Raises L1Silent when the L1 stops talking:
     each scenario is bounded inside the L1 (timeout -k in scenarios.sh), so a silence longer
     than that bound means the L1 itself hung (once, under TCG, with no kernel message at all)."""
     silence_s = silence_s or L1_SILENCE_S
-    done_rc, last, buf = None, "boot", b""
+    done_rc, buf = None, b""
     deadline = time.monotonic() + L1_TIMEOUT_S
     heard = time.monotonic()
     fd = proc.stdout.fileno()
@@ -446,7 +447,9 @@ def read_l1(proc, log, silence_s=None):
         if now > deadline:
             fail(f"the L1 host did not finish within {L1_TIMEOUT_S} s (last: {last})", log.name)
         if now - heard > silence_s:
-            raise L1Silent(f"the L1 host said nothing for {silence_s} s after '{last}'")
+            e = L1Silent(f"the L1 host said nothing for {silence_s} s after '{last}'")
+            e.last = last
+            raise e
         ready, _, _ = select.select([fd], [], [], 1)
         if not ready:
             continue
@@ -512,8 +515,9 @@ def boot_l1(kernel_image, label, initramfs, group, append, selftest=()):
             L1_EVENTS.append({"kernel": label, "event": "booted again", "after": str(e), "at_s": elapsed()})
             if not todo and not selftest:
                 return raw, rc
+            left = f"the {len(todo)} scenarios left, from {todo[0][1]}" if todo else "the native-mode self-test"
             stage(f"{e}: killed it (its console: {console}.{attempt}); {len(saved)} scenarios were saved; "
-                  f"booting it again ({attempt + 1} of {L1_BOOTS}) for the {len(todo)} left, from {todo[0][1]}")
+                  f"booting it again ({attempt + 1} of {L1_BOOTS}) for {left}")
 
 
 def read_slots(results, raw):
@@ -550,7 +554,7 @@ def watch_l1(proc, log, monitor, label):
         stage(f"{e}: sending it an NMI, waiting {NMI_GRACE_S} s for it to speak again")
         log.write("---- rig: NMI sent from the QEMU monitor ----\n")
         monitor_query(monitor, "nmi")
-        rc = read_l1(proc, log, NMI_GRACE_S)
+        rc = read_l1(proc, log, NMI_GRACE_S, e.last)
         L1_EVENTS.append({"kernel": label, "event": "revived by an NMI", "after": str(e), "at_s": elapsed()})
         stage("the L1 host spoke again after the NMI")
         return rc
@@ -720,8 +724,8 @@ def main():
                     help="the stock L1 kernel, e.g. 6.12.118+deb12-amd64 (default: the archive's newest; "
                          "a version the archive dropped is taken from the cache)")
     ap.add_argument("--l1-idle", choices=["halt", "poll"], default=os.environ.get("BOUNCE_L1_IDLE", "poll"),
-                    help="how the L1's idle vCPU waits: poll (idle=poll, the default: it never halts, so it "
-                         "cannot lose a wakeup in HLT; it keeps a host CPU busy while idle) or halt (HLT)")
+                    help="how the L1's idle vCPU waits: poll (idle=poll, the default: it never halts; it "
+                         "keeps a host CPU busy while idle) or halt (HLT)")
     args = ap.parse_args()
     os.makedirs(OUT, exist_ok=True)
     stop_on_signals()
