@@ -45,6 +45,13 @@ enum dma_data_direction {
 #define DMA_ATTR_PRESERVE (1u << 1)      /* FROM_DEVICE: copy the original into the bounce slot, so bytes
                                             the device does not write keep their old value (Linux's
                                             default behaviour, opt-in here) */
+#define DMA_ATTR_EXACT_COMPLETION (1u << 2) /* the driver promises to complete the mapping with
+                                            dma_unmap_*_written(), i.e. to say how many bytes the
+                                            device wrote. Only those are copied back, so the slot
+                                            need not be zeroed for the device: under the zero policy
+                                            the map touches no byte and the unmap costs one memcpy of
+                                            what was written (swiotlb.h says why that is safe).
+                                            Completing it without a length is misuse. */
 
 /* What a FROM_DEVICE bounce slot holds before the device writes it. */
 enum bounce_policy {

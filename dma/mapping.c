@@ -212,9 +212,7 @@ static dma_addr_t map_phys(struct dma_dev *dev, uint64_t phys, size_t size, enum
     stats.maps++;
     stats.bounced_maps++;
     stats.bytes_mapped += size;
-    stats.bytes_bounced += size;
-    stats.slots_in_use = pool->used_slots;
-    stats.slots_high_water = pool->high_water;
+    stats.bytes_bounced += size; /* slots_in_use and slots_high_water: read from the pool by dma_get_stats() */
     if (plat->trace) {
         char what[80];
         if (info.copied_in && info.zeroed)
@@ -224,6 +222,8 @@ static dma_addr_t map_phys(struct dma_dev *dev, uint64_t phys, size_t size, enum
             snprintf(what, sizeof(what), "copied in %llu B", (unsigned long long)info.copied_in);
         else if (info.zeroed)
             snprintf(what, sizeof(what), "zeroed %llu B of dirty slots", (unsigned long long)info.zeroed);
+        else if (dir != DMA_TO_DEVICE && (attrs & DMA_ATTR_EXACT_COMPLETION))
+            snprintf(what, sizeof(what), "slots not zeroed: exact completion copies back only what is written");
         else if (dir != DMA_TO_DEVICE && policy != BOUNCE_NONE)
             snprintf(what, sizeof(what), "slots already zero");
         else if (dir != DMA_TO_DEVICE)
@@ -232,7 +232,8 @@ static dma_addr_t map_phys(struct dma_dev *dev, uint64_t phys, size_t size, enum
             snprintf(what, sizeof(what), "nothing copied in (the caller syncs)");
         printf("dma: map   %s %s %zu B  cpu %#llx -> dma %#llx  slots %u+%u  %s (policy %s%s)\n", dev->name,
                dma_dir_name(dir), size, (unsigned long long)phys, (unsigned long long)addr, info.index, info.nslots,
-               what, bounce_policy_name(policy), attrs & DMA_ATTR_PRESERVE ? ", PRESERVE" : "");
+               what, bounce_policy_name(policy),
+               attrs & DMA_ATTR_PRESERVE ? ", PRESERVE" : attrs & DMA_ATTR_EXACT_COMPLETION ? ", EXACT" : "");
     }
     return addr;
 }
@@ -243,22 +244,16 @@ static void unmap_addr(struct dma_dev *dev, dma_addr_t addr, size_t size, enum d
 {
     char why[200];
     if (swiotlb_contains(pool, addr)) {
-        const struct dma_dev *owner = swiotlb_mapping_dev(pool, addr);
-        if (owner != NULL && owner != dev) {
-            misuse(dev, "unmap of %#llx, which %s mapped", (unsigned long long)addr, owner->name);
-            return;
-        }
         uint64_t orig = plat->trace ? swiotlb_orig_addr(pool, addr) : 0, copied;
         uint32_t mapped = plat->trace ? swiotlb_mapping_size(pool, addr) : 0; /* for the trace line only */
         uint32_t index = (uint32_t)((addr - pool->start) >> SWIOTLB_SLOT_SHIFT);
         uint64_t zeroed_before = stats.bytes_zeroed;
-        int rc = swiotlb_tbl_unmap_written(pool, addr, size, dir, attrs, written, &stats, &copied, why, sizeof(why));
+        int rc = swiotlb_tbl_unmap_written(pool, dev, addr, size, dir, attrs, written, &stats, &copied, why, sizeof(why));
         if (rc != 0)
             misuse(dev, "%s", why);
         if (rc < 0)
             return;
         stats.unmaps++;
-        stats.slots_in_use = pool->used_slots;
         if (plat->trace) {
             char what[80];
             uint64_t cleared = stats.bytes_zeroed - zeroed_before;

@@ -19,9 +19,10 @@
  * under another policy). The pool's memory must be zero at init.
  *
  * Invariants (checked by swiotlb_check(), used by the tests and the fuzzer):
- *  - slot i is used  <=>  owner[i] != 0  <=>  bit i of used is set;
- *  - owner[i] - 1 is the first slot of the live mapping covering i, which has meta.nslots slots
- *    all owned by it;
+ *  - a live mapping is a head bit (its first slot) and meta.nslots > 0 there, and its meta.nslots
+ *    slots have their used bits set; runs of live mappings never overlap;
+ *  - slot i is used  <=>  i lies in the run of the nearest head at or before it (its owner,
+ *    swiotlb_slot_owner()); every other meta entry is zero;
  *  - summary bit w is set  <=>  used word w is all ones;
  *  - used_slots equals the number of set bits.
  *  - a slot marked clean holds only zeros (the map that fills slots clears their mark first;
@@ -60,7 +61,10 @@ struct swiotlb_pool {
     uint64_t *used;      /* bit per slot */
     uint64_t *full;      /* bit per used word: that word is all ones */
     uint64_t *clean;     /* bit per slot: known to be all zero */
-    uint32_t *owner;     /* per slot: first slot of its mapping + 1, or 0 when free */
+    uint64_t *head;      /* bit per slot: the first slot of a live mapping. Not an owner per slot:
+                            storing one costs a store per slot at map and unmap (measured: a
+                            quarter of a 64 KiB map + unmap), while the owner of any slot is the
+                            nearest head at or before it, at most 3 words back */
     struct swiotlb_meta *meta;
     uint32_t cursor;     /* next-fit: where the next search starts */
     uint32_t used_slots, high_water;
@@ -110,30 +114,37 @@ uint64_t swiotlb_tbl_map_single(struct swiotlb_pool *p, const struct dma_dev *de
  * mapping, the device wrote (exact completion: only those are copied back, the rest of the
  * original is neither read nor written), or SWIOTLB_WRITTEN_ALL when the driver does not know
  * (the whole mapping is copied back: unwritten bytes arrive as the policy filled them). The
- * caller clamps `written` to the mapping. A tlb_addr that is not the start of a live mapping is
- * refused (returns -1, nothing changes). A size or direction that differs from the map is
+ * caller clamps `written` to the mapping. A tlb_addr that is not the start of a live mapping, or
+ * one that another device mapped, is refused (returns -1, nothing changes). A size or direction that differs from the map is
  * reported (returns 1) but the mapping is still torn down as it was made. `why` receives the
  * reason in both cases. Returns 0 when all was right.
  *
- * Slots after an exact completion under the zero policy: the written part is copied back and
- * cleared in the same pass (cache-hot), and only the slots that pass cleared whole are marked
- * clean; the others are left marked dirty, because nothing but the device's word says it wrote
- * no further. A dirty slot is zeroed by the next map that needs it clean, so the zero policy's
- * guarantee - no stale slot byte reaches an original completed without a length - holds, and
- * swiotlb_check() verifies "clean => all zero" itself. Who could see a stale slot otherwise: in
- * a normal guest nobody, since an exact completion copies only what the device wrote into it
- * for this mapping; in a confidential guest the pool is shared memory, so the host sees every
- * slot anyway - what the pool must never hold is private data, and no path copies private data
- * into a slot under the zero policy. */
+ * Slots after an exact completion under the zero policy: of a mapping made without
+ * DMA_ATTR_EXACT_COMPLETION (zeroed at map, like any other), the written part is copied back and
+ * cleared, and only the slots that clearing covers whole are marked clean; the others are left
+ * marked dirty, because nothing but the device's word says it wrote no further. A mapping made
+ * WITH the attribute was never zeroed: its slots hold whatever their last user left, the device
+ * writes over part of that, the unmap copies back exactly the written part and clears nothing -
+ * one memcpy, the floor of any bounce - and the slots stay dirty. A dirty slot is zeroed by the
+ * next map that needs it clean, so the zero policy's guarantee - no stale slot byte reaches an
+ * original completed without a length - holds, and swiotlb_check() verifies "clean => all zero"
+ * itself. Who could see a stale slot otherwise: in a normal guest nobody, since an exact
+ * completion copies only what the device wrote into it for this mapping (a device that claims
+ * more than it wrote is trusted there as it is with the data itself); in a confidential guest the
+ * pool is shared memory, so the host sees and may write every slot anyway - a stale byte it lets
+ * through is no different from a byte it wrote, and what the pool must never hold is private
+ * data, which no path copies into a slot under the zero policy. A mapping made with the attribute
+ * and completed without a length is misuse (returns 1): the whole mapping is copied back. */
 #define SWIOTLB_WRITTEN_ALL SIZE_MAX
-int swiotlb_tbl_unmap_written(struct swiotlb_pool *p, uint64_t tlb_addr, size_t size, enum dma_data_direction dir,
-                              unsigned attrs, size_t written, struct dma_stats *st, uint64_t *copied_out, char *why,
-                              size_t whylen);
-static inline int swiotlb_tbl_unmap_single(struct swiotlb_pool *p, uint64_t tlb_addr, size_t size,
-                                           enum dma_data_direction dir, unsigned attrs, struct dma_stats *st,
-                                           uint64_t *copied_out, char *why, size_t whylen)
+int swiotlb_tbl_unmap_written(struct swiotlb_pool *p, const struct dma_dev *dev, uint64_t tlb_addr, size_t size,
+                              enum dma_data_direction dir, unsigned attrs, size_t written, struct dma_stats *st,
+                              uint64_t *copied_out, char *why, size_t whylen);
+static inline int swiotlb_tbl_unmap_single(struct swiotlb_pool *p, const struct dma_dev *dev, uint64_t tlb_addr,
+                                           size_t size, enum dma_data_direction dir, unsigned attrs,
+                                           struct dma_stats *st, uint64_t *copied_out, char *why, size_t whylen)
 {
-    return swiotlb_tbl_unmap_written(p, tlb_addr, size, dir, attrs, SWIOTLB_WRITTEN_ALL, st, copied_out, why, whylen);
+    return swiotlb_tbl_unmap_written(p, dev, tlb_addr, size, dir, attrs, SWIOTLB_WRITTEN_ALL, st, copied_out, why,
+                                     whylen);
 }
 /* Sync [tlb_addr, tlb_addr + size), which must lie inside one live mapping (else -1 and why). */
 int swiotlb_sync_single(struct swiotlb_pool *p, uint64_t tlb_addr, size_t size, enum dma_data_direction dir,
@@ -141,6 +152,8 @@ int swiotlb_sync_single(struct swiotlb_pool *p, uint64_t tlb_addr, size_t size, 
 
 /* The original buffer behind a live bounce address (for tracing); 0 if none. */
 uint64_t swiotlb_orig_addr(const struct swiotlb_pool *p, uint64_t tlb_addr);
+/* The first slot + 1 of the live mapping holding slot i, or 0 when the slot is free. */
+uint32_t swiotlb_slot_owner(const struct swiotlb_pool *p, uint32_t i);
 /* The device and size of the live mapping containing tlb_addr; NULL and 0 if none. */
 const struct dma_dev *swiotlb_mapping_dev(const struct swiotlb_pool *p, uint64_t tlb_addr);
 uint32_t swiotlb_mapping_size(const struct swiotlb_pool *p, uint64_t tlb_addr);

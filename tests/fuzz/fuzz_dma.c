@@ -98,6 +98,7 @@ struct live {
     bool bounced;
     uint32_t slot, nslots; /* bounced: where */
     bool clear_on_unmap;   /* device-written bounce under the zero policy: its slots are cleared at unmap */
+    bool exact;            /* device-written, mapped with DMA_ATTR_EXACT_COMPLETION: never zeroed */
     uint64_t seq;          /* order of mapping: the direct records' lookup prefers the newest */
 };
 
@@ -321,10 +322,12 @@ static bool model_map(int di, uint64_t phys, size_t size, int dir, unsigned attr
     CHECK(fits_at(d, phys, size, c)); /* the rules */
     CHECK(c == want);                 /* next fit from the cursor */
     uint32_t n = (uint32_t)((rel % SLOT + size + SLOT - 1) / SLOT);
+    bool exact = dir != DMA_TO_DEVICE && (attrs & DMA_ATTR_EXACT_COMPLETION);
+    bool clear_on_unmap = M.policy == BOUNCE_ZERO && dir != DMA_TO_DEVICE && !exact;
     CHECK(!still_live || (M.pool->meta[c].nslots == n && M.pool->meta[c].orig_phys == phys &&
                           M.pool->meta[c].size == size && M.pool->meta[c].dir == dir && M.pool->meta[c].dev == d &&
                           M.pool->meta[c].offset == rel % SLOT &&
-                          M.pool->meta[c].clear_on_unmap == (M.policy == BOUNCE_ZERO && dir != DMA_TO_DEVICE)));
+                          M.pool->meta[c].clear_on_unmap == clear_on_unmap));
     for (uint32_t k = 0; k < n; k++)
         M.owner[c + k] = c + 1;
     M.used += n;
@@ -334,15 +337,17 @@ static bool model_map(int di, uint64_t phys, size_t size, int dir, unsigned attr
     l->bounced = true;
     l->slot = c;
     l->nslots = n;
-    l->clear_on_unmap = M.policy == BOUNCE_ZERO && dir != DMA_TO_DEVICE;
+    l->clear_on_unmap = clear_on_unmap;
+    l->exact = exact;
     M.nlive++;
     /* What the slots hold before the device gets them: when the device may write them - under the
      * zero policy, or whenever no copy fills them (except under none) - every dirty slot of the run
      * is zeroed whole (clean ones are zero already); then the copy, if any; then none is clean.
-     * A TO_DEVICE mapping zeroes nothing and leaves its slots dirty. */
+     * A TO_DEVICE mapping zeroes nothing and leaves its slots dirty; so does one mapped for exact
+     * completion, which only ever copies back what the device wrote. */
     bool copy_in = !(attrs & DMA_ATTR_SKIP_CPU_SYNC) &&
                    (dir != DMA_FROM_DEVICE || (attrs & DMA_ATTR_PRESERVE) || M.policy == BOUNCE_COPY);
-    if (dir != DMA_TO_DEVICE && (M.policy == BOUNCE_ZERO || (!copy_in && M.policy != BOUNCE_NONE))) {
+    if (dir != DMA_TO_DEVICE && !exact && (M.policy == BOUNCE_ZERO || (!copy_in && M.policy != BOUNCE_NONE))) {
         for (uint32_t k = c; k < c + n; k++) {
             uint8_t *b = model_pool(slot_addr(k), SLOT);
             if (M.clean[k]) {
@@ -388,10 +393,11 @@ static void model_unmap_written(int di, dma_addr_t addr, size_t size, int dir, u
             M.exp.misuse++; /* inside a mapping: refused */
             return;
         }
-        if (size != l->size || dir != l->dir)
-            M.exp.misuse++; /* reported, torn down as mapped */
+        bool copy_out = l->dir != DMA_TO_DEVICE && !(attrs & DMA_ATTR_SKIP_CPU_SYNC);
+        if (size != l->size || dir != l->dir || (l->exact && copy_out && written == SIZE_MAX))
+            M.exp.misuse++; /* reported (once), torn down as mapped: an exact one copied back whole */
         size_t back = written < l->size ? written : l->size; /* exact: only what was written */
-        if (l->dir != DMA_TO_DEVICE && !(attrs & DMA_ATTR_SKIP_CPU_SYNC)) {
+        if (copy_out) {
             memcpy(model_orig(l->phys, back), model_pool(l->addr, back), back);
             M.exp.bytes_copied_out += back;
             compare_orig(l->phys, l->size); /* the unwritten rest is untouched */
@@ -557,7 +563,7 @@ static void check_state(void)
     }
     CHECK(M.pool->used_slots == M.used);
     for (uint32_t i = 0; i < M.nslots; i++) {
-        CHECK(M.pool->owner[i] == M.owner[i]);
+        CHECK(swiotlb_slot_owner(M.pool, i) == M.owner[i]);
         CHECK(((M.pool->clean[i / 64] >> (i % 64)) & 1) == M.clean[i]);
     }
     CHECK(M.pool->cursor == M.cursor);
@@ -637,7 +643,8 @@ static int pick_dir(struct input *in)
 static unsigned pick_attrs(struct input *in)
 {
     uint8_t b = u8(in);
-    return ((b & 3) == 3 ? DMA_ATTR_PRESERVE : 0) | ((b & 12) == 12 ? DMA_ATTR_SKIP_CPU_SYNC : 0);
+    return ((b & 3) == 3 ? DMA_ATTR_PRESERVE : 0) | ((b & 12) == 12 ? DMA_ATTR_SKIP_CPU_SYNC : 0) |
+           ((b & 48) == 48 ? DMA_ATTR_EXACT_COMPLETION : 0);
 }
 
 /* A buffer inside one original: phys of size bytes. */

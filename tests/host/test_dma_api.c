@@ -345,23 +345,35 @@ static void test_every_policy_direction_and_write_pattern(void **state)
 /* The device writes the first min(claimed, n) bytes and the driver reports `claimed`. Against the
  * byte model: the original gets exactly the written bytes, every other byte keeps its value
  * (ORIG), whatever the policy put in the slots; more than was mapped is clamped and is misuse,
- * and so is anything "written" into a TO_DEVICE mapping. */
-static void exact_case(enum bounce_policy policy, enum dma_data_direction dir, size_t claimed)
+ * and so is anything "written" into a TO_DEVICE mapping. The slots are left dirty with STALE by
+ * an earlier TO_DEVICE mapping, so what the map puts in them can be seen: with
+ * DMA_ATTR_EXACT_COMPLETION nothing (the device finds STALE and no byte is zeroed, map or
+ * unmap), without it what the policy says. Either way STALE never reaches the original. */
+#define STALE 0x5A
+static void exact_case(enum bounce_policy policy, enum dma_data_direction dir, unsigned attrs, size_t claimed)
 {
     const size_t n = 3000, off = 0x123;
     char what[128];
-    snprintf(what, sizeof(what), "exact: policy %s, %s, device wrote %zu", bounce_policy_name(policy),
-             dma_dir_name(dir), claimed);
+    snprintf(what, sizeof(what), "exact: policy %s, %s,%s device wrote %zu", bounce_policy_name(policy),
+             dma_dir_name(dir), attrs ? " EXACT_COMPLETION," : "", claimed);
     restart(2 * SLOT, policy);
+    struct buf stale = buf_high(n, STALE);
+    dma_unmap_single(&dev32, dma_map_single(&dev32, stale.v, n, DMA_TO_DEVICE), n, DMA_TO_DEVICE);
     struct buf o = buf_high(off + n + 100, GUARD);
     memset(o.v + off, ORIG, n);
-    dma_addr_t a = dma_map_single(&dev32, o.v + off, n, dir);
+    dma_stats_reset();
+    dma_addr_t a = dma_map_single_attrs(&dev32, o.v + off, n, dir, attrs);
     assert_true(in_pool(a));
+    bool exact_fromdev = attrs && dir == DMA_FROM_DEVICE;
+    if (exact_fromdev && policy != BOUNCE_COPY) { /* not zeroed, not read: the slot is as it was left */
+        expect_fill(what, bus(a), n, STALE);
+        expect_u64(what, "bytes_zeroed at map", now().bytes_zeroed, 0);
+        expect_u64(what, "orig_bytes_read", now().orig_bytes_read, 0);
+    }
     size_t w = dir == DMA_TO_DEVICE ? 0 : claimed < n ? claimed : n;
     memset(bus(a), DEVICE, w);
-    dma_stats_reset();
     bool lie = (dir == DMA_TO_DEVICE && claimed) || claimed > n;
-    uint64_t misuse0 = now().misuse;
+    uint64_t misuse0 = now().misuse, zeroed0 = now().bytes_zeroed;
     dma_unmap_single_written(&dev32, a, n, dir, claimed);
     expect_u64(what, "misuse", now().misuse - misuse0, lie);
 
@@ -376,12 +388,17 @@ static void exact_case(enum bounce_policy policy, enum dma_data_direction dir, s
     expect_u64(what, "exact_unmaps", u.exact_unmaps, 1);
     expect_u64(what, "bytes_not_written", u.bytes_not_written, dir == DMA_TO_DEVICE ? 0 : n - w);
     expect_u64(what, "slots_in_use", u.slots_in_use, 0);
+    if (attrs) /* one memcpy of what was written, nothing cleared */
+        expect_u64(what, "bytes_zeroed at unmap", u.bytes_zeroed - zeroed0, 0);
     pool_ok(); /* clean slots hold only zeros */
-    /* The next user of the slots under the zero policy still gets zeros, exact completion or not. */
+    /* The next user of the slots under the zero policy still gets zeros, exact completion or not;
+     * and completed without a length, it brings no STALE byte into its original. */
     if (policy == BOUNCE_ZERO) {
+        memset(o.v + off, ORIG, n);
         dma_addr_t b = dma_map_single(&dev32, o.v + off, n, DMA_FROM_DEVICE);
         expect_fill(what, bus(b), n, 0);
         dma_unmap_single(&dev32, b, n, DMA_FROM_DEVICE);
+        expect_fill(what, o.v + off, n, 0);
     }
 }
 
@@ -390,11 +407,33 @@ static void test_exact_completion_copies_back_what_was_written_and_nothing_else(
     (void)state;
     static const enum bounce_policy policies[] = {BOUNCE_ZERO, BOUNCE_COPY, BOUNCE_NONE};
     static const enum dma_data_direction dirs[] = {DMA_TO_DEVICE, DMA_FROM_DEVICE, DMA_BIDIRECTIONAL};
+    static const unsigned attrs[] = {0, DMA_ATTR_EXACT_COMPLETION};
     static const size_t lengths[] = {0, 1, 1500, 2048, 2999, 3000, 3500, SIZE_MAX - 1};
     for (size_t p = 0; p < ARRAY_LEN(policies); p++)
         for (size_t d = 0; d < ARRAY_LEN(dirs); d++)
-            for (size_t l = 0; l < ARRAY_LEN(lengths); l++)
-                exact_case(policies[p], dirs[d], lengths[l]);
+            for (size_t x = 0; x < ARRAY_LEN(attrs); x++)
+                for (size_t l = 0; l < ARRAY_LEN(lengths); l++)
+                    exact_case(policies[p], dirs[d], attrs[x], lengths[l]);
+}
+
+/* A mapping made for exact completion and completed without a length broke its promise: misuse,
+ * and the whole mapping goes back (no byte the device wrote is lost; the rest is what the slot
+ * held). The same unmap with SKIP_CPU_SYNC copies nothing and is no misuse - a failed sg map
+ * undoes its entries that way. */
+static void test_exact_completion_mapping_unmapped_without_a_length_is_misuse(void **state)
+{
+    (void)state;
+    start(4 * SLOT, BOUNCE_ZERO);
+    struct buf o = buf_high(4096, ORIG);
+    dma_addr_t a = dma_map_single_attrs(&dev32, o.v, 4096, DMA_FROM_DEVICE, DMA_ATTR_EXACT_COMPLETION);
+    memset(bus(a), DEVICE, 4096);
+    EXPECT_MISUSE(&dev32, dma_unmap_single(&dev32, a, 4096, DMA_FROM_DEVICE));
+    assert_non_null(strstr(dma_last_misuse(), "exact completion"));
+    expect_fill("exact mapping unmapped whole", o.v, 4096, DEVICE);
+    a = dma_map_single_attrs(&dev32, o.v, 4096, DMA_FROM_DEVICE, DMA_ATTR_EXACT_COMPLETION);
+    EXPECT_NO_MISUSE(dma_unmap_single_attrs(&dev32, a, 4096, DMA_FROM_DEVICE, DMA_ATTR_SKIP_CPU_SYNC));
+    a = dma_map_single_attrs(&dev32, o.v, 4096, DMA_TO_DEVICE, DMA_ATTR_EXACT_COMPLETION);
+    EXPECT_NO_MISUSE(dma_unmap_single(&dev32, a, 4096, DMA_TO_DEVICE)); /* nothing to copy back */
 }
 
 /* A scatterlist: the total fills the entries in order; direct entries have nothing to copy. */
@@ -1276,6 +1315,33 @@ static void watch_stop(void)
     watch.base = NULL;
 }
 
+/* One exact completion of `written` bytes of an n-byte FROM_DEVICE mapping of orig (mapped with
+ * attrs), watched: every page the device wrote is first touched by the unmap's write, the others
+ * never; the original gets the device's bytes and keeps the rest. */
+static void exact_watch(uint8_t *orig, size_t n, size_t written, unsigned attrs)
+{
+    const char *what = attrs ? "mapped for exact completion" : "exact completion";
+    memset(orig, 0xAA, n);
+    watch_start(orig);
+    watch.phase = PHASE_MAP;
+    dma_addr_t a = dma_map_single_attrs(&dev32, orig, n, DMA_FROM_DEVICE, attrs);
+    watch.phase = PHASE_DEVICE;
+    memset(bus(a), DEVICE, written);
+    watch.phase = PHASE_UNMAP;
+    dma_unmap_single_written(&dev32, a, n, DMA_FROM_DEVICE, written);
+    watch.phase = PHASE_IDLE;
+    for (int pg = 0; pg < WATCH_PAGES; pg++) {
+        bool touched = (size_t)pg * 4096 < written;
+        if (watch.first[pg] != (touched ? ACCESS_WRITE : ACCESS_NONE) ||
+            (touched && watch.first_phase[pg] != PHASE_UNMAP))
+            fail_msg("%s: page %d first accessed by a %s", what, pg,
+                     watch.first[pg] == ACCESS_READ ? "READ" : watch.first[pg] == ACCESS_WRITE ? "write" : "nothing");
+    }
+    watch_stop();
+    expect_fill(what, orig, written, DEVICE);
+    expect_fill(what, orig + written, n - written, 0xAA);
+}
+
 static void test_zero_policy_never_reads_the_original(void **state)
 {
     (void)state;
@@ -1314,25 +1380,14 @@ static void test_zero_policy_never_reads_the_original(void **state)
     expect_fill("zero", orig + written, n - written, 0);
 
     /* zero with exact completion: the same, and the bytes the device did not write are never
-     * touched - the pages past the written length see no access at all. */
-    memset(orig, 0xAA, n);
-    watch_start(orig);
-    watch.phase = PHASE_MAP;
-    a = dma_map_single(&dev32, orig, n, DMA_FROM_DEVICE);
-    watch.phase = PHASE_DEVICE;
-    memset(bus(a), DEVICE, written);
-    watch.phase = PHASE_UNMAP;
-    dma_unmap_single_written(&dev32, a, n, DMA_FROM_DEVICE, written);
-    watch.phase = PHASE_IDLE;
-    for (int pg = 0; pg < WATCH_PAGES; pg++) {
-        bool touched = (size_t)pg * 4096 < written;
-        if (watch.first[pg] != (touched ? ACCESS_WRITE : ACCESS_NONE))
-            fail_msg("exact: page %d first accessed by a %s", pg,
-                     watch.first[pg] == ACCESS_READ ? "READ" : watch.first[pg] == ACCESS_WRITE ? "write" : "nothing");
-    }
-    watch_stop();
-    expect_fill("exact", orig, written, DEVICE);
-    expect_fill("exact", orig + written, n - written, 0xAA);
+     * touched - the pages past the written length see no access at all; mapped for exact
+     * completion, no byte is zeroed either. */
+    exact_watch(orig, n, written, 0);
+    dma_stats_reset();
+    exact_watch(orig, n, written, DMA_ATTR_EXACT_COMPLETION);
+    assert_int_equal(now().bytes_zeroed, 0);
+    assert_int_equal(now().orig_bytes_read, 0);
+    assert_int_equal(now().bytes_copied_out, written);
 
     /* copy: the map reads every page first. */
     dma_set_bounce_policy(BOUNCE_COPY);
@@ -1759,6 +1814,7 @@ int main(void)
         T(test_every_policy_direction_and_write_pattern),
         T(test_exact_completion_copies_back_what_was_written_and_nothing_else),
         T(test_exact_completion_of_a_scatterlist_fills_entries_in_order),
+        T(test_exact_completion_mapping_unmapped_without_a_length_is_misuse),
         T(test_direct_mappings_ignore_the_policy),
         T(test_none_policy_leaks_the_previous_users_data),
         T(test_preserve_gives_copy_behaviour_under_zero),

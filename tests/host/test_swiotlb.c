@@ -102,9 +102,9 @@ static void assert_owned(const struct swiotlb_pool *p, int64_t c, uint32_t n)
     assert_true(c >= 0);
     assert_int_equal(p->meta[c].nslots, n);
     for (uint32_t k = 0; k < n; k++)
-        assert_int_equal(p->owner[c + k], (uint32_t)c + 1);
+        assert_int_equal(swiotlb_slot_owner(p, (uint32_t)(c + k)), (uint32_t)c + 1);
     if (c + n < p->nslots)
-        assert_int_not_equal(p->owner[c + n], (uint32_t)c + 1);
+        assert_int_not_equal(swiotlb_slot_owner(p, (uint32_t)(c + n)), (uint32_t)c + 1);
 }
 
 /* ---- init ---- */
@@ -116,8 +116,9 @@ static void test_meta_bytes_cover_every_table(void **state)
     size_t prev = 0;
     for (uint64_t n = 1; n <= 300; n++) {
         size_t b = swiotlb_meta_bytes(n * SLOT);
-        /* bitmap word(s), summary word(s), owner per slot, meta per slot */
-        assert_true(b >= 8 + 8 + n * sizeof(uint32_t) + n * sizeof(struct swiotlb_meta));
+        /* used, clean and head bitmaps, summary word(s), meta per slot */
+        uint64_t words = (n + 63) / 64;
+        assert_true(b >= 3 * words * 8 + 8 + n * sizeof(struct swiotlb_meta));
         assert_true(b >= prev);
         prev = b;
     }
@@ -245,7 +246,7 @@ static void test_page_sized_mappings_start_page_aligned(void **state)
     int64_t c = swiotlb_find_slots(&e->p, &dev, 0x5000, 4096);     /* cursor at 3: skips to 4 */
     assert_int_equal(c, 4);
     assert_int_equal(slot_phys(&e->p, c) % 4096, 0);
-    assert_int_equal(e->p.owner[3], 0);
+    assert_int_equal(swiotlb_slot_owner(&e->p, 3), 0);
     assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0x5000, 100), 6);
     c = swiotlb_find_slots(&e->p, &dev, 0x5123, 4096 * 3 + 1); /* odd original: alignment is of the bounce */
     assert_int_equal(c, 8);
@@ -292,7 +293,7 @@ static void test_min_align_mask_preserves_the_offset_bits(void **state)
                 assert_pool_ok(&e->p);
                 uint64_t out;
                 char why[200];
-                assert_int_equal(swiotlb_tbl_unmap_single(&e->p, dma, sizes[s], DMA_TO_DEVICE, 0, &e->st, &out, why, sizeof(why)), 0);
+                assert_int_equal(swiotlb_tbl_unmap_single(&e->p, &dev, dma, sizes[s], DMA_TO_DEVICE, 0, &e->st, &out, why, sizeof(why)), 0);
                 assert_int_equal(out, 0);
             }
         }
@@ -517,7 +518,7 @@ static void test_exhaustion_fails_cleanly_and_recovers(void **state)
     }
     uint64_t out;
     char why[200];
-    assert_int_equal(swiotlb_tbl_unmap_single(&e->p, dma[3], 4096, DMA_TO_DEVICE, 0, &e->st, &out, why, sizeof(why)), 0);
+    assert_int_equal(swiotlb_tbl_unmap_single(&e->p, &dev, dma[3], 4096, DMA_TO_DEVICE, 0, &e->st, &out, why, sizeof(why)), 0);
     uint64_t again = swiotlb_tbl_map_single(&e->p, &dev, ophys + 4096 * 9, 4096, DMA_TO_DEVICE, 0, BOUNCE_ZERO, &e->st, &info);
     assert_int_equal(again, dma[3]);
     assert_memory_equal(e->p.vaddr + (again - e->p.start), orig + 4096 * 9, 4096);
@@ -567,7 +568,7 @@ static void test_from_device_fill_per_policy(void **state)
         assert_int_equal(e->st.bytes_zeroed, cases[i].zeroed);
         uint64_t out;
         char why[200];
-        assert_int_equal(swiotlb_tbl_unmap_single(&e->p, dma, 3000, DMA_FROM_DEVICE, DMA_ATTR_SKIP_CPU_SYNC, &e->st, &out,
+        assert_int_equal(swiotlb_tbl_unmap_single(&e->p, &dev, dma, 3000, DMA_FROM_DEVICE, DMA_ATTR_SKIP_CPU_SYNC, &e->st, &out,
                                                   why, sizeof(why)),
                          0);
         assert_int_equal(out, 0);
@@ -596,7 +597,7 @@ static void test_unmap_and_sync_refuse_what_is_not_a_mapping(void **state)
     static const int64_t bad[] = {1, 2999, -1, -0x100, 3000, 3100, 4 * 2048, -0x100 + 16 * 2048 - 1};
     for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
         why[0] = '\0';
-        assert_int_equal(swiotlb_tbl_unmap_single(&e->p, dma + (uint64_t)bad[i], 3000, DMA_FROM_DEVICE, 0, &e->st, &n, why,
+        assert_int_equal(swiotlb_tbl_unmap_single(&e->p, &dev, dma + (uint64_t)bad[i], 3000, DMA_FROM_DEVICE, 0, &e->st, &n, why,
                                                   sizeof(why)),
                          -1);
         assert_true(strlen(why) > 0);
@@ -630,7 +631,7 @@ static void test_unmap_and_sync_refuse_what_is_not_a_mapping(void **state)
     }
     /* Wrong size and direction: reported (1), torn down as it was mapped (3000 bytes copied out). */
     memset(e->mem, 0xEE, 4096);
-    assert_int_equal(swiotlb_tbl_unmap_single(&e->p, dma, 17, DMA_TO_DEVICE, 0, &e->st, &n, why, sizeof(why)), 1);
+    assert_int_equal(swiotlb_tbl_unmap_single(&e->p, &dev, dma, 17, DMA_TO_DEVICE, 0, &e->st, &n, why, sizeof(why)), 1);
     assert_true(strstr(why, "3000") != NULL);
     assert_int_equal(n, 3000);
     assert_int_equal(orig[0x100], 0xEE);
@@ -640,7 +641,7 @@ static void test_unmap_and_sync_refuse_what_is_not_a_mapping(void **state)
     assert_int_equal(e->p.used_slots, 0);
     assert_int_equal(swiotlb_orig_addr(&e->p, dma), 0);
     /* Now it is gone: a second unmap is refused. */
-    assert_int_equal(swiotlb_tbl_unmap_single(&e->p, dma, 3000, DMA_FROM_DEVICE, 0, &e->st, &n, why, sizeof(why)), -1);
+    assert_int_equal(swiotlb_tbl_unmap_single(&e->p, &dev, dma, 3000, DMA_FROM_DEVICE, 0, &e->st, &n, why, sizeof(why)), -1);
     assert_pool_ok(&e->p);
 }
 
@@ -669,7 +670,7 @@ static void test_check_detects_each_broken_invariant(void **state)
     } while (0)
 
     BREAK_AND_RESTORE(e->p.used[0], e->p.used[0] & ~2ull);        /* used slot without its bit */
-    BREAK_AND_RESTORE(e->p.owner[70], 70 + 1);                    /* free slot with an owner */
+    BREAK_AND_RESTORE(e->p.head[1], e->p.head[1] | (1ull << 6));  /* a mapping starting at free slot 70 */
     BREAK_AND_RESTORE(e->p.used[1], e->p.used[1] | 1);            /* free slot with its bit */
     BREAK_AND_RESTORE(e->p.full[0], e->p.full[0] & ~1ull);        /* full word not summarised */
     BREAK_AND_RESTORE(e->p.full[0], e->p.full[0] | 2ull);         /* partial word summarised */
@@ -678,16 +679,16 @@ static void test_check_detects_each_broken_invariant(void **state)
     BREAK_AND_RESTORE(e->p.meta[0].nslots, 2);                    /* slot 2 outside its owner's run */
     BREAK_AND_RESTORE(e->p.meta[0].size, 2 * SLOT);               /* 3 slots for 2 slots' worth of bytes */
     BREAK_AND_RESTORE(e->p.meta[0].size, 0);
-    BREAK_AND_RESTORE(e->p.owner[2], 3 + 1);                      /* owned by the mapping at 3 */
-    BREAK_AND_RESTORE(e->p.owner[1], 1 + 1);                      /* owner is not a mapping's head */
+    BREAK_AND_RESTORE(e->p.head[0], e->p.head[0] | 2ull);         /* a head inside the run of the one at 0 */
+    BREAK_AND_RESTORE(e->p.head[0], e->p.head[0] & ~1ull);        /* used slots 0-2 held by no mapping */
+    BREAK_AND_RESTORE(e->p.meta[1].nslots, 1);                    /* meta of a slot that is no head */
     BREAK_AND_RESTORE(e->p.meta[3].nslots, 0);
 
     /* A hole: slot 1 of the 3-slot mapping at 0 released behind its back, with the bitmap, the
-     * owner and the count all consistent with each other. The mapping no longer holds
-     * meta.nslots slots: "has meta.nslots slots all owned by it" is broken. */
+     * summary and the count all consistent with each other. The mapping no longer holds
+     * meta.nslots slots: "its meta.nslots slots have their used bits set" is broken. */
     e->p.used[0] &= ~2ull;
     e->p.full[0] &= ~1ull;
-    e->p.owner[1] = 0;
     e->p.used_slots--;
     why[0] = '\0';
     assert_false(swiotlb_check(&e->p, why, sizeof(why)));
@@ -776,7 +777,7 @@ static void rmodel_check(const struct rmodel *m, const struct swiotlb_pool *p)
     RAND_ASSERT(p->used_slots == m->used);
     RAND_ASSERT(p->high_water == m->high_water);
     for (uint32_t i = 0; i < p->nslots; i++)
-        RAND_ASSERT(p->owner[i] == m->owner[i]);
+        RAND_ASSERT(swiotlb_slot_owner(p, i) == m->owner[i]);
 }
 
 static void rand_find(struct rmodel *m, struct swiotlb_pool *p, const struct dma_dev *dev, struct rng *r)
