@@ -152,7 +152,8 @@ disks: $(DISKS)
 
 # ---- host unit tests (native, ASan + UBSan, cmocka) ----
 DMA_HOST_SRCS := dma/swiotlb.c dma/mapping.c dma/dma_debug.c dma/convert.c tests/host/dma_fake_platform.c
-HOST_TESTS := memrange frame_alloc cmdline paging swiotlb dma_api ide_prd virtqueue virtio_blk_cfg vmm_virtio vmm_pvh \
+HOST_TESTS := memrange frame_alloc cmdline paging swiotlb dma_api ide_prd virtqueue virtio_blk_cfg virtio_blk_done \
+	vmm_virtio vmm_pvh \
 	hypercall acpi_fadt ide_ata
 host_srcs_memrange    := mm/memrange.c
 host_srcs_frame_alloc := mm/frame_alloc.c mm/memrange.c
@@ -163,6 +164,7 @@ host_srcs_dma_api     := $(DMA_HOST_SRCS)
 host_srcs_ide_prd     := drivers/ide_prd.c
 host_srcs_virtqueue   := drivers/virtqueue.c
 host_srcs_virtio_blk_cfg := drivers/virtio_blk_cfg.c
+host_srcs_virtio_blk_done := drivers/virtio_blk_done.c
 VMM_PURE_SRCS := tools/vmm/virtio_blk.c tools/vmm/virtio_mmio.c tools/vmm/guestmem.c tools/vmm/canary.c \
 	tools/vmm/mapgpa.c tools/vmm/log.c
 host_srcs_vmm_virtio  := $(VMM_PURE_SRCS) drivers/virtqueue.c

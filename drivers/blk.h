@@ -81,6 +81,7 @@ struct blk_dev {
     uint32_t max_sectors, max_segments;
     bool read_only, has_flush;
     bool fills_by_dma; /* reads land in memory by DMA through dma/ (not by PIO) */
+    bool completes_exactly; /* dma_completion=exact honoured: reads come back with what the device wrote */
     struct dma_dev *dma; /* the device's DMA identity, if it does DMA */
     const struct blk_ops *ops;
     void *driver;

@@ -36,8 +36,11 @@
  * The device is untrusted: used entries are validated by vq_get_used(). A violation marks the
  * disk broken: the device is reset (so it stops DMA), told FAILED, every outstanding request
  * completes with BLK_EPROTO and every later one at once with BLK_EPROTO. The used `len` is
- * checked against the chain but not otherwise relied on (Linux's virtio-blk ignores it too, as
- * some devices report it wrongly); the status byte decides.
+ * checked against the chain; by default it is not otherwise relied on (Linux's virtio-blk ignores
+ * it too, as some devices report it wrongly) and the status byte decides. With
+ * dma_completion=exact it is the count of what the device wrote (2.7.8): reads are mapped with
+ * DMA_ATTR_EXACT_COMPLETION and completed with the data bytes it covers, and a len that stops
+ * short of the status byte fails the request (virtio_blk_done.h).
  *
  * Timeouts. A request not completed within BLK_TIMEOUT_NS - 1 s (so usually before the block
  * layer's blk_wait() gives up) resets the device: every outstanding request completes with
@@ -48,6 +51,7 @@
 #include <stdlib.h>
 
 #include "drivers/virtio_blk_dev.h"
+#include "drivers/virtio_blk_done.h"
 #include "kernel/options.h"
 
 /* ---- requests ---- */
@@ -56,6 +60,17 @@ static void unmap_pieces(struct vblk *v, struct vblk_slot *sl, uint32_t n, unsig
 {
     for (uint32_t i = 0; i < n; i++)
         dma_unmap_page_attrs(&v->dma, sl->piece[i].addr, sl->piece[i].len, sl->dir, attrs);
+}
+
+/* Exact completion of a read: each piece gets its share of the `written` data bytes, which the
+ * device fills in chain order. */
+static void unmap_pieces_written(struct vblk *v, struct vblk_slot *sl, uint32_t written)
+{
+    for (uint32_t i = 0; i < sl->npieces; i++) {
+        uint32_t w = written < sl->piece[i].len ? written : sl->piece[i].len;
+        written -= w;
+        dma_unmap_page_written(&v->dma, sl->piece[i].addr, sl->piece[i].len, sl->dir, w);
+    }
 }
 
 static int vblk_submit(struct blk_dev *bd, struct blk_req *req)
@@ -100,11 +115,13 @@ static int vblk_submit(struct blk_dev *bd, struct blk_req *req)
 
     /* Map the data; a full bounce pool undoes what was mapped and asks to be retried. */
     uint32_t k = 0;
+    unsigned attrs = dir == DMA_FROM_DEVICE && exact_completion() ? DMA_ATTR_EXACT_COMPLETION : 0;
     sl->dir = dir;
+    sl->data_bytes = 0;
     for (uint32_t i = 0; i < req->nseg && req->op != BLK_FLUSH; i++) {
         for (uint32_t off = 0; off < req->seg[i].len;) {
             uint32_t len = req->seg[i].len - off < v->lim.piece_max ? req->seg[i].len - off : v->lim.piece_max;
-            dma_addr_t a = dma_map_page(&v->dma, req->seg[i].phys, off, len, dir);
+            dma_addr_t a = dma_map_page_attrs(&v->dma, req->seg[i].phys, off, len, dir, attrs);
             if (dma_mapping_error(&v->dma, a)) {
                 unmap_pieces(v, sl, k, DMA_ATTR_SKIP_CPU_SYNC); /* the device never saw them */
                 /* With the whole bounce pool free it can never succeed (a request bigger than
@@ -119,6 +136,7 @@ static int vblk_submit(struct blk_dev *bd, struct blk_req *req)
                 return -1;
             }
             sl->piece[k++] = (struct vblk_piece){a, len};
+            sl->data_bytes += len;
             off += len;
         }
     }
@@ -156,27 +174,27 @@ static int vblk_submit(struct blk_dev *bd, struct blk_req *req)
     return 0;
 }
 
-static enum blk_status status_of(uint8_t st)
-{
-    switch (st) {
-    case VIRTIO_BLK_S_OK:
-        return BLK_OK;
-    case VIRTIO_BLK_S_IOERR:
-        return BLK_EIO;
-    case VIRTIO_BLK_S_UNSUPP:
-        return BLK_EUNSUPP;
-    default:
-        return BLK_EPROTO; /* includes VBLK_STATUS_UNSET: the device never wrote it */
-    }
-}
-
 static void vblk_finish(struct vblk *v, struct vblk_slot *sl, const struct vq_used_info *u)
 {
     uint32_t s = (uint32_t)(sl - v->slot);
     struct blk_req *req = sl->req;
-    unmap_pieces(v, sl, sl->npieces, 0); /* a bounced read is copied back here */
     uint8_t st = __atomic_load_n(&v->cmd[s].status, __ATOMIC_RELAXED); /* read once */
-    enum blk_status bs = status_of(st);
+    enum blk_status bs = vblk_status_of(st); /* VBLK_STATUS_UNSET included: the device never wrote it */
+    if (exact_completion()) {
+        struct vblk_done d = vblk_done(sl->dir == DMA_FROM_DEVICE, sl->data_bytes, u->len, st);
+        if (sl->dir == DMA_FROM_DEVICE)
+            unmap_pieces_written(v, sl, d.data_written); /* exactly what the device wrote comes back */
+        else
+            unmap_pieces(v, sl, sl->npieces, 0);
+        if (d.len_short)
+            printf("virtio-blk: %s: %s lba %llu +%u: used len %u does not reach the status byte (%u data bytes "
+                   "+ 1): failed, %u bytes taken as written\n", v->blk.name, blk_op_name(req->op),
+                   (unsigned long long)req->lba, req->nsectors, u->len,
+                   sl->dir == DMA_FROM_DEVICE ? sl->data_bytes : 0, d.data_written);
+        bs = d.status;
+    } else {
+        unmap_pieces(v, sl, sl->npieces, 0); /* a bounced read is copied back here */
+    }
     /* Every failed request is logged, as IDE logs every failed command: a failed flush in
      * particular means data the guest thinks is on the disk may not be. */
     if (bs == BLK_EPROTO)

@@ -50,6 +50,7 @@ struct vblk_slot {
     struct blk_req *req; /* NULL: free */
     uint64_t started_ns;
     enum dma_data_direction dir;
+    uint32_t data_bytes; /* the request's data: the pieces' lengths added up */
     uint16_t head, ndesc, npieces;
     struct vblk_piece *piece; /* [seg_limit] */
 };

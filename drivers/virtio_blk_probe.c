@@ -273,6 +273,7 @@ static void vblk_probe_one(struct virtio_device *vdev)
     v->blk.driver = v;
     v->blk.dma = &v->dma;          /* lets the block layer size requests to the bounce pool */
     v->blk.fills_by_dma = true;     /* every buffer goes through the DMA API */
+    v->blk.completes_exactly = exact_completion(); /* the used len says what the device wrote */
     v->registered = true;
     disks[ndisks++] = v;
     print_features(v);

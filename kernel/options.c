@@ -26,6 +26,7 @@ static const char *const ide_modes[] = {"dma", "pio", NULL};
 static const char *const zones[] = {"high", "dma32", NULL};
 static const char *const modes[] = {"normal", "confidential", NULL};
 static const char *const cc_ios[] = {"bounce", "convert", NULL};
+static const char *const completions[] = {"whole", "exact", NULL};
 static const char *const test_disks[] = {"data", "scratch", NULL}; /* enum test_disk order */
 
 static int add_virtio_mmio(const char *value, void *dest, char *err, size_t errlen)
@@ -56,6 +57,9 @@ static const struct cmdline_option options[] = {
      .help = "what a FROM_DEVICE bounce slot holds: zero (default), copy (Linux), none (leaks)"},
     {.name = "swiotlb_force", .kind = OPT_FLAG, .dest = &kopts.swiotlb_force,
      .help = "bounce every DMA mapping, reachable or not (Linux: swiotlb=force)"},
+    {.name = "dma_completion", .kind = OPT_ENUM, .dest = &kopts.dma_completion, .choices = completions,
+     .help = "whole (default): a device-written mapping comes back whole; exact: drivers report how "
+             "much the device wrote, only that is copied back and the slot is never zeroed"},
     {.name = "require", .kind = OPT_LIST, .dest = &kopts.require, .choices = test_disks,
      .help = "tests: these test disks must be there (data,scratch): a missing one fails the suite"},
     {.name = "expect_eio", .kind = OPT_UINT, .dest = &kopts.expect_eio, .min = 1,

@@ -24,6 +24,7 @@ struct kernel_options {
     uint64_t swiotlb_bytes; /* swiotlb=: size of the bounce pool */
     int bounce_policy;   /* bounce_policy=: enum bounce_policy */
     bool swiotlb_force;  /* swiotlb_force: bounce every mapping (Linux: swiotlb=force) */
+    int dma_completion;  /* dma_completion=: 0 whole, 1 exact (drivers report what the device wrote) */
     uint64_t require;    /* require=data,scratch: bit per enum test_disk; a missing one fails, not skips */
     uint64_t tsc_khz;    /* tsc_khz=: use this TSC frequency instead of calibrating (0: calibrate) */
     uint64_t expect_eio; /* expect_eio=LBA: the blk suite expects an injected read error there (0: none) */
@@ -50,5 +51,8 @@ void options_print_help(void);
 
 static inline bool trace_on(enum trace_category c) { return (kopts.trace >> c) & 1; }
 static inline bool confidential(void) { return kopts.mode == 1; }
+/* dma_completion=exact: drivers map device-written buffers with DMA_ATTR_EXACT_COMPLETION and
+ * complete them with the number of bytes the device wrote (dma/dma.h). */
+static inline bool exact_completion(void) { return kopts.dma_completion == 1; }
 
 #endif

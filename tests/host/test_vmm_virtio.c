@@ -45,6 +45,7 @@ static struct world {
     uint16_t avail_idx;
     int reads, writes, flushes;
     bool fail_io;
+    int fail_read_at; /* the read call (1-based) that fails; 0: none */
     /* before_write hook */
     int hook_calls;
     uint64_t hook_request, hook_gpa;
@@ -58,7 +59,7 @@ static int be_read(void *ctx, uint64_t off, void *buf, size_t len)
     (void)ctx;
     assert_true(off + len <= DISK_SECTORS * 512ull);
     w.reads++;
-    if (w.fail_io)
+    if (w.fail_io || w.reads == w.fail_read_at)
         return -1;
     memcpy(buf, w.disk + off, len);
     return 0;
@@ -378,6 +379,7 @@ static void test_read_only_and_io_errors(void **state)
     uint64_t st = request(0, VIRTIO_BLK_T_OUT, 1, data, 512, false);
     notify();
     assert_int_equal(w.ram[st], VIRTIO_BLK_S_IOERR);
+    assert_int_equal(last_used().len, 1); /* the status byte is all a write's device may write */
     assert_memory_equal(w.disk + 512, before, 512);
     assert_int_equal(w.writes, 0);
     w.dev.read_only = false;
@@ -385,9 +387,42 @@ static void test_read_only_and_io_errors(void **state)
     st = request(3, VIRTIO_BLK_T_IN, 1, data, 512, true);
     notify();
     assert_int_equal(w.ram[st], VIRTIO_BLK_S_IOERR);
+    assert_int_equal(last_used().len, 0); /* no data written: the status byte lies past the count */
     assert_int_equal(w.dev.st.ioerr, 2);
     assert_int_equal(w.dev.st.read, 0);
     assert_false(needs_reset());
+}
+
+/* The used len counts what the device wrote (virtio 1.2 2.7.8): a read whose second piece fails
+ * on the disk wrote its first piece and reports exactly that - not the status byte, which lies
+ * past the unwritten piece. */
+static void test_used_len_of_a_read_that_fails_midway(void **state)
+{
+    (void)state;
+    uint64_t hdr = rq(HDR_PAGE, 0), st = rq(HDR_PAGE, 100), a = rq(DATA_PAGE, 0), b = rq(DATA_PAGE + 1, 0);
+    memset(w.ram + a, 0x5a, 1024);
+    memset(w.ram + b, 0x5a, 512);
+    put_hdr(hdr, VIRTIO_BLK_T_IN, 4);
+    w.ram[st] = 0xff;
+    put_desc(0, hdr, 16, VIRTQ_DESC_F_NEXT, 1);
+    put_desc(1, a, 1024, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 2);
+    put_desc(2, b, 512, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 3);
+    put_desc(3, st, 1, VIRTQ_DESC_F_WRITE, 0);
+    w.fail_read_at = w.reads + 2;
+    publish(0);
+    notify();
+    w.fail_read_at = 0;
+    assert_int_equal(w.ram[st], VIRTIO_BLK_S_IOERR);
+    assert_int_equal(last_used().len, 1024);
+    assert_memory_equal(w.ram + a, w.disk + 4 * 512, 1024);
+    for (int i = 0; i < 512; i++)
+        assert_int_equal(w.ram[b + i], 0x5a); /* a failed piece: counted as nothing written */
+    /* The same request succeeding: data and status. */
+    w.ram[st] = 0xff;
+    publish(0);
+    notify();
+    assert_int_equal(w.ram[st], VIRTIO_BLK_S_OK);
+    assert_int_equal(last_used().len, 1024 + 512 + 1);
 }
 
 static void test_bad_lengths_and_sectors(void **state)
@@ -446,7 +481,7 @@ static void test_refuse_private_data(void **state)
     uint64_t st = request(0, VIRTIO_BLK_T_IN, 0, rq(PRIVATE_PAGE, 0), 512, true);
     notify();
     assert_int_equal(w.ram[st], VIRTIO_BLK_S_IOERR);
-    assert_int_equal(last_used().len, 1);
+    assert_int_equal(last_used().len, 0); /* nothing written before the status byte */
     assert_int_equal(w.dev.st.refused_dma, 1);
     assert_int_equal(w.reads, 0);
     /* a buffer that starts shared and runs into the private page */
@@ -848,6 +883,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_read, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_flush_id_unsupported, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_only_and_io_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_used_len_of_a_read_that_fails_midway, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_lengths_and_sectors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_header_split_across_descriptors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuse_private_data, setup, teardown),

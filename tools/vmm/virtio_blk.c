@@ -172,6 +172,7 @@ static int copy_out(struct vblk_dev *d, uint64_t gpa, uint8_t *host, uint64_t le
 struct xfer {
     uint64_t disk_off;
     const uint8_t *src; /* GET_ID */
+    uint64_t written;   /* device-writable bytes written so far, from the first: the used len's count */
 };
 
 static int disk_to_guest(struct vblk_dev *d, uint64_t gpa, uint8_t *host, uint64_t len, uint64_t pos, void *arg)
@@ -179,7 +180,10 @@ static int disk_to_guest(struct vblk_dev *d, uint64_t gpa, uint8_t *host, uint64
     struct xfer *x = arg;
     if (d->before_write)
         d->before_write(d->hook_ctx, d->requests, gpa, host, len);
-    return d->be.read(d->be.ctx, x->disk_off + pos, host, len);
+    if (d->be.read(d->be.ctx, x->disk_off + pos, host, len) != 0)
+        return -1; /* a piece that failed may hold some bytes: counted as none, the spec allows less */
+    x->written = pos + len;
+    return 0;
 }
 
 static int guest_to_disk(struct vblk_dev *d, uint64_t gpa, uint8_t *host, uint64_t len, uint64_t pos, void *arg)
@@ -195,7 +199,17 @@ static int id_to_guest(struct vblk_dev *d, uint64_t gpa, uint8_t *host, uint64_t
     if (d->before_write)
         d->before_write(d->hook_ctx, d->requests, gpa, host, len);
     memcpy(host, x->src + pos, len);
+    x->written = pos + len;
     return 0;
+}
+
+/* The used len (virtio 1.2 2.7.8): the bytes written from the start of the chain's
+ * device-writable part, whose last byte is the status. It counts the status byte only when every
+ * byte before it was written too; otherwise it is the data prefix written (the status byte, set,
+ * lies past it: 2.7.8.1 tells the driver not to rely on it). */
+static uint32_t used_len(uint64_t writable, uint64_t data_written)
+{
+    return (uint32_t)(data_written + 1 == writable ? writable : data_written);
 }
 
 /* A read or write of `bytes` at `sector`: whole sectors, within the disk; otherwise a guest error. */
@@ -220,11 +234,13 @@ static void count_refused(struct vblk_dev *d, uint64_t gpa, uint64_t len)
         d->st.malformed++;
 }
 
-/* Serve the chain in d->seg[0..n). Returns the used length: bytes written into the chain's
- * device-writable buffers (data + status byte), 0 if not even the status could be written. */
+/* Serve the chain in d->seg[0..n). Returns the used length, truthfully (used_len): all of the
+ * device-writable part when the request succeeds, the data written before an error otherwise, 0
+ * if not even the status could be written. */
 static uint32_t serve(struct vblk_dev *d, uint16_t head, uint32_t n)
 {
     uint64_t total_r = 0, total_w = 0;
+    struct xfer x = {0};
     const char *bad = NULL;
     uint32_t bad_i = 0;
     for (uint32_t i = 0; i < n; i++) {
@@ -282,7 +298,6 @@ static uint32_t serve(struct vblk_dev *d, uint16_t head, uint32_t n)
         goto ioerr;
 
     uint64_t data;
-    struct xfer x = {0};
     switch (hdr.type) {
     case VIRTIO_BLK_T_IN:
         data = total_w - 1;
@@ -296,7 +311,7 @@ static uint32_t serve(struct vblk_dev *d, uint16_t head, uint32_t n)
         d->st.read++;
         d->st.bytes_read += data;
         *status = VIRTIO_BLK_S_OK;
-        return (uint32_t)total_w;
+        return used_len(total_w, x.written);
     case VIRTIO_BLK_T_OUT:
         data = total_r - HDR_BYTES;
         if (d->read_only) {
@@ -313,7 +328,7 @@ static uint32_t serve(struct vblk_dev *d, uint16_t head, uint32_t n)
         d->st.write++;
         d->st.bytes_written += data;
         *status = VIRTIO_BLK_S_OK;
-        return 1;
+        return used_len(total_w, 0);
     case VIRTIO_BLK_T_FLUSH:
         if (d->be.flush(d->be.ctx) != 0) {
             vmm_info("virtio-blk: request %llu: flush failed", r);
@@ -321,7 +336,7 @@ static uint32_t serve(struct vblk_dev *d, uint16_t head, uint32_t n)
         }
         d->st.flush++;
         *status = VIRTIO_BLK_S_OK;
-        return 1;
+        return used_len(total_w, 0);
     case VIRTIO_BLK_T_GET_ID: {
         uint8_t id[VIRTIO_BLK_ID_BYTES] = {0};
         memcpy(id, VBLK_DEV_ID, sizeof(VBLK_DEV_ID) - 1);
@@ -331,18 +346,18 @@ static uint32_t serve(struct vblk_dev *d, uint16_t head, uint32_t n)
             goto ioerr;
         d->st.get_id++;
         *status = VIRTIO_BLK_S_OK;
-        return (uint32_t)data + 1;
+        return used_len(total_w, x.written);
     }
     default:
         d->st.unsupported++;
         *status = VIRTIO_BLK_S_UNSUPP;
-        return 1;
+        return used_len(total_w, 0);
     }
 
 ioerr:
     d->st.ioerr++;
     *status = VIRTIO_BLK_S_IOERR;
-    return 1;
+    return used_len(total_w, x.written);
 }
 
 unsigned vblk_dev_process(struct vblk_dev *d)
