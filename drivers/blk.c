@@ -61,6 +61,13 @@ struct blk_dev *blk_find(const char *name)
 
 void blk_complete(struct blk_dev *dev, struct blk_req *req, enum blk_status status)
 {
+    blk_complete_bytes(dev, req, status, 0);
+}
+
+void blk_complete_bytes(struct blk_dev *dev, struct blk_req *req, enum blk_status status, uint32_t bytes_done)
+{
+    uint32_t all = req->op == BLK_FLUSH ? 0 : req->nsectors * SECTOR_SIZE;
+    req->bytes_done = status == BLK_OK || bytes_done > all ? all : bytes_done;
     req->status = status;
     if (status != BLK_OK)
         dev->stats.errors++;

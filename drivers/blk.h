@@ -44,6 +44,9 @@ struct blk_req {
     /* completion: set by the driver (through blk_complete()) */
     volatile bool done;
     enum blk_status status;
+    uint32_t bytes_done; /* data bytes the device transferred, from the start: all of them on BLK_OK;
+                          * after an error, what the driver knows the device did (0 if it cannot
+                          * tell) - a read's caller may use that prefix (the page cache does) */
     void (*end_io)(struct blk_req *req); /* called once, on completion; may be NULL */
     void *private;
     /* block layer bookkeeping */
@@ -118,6 +121,9 @@ enum blk_status blk_rw(struct blk_dev *dev, enum blk_op op, uint64_t lba, uint32
 
 /* For drivers: finish a request (sets status, done, calls end_io). */
 void blk_complete(struct blk_dev *dev, struct blk_req *req, enum blk_status status);
+/* The same, for a request that failed after the device transferred its first `bytes_done` bytes
+ * (clamped to the request; ignored on BLK_OK, which means all of them). */
+void blk_complete_bytes(struct blk_dev *dev, struct blk_req *req, enum blk_status status, uint32_t bytes_done);
 
 const char *blk_status_name(enum blk_status s);
 const char *blk_op_name(enum blk_op op); /* "read", "write", "flush" */

@@ -49,6 +49,19 @@ static void unmap_pieces(struct ide_channel *ch, enum dma_data_direction dir, un
     ch->npieces = 0;
 }
 
+/* Exact completion of a bus-master read (dma_completion=exact). The controller gives no byte
+ * count: a transfer that ends without error has filled its whole PRD table (SFF-8038i: the
+ * interrupt comes when the last PRD's bytes are done), and after an error no byte of it can be
+ * trusted - the drive may have delivered any prefix, the controller any part of that. So each
+ * piece comes back whole, or not at all. */
+static void unmap_pieces_written(struct ide_channel *ch, bool transferred)
+{
+    for (size_t i = 0; i < ch->npieces; i++)
+        dma_unmap_page_written(&ide_dma, ch->piece[i].addr, ch->piece[i].len, DMA_FROM_DEVICE,
+                               transferred ? ch->piece[i].len : 0);
+    ch->npieces = 0;
+}
+
 enum map_result { MAP_OK, MAP_NO_SLOTS, MAP_INVALID };
 
 /* The request's segments cut at 64 KiB boundaries of their physical addresses: a direct mapping
@@ -73,6 +86,7 @@ static bool for_each_piece(const struct blk_req *req, bool (*fn)(void *arg, uint
 struct map_state {
     struct ide_channel *ch;
     enum dma_data_direction dir;
+    unsigned attrs;
     enum map_result result;
 };
 
@@ -84,7 +98,8 @@ static bool map_piece(void *arg, uint64_t phys, uint32_t len)
         m->result = MAP_INVALID;
         return false;
     }
-    dma_addr_t a = dma_map_page(&ide_dma, phys & ~(uint64_t)(PAGE_SIZE - 1), phys & (PAGE_SIZE - 1), len, m->dir);
+    dma_addr_t a = dma_map_page_attrs(&ide_dma, phys & ~(uint64_t)(PAGE_SIZE - 1), phys & (PAGE_SIZE - 1), len, m->dir,
+                                      m->attrs);
     if (dma_mapping_error(&ide_dma, a)) {
         m->result = MAP_NO_SLOTS;
         return false;
@@ -98,7 +113,8 @@ static bool map_piece(void *arg, uint64_t phys, uint32_t len)
 static enum map_result map_request(struct ide_channel *ch, const struct blk_req *req, enum dma_data_direction dir,
                                    int *nprd)
 {
-    struct map_state m = {ch, dir, MAP_OK};
+    unsigned attrs = dir == DMA_FROM_DEVICE && exact_completion() ? DMA_ATTR_EXACT_COMPLETION : 0;
+    struct map_state m = {ch, dir, attrs, MAP_OK};
     ch->npieces = 0;
     if (for_each_piece(req, map_piece, &m))
         *nprd = ide_prd_build(ch->piece, ch->npieces, ch->prdt, IDE_PRD_MAX);
@@ -134,6 +150,8 @@ static int ide_submit(struct blk_dev *bd, struct blk_req *req)
     if (ch->busy || d->done_req)
         return -1; /* a command in progress on the channel, or a finished one not reaped yet */
     bd->fills_by_dma = kopts.ide_mode == 0 && d->dma_capable && ch->prdt; /* ide= may change at run time */
+    /* PIO: the CPU stores exactly the sectors the drive delivered, exact by construction. */
+    bd->completes_exactly = exact_completion() || !bd->fills_by_dma;
     bool dma = req->op != BLK_FLUSH && bd->fills_by_dma;
     enum dma_data_direction dir = req->op == BLK_READ ? DMA_FROM_DEVICE : DMA_TO_DEVICE;
     int nprd = 0;
@@ -146,6 +164,7 @@ static int ide_submit(struct blk_dev *bd, struct blk_req *req)
         case DMA_INVALID:
             d->done_req = req;
             d->done_status = BLK_EINVAL;
+            d->done_bytes = 0;
             return 0;
         }
     }
@@ -161,12 +180,16 @@ static int ide_submit(struct blk_dev *bd, struct blk_req *req)
             printf("ide: %s PIO %s lba %llu +%u, %s\n", bd->name, blk_op_name(req->op), (unsigned long long)req->lba,
                    req->nsectors, c.name);
     }
-    enum blk_status st = ide_execute(d, req, &c);
-    if (dma)
+    uint32_t sectors_done;
+    enum blk_status st = ide_execute(d, req, &c, &sectors_done);
+    if (dma && dir == DMA_FROM_DEVICE && exact_completion())
+        unmap_pieces_written(ch, st == BLK_OK);
+    else if (dma)
         unmap_pieces(ch, dir, 0); /* for a read, this copies bounced data back to the segments */
     ch->busy = false;
     d->done_req = req;
     d->done_status = st;
+    d->done_bytes = sectors_done * SECTOR_SIZE;
     return 0;
 }
 
@@ -177,7 +200,7 @@ static int ide_poll(struct blk_dev *bd)
     if (!req)
         return 0;
     d->done_req = NULL;
-    blk_complete(bd, req, d->done_status);
+    blk_complete_bytes(bd, req, d->done_status, d->done_bytes);
     return 1;
 }
 
@@ -236,6 +259,7 @@ static void register_disk(struct ide_channel *ch, int c, uint8_t drive, const ui
     b->has_flush = true;
     b->dma = d->dma_capable && ch->prdt ? &ide_dma : NULL;
     b->fills_by_dma = b->dma && kopts.ide_mode == 0;
+    b->completes_exactly = exact_completion() || !b->fills_by_dma;
     b->ops = &ide_ops;
     b->driver = d;
     printf("ide: %s = %s: serial %s, %s, %s%s\n", b->name, pos, d->serial, d->lba48 ? "LBA48" : "LBA28",

@@ -27,6 +27,7 @@ struct ide_result {
     enum blk_status status; /* BLK_OK, BLK_EIO or BLK_ETIMEDOUT */
     const char *what;       /* what went wrong, for the message */
     uint8_t ata_status, error, bm_status;
+    uint32_t sectors; /* PIO: sectors moved through the Data register before it ended */
 };
 
 /* ---- register access ---- */
@@ -176,7 +177,7 @@ static void report_failure(const struct ide_disk *d, const struct blk_req *req, 
 
 static struct ide_result failed(const struct ide_channel *ch, enum blk_status s, const char *what, uint8_t st)
 {
-    struct ide_result r = {s, what, st, 0, 0};
+    struct ide_result r = {s, what, st, 0, 0, 0};
     /* The Error register is valid only when ERR is set (ATA8-ACS); otherwise report 0. */
     if ((st & (ATA_SR_BSY | ATA_SR_ERR)) == ATA_SR_ERR)
         r.error = inb(ch->cmd + ATA_REG_ERROR);
@@ -185,7 +186,7 @@ static struct ide_result failed(const struct ide_channel *ch, enum blk_status s,
     return r;
 }
 
-static struct ide_result ok_result(void) { return (struct ide_result){BLK_OK, "", 0, 0, 0}; }
+static struct ide_result ok_result(void) { return (struct ide_result){BLK_OK, "", 0, 0, 0, 0}; }
 
 /* Choose the command for a request (the 28/48-bit rule: ide_ata.h). */
 struct ata_cmd ide_pick_command(const struct ide_disk *d, const struct blk_req *req, bool dma)
@@ -267,11 +268,15 @@ static struct ide_result pio_transfer(struct ide_disk *d, const struct blk_req *
     for (uint32_t s = 0; s < req->nsectors; s++) {
         uint8_t st;
         if (!wait_not_busy(ch, until(deadline), &st))
-            return failed(ch, BLK_ETIMEDOUT, "timed out waiting for DRQ", st);
-        if (st & (ATA_SR_ERR | ATA_SR_DF))
-            return failed(ch, BLK_EIO, st & ATA_SR_DF ? "device fault" : "device reported an error", st);
-        if (!(st & ATA_SR_DRQ))
-            return failed(ch, BLK_EIO, "BSY cleared without DRQ in the middle of the transfer", st);
+            r = failed(ch, BLK_ETIMEDOUT, "timed out waiting for DRQ", st);
+        else if (st & (ATA_SR_ERR | ATA_SR_DF))
+            r = failed(ch, BLK_EIO, st & ATA_SR_DF ? "device fault" : "device reported an error", st);
+        else if (!(st & ATA_SR_DRQ))
+            r = failed(ch, BLK_EIO, "BSY cleared without DRQ in the middle of the transfer", st);
+        if (r.status != BLK_OK) {
+            r.sectors = s;
+            return r;
+        }
         void *buf = phys_to_virt(req->seg[seg].phys + off);
         if (req->op == BLK_WRITE)
             outsw_rep(ch->cmd + ATA_REG_DATA, buf, SECTOR_SIZE / 2);
@@ -335,8 +340,10 @@ static struct ide_result attempt(struct ide_disk *d, const struct blk_req *req, 
 
 /* One attempt; on failure one channel reset and a second attempt; on a second failure the
  * request fails with one line naming everything known about it. */
-enum blk_status ide_execute(struct ide_disk *d, const struct blk_req *req, const struct ata_cmd *c)
+enum blk_status ide_execute(struct ide_disk *d, const struct blk_req *req, const struct ata_cmd *c,
+                            uint32_t *sectors_done)
 {
+    *sectors_done = req->op == BLK_FLUSH ? 0 : req->nsectors;
     struct ide_result r = attempt(d, req, c);
     if (r.status == BLK_OK)
         return BLK_OK;
@@ -349,6 +356,7 @@ enum blk_status ide_execute(struct ide_disk *d, const struct blk_req *req, const
         return BLK_OK;
     }
     report_failure(d, req, c, &r, r.status == BLK_ETIMEDOUT ? "failed again: timed out" : "failed again: I/O error");
+    *sectors_done = !c->dma && req->op == BLK_READ ? r.sectors : 0;
     /* Leave the channel usable: a drive still in the command (timed out, busy, or holding DRQ)
      * would make the next request wait for a timeout before its own reset. */
     if (r.status == BLK_ETIMEDOUT || (ide_alt_status(d->ch) & (ATA_SR_BSY | ATA_SR_DRQ)))

@@ -47,6 +47,7 @@ struct ide_disk {
     char serial[21];
     struct blk_req *done_req;          /* finished, waiting for poll() to complete it */
     enum blk_status done_status;
+    uint32_t done_bytes;               /* ... and the bytes it transferred (blk_complete_bytes) */
 };
 
 struct ata_cmd {
@@ -62,8 +63,12 @@ struct ata_cmd ide_pick_command(const struct ide_disk *d, const struct blk_req *
 
 /* Run a command to completion, polled: one attempt, on failure one channel reset and a second
  * attempt; a failure is reported in one line naming status, error and bus-master bits. Ends
- * within about two command timeouts and two resets (< BLK_TIMEOUT_NS) whatever the drive does. */
-enum blk_status ide_execute(struct ide_disk *d, const struct blk_req *req, const struct ata_cmd *c);
+ * within about two command timeouts and two resets (< BLK_TIMEOUT_NS) whatever the drive does.
+ * *sectors_done: the sectors transferred from the start - all of them on success; after a failed
+ * PIO read, those the drive delivered (each DRQ block before the error, ATA8-APT: their data is
+ * good) in the last attempt; after any other failure 0 (a bus-master transfer gives no count). */
+enum blk_status ide_execute(struct ide_disk *d, const struct blk_req *req, const struct ata_cmd *c,
+                            uint32_t *sectors_done);
 
 /* Software reset of both devices (ATA8-APT); false when BSY has not cleared within timeout_ns. */
 bool ide_channel_reset(struct ide_channel *ch, uint64_t timeout_ns);

@@ -182,13 +182,17 @@ static void note_filled(uint64_t phys)
 static void read_done(struct blk_req *r)
 {
     struct cache_req *cr = r->private;
+    uint64_t at = 0; /* where segment k starts in the request's data */
     for (uint32_t k = 0; k < r->nseg; k++) {
         struct cpage *p = &pages[cr->page[k]];
         p->flags &= ~PG_LOCKED;
-        if (r->status != BLK_OK) {
+        at += r->seg[k].len;
+        if (r->status != BLK_OK && at > r->bytes_done) {
             p->flags |= PG_ERROR;
             continue;
         }
+        if (r->status != BLK_OK)
+            stats.partial_pages++; /* transferred before the error */
         if (r->seg[k].len < PAGE_SIZE) /* the disk ends inside this page */
             memset((uint8_t *)phys_to_virt(p->phys) + r->seg[k].len, 0, PAGE_SIZE - r->seg[k].len);
         p->flags |= PG_UPTODATE;
@@ -350,20 +354,18 @@ static bool wait_page(int32_t i)
     return true;
 }
 
-enum blk_status pagecache_read(struct blk_dev *dev, uint64_t pos, void *buf, size_t len)
+/* Page idx for a reader who wants up to page `last`: cached, or read (with readahead), waited
+ * for; if the request that should have filled it failed, read once more on its own. */
+static enum blk_status reader_page(struct blk_dev *dev, uint64_t idx, uint64_t last, int32_t *out)
 {
-    uint8_t *out = buf;
-    if (len == 0)
-        return BLK_OK;
-    if (pos >= dev->capacity * SECTOR_SIZE || len > dev->capacity * SECTOR_SIZE - pos)
-        return BLK_EINVAL;
-    uint64_t first = pos / PAGE_SIZE, last = (pos + len - 1) / PAGE_SIZE;
-    struct ra_state *st = ra_of(dev);
-    for (uint64_t idx = first; idx <= last; idx++) {
+    for (int attempt = 0;; attempt++) {
         int32_t i = lookup(dev, idx);
         if (i == NONE) {
             stats.misses++;
-            miss(dev, idx, last - idx + 1);
+            if (attempt == 0)
+                miss(dev, idx, last - idx + 1);
+            else
+                read_pages(dev, idx, 1, UINT64_MAX);
             i = lookup(dev, idx);
             if (i == NONE)
                 return BLK_EIO; /* could not even get a page frame */
@@ -379,10 +381,31 @@ enum blk_status pagecache_read(struct blk_dev *dev, uint64_t pos, void *buf, siz
             if (!wait_page(i))
                 return BLK_ETIMEDOUT;
         }
-        if (pages[i].flags & PG_ERROR) {
-            drop(i);
-            return BLK_EIO;
+        if (!(pages[i].flags & PG_ERROR)) {
+            *out = i;
+            return BLK_OK;
         }
+        drop(i);
+        if (attempt == 1)
+            return BLK_EIO;
+        stats.page_retries++;
+    }
+}
+
+enum blk_status pagecache_read(struct blk_dev *dev, uint64_t pos, void *buf, size_t len)
+{
+    uint8_t *out = buf;
+    if (len == 0)
+        return BLK_OK;
+    if (pos >= dev->capacity * SECTOR_SIZE || len > dev->capacity * SECTOR_SIZE - pos)
+        return BLK_EINVAL;
+    uint64_t first = pos / PAGE_SIZE, last = (pos + len - 1) / PAGE_SIZE;
+    struct ra_state *st = ra_of(dev);
+    for (uint64_t idx = first; idx <= last; idx++) {
+        int32_t i;
+        enum blk_status s = reader_page(dev, idx, last, &i);
+        if (s != BLK_OK)
+            return s;
         uint64_t off = idx == first ? pos % PAGE_SIZE : 0;
         uint64_t n = (idx == last ? (pos + len - 1) % PAGE_SIZE + 1 : PAGE_SIZE) - off;
         memcpy(out, (const uint8_t *)phys_to_virt(pages[i].phys) + off, n);
@@ -448,6 +471,7 @@ static void print_report(void)
                          "\"hits\":%llu,\"misses\":%llu,\"sync_windows\":%llu,\"async_windows\":%llu,"
                          "\"readahead_pages\":%llu,\"random_reads\":%llu,\"waits\":%llu,\"filled_pages\":%llu,"
                          "\"dma_filled_pages\":%llu,\"evictions\":%llu,\"io_errors\":%llu,\"requests\":%llu,"
+                         "\"partial_pages\":%llu,\"page_retries\":%llu,"
                          "\"ranges_dropped\":%u,\"dma_filled_ranges\":[",
            zone_pref == FRAME_DMA32 ? "dma32" : "high", kopts.init_on_alloc ? "true" : "false", max_pages,
            (unsigned long long)stats.pages, (unsigned long long)stats.hits, (unsigned long long)stats.misses,
@@ -455,7 +479,8 @@ static void print_report(void)
            (unsigned long long)stats.readahead_pages, (unsigned long long)stats.random_reads,
            (unsigned long long)stats.waits, (unsigned long long)stats.filled_pages,
            (unsigned long long)stats.dma_filled_pages, (unsigned long long)stats.evictions,
-           (unsigned long long)stats.io_errors, (unsigned long long)stats.requests, filled_dropped);
+           (unsigned long long)stats.io_errors, (unsigned long long)stats.requests,
+           (unsigned long long)stats.partial_pages, (unsigned long long)stats.page_retries, filled_dropped);
     for (uint32_t k = 0; k < nfilled; k++)
         printf("%s[%llu,%llu]", k ? "," : "", (unsigned long long)filled[k].start, (unsigned long long)filled[k].len);
     printf("]}\n");

@@ -31,6 +31,8 @@ struct pagecache_stats {
     uint64_t filled_pages;      /* pages filled by the device */
     uint64_t dma_filled_pages;  /* ... by DMA (not PIO) */
     uint64_t evictions, io_errors, requests;
+    uint64_t partial_pages;     /* pages filled by a request that failed after them (blk_req.bytes_done) */
+    uint64_t page_retries;      /* pages of a failed request read again on their own for a reader */
     uint64_t pages, max_pages;
 };
 
@@ -39,7 +41,12 @@ struct pagecache_stats {
 void pagecache_init(void);
 
 /* Read len bytes at byte offset pos of the device through the cache. Returns 0, or the status of
- * the failed read (the pages it covered are dropped, so a later read tries the device again). */
+ * the failed read (the pages it covered are dropped, so a later read tries the device again).
+ * A request that fails still fills the pages the device transferred before the error (as far as
+ * its driver can tell: blk_req.bytes_done), and a page a reader wants that a failed request did
+ * not fill is read once more on its own before the error is reported - so a bad sector fails the
+ * reads of its own page, not of the readahead window around it (Linux: filemap_read_folio after
+ * a failed readahead). */
 enum blk_status pagecache_read(struct blk_dev *dev, uint64_t pos, void *buf, size_t len);
 
 /* Drop every page of the device (the next reads go to the disk again) - not in flight ones. */

@@ -180,6 +180,7 @@ static void vblk_finish(struct vblk *v, struct vblk_slot *sl, const struct vq_us
     struct blk_req *req = sl->req;
     uint8_t st = __atomic_load_n(&v->cmd[s].status, __ATOMIC_RELAXED); /* read once */
     enum blk_status bs = vblk_status_of(st); /* VBLK_STATUS_UNSET included: the device never wrote it */
+    uint32_t written = 0; /* on an error, the data the device says it wrote (exact completion only) */
     if (exact_completion()) {
         struct vblk_done d = vblk_done(sl->dir == DMA_FROM_DEVICE, sl->data_bytes, u->len, st);
         if (sl->dir == DMA_FROM_DEVICE)
@@ -192,6 +193,7 @@ static void vblk_finish(struct vblk *v, struct vblk_slot *sl, const struct vq_us
                    (unsigned long long)req->lba, req->nsectors, u->len,
                    sl->dir == DMA_FROM_DEVICE ? sl->data_bytes : 0, d.data_written);
         bs = d.status;
+        written = d.data_written;
     } else {
         unmap_pieces(v, sl, sl->npieces, 0); /* a bounced read is copied back here */
     }
@@ -211,7 +213,7 @@ static void vblk_finish(struct vblk *v, struct vblk_slot *sl, const struct vq_us
                blk_op_name(req->op), (unsigned long long)req->lba, req->nsectors, u->count, u->head, u->len, st);
     sl->req = NULL;
     v->inflight--;
-    blk_complete(&v->blk, req, bs);
+    blk_complete_bytes(&v->blk, req, bs, written);
 }
 
 /* Reset the device and take back every outstanding request into v->reaped (completed by the

@@ -87,10 +87,15 @@ blk ide-dma-small-pool pc ide "ide=dma swiotlb=128K"
 blk virtio-forced-bounce-small-pool q35 virtio "swiotlb=256K swiotlb_force" "" ",iommu_platform=on,disable-legacy=on"
 # An injected read error (QEMU blkdebug): reported, no hang, later requests complete.
 blk ide-dma-eio pc ide "ide=dma expect_eio=1000" "blkdebug:tests/blkdebug-eio.conf:build/disks/data.img"
+# PIO: the drive delivers the sectors before the bad one, the page cache keeps them (checked).
+blk ide-pio-eio pc ide "ide=pio expect_eio=1000" "blkdebug:tests/blkdebug-eio.conf:build/disks/data.img"
 blk virtio-eio q35 virtio "expect_eio=1000" "blkdebug:tests/blkdebug-eio.conf:build/disks/data.img"
 # Exact completion (issue 24): reads mapped with DMA_ATTR_EXACT_COMPLETION, every buffer bounced,
 # completed with the length the device reports (nothing zeroed, checked); an injected error
 # copies nothing back into the caller's buffer (checked).
+blk ide-dma-exact pc ide "ide=dma dma_completion=exact"
+blk ide-dma-exact-eio pc ide "ide=dma dma_completion=exact swiotlb_force expect_eio=1000" \
+    "blkdebug:tests/blkdebug-eio.conf:build/disks/data.img"
 blk virtio-exact q35 virtio "dma_completion=exact swiotlb_force" "" ",iommu_platform=on,disable-legacy=on"
 blk virtio-exact-eio q35 virtio "dma_completion=exact swiotlb_force expect_eio=1000" \
     "blkdebug:tests/blkdebug-eio.conf:build/disks/data.img" ",iommu_platform=on,disable-legacy=on"

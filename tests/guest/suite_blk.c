@@ -325,6 +325,32 @@ static void injected_read_error(struct ktest *t)
     KEXPECT_EQ(t, pagecache_read(d, 0, b, sizeof(b)), BLK_OK);
     verify(t, b, 0, sizeof(b));
     KEXPECT_EQ(t, blk_rw(d, BLK_READ, bad, per_block, b), BLK_EIO); /* still failing, still not hanging */
+
+    /* The bad sector's page and the one before it, in one read: the read fails, the good page
+     * does not - the device transferred it before the error (a PIO drive says how far it got:
+     * blk_req.bytes_done) or the page cache reads it again on its own. Each of the two pages is
+     * accounted for once: the good one as partial or retried, the bad one as retried (and failed). */
+    uint64_t bad_page = kopts.expect_eio * SECTOR_SIZE / PAGE_SIZE;
+    if (bad_page == 0) {
+        ktest_note(t, "the error is in page 0: no page before it to check");
+        return;
+    }
+    static uint8_t two[2 * PAGE_SIZE];
+    struct pagecache_stats before, after;
+    pagecache_invalidate(d);
+    pagecache_get_stats(&before);
+    KEXPECT_EQ(t, pagecache_read(d, (bad_page - 1) * PAGE_SIZE, two, sizeof(two)), BLK_EIO);
+    KEXPECT_EQ(t, pagecache_read(d, (bad_page - 1) * PAGE_SIZE, two, PAGE_SIZE), BLK_OK);
+    verify(t, two, (bad_page - 1) * PAGE_SIZE, PAGE_SIZE);
+    pagecache_get_stats(&after);
+    uint64_t partial = after.partial_pages - before.partial_pages, retried = after.page_retries - before.page_retries;
+    ktest_note(t, "%s: a failed read of pages %llu-%llu: %llu partial, %llu read again", d->name,
+               (unsigned long long)bad_page - 1, (unsigned long long)bad_page, (unsigned long long)partial,
+               (unsigned long long)retried);
+    KEXPECT_MSG(t, partial + retried == 2 && retried >= 1, "%llu partial + %llu retried pages, expected 1 + 1 or 0 + 2",
+                (unsigned long long)partial, (unsigned long long)retried);
+    if (!d->fills_by_dma) /* PIO: the drive delivered every sector before the bad one */
+        KEXPECT_EQ(t, partial, 1);
 }
 
 static const struct ktest_case cases[] = {

@@ -126,6 +126,10 @@ static void next_read_sector(struct fake_ata_drive *d)
         d->status = ST_DRDY | ST_DSC;
         return;
     }
+    if (d->has_bad_sector && d->lba == d->bad_sector) {
+        abort_command(d, 0x40); /* UNC: uncorrectable data error (ATA8-ACS READ SECTORS) */
+        return;
+    }
     memcpy(d->buf, d->media + d->lba * 512, 512);
     d->pos = 0;
     d->status = ST_DRDY | ST_DSC | ST_DRQ;

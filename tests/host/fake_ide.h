@@ -23,6 +23,8 @@ struct fake_ata_drive {
     bool present, atapi;
     bool identify_aborts; /* answers IDENTIFY DEVICE with ERR + ABRT */
     bool hangs_on_data;   /* stays BSY for good once a data command is issued */
+    bool has_bad_sector;  /* a read reaching bad_sector ends there: ERR with UNC (an unreadable sector) */
+    uint64_t bad_sector;
     uint8_t *media;       /* sectors * 512 bytes */
     uint64_t sectors;
     uint16_t identify[256];

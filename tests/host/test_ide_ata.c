@@ -123,6 +123,8 @@ static struct ide_disk probed_disk(struct ide_channel *ch, int unit, uint64_t se
     return d;
 }
 
+static uint32_t pio_sectors_done; /* what the last pio() reported */
+
 static enum blk_status pio(struct ide_disk *d, enum blk_op op, uint64_t lba, uint32_t n, void *buf)
 {
     static struct blk_req req;
@@ -134,7 +136,7 @@ static enum blk_status pio(struct ide_disk *d, enum blk_op op, uint64_t lba, uin
     req.seg[0].phys = (uintptr_t)buf;
     req.seg[0].len = n * 512;
     struct ata_cmd c = ide_pick_command(d, &req, false);
-    return ide_execute(d, &req, &c);
+    return ide_execute(d, &req, &c, &pio_sectors_done);
 }
 
 static void test_pio_data_lands_where_the_model_says(void **state)
@@ -169,6 +171,31 @@ static void test_read_beyond_the_end_fails_with_eio(void **state)
     assert_int_equal(pio(&d, BLK_READ, 62, 4, rd), BLK_EIO);
 }
 
+/* A read that meets an unreadable sector fails (after the driver's retry), and says how many
+ * sectors the drive delivered before it: exactly those are in the buffer, the rest untouched. */
+static void test_pio_read_error_reports_the_sectors_delivered(void **state)
+{
+    (void)state;
+    struct ide_channel ch = channel();
+    struct ide_disk d = probed_disk(&ch, 0, 64);
+    fake_ide.drive[0].has_bad_sector = true;
+    fake_ide.drive[0].bad_sector = 13;
+    static uint8_t rd[8 * 512];
+    memset(rd, 0xee, sizeof(rd));
+    assert_int_equal(pio(&d, BLK_READ, 10, 8, rd), BLK_EIO);
+    assert_int_equal(pio_sectors_done, 3);
+    for (unsigned i = 0; i < 3 * 512; i++)
+        assert_int_equal(rd[i], fake_ide_pattern(10 + i / 512, i % 512));
+    for (unsigned i = 3 * 512; i < sizeof(rd); i++)
+        assert_int_equal(rd[i], 0xee);
+    /* Before the bad sector all is well, and the count is the whole request. */
+    assert_int_equal(pio(&d, BLK_READ, 5, 8, rd), BLK_OK);
+    assert_int_equal(pio_sectors_done, 8);
+    /* A bad first sector: nothing delivered. */
+    assert_int_equal(pio(&d, BLK_READ, 13, 2, rd), BLK_EIO);
+    assert_int_equal(pio_sectors_done, 0);
+}
+
 static void test_hung_drive_ends_within_the_block_layer_bound(void **state)
 {
     (void)state;
@@ -192,6 +219,7 @@ int main(void)
         cmocka_unit_test_setup(test_aborted_identify_is_refused_with_status_and_error, setup),
         cmocka_unit_test_setup(test_pio_data_lands_where_the_model_says, setup),
         cmocka_unit_test_setup(test_read_beyond_the_end_fails_with_eio, setup),
+        cmocka_unit_test_setup(test_pio_read_error_reports_the_sectors_delivered, setup),
         cmocka_unit_test_setup(test_hung_drive_ends_within_the_block_layer_bound, setup),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
