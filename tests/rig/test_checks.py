@@ -28,7 +28,9 @@ MEASURED = {
     "virtio-copy": (1.0, 0, 0, 8192, 0), "virtio-zero": (1.0, 0, 0, 8192, 0),
     "ide-copy-thp": (2.588, 4816, 3376, 0, 4096), "ide-zero-thp": (0.002, 0, 16, 0, 4096),
     "virtio-zero-thp": (0.002, 0, 0, 16, 0),
+    "ide-exact": (1.0, 0, 8192, 0, 4096), "virtio-exact": (1.0, 0, 8192, 0, 8192),
 }
+DISK_BYTES = 32 << 20
 
 
 def healthy(name):
@@ -53,6 +55,12 @@ def healthy(name):
         if name.endswith("-write"):
             r["guest_tests"] = {"blk.scratch_write_and_read_back": "pass"}
             r["dma"]["convert_maps"] = 10 if "-convert-" in name else 0
+    if "exact" in name:  # dma_completion=exact: the reads' own figures
+        r["completion"] = "exact"
+        r["dma"].update(bounced_maps=r["dma"]["bounced_maps"] or 4096, bytes_zeroed=0, orig_bytes_read=0,
+                        exact_unmaps=4096, bytes_not_written=0, bytes_copied_out=DISK_BYTES)
+        if name.startswith("cc-"):
+            r["device_bytes_read"] = DISK_BYTES
     return r
 
 
@@ -149,6 +157,32 @@ class Checks(unittest.TestCase):
         self.setUp()
         self.by("cc-swp-zero-bounce")["device_exits_per_request"] = None
         self.assertFailsWith("cc-swp-zero-bounce: at most 4 device exits per block request")
+
+    def test_each_exact_completion_figure_can_fail(self):
+        for name in ("ide-exact", "virtio-exact", "cc-swp-exact-bounce", "cc-fallback-exact-bounce"):
+            cases = [
+                ({"dma": {"bounced_maps": 0}}, "the filled pages were bounced"),
+                ({"rbw_pages": 5}, "0 read-before-write pages"),
+                ({"write_first_pages": 4000}, "0 read-before-write pages"),
+                ({"dma": {"bytes_zeroed": 2048}}, "no slot zeroed, no original read"),
+                ({"dma": {"orig_bytes_read": 4096}}, "no slot zeroed, no original read"),
+                ({"dma": {"bytes_zeroed": None}}, "no slot zeroed, no original read"),
+                ({"dma": {"exact_unmaps": 0}}, "every read completed exactly"),
+                ({"dma": {"bytes_not_written": 512}}, "every read completed exactly"),
+                ({"dma": {"bytes_not_written": None}}, "every read completed exactly"),
+            ]
+            if name.startswith("cc-"):
+                cases += [({"device_bytes_read": DISK_BYTES - 512}, "the guest copied back exactly the bytes the device wrote"),
+                          ({"device_bytes_read": None}, "the guest copied back exactly the bytes the device wrote")]
+            for change, needle in cases:
+                self.setUp()
+                r = self.by(name)
+                for k, v in change.items():
+                    if k == "dma":
+                        r["dma"].update(v)
+                    else:
+                        r[k] = v
+                self.assertFailsWith(f"{name}: {needle}")
 
     def test_copy_without_read_before_write_fails(self):
         self.by("ide-copy")["rbw_pages"] = 0

@@ -208,6 +208,7 @@ def analyze(trace_lines, guest_text, meta, vmm=None):
         " ".join(hex(e) for e in faults.get(p, [])) or "(none)" for p in filled)
     cmdline = meta.get("cmdline", "")
     policy = re.search(r"bounce_policy=(\w+)", cmdline)
+    completion = re.search(r"dma_completion=(\w+)", cmdline)
     qemu_status = int(meta.get("qemu_status", "-1"))
     if vmm is not None:  # run by tools/vmm: its report says how the guest ended
         passed = vmm.get("guest_exit_code") == 0 and summary is not None and summary[1] == 0
@@ -220,6 +221,7 @@ def analyze(trace_lines, guest_text, meta, vmm=None):
         "cmdline": cmdline,
         "workload": "tests=workload" in cmdline.split(),
         "policy": policy.group(1) if policy else "zero",
+        "completion": completion.group(1) if completion else "whole",
         "device": {"ide": "ide-dma", "virtio": "virtio-blk"}.get(meta.get("disk"), meta.get("disk")),
         "thp": meta.get("thp"),
         "filled_pages": len(filled),
@@ -248,7 +250,7 @@ def analyze(trace_lines, guest_text, meta, vmm=None):
         "qemu_status": qemu_status,
         "dma": {k: dma.get(k) for k in ("bounced_maps", "bytes_bounced", "bytes_zeroed", "bytes_copied_in",
                                         "orig_bytes_read", "bytes_copied_out", "convert_maps",
-                                        "convert_fallbacks")},
+                                        "convert_fallbacks", "exact_unmaps", "bytes_not_written")},
     }
     if "cc" in reports:
         result["guest_cc"] = reports["cc"]
@@ -290,6 +292,7 @@ def confidential_figures(vmm, cc, dma, cmdline):
         "canary_found": bool(vmm.get("canary", {}).get("found")),
         "canary_where": vmm.get("canary", {}).get("where", [])[:3],
         "requests": nreq,
+        "device_bytes_read": requests.get("bytes_read"),  # what the device wrote into the guest
         "hypercalls": conv.get("calls"),
         "pages_converted": (conv.get("pages_to_shared") or 0) + (conv.get("pages_to_private") or 0),
         "hypercalls_per_request": per(conv.get("calls") or 0),

@@ -20,6 +20,8 @@ MIN_FILLED_PAGES = 4096
 FAULT_BANDS = [
     ("ide-copy", 2.5, 3.5, "read (zero page), write on the read-only mapping, write after copy-on-write"),
     ("ide-zero", 0.9, 1.3, "written first: one write fault"),
+    ("ide-exact", 0.9, 1.3, "written first by the exact copy back, never read: one write fault"),
+    ("virtio-exact", 0.9, 1.3, "bounced (swiotlb_force), written first by the exact copy back: one write fault"),
     ("virtio-*-thp", 0.0, 0.1, "one fault maps 2 MiB"),
     ("virtio-*", 0.9, 1.3, "no bounce: QEMU writes through its own mapping, the guest's verify reads once"),
     ("ide-copy-thp", 1.5, 3.5, "the huge zero page is mapped for the read, then split at the write"),
@@ -79,6 +81,28 @@ def scenario_checks(name, r):
     return out
 
 
+def exact_checks(name, r):
+    """A scenario with dma_completion=exact: every read bounced, completed with the length its
+    device reported - all of it, as every read succeeds - never zeroed, never read first."""
+    d, f = r.get("dma") or {}, r.get("filled_pages") or 0
+    out = [Check((name,), f"{name}: the filled pages were bounced", (d.get("bounced_maps") or 0) > 0,
+                 f"{d.get('bounced_maps')} bounced maps")]
+    out.append(Check((name,), f"{name}: 0 read-before-write pages, (nearly) every filled page written first",
+                     f > 0 and is_zero(r.get("rbw_pages")) and (r.get("write_first_pages") or 0) >= 0.95 * f,
+                     f"{r.get('rbw_pages')} rbw, {r.get('write_first_pages')} written first, of {f}"))
+    out.append(Check((name,), f"{name}: no slot zeroed, no original read",
+                     is_zero(d.get("bytes_zeroed")) and is_zero(d.get("orig_bytes_read")),
+                     f"{d.get('bytes_zeroed')} bytes zeroed, {d.get('orig_bytes_read')} original bytes read"))
+    out.append(Check((name,), f"{name}: every read completed exactly, with all it asked for",
+                     (d.get("exact_unmaps") or 0) > 0 and is_zero(d.get("bytes_not_written")),
+                     f"{d.get('exact_unmaps')} exact completions, {d.get('bytes_not_written')} bytes not written"))
+    if r.get("under_vmm"):  # the VMM counts what its device wrote into the guest
+        dev, back = r.get("device_bytes_read"), d.get("bytes_copied_out")
+        out.append(Check((name,), f"{name}: the guest copied back exactly the bytes the device wrote",
+                         isinstance(dev, int) and dev > 0 and back == dev, f"copied back {back}, device wrote {dev}"))
+    return out
+
+
 def confidential_checks(name, r):
     """A confidential guest under tools/vmm: VM type, canary, device accesses, conversions."""
     out = []
@@ -128,6 +152,8 @@ def checks(results, expected):
             out.append(Check((name,), f"{name}: its trace and logs could be analyzed", False, r["error"]))
             continue
         out += scenario_checks(name, r)
+        if r.get("completion") == "exact" and r.get("workload"):
+            out += exact_checks(name, r)
         if r.get("vm_type"):
             out += confidential_checks(name, r)
     for name in sorted(set(by) - set(expected)):

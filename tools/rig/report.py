@@ -40,6 +40,11 @@ def provenance(doc):
             f"KVM host {doc.get('mode', '?')}; L1 kernels: {kernels or '?'}.")
 
 
+def policy(r):
+    """The bounce policy, and "exact" when the drivers completed reads with what the device wrote."""
+    return f"{r.get('policy')}, exact" if r.get("completion") == "exact" else r.get("policy")
+
+
 def render(doc):
     scenarios = [r for r in doc.get("scenarios", []) if not r.get("error")]
     normal = [r for r in scenarios if not r.get("vm_type") and r.get("workload", True)]
@@ -47,7 +52,7 @@ def render(doc):
     lines = [provenance(doc), ""]
     lines += table(["scenario", "device", "policy", "host THP", "filled pages", "read-before-write", "written first",
                     "read only", "faults per filled page", "block requests", "device exits per request"],
-                   [[r["scenario"], r.get("device"), r.get("policy"), r.get("thp"), r.get("filled_pages"),
+                   [[r["scenario"], r.get("device"), policy(r), r.get("thp"), r.get("filled_pages"),
                      r.get("rbw_pages"), r.get("write_first_pages"), r.get("read_only_pages"),
                      r.get("faults_per_filled_page"), r.get("block_requests"), r.get("device_exits_per_request")]
                     for r in normal])
@@ -56,7 +61,7 @@ def render(doc):
         lines += table(["scenario", "VM type", "policy", "I/O", "canary in host memory", "requests",
                         "hypercalls per request", "exits per request", "device exits per request",
                         "bytes the guest copied per request", "faults per filled page"],
-                       [[r["scenario"], r.get("vm_type"), r.get("policy"), r.get("io_strategy"), r.get("canary_found"),
+                       [[r["scenario"], r.get("vm_type"), policy(r), r.get("io_strategy"), r.get("canary_found"),
                          r.get("requests"), r.get("hypercalls_per_request"), r.get("exits_per_request"),
                          r.get("device_exits_per_request"), r.get("bytes_copied_per_request"),
                          r.get("faults_per_filled_page")] for r in cc])
