@@ -425,6 +425,32 @@ static void test_used_len_of_a_read_that_fails_midway(void **state)
     assert_int_equal(last_used().len, 1024 + 512 + 1);
 }
 
+/* --bad-sector: a read reaching it delivers the sectors before it - inside a piece too - and
+ * reports exactly those as its used len; a read that misses it is untouched by it. */
+static void test_bad_sector_delivers_the_sectors_before_it(void **state)
+{
+    (void)state;
+    w.dev.bad_sector = 10;
+    uint64_t data = rq(DATA_PAGE, 0);
+    memset(w.ram + data, 0x5a, 8 * 512);
+    uint64_t st = request(0, VIRTIO_BLK_T_IN, 7, data, 8 * 512, true); /* sectors 7..14 */
+    notify();
+    assert_int_equal(w.ram[st], VIRTIO_BLK_S_IOERR);
+    assert_int_equal(last_used().len, 3 * 512);
+    assert_memory_equal(w.ram + data, w.disk + 7 * 512, 3 * 512);
+    for (int i = 3 * 512; i < 8 * 512; i++)
+        assert_int_equal(w.ram[data + i], 0x5a);
+    st = request(3, VIRTIO_BLK_T_IN, 10, data, 512, true); /* the bad sector first: nothing */
+    notify();
+    assert_int_equal(w.ram[st], VIRTIO_BLK_S_IOERR);
+    assert_int_equal(last_used().len, 0);
+    st = request(6, VIRTIO_BLK_T_IN, 11, data, 4 * 512, true); /* after it: all well */
+    notify();
+    assert_int_equal(w.ram[st], VIRTIO_BLK_S_OK);
+    assert_int_equal(last_used().len, 4 * 512 + 1);
+    assert_memory_equal(w.ram + data, w.disk + 11 * 512, 4 * 512);
+}
+
 static void test_bad_lengths_and_sectors(void **state)
 {
     (void)state;
@@ -884,6 +910,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_write_flush_id_unsupported, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_only_and_io_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_used_len_of_a_read_that_fails_midway, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_sector_delivers_the_sectors_before_it, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_lengths_and_sectors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_header_split_across_descriptors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuse_private_data, setup, teardown),

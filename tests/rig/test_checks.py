@@ -35,7 +35,7 @@ DISK_BYTES = 32 << 20
 
 def healthy(name):
     """One scenario's result, as analyze.py gives it for a good run."""
-    workload = not name.endswith("-write")
+    workload = not name.endswith(("-write", "-partial"))
     fpp, rbw, wf, ro, bounced = MEASURED.get(name, (3.0 if name.endswith("-convert") else 1.0, 0, 8192, 0, 0))
     r = {"scenario": name, "workload": workload, "filled_pages": 8192 if workload else 0,
          "faults_per_filled_page": fpp if workload else None, "rbw_pages": rbw, "write_first_pages": wf,
@@ -55,6 +55,10 @@ def healthy(name):
         if name.endswith("-write"):
             r["guest_tests"] = {"blk.scratch_write_and_read_back": "pass"}
             r["dma"]["convert_maps"] = 10 if "-convert-" in name else 0
+        if name.endswith("-partial"):
+            r["guest_tests"] = {"blk.partial_read": "pass"}
+            r["partial_read"] = {"bounced": True, "written_sectors": 16, "sectors": 32,
+                                 "rest": "zeros" if "-zero-" in name else "as it was"}
     if "exact" in name:  # dma_completion=exact: the reads' own figures
         r["completion"] = "exact"
         r["dma"].update(bounced_maps=r["dma"]["bounced_maps"] or 4096, bytes_zeroed=0, orig_bytes_read=0,
@@ -107,7 +111,7 @@ class Checks(unittest.TestCase):
             self.assertFailsWith(f"{name}: at least 4096 page-cache pages filled by DMA (0 pages)")
 
     def test_each_workload_figure_out_of_its_band_fails(self):
-        for name in [n for n in NAMES if not n.endswith("-write")]:
+        for name in [n for n in NAMES if not n.endswith(("-write", "-partial"))]:
             low, high, _ = checks.band_for(name)
             for bad in (low - 0.5, high + 0.5):
                 if bad < 0:
@@ -180,6 +184,29 @@ class Checks(unittest.TestCase):
                 for k, v in change.items():
                     if k == "dma":
                         r["dma"].update(v)
+                    else:
+                        r[k] = v
+                self.assertFailsWith(f"{name}: {needle}")
+
+    def test_each_partial_read_figure_can_fail(self):
+        for name in ("cc-swp-zero-partial", "cc-swp-copy-partial", "cc-swp-exact-partial"):
+            wrong = "as it was" if "-zero-" in name else "zeros"
+            cases = [({"partial_read": None}, "the read bounced and the device wrote part of it"),
+                     ({"partial_read": {"bounced": False}}, "the read bounced and the device wrote part of it"),
+                     ({"partial_read": {"written_sectors": 0}}, "the read bounced and the device wrote part of it"),
+                     ({"partial_read": {"written_sectors": 32}}, "the read bounced and the device wrote part of it"),
+                     ({"partial_read": {"rest": wrong}}, "the bytes the device did not write are"),
+                     ({"partial_read": {"rest": "other bytes"}}, "the bytes the device did not write are"),
+                     ({"guest_tests": {"blk.partial_read": "fail"}}, "the guest's partial_read case passed"),
+                     ({"guest_tests": {}}, "the guest's partial_read case passed")]
+            if "-exact-" in name:
+                cases.append(({"dma": {"orig_bytes_read": 4096}}, "the original was never read"))
+            for change, needle in cases:
+                self.setUp()
+                r = self.by(name)
+                for k, v in change.items():
+                    if v and isinstance(v, dict) and isinstance(r.get(k), dict):
+                        r[k].update(v)
                     else:
                         r[k] = v
                 self.assertFailsWith(f"{name}: {needle}")

@@ -148,6 +148,21 @@ def guest_skips(text):
     return {name: reason for name, status, reason in tap_results(text) if status == "skip"}
 
 
+PARTIAL_READ = re.compile(r"partial read: (\S+) lba (\d+) \+(\d+), error at (\d+): the device wrote (\d+) sectors; "
+                          r"the rest (as it was|zeros|other bytes) \((bounced|not bounced), policy (\w+), (\w+) completion\)")
+
+
+def partial_read(text):
+    """The blk suite's partial_read line: a read over an unreadable sector, what the device wrote
+    and what the rest of the buffer held afterwards; None when the case did not run."""
+    m = PARTIAL_READ.search(text)
+    if not m:
+        return None
+    return {"disk": m.group(1), "lba": int(m.group(2)), "sectors": int(m.group(3)), "error_at": int(m.group(4)),
+            "written_sectors": int(m.group(5)), "rest": m.group(6), "bounced": m.group(7) == "bounced",
+            "policy": m.group(8), "completion": m.group(9)}
+
+
 IDE_RESET = re.compile(r"^ide: (\w+) channel: reset done in (\d+) us", re.M)
 
 
@@ -244,6 +259,7 @@ def analyze(trace_lines, guest_text, meta, vmm=None):
         "guest_tests": guest_tests(guest_text),
         "guest_skips": guest_skips(guest_text),
         "ide_reset_us": ide_reset_us(guest_text),
+        "partial_read": partial_read(guest_text),
         "under_vmm": meta.get("disk", "").startswith("vmm"),
         "vmm_report": vmm is not None,
         "vmm_report_lines_in_guest_log": reports.get("vmm_lines", 0),

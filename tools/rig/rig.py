@@ -112,6 +112,15 @@ SCENARIOS = [
     ("sw-protected", f"cc-swp-zero-{io}-write", "never", "sw-protected", f"mode=confidential tests=blk require=scratch bounce_policy=zero cc_io={io}",
      "vmm-scratch")
     for io in ("bounce", "convert")
+] + [
+    # A device that writes less than the buffer: the VMM's disk has an unreadable sector, a read
+    # over it delivers the sectors before it and fails (used len = what it wrote). What the rest
+    # of the guest's buffer holds then is the point: as it was (exact), zeros (zero), the original
+    # (copy) - the blk suite's partial_read says which, and the rig checks it per policy.
+    ("sw-protected", f"cc-swp-{mode}-partial", "never", "sw-protected",
+     f"mode=confidential tests=blk require=data expect_eio=1000 {args}", "vmm-bad")
+    for mode, args in (("zero", "bounce_policy=zero"), ("copy", "bounce_policy=copy"),
+                       ("exact", "bounce_policy=zero dma_completion=exact"))
 ]
 
 START = time.monotonic()

@@ -9,7 +9,8 @@
 # with thp = always|never, machine = pc|q35, disk = ide|virtio; or disk = vmm: the guest runs
 # under tools/vmm (WORKDIR/vmm) instead of QEMU, with machine = its --mode (sw-protected|fallback),
 # the data disk attached read-only; disk = vmm-scratch: the same with a fresh copy of
-# WORKDIR/scratch.img attached read-write instead, for the guest's write tests.
+# WORKDIR/scratch.img attached read-write instead, for the guest's write tests; disk = vmm-bad:
+# the data disk with the sector the command line's expect_eio= names unreadable (--bad-sector).
 # With SCENARIO_SAVE set, `sh $SCENARIO_SAVE OUTDIR/NAME` runs after each scenario (the L1 saves it).
 # On a KVM developer's host it must leave nothing behind: it traces through a private tracefs
 # instance (instances/bounce-PID, its buffer bounded), only its own children (set_event_pid with
@@ -62,6 +63,10 @@ while IFS='|' read -r name thp machine cmdline disk; do
     virtio) disks="-drive if=none,id=data,file=$work/data.img,format=raw,readonly=on -device virtio-blk-pci,drive=data" ;;
     vmm) vmm_disk="--disk $work/data.img --disk-readonly" ;;
     vmm-scratch) cp "$work"/scratch.img "$d"/scratch.img && vmm_disk="--disk $d/scratch.img" ;;
+    vmm-bad)
+        bad=$(echo "$cmdline" | sed -n 's/.*expect_eio=\([0-9][0-9]*\).*/\1/p')
+        [ -n "$bad" ] || { say "$name: disk vmm-bad needs expect_eio= on the command line"; rc=1; continue; }
+        vmm_disk="--disk $work/data.img --disk-readonly --bad-sector $bad" ;;
     *) say "$name: unknown disk '$disk'"; rc=1; continue ;;
     esac
     echo 0 > "$I"/tracing_on
@@ -69,7 +74,7 @@ while IFS='|' read -r name thp machine cmdline disk; do
     for e in $EVENTS; do echo 1 > "$I"/events/kvm/$e/enable; done
     echo 1 > "$I"/tracing_on
     t0=$(uptime_s)
-    if [ "$disk" = vmm ] || [ "$disk" = vmm-scratch ]; then
+    if [ "${disk#vmm}" != "$disk" ]; then
         # The VMM prints the guest's serial output on stdout and writes its own report to a
         # file of its own (--report), out of the guest's reach.
         # shellcheck disable=SC2086 # $vmm_disk is a list of arguments

@@ -42,6 +42,8 @@ static void usage(FILE *f)
                "  --disk FILE     raw disk image behind virtio-blk over virtio-mmio at 0xd0000000;\n"
                "                  appends \"" VIRTIO_MMIO_CMDLINE "\" to the guest command line\n"
                "  --disk-readonly attach the disk read-only (VIRTIO_BLK_F_RO)\n"
+               "  --bad-sector N  reads of sector N fail after delivering the sectors before it (IOERR,\n"
+               "                  used len = the data written): partial transfers for tests\n"
                "  --cmdline S     the guest's command line\n"
                "  --mode M        auto (default): sw-protected if KVM offers it, else fallback\n"
                "  --timeout SEC   kill the guest after SEC seconds, exit status 4 (default %d, 0 = none)\n"
@@ -78,12 +80,14 @@ static int parse_args(int argc, char **argv)
         {"memory", required_argument, NULL, 'm'}, {"disk", required_argument, NULL, 'd'},
         {"disk-readonly", no_argument, NULL, 'r'}, {"cmdline", required_argument, NULL, 'c'},
         {"mode", required_argument, NULL, 'M'},   {"timeout", required_argument, NULL, 't'},
-        {"report", required_argument, NULL, 'R'}, {"help", no_argument, NULL, 'h'},
+        {"report", required_argument, NULL, 'R'}, {"bad-sector", required_argument, NULL, 'B'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     vm.ram = RAM_DEFAULT;
     vm.cmdline = "";
     vm.timeout_s = DEFAULT_TIMEOUT_S;
+    vm.bad_sector = VBLK_NO_BAD_SECTOR;
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
@@ -117,6 +121,17 @@ static int parse_args(int argc, char **argv)
                 return -1;
             }
             vm.timeout_s = (unsigned)t;
+            break;
+        }
+        case 'B': {
+            char *end;
+            errno = 0;
+            unsigned long long s = strtoull(optarg, &end, 0);
+            if (*optarg == '\0' || *optarg == '-' || *end != '\0' || errno || s == VBLK_NO_BAD_SECTOR) {
+                fprintf(stderr, "vmm: --bad-sector %s: expected a sector number\n", optarg);
+                return -1;
+            }
+            vm.bad_sector = s;
             break;
         }
         case 'h': usage(stdout); exit(0);
@@ -281,6 +296,7 @@ static int setup(void)
     if (vm.disk_path) {
         struct vblk_backend be = disk_backend(&vm.disk);
         vblk_dev_init(&blkdev, &vm.mem.gm, &be, vm.disk.sectors, vm.disk.read_only);
+        blkdev.bad_sector = vm.bad_sector;
         blkdev.before_write = canary_before_write;
         blkdev.hook_ctx = &vm.canary;
         vm.blk = &blkdev;

@@ -27,6 +27,7 @@ void vblk_dev_init(struct vblk_dev *d, const struct guest_mem *gm, const struct 
     d->be = *be;
     d->capacity = capacity;
     d->read_only = read_only;
+    d->bad_sector = VBLK_NO_BAD_SECTOR;
 }
 
 void vblk_dev_reset(struct vblk_dev *d)
@@ -180,7 +181,16 @@ static int disk_to_guest(struct vblk_dev *d, uint64_t gpa, uint8_t *host, uint64
     struct xfer *x = arg;
     if (d->before_write)
         d->before_write(d->hook_ctx, d->requests, gpa, host, len);
-    if (d->be.read(d->be.ctx, x->disk_off + pos, host, len) != 0)
+    uint64_t off = x->disk_off + pos, bad = d->bad_sector < d->capacity ? d->bad_sector * SECTOR : UINT64_MAX;
+    if (bad != UINT64_MAX && off + len > bad && off < bad + SECTOR) {
+        /* The sectors before the bad one are delivered, then the read fails there. */
+        if (bad > off && d->be.read(d->be.ctx, off, host, bad - off) == 0)
+            x->written = pos + (bad - off);
+        vmm_info("virtio-blk: request %llu: sector %llu is unreadable (--bad-sector)", (unsigned long long)d->requests,
+                 (unsigned long long)d->bad_sector);
+        return -1;
+    }
+    if (d->be.read(d->be.ctx, off, host, len) != 0)
         return -1; /* a piece that failed may hold some bytes: counted as none, the spec allows less */
     x->written = pos + len;
     return 0;

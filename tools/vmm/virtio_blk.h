@@ -77,8 +77,12 @@ struct vblk_dev {
     vblk_before_write_fn before_write;
     void *hook_ctx;
     struct vblk_stats st;
+    /* An unreadable sector, for tests of partial transfers (--bad-sector): a read reaching it
+     * delivers the sectors before it, then fails (IOERR, used len = the data written). */
+    uint64_t bad_sector;
     struct vblk_seg seg[VBLK_DEV_QUEUE_MAX]; /* scratch: the chain being served */
 };
+#define VBLK_NO_BAD_SECTOR UINT64_MAX
 
 void vblk_dev_init(struct vblk_dev *d, const struct guest_mem *gm, const struct vblk_backend *be, uint64_t capacity,
                    bool read_only);

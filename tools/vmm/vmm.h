@@ -47,6 +47,7 @@ struct vmm {
     const char *elf_path, *disk_path, *cmdline;
     const char *report_path; /* --report: where the JSON report goes (NULL: stderr only) */
     bool disk_readonly;
+    uint64_t bad_sector; /* --bad-sector: reads of it fail (VBLK_NO_BAD_SECTOR: none) */
     enum vmm_mode mode;
     unsigned timeout_s;
 
