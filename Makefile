@@ -44,7 +44,7 @@ EFI_OBJS   := $(call gobj,$(EFI_SRCS))
 PVH_OBJS   := $(call gobj,$(PVH_SRCS))
 LIBS       := -L$(NEWLIB)/lib -lc -lm
 
-.PHONY: all disks deps run test host-tests build-host-tests build-fuzz fuzz bench bench-blk kvm-test kvm-report kvm-soak clean \
+.PHONY: all disks deps run test host-tests build-host-tests build-fuzz fuzz bench bench-report bench-blk kvm-test kvm-report kvm-soak clean \
 	distclean help
 all: $(BUILD)/bounce.efi $(BUILD)/bounce.elf $(BUILD)/tools/kvm-probe $(DISKS) $(BUILD)/tools/vmm
 
@@ -56,6 +56,7 @@ help:
 	@echo "make host-tests only the host unit tests (cmocka, ASan/UBSan)"
 	@echo "make fuzz       libFuzzer targets, FUZZ_RUNS iterations each (default 200000)"
 	@echo "make bench      DMA layer benchmark (native): table, then one JSON line"
+	@echo "make bench-report  keep the bench figures (docs/bench.json) and regenerate docs/bounce.md's policy table"
 	@echo "make bench-blk  block read MB/s and IOPS per driver and policy, in the guest: table + JSON"
 	@echo "make kvm-test   the KVM host rig: guest on real KVM, faults per page by policy (build/kvm/)"
 	@echo "make kvm-report the README's rig tables from the last rig run (docs/kvm-results.json)"
@@ -212,6 +213,10 @@ $(BUILD)/bench/bench_dma: tools/bench/bench_dma.c $(DMA_HOST_SRCS)
 	$(Q)$(CC) -std=c11 -O2 -g $(WARN) -Wno-missing-prototypes -I. -o $@ $^
 bench: $(BUILD)/bench/bench_dma
 	@$(BUILD)/bench/bench_dma
+# Keep this machine's figures (docs/bench.json, the JSON line) and regenerate the policy table.
+bench-report: $(BUILD)/bench/bench_dma
+	@$(BUILD)/bench/bench_dma | tail -n 1 > docs/bench.json
+	@$(PYTHON) tools/docs/policy_table.py docs/kvm-results.json docs/bench.json --update docs/bounce.md
 bench-blk: deps all
 	@$(PYTHON) tools/bench-blk.py
 # The KVM host rig: real KVM (nested under TCG here, direct on a KVM host), host-side observers.
@@ -226,6 +231,7 @@ kvm-report:
 	@test -f $(BUILD)/kvm/results.json || { echo "no $(BUILD)/kvm/results.json: run make kvm-test first"; exit 1; }
 	cp $(BUILD)/kvm/results.json docs/kvm-results.json
 	@$(PYTHON) tools/rig/report.py docs/kvm-results.json --update README.md
+	@$(PYTHON) tools/docs/policy_table.py docs/kvm-results.json docs/bench.json --update docs/bounce.md
 
 # ---- run and test ----
 BOOT    ?=

@@ -122,6 +122,10 @@ step "rig/test_mode" "$logs/rig-test-mode.tap" python3 tests/rig/test_mode.py
 step "rig/test_report" "$logs/rig-test-report.tap" python3 tests/rig/test_report.py
 # The README's rig tables are generated (make kvm-report), never edited by hand.
 step "rig/readme-tables" "$logs/rig-readme-tables.tap" python3 tools/rig/report.py docs/kvm-results.json --check README.md
+# docs/bounce.md's policy table is generated too (make bench-report, make kvm-report).
+step "docs/test_policy_table" "$logs/docs-test-policy-table.tap" python3 tests/docs/test_policy_table.py
+step "docs/policy-table" "$logs/docs-policy-table.tap" python3 tools/docs/policy_table.py docs/kvm-results.json \
+    docs/bench.json --check docs/bounce.md
 stage "rig: the KVM host rig (make kvm-test)"
 # Its limit covers a cold sw-protected kernel build (about 15 minutes) and the L1 runs; the rig's
 # own deadline (tools/rig/rig.py, RIG_DEADLINE_S) comes first and names the stage it stopped in.

@@ -79,16 +79,16 @@ def render(doc):
     return "\n".join(lines) + "\n"
 
 
-def block(text):
-    return f"{BEGIN}\n{text}{END}\n"
+def block(text, begin=BEGIN, end=END):
+    return f"{begin}\n{text}{end}\n"
 
 
-def split_readme(readme):
+def split_readme(readme, begin=BEGIN, end=END):
     """-> (before, block, after) or None when the markers are missing or out of order."""
-    b, e = readme.find(BEGIN), readme.find(END)
+    b, e = readme.find(begin), readme.find(end)
     if b < 0 or e < b:
         return None
-    e += len(END) + 1
+    e += len(end) + 1
     return readme[:b], readme[b:e], readme[e:]
 
 
