@@ -94,21 +94,9 @@ def main():
     if not (args.update or args.check):
         sys.stdout.write(text)
         return 0
-    path = args.update or args.check
-    doc = open(path).read()
-    parts = report.split_readme(doc, BEGIN, END)
-    if parts is None:
-        sys.exit(f"policy_table: {path} has no generated block ({BEGIN!r} ... {END!r})")
-    if args.update:
-        with open(path, "w") as f:
-            f.write(parts[0] + report.block(text, BEGIN, END) + parts[2])
-        print(f"policy_table: {path} updated")
-        return 0
-    ok = parts[1] == report.block(text, BEGIN, END)
-    print(f"1..1\n{'ok' if ok else 'not ok'} 1 - the policy table in {path} is what {args.kvm} and {args.bench} give")
-    if not ok:
-        print("# it is not: run `make bench-report` and `make kvm-report`, or undo the hand edit", file=sys.stderr)
-    return 0 if ok else 1
+    return report.put_block(args.update or args.check, bool(args.update), text, "policy_table", "the policy table's rows",
+                            f"what {args.kvm} and {args.bench} give", "run `make bench-report` and `make kvm-report`",
+                            BEGIN, END)
 
 
 if __name__ == "__main__":

@@ -92,6 +92,24 @@ def split_readme(readme, begin=BEGIN, end=END):
     return readme[:b], readme[b:e], readme[e:]
 
 
+def put_block(path, update, text, tool, what, source, remedy, begin=BEGIN, end=END):
+    """Rewrite (update) or check the generated block of `path` - the tail of every generator's
+    main. A check answers in TAP, as a step of make test: 0 when the block is what `source` gives."""
+    parts = split_readme(open(path).read(), begin, end)
+    if parts is None:
+        sys.exit(f"{tool}: {path} has no generated block ({begin!r} ... {end!r})")
+    if update:
+        with open(path, "w") as f:
+            f.write(parts[0] + block(text, begin, end) + parts[2])
+        print(f"{tool}: {path} updated")
+        return 0
+    ok = parts[1] == block(text, begin, end)
+    print(f"1..1\n{'ok' if ok else 'not ok'} 1 - {what} in {path} are {source}")
+    if not ok:
+        print(f"# they are not: {remedy}, or undo the hand edit", file=sys.stderr)
+    return 0 if ok else 1
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("results")
@@ -107,22 +125,8 @@ def main():
     if not (args.update or args.check):
         sys.stdout.write(text)
         return 0
-    path = args.update or args.check
-    readme = open(path).read()
-    parts = split_readme(readme)
-    if parts is None:
-        sys.exit(f"report: {path} has no generated block ({BEGIN!r} ... {END!r})")
-    if args.update:
-        with open(path, "w") as f:
-            f.write(parts[0] + block(text) + parts[2])
-        print(f"report: {path} updated from {args.results}")
-        return 0
-    # --check answers in TAP, as a step of make test.
-    ok = parts[1] == block(text)
-    print(f"1..1\n{'ok' if ok else 'not ok'} 1 - the rig tables in {path} are what {args.results} gives")
-    if not ok:
-        print(f"# they are not: run `make kvm-report` (after `make kvm-test`), or undo the hand edit", file=sys.stderr)
-    return 0 if ok else 1
+    return put_block(args.update or args.check, bool(args.update), text, "report", "the rig tables",
+                     f"what {args.results} gives", "run `make kvm-report` (after `make kvm-test`)")
 
 
 if __name__ == "__main__":
