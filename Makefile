@@ -32,7 +32,7 @@ HOST_CFLAGS := -std=c11 -g -O1 $(WARN) -Wno-missing-prototypes -fsanitize=addres
 	-fno-sanitize-recover=all -fno-omit-frame-pointer -I. -MMD -MP
 
 GUEST_SRCS := $(filter-out kernel/kallsyms_empty.c,$(wildcard kernel/*.c mm/*.c dma/*.c drivers/*.c \
-	hypercall/*.c tests/guest/*.c)) kernel/entry.S
+	hypercall/*.c abi/*.c tests/guest/*.c)) kernel/entry.S
 EFI_SRCS   := kernel/boot/efi_main.c
 PVH_SRCS   := kernel/boot/pvh_entry.S kernel/boot/pvh.c
 
@@ -45,7 +45,7 @@ PVH_OBJS   := $(call gobj,$(PVH_SRCS))
 LIBS       := -L$(NEWLIB)/lib -lc -lm
 
 .PHONY: all disks deps run test host-tests build-host-tests build-fuzz fuzz bench bench-report bench-blk kvm-test kvm-report kvm-soak clean \
-	distclean help
+	distclean help check-layers
 all: $(BUILD)/bounce.efi $(BUILD)/bounce.elf $(BUILD)/tools/kvm-probe $(DISKS) $(BUILD)/tools/vmm
 
 help:
@@ -61,6 +61,7 @@ help:
 	@echo "make kvm-test   the KVM host rig: guest on real KVM, faults per page by policy (build/kvm/)"
 	@echo "make kvm-report the README's rig tables from the last rig run (docs/kvm-results.json)"
 	@echo "make kvm-soak   the rig N=10 times: per scenario, how many runs were green (build/kvm/soak/)"
+	@echo "make check-layers  includes point down the layers (the table: tools/check-layers.py --print)"
 
 deps:
 	@tools/deps.sh
@@ -130,15 +131,14 @@ $(BUILD)/tools/kvm-probe: tools/kvm-probe.c
 	$(Q)$(CC) -std=c11 -O2 $(WARN) -o $@ $<
 # tools/vmm: the confidential-guest VMM on the KVM API (docs/confidential.md).
 VMM_SRCS := $(wildcard tools/vmm/*.c)
-$(BUILD)/tools/vmm: $(VMM_SRCS) $(wildcard tools/vmm/*.h) hypercall/kvm_hypercall.h drivers/virtio.h \
-		drivers/virtqueue.h drivers/virtio_blk.h
+$(BUILD)/tools/vmm: $(VMM_SRCS) $(wildcard tools/vmm/*.h) $(wildcard abi/*.h)
 	@mkdir -p $(dir $@)
 	$(call say,HOSTCC,$@)
 	$(Q)$(CC) -std=c11 -O2 -g $(WARN) -I. -o $@ $(VMM_SRCS)
-$(BUILD)/tools/mkdisk: tools/mkdisk.c tests/guest/testdisk.c tests/guest/testdisk.h
+$(BUILD)/tools/mkdisk: tools/mkdisk.c abi/testdisk.c abi/testdisk.h
 	@mkdir -p $(dir $@)
 	$(call say,HOSTCC,$<)
-	$(Q)$(CC) -std=c11 -O2 $(WARN) -I. -o $@ tools/mkdisk.c tests/guest/testdisk.c
+	$(Q)$(CC) -std=c11 -O2 $(WARN) -I. -o $@ tools/mkdisk.c abi/testdisk.c
 
 # Test disks, rebuilt from tools/mkdisk rather than stored: a 32 MiB data disk and a scratch disk.
 $(BUILD)/disks/data.img: $(BUILD)/tools/mkdisk
@@ -152,7 +152,7 @@ $(BUILD)/disks/scratch.img: $(BUILD)/tools/mkdisk
 disks: $(DISKS)
 
 # ---- host unit tests (native, ASan + UBSan, cmocka) ----
-DMA_HOST_SRCS := dma/swiotlb.c dma/mapping.c dma/dma_debug.c dma/convert.c tests/host/dma_fake_platform.c
+DMA_HOST_SRCS := dma/swiotlb.c dma/mapping.c dma/dma_debug.c dma/convert.c tools/hostlib/dma_fake_platform.c
 HOST_TESTS := memrange frame_alloc cmdline paging swiotlb dma_api ide_prd virtqueue virtio_blk_cfg virtio_blk_done \
 	vmm_virtio vmm_pvh \
 	hypercall acpi_fadt ide_ata
@@ -246,6 +246,9 @@ run: deps all
 
 test: deps
 	@tools/test-all.sh
+
+check-layers:
+	@$(PYTHON) tools/check-layers.py
 
 clean:
 	rm -rf $(BUILD)/guest $(BUILD)/efi $(BUILD)/pvh $(BUILD)/host $(BUILD)/tools $(BUILD)/test-logs \

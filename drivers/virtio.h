@@ -16,26 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* 2.1 Device Status Field */
-#define VIRTIO_STATUS_ACKNOWLEDGE 1u
-#define VIRTIO_STATUS_DRIVER 2u
-#define VIRTIO_STATUS_DRIVER_OK 4u
-#define VIRTIO_STATUS_FEATURES_OK 8u
-#define VIRTIO_STATUS_DEVICE_NEEDS_RESET 64u
-#define VIRTIO_STATUS_FAILED 128u
-
-/* 6 Reserved Feature Bits (the device-independent ones bounce knows) */
-#define VIRTIO_F_INDIRECT_DESC 28
-#define VIRTIO_F_EVENT_IDX 29
-#define VIRTIO_F_VERSION_1 32
-#define VIRTIO_F_ACCESS_PLATFORM 33
-#define VIRTIO_F_RING_PACKED 34
-#define VIRTIO_F_IN_ORDER 35
-#define VIRTIO_F_NOTIFICATION_DATA 38
-#define VIRTIO_BIT(n) (1ull << (n))
-
-/* 5 Device Types: the virtio device ids bounce drives */
-#define VIRTIO_ID_BLOCK 2
+#include "abi/virtio.h"
 
 struct virtio_device;
 

@@ -12,7 +12,7 @@
 #include "dma/dma.h"
 #include "drivers/blk.h"
 #include "drivers/virtio.h"
-#include "drivers/virtio_blk.h"
+#include "abi/virtio_blk.h"
 #include "drivers/virtio_blk_cfg.h"
 #include "drivers/virtqueue.h"
 #include "kernel/time.h"

@@ -1,7 +1,7 @@
 /* virtio_blk_done.c - a completed request's outcome and written length (see virtio_blk_done.h). */
 #include "drivers/virtio_blk_done.h"
 
-#include "drivers/virtio_blk.h"
+#include "abi/virtio_blk.h"
 
 enum blk_status vblk_status_of(uint8_t st)
 {

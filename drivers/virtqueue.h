@@ -10,8 +10,7 @@
  * driver-private state (`priv`, vq_priv_bytes()). The only shared memory the driver reads is the
  * used ring, and every used entry is validated before anything is freed or completed
  * (vq_get_used()). A bad entry marks the queue broken; a broken queue completes nothing more.
- *
- * Shared fields are little-endian (virtio 1.x); bounce is x86-64 only, so they are used as is.
+
  */
 #ifndef BOUNCE_DRIVERS_VIRTQUEUE_H
 #define BOUNCE_DRIVERS_VIRTQUEUE_H
@@ -20,42 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "virtio 1.x rings are little-endian");
-
-#define VQ_MAX_SIZE 32768u /* 2.7: "The maximum Queue Size value is 32768" */
-
-/* 2.7.5 The Virtqueue Descriptor Table */
-#define VIRTQ_DESC_F_NEXT 1u
-#define VIRTQ_DESC_F_WRITE 2u    /* device-writable (otherwise device-readable) */
-#define VIRTQ_DESC_F_INDIRECT 4u /* never used here (VIRTIO_F_INDIRECT_DESC is not negotiated) */
-/* 2.7.6 / 2.7.7 Available ring and used buffer notification suppression */
-#define VIRTQ_AVAIL_F_NO_INTERRUPT 1u
-/* 2.7.8 / 2.7.10 Used ring and available buffer notification suppression */
-#define VIRTQ_USED_F_NO_NOTIFY 1u
-
-struct virtq_desc {
-    uint64_t addr; /* DMA address of the buffer */
-    uint32_t len;
-    uint16_t flags;
-    uint16_t next;
-};
-
-struct virtq_avail {
-    uint16_t flags;
-    uint16_t idx;
-    uint16_t ring[]; /* [size], then used_event (only with VIRTIO_F_EVENT_IDX) */
-};
-
-struct virtq_used_elem {
-    uint32_t id;  /* head of the used descriptor chain */
-    uint32_t len; /* bytes the device wrote into the chain's device-writable buffers */
-};
-
-struct virtq_used {
-    uint16_t flags;
-    uint16_t idx;
-    struct virtq_used_elem ring[]; /* [size], then avail_event (only with VIRTIO_F_EVENT_IDX) */
-};
+#include "abi/virtio_ring.h"
 
 /* Where the three parts go when they share one allocation: descriptor table at 0 (16-aligned),
  * available ring right after it (2-aligned), used ring at the next multiple of 4 (2.7, the

@@ -1,6 +1,6 @@
 /* mkdisk - build the test disks deterministically.
  *
- *   mkdisk data FILE SIZE_MIB     every sector self-describing (tests/guest/testdisk.h), id 0x5244
+ *   mkdisk data FILE SIZE_MIB     every sector self-describing (abi/testdisk.h), id 0x5244
  *   mkdisk scratch FILE SIZE_MIB  zeros after a label in sector 0, for write tests
  *
  * The same input always gives the same bytes, so a disk can be rebuilt rather than stored.
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tests/guest/testdisk.h"
+#include "abi/testdisk.h"
 
 int main(int argc, char **argv)
 {

@@ -21,6 +21,11 @@ if ! make -s all build-host-tests build-fuzz 2>&1 | tee "$logs/build.log"; then
     exit 1
 fi
 
+# Includes point down the layers (tools/check-layers.py; the table is in the README).
+stage "source layout: the include graph between folders"
+step "layout/test_check_layers" "$logs/layout-test-check-layers.tap" python3 tests/layout/test_check_layers.py
+step "layout/layers" "$logs/layout-layers.tap" python3 tools/check-layers.py
+
 stage "host unit tests (native, ASan + UBSan, cmocka)"
 for t in build/host/test_*; do
     [ -x "$t" ] || continue

@@ -42,7 +42,7 @@
 #include "dma/dma_internal.h"
 #include "dma/dma_platform.h"
 #include "dma/swiotlb.h"
-#include "tests/host/dma_fake_platform.h"
+#include "tools/hostlib/dma_fake_platform.h"
 #include "tests/fuzz/fuzz_input.h"
 
 #define SLOT ((uint64_t)SWIOTLB_SLOT_SIZE)

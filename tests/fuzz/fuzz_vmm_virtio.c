@@ -27,7 +27,7 @@
 #include <sys/mman.h>
 
 #include "drivers/virtio.h"
-#include "drivers/virtio_blk.h"
+#include "abi/virtio_blk.h"
 #include "drivers/virtqueue.h"
 #include "tools/vmm/guestmem.h"
 #include "tools/vmm/layout.h"
@@ -105,17 +105,17 @@ static uint64_t pick_gpa(struct input *in)
 
 static void driver_init(struct input *in)
 {
-    vmmio_write(&m, VMMIO_STATUS, 4, 0);
-    vmmio_write(&m, VMMIO_STATUS, 4, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
-    vmmio_write(&m, VMMIO_DRIVER_FEATURES_SEL, 4, 1);
-    vmmio_write(&m, VMMIO_DRIVER_FEATURES, 4, 1); /* VERSION_1 */
-    vmmio_write(&m, VMMIO_DRIVER_FEATURES_SEL, 4, 0);
-    vmmio_write(&m, VMMIO_DRIVER_FEATURES, 4, u8(in) & 1 ? 0 : (1u << VIRTIO_BLK_F_FLUSH));
-    vmmio_write(&m, VMMIO_STATUS, 4, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+    vmmio_write(&m, VIRTIO_MMIO_STATUS, 4, 0);
+    vmmio_write(&m, VIRTIO_MMIO_STATUS, 4, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+    vmmio_write(&m, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 4, 1);
+    vmmio_write(&m, VIRTIO_MMIO_DRIVER_FEATURES, 4, 1); /* VERSION_1 */
+    vmmio_write(&m, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 4, 0);
+    vmmio_write(&m, VIRTIO_MMIO_DRIVER_FEATURES, 4, u8(in) & 1 ? 0 : (1u << VIRTIO_BLK_F_FLUSH));
+    vmmio_write(&m, VIRTIO_MMIO_STATUS, 4, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
     uint32_t num = 1 + u8(in) % 32;
     if (u8(in) == 0xff)
         num = u32(in); /* anything, including 0 and > max */
-    vmmio_write(&m, VMMIO_QUEUE_NUM, 4, num);
+    vmmio_write(&m, VIRTIO_MMIO_QUEUE_NUM, 4, num);
     uint64_t d = 4096, a = 2 * 4096, u = 3 * 4096; /* the usual place: pages 1, 2, 3 */
     uint8_t how = u8(in);
     if (how & 1)
@@ -124,14 +124,14 @@ static void driver_init(struct input *in)
         a = pick_gpa(in);
     if (how & 4)
         u = pick_gpa(in);
-    vmmio_write(&m, VMMIO_QUEUE_DESC_LOW, 4, (uint32_t)d);
-    vmmio_write(&m, VMMIO_QUEUE_DESC_HIGH, 4, (uint32_t)(d >> 32));
-    vmmio_write(&m, VMMIO_QUEUE_DRIVER_LOW, 4, (uint32_t)a);
-    vmmio_write(&m, VMMIO_QUEUE_DRIVER_HIGH, 4, (uint32_t)(a >> 32));
-    vmmio_write(&m, VMMIO_QUEUE_DEVICE_LOW, 4, (uint32_t)u);
-    vmmio_write(&m, VMMIO_QUEUE_DEVICE_HIGH, 4, (uint32_t)(u >> 32));
-    vmmio_write(&m, VMMIO_QUEUE_READY, 4, 1);
-    vmmio_write(&m, VMMIO_STATUS, 4,
+    vmmio_write(&m, VIRTIO_MMIO_QUEUE_DESC_LOW, 4, (uint32_t)d);
+    vmmio_write(&m, VIRTIO_MMIO_QUEUE_DESC_HIGH, 4, (uint32_t)(d >> 32));
+    vmmio_write(&m, VIRTIO_MMIO_QUEUE_DRIVER_LOW, 4, (uint32_t)a);
+    vmmio_write(&m, VIRTIO_MMIO_QUEUE_DRIVER_HIGH, 4, (uint32_t)(a >> 32));
+    vmmio_write(&m, VIRTIO_MMIO_QUEUE_DEVICE_LOW, 4, (uint32_t)u);
+    vmmio_write(&m, VIRTIO_MMIO_QUEUE_DEVICE_HIGH, 4, (uint32_t)(u >> 32));
+    vmmio_write(&m, VIRTIO_MMIO_QUEUE_READY, 4, 1);
+    vmmio_write(&m, VIRTIO_MMIO_STATUS, 4,
                 VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
 }
 
@@ -179,7 +179,7 @@ static void request(struct input *in, uint16_t *avail_idx)
         (*avail_idx)++;
         guest_write(a + 2, avail_idx, 2);
     }
-    vmmio_write(&m, VMMIO_QUEUE_NOTIFY, 4, 0);
+    vmmio_write(&m, VIRTIO_MMIO_QUEUE_NOTIFY, 4, 0);
 }
 
 static void check_invariants(void)
@@ -285,7 +285,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         }
         case 6: /* notify */
-            vmmio_write(&m, VMMIO_QUEUE_NOTIFY, 4, u8(&in) % 8 == 0 ? u32(&in) : 0);
+            vmmio_write(&m, VIRTIO_MMIO_QUEUE_NOTIFY, 4, u8(&in) % 8 == 0 ? u32(&in) : 0);
             break;
         case 7: { /* poke bytes */
             uint64_t gpa = u16(&in) % RAM_BYTES;
@@ -316,7 +316,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         }
         case 10: /* reset */
-            vmmio_write(&m, VMMIO_STATUS, 4, 0);
+            vmmio_write(&m, VIRTIO_MMIO_STATUS, 4, 0);
             avail_idx = 0;
             break;
         case 11:

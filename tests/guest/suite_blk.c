@@ -16,7 +16,7 @@
 #include "kernel/time.h"
 #include "mm/mm.h"
 #include "tests/guest/ktest.h"
-#include "tests/guest/testdisk.h"
+#include "abi/testdisk.h"
 #include "tests/guest/testdisk_find.h"
 
 #define CHUNK (64 * 1024)

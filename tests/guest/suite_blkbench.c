@@ -19,7 +19,7 @@
 #include "kernel/time.h"
 #include "mm/mm.h"
 #include "tests/guest/ktest.h"
-#include "tests/guest/testdisk.h"
+#include "abi/testdisk.h"
 
 #define RANDOM_BUDGET_NS (2 * NSEC_PER_SEC)
 

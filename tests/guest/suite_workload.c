@@ -10,7 +10,7 @@
 #include "drivers/pagecache.h"
 #include "kernel/time.h"
 #include "tests/guest/ktest.h"
-#include "tests/guest/testdisk.h"
+#include "abi/testdisk.h"
 #include "tests/guest/testdisk_find.h"
 
 #define CHUNK (64 * 1024)

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "drivers/refusals.h"
-#include "tests/guest/testdisk.h"
+#include "abi/testdisk.h"
 
 const char *testdisk_kind_name(enum test_disk kind) { return kind == TEST_DISK_DATA ? "data" : "scratch"; }
 

@@ -1,6 +1,6 @@
 /* test_dma_api.c - host unit tests for the DMA API (dma/dma.h) over the fake platform.
  *
- * The fake platform (tests/host/dma_fake_platform.h) gives buffers made-up physical addresses
+ * The fake platform (tools/hostlib/dma_fake_platform.h) gives buffers made-up physical addresses
  * below 4 GiB ("low": a 32-bit device reaches them) or above ("high": it does not). A "fake
  * device" reads and writes through the DMA address it was given: phys_to_virt(dma_addr) is the
  * bounce slot for a bounced mapping and the original itself for a direct one. Each test then
@@ -24,7 +24,7 @@
 #include "dma/dma_internal.h"
 #include "dma/dma_platform.h"
 #include "dma/swiotlb.h"
-#include "tests/host/dma_fake_platform.h"
+#include "tools/hostlib/dma_fake_platform.h"
 
 #define SLOT ((size_t)SWIOTLB_SLOT_SIZE)
 #define KiB(x) ((size_t)(x) << 10)

@@ -3,7 +3,7 @@
  * Placement (swiotlb_find_slots/swiotlb_release_slots) touches only the bookkeeping, so most
  * pools here have no memory behind them (vaddr NULL) and may sit at any 4 KiB-aligned physical
  * address. The copy paths (swiotlb_tbl_map_single/unmap/sync) need memory: those pools and the
- * originals come from the fake physical address space (tests/host/dma_fake_platform.h), installed
+ * originals come from the fake physical address space (tools/hostlib/dma_fake_platform.h), installed
  * with dma_init(platform, 0, ...) - no pool of the API layer's own - so dma_phys_to_virt() works.
  *
  * The bookkeeping is malloc'ed with exactly swiotlb_meta_bytes(), so ASan catches any overrun.
@@ -18,7 +18,7 @@
 #include "dma/dma.h"
 #include "dma/dma_platform.h"
 #include "dma/swiotlb.h"
-#include "tests/host/dma_fake_platform.h"
+#include "tools/hostlib/dma_fake_platform.h"
 
 #define SLOT ((uint64_t)SWIOTLB_SLOT_SIZE)
 #define MAX_MAP (SWIOTLB_MAX_MAPPING_SLOTS * SLOT)

@@ -5,7 +5,7 @@
  * on - written out here as an independent model. */
 #include "tests/host/host_test.h"
 
-#include "drivers/virtio_blk.h"
+#include "abi/virtio_blk.h"
 #include "drivers/virtio_blk_done.h"
 
 static void expect(bool reads, uint32_t data, uint32_t len, uint8_t st, enum blk_status want, uint32_t written,

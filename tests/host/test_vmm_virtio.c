@@ -15,7 +15,7 @@
 #include <sys/mman.h>
 
 #include "drivers/virtio.h"
-#include "drivers/virtio_blk.h"
+#include "abi/virtio_blk.h"
 #include "drivers/virtqueue.h"
 #include "hypercall/kvm_hypercall.h"
 #include "tools/vmm/canary.h"
@@ -106,32 +106,32 @@ static uint32_t rd32(uint64_t off) { return (uint32_t)vmmio_read(&w.m, off, 4); 
 static void driver_init(uint32_t num, bool read_only_ok)
 {
     (void)read_only_ok;
-    wr32(VMMIO_STATUS, 0);
-    wr32(VMMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE);
-    wr32(VMMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
-    wr32(VMMIO_DRIVER_FEATURES_SEL, 0);
-    wr32(VMMIO_DRIVER_FEATURES, VIRTIO_BIT(VIRTIO_BLK_F_FLUSH) | VIRTIO_BIT(VIRTIO_BLK_F_SEG_MAX));
-    wr32(VMMIO_DRIVER_FEATURES_SEL, 1);
-    wr32(VMMIO_DRIVER_FEATURES,
+    wr32(VIRTIO_MMIO_STATUS, 0);
+    wr32(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE);
+    wr32(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+    wr32(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+    wr32(VIRTIO_MMIO_DRIVER_FEATURES, VIRTIO_BIT(VIRTIO_BLK_F_FLUSH) | VIRTIO_BIT(VIRTIO_BLK_F_SEG_MAX));
+    wr32(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+    wr32(VIRTIO_MMIO_DRIVER_FEATURES,
          (uint32_t)((VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_F_ACCESS_PLATFORM)) >> 32));
-    wr32(VMMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
-    assert_true(rd32(VMMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK);
-    wr32(VMMIO_QUEUE_SEL, 0);
-    assert_int_equal(rd32(VMMIO_QUEUE_NUM_MAX), VBLK_DEV_QUEUE_MAX);
-    wr32(VMMIO_QUEUE_NUM, num);
+    wr32(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+    assert_true(rd32(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK);
+    wr32(VIRTIO_MMIO_QUEUE_SEL, 0);
+    assert_int_equal(rd32(VIRTIO_MMIO_QUEUE_NUM_MAX), VBLK_DEV_QUEUE_MAX);
+    wr32(VIRTIO_MMIO_QUEUE_NUM, num);
     struct vq_layout l;
     assert_int_equal(vq_layout(num, &l), 0);
     assert_true(l.total <= 4096);
     uint64_t base = rq(RING_PAGE, 0);
-    wr32(VMMIO_QUEUE_DESC_LOW, (uint32_t)(base + l.desc_off));
-    wr32(VMMIO_QUEUE_DESC_HIGH, 0);
-    wr32(VMMIO_QUEUE_DRIVER_LOW, (uint32_t)(base + l.avail_off));
-    wr32(VMMIO_QUEUE_DRIVER_HIGH, 0);
-    wr32(VMMIO_QUEUE_DEVICE_LOW, (uint32_t)(base + l.used_off));
-    wr32(VMMIO_QUEUE_DEVICE_HIGH, 0);
-    wr32(VMMIO_QUEUE_READY, 1);
-    assert_int_equal(rd32(VMMIO_QUEUE_READY), 1);
-    wr32(VMMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK |
+    wr32(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)(base + l.desc_off));
+    wr32(VIRTIO_MMIO_QUEUE_DESC_HIGH, 0);
+    wr32(VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)(base + l.avail_off));
+    wr32(VIRTIO_MMIO_QUEUE_DRIVER_HIGH, 0);
+    wr32(VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)(base + l.used_off));
+    wr32(VIRTIO_MMIO_QUEUE_DEVICE_HIGH, 0);
+    wr32(VIRTIO_MMIO_QUEUE_READY, 1);
+    assert_int_equal(rd32(VIRTIO_MMIO_QUEUE_READY), 1);
+    wr32(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK |
                            VIRTIO_STATUS_DRIVER_OK);
     w.avail_idx = 0;
 }
@@ -189,7 +189,7 @@ static void publish(uint16_t head)
     avail()->idx = w.avail_idx;
 }
 
-static void notify(void) { wr32(VMMIO_QUEUE_NOTIFY, 0); }
+static void notify(void) { wr32(VIRTIO_MMIO_QUEUE_NOTIFY, 0); }
 
 static void put_hdr(uint64_t gpa, uint32_t type, uint64_t sector)
 {
@@ -218,78 +218,78 @@ static struct virtq_used_elem last_used(void)
     return used()->ring[i % QNUM];
 }
 
-static bool needs_reset(void) { return rd32(VMMIO_STATUS) & VIRTIO_STATUS_DEVICE_NEEDS_RESET; }
+static bool needs_reset(void) { return rd32(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_DEVICE_NEEDS_RESET; }
 
 /* ---- transport ---- */
 
 static void test_registers(void **state)
 {
     (void)state;
-    assert_int_equal(rd32(VMMIO_MAGIC_VALUE), 0x74726976);
-    assert_int_equal(rd32(VMMIO_VERSION), 2);
-    assert_int_equal(rd32(VMMIO_DEVICE_ID), VIRTIO_ID_BLOCK);
-    assert_int_equal(rd32(VMMIO_VENDOR_ID), VMMIO_VENDOR);
-    wr32(VMMIO_DEVICE_FEATURES_SEL, 0);
-    uint32_t lo = rd32(VMMIO_DEVICE_FEATURES);
-    wr32(VMMIO_DEVICE_FEATURES_SEL, 1);
-    uint32_t hi = rd32(VMMIO_DEVICE_FEATURES);
-    wr32(VMMIO_DEVICE_FEATURES_SEL, 2);
-    assert_int_equal(rd32(VMMIO_DEVICE_FEATURES), 0);
+    assert_int_equal(rd32(VIRTIO_MMIO_MAGIC_VALUE), 0x74726976);
+    assert_int_equal(rd32(VIRTIO_MMIO_VERSION), 2);
+    assert_int_equal(rd32(VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_BLOCK);
+    assert_int_equal(rd32(VIRTIO_MMIO_VENDOR_ID), VMMIO_VENDOR);
+    wr32(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+    uint32_t lo = rd32(VIRTIO_MMIO_DEVICE_FEATURES);
+    wr32(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
+    uint32_t hi = rd32(VIRTIO_MMIO_DEVICE_FEATURES);
+    wr32(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 2);
+    assert_int_equal(rd32(VIRTIO_MMIO_DEVICE_FEATURES), 0);
     uint64_t f = (uint64_t)hi << 32 | lo;
     assert_int_equal(f, VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_F_ACCESS_PLATFORM) |
                             VIRTIO_BIT(VIRTIO_BLK_F_FLUSH) | VIRTIO_BIT(VIRTIO_BLK_F_SEG_MAX));
     /* configuration: capacity at 0 in any width, seg_max at 12 */
-    assert_int_equal(vmmio_read(&w.m, VMMIO_CONFIG, 8), DISK_SECTORS);
-    assert_int_equal(vmmio_read(&w.m, VMMIO_CONFIG, 4), DISK_SECTORS);
-    assert_int_equal(vmmio_read(&w.m, VMMIO_CONFIG + 4, 4), 0);
-    assert_int_equal(vmmio_read(&w.m, VMMIO_CONFIG, 2), DISK_SECTORS);
-    assert_int_equal(vmmio_read(&w.m, VMMIO_CONFIG, 1), DISK_SECTORS);
-    assert_int_equal(vmmio_read(&w.m, VMMIO_CONFIG + 12, 4), VBLK_DEV_SEG_MAX);
-    assert_int_equal(vmmio_read(&w.m, VMMIO_CONFIG + 0xfc, 4), 0); /* past the config: 0 */
-    assert_int_equal(rd32(VMMIO_CONFIG_GENERATION), 0);
+    assert_int_equal(vmmio_read(&w.m, VIRTIO_MMIO_CONFIG, 8), DISK_SECTORS);
+    assert_int_equal(vmmio_read(&w.m, VIRTIO_MMIO_CONFIG, 4), DISK_SECTORS);
+    assert_int_equal(vmmio_read(&w.m, VIRTIO_MMIO_CONFIG + 4, 4), 0);
+    assert_int_equal(vmmio_read(&w.m, VIRTIO_MMIO_CONFIG, 2), DISK_SECTORS);
+    assert_int_equal(vmmio_read(&w.m, VIRTIO_MMIO_CONFIG, 1), DISK_SECTORS);
+    assert_int_equal(vmmio_read(&w.m, VIRTIO_MMIO_CONFIG + 12, 4), VBLK_DEV_SEG_MAX);
+    assert_int_equal(vmmio_read(&w.m, VIRTIO_MMIO_CONFIG + 0xfc, 4), 0); /* past the config: 0 */
+    assert_int_equal(rd32(VIRTIO_MMIO_CONFIG_GENERATION), 0);
     /* queue 1 does not exist */
-    wr32(VMMIO_QUEUE_SEL, 1);
-    assert_int_equal(rd32(VMMIO_QUEUE_NUM_MAX), 0);
-    wr32(VMMIO_QUEUE_READY, 1);
-    assert_int_equal(rd32(VMMIO_QUEUE_READY), 0);
-    wr32(VMMIO_QUEUE_SEL, 0);
+    wr32(VIRTIO_MMIO_QUEUE_SEL, 1);
+    assert_int_equal(rd32(VIRTIO_MMIO_QUEUE_NUM_MAX), 0);
+    wr32(VIRTIO_MMIO_QUEUE_READY, 1);
+    assert_int_equal(rd32(VIRTIO_MMIO_QUEUE_READY), 0);
+    wr32(VIRTIO_MMIO_QUEUE_SEL, 0);
     /* odd widths on registers are ignored and counted */
     uint64_t bad = w.m.bad_accesses;
-    assert_int_equal(vmmio_read(&w.m, VMMIO_MAGIC_VALUE, 2), 0);
-    vmmio_write(&w.m, VMMIO_STATUS, 1, 0);
+    assert_int_equal(vmmio_read(&w.m, VIRTIO_MMIO_MAGIC_VALUE, 2), 0);
+    vmmio_write(&w.m, VIRTIO_MMIO_STATUS, 1, 0);
     assert_int_equal(w.m.bad_accesses, bad + 2);
-    assert_true(rd32(VMMIO_STATUS) & VIRTIO_STATUS_DRIVER_OK); /* the 1-byte write did not reset */
-    vmmio_write(&w.m, VMMIO_CONFIG, 4, 123);                  /* config is read-only */
-    assert_int_equal(vmmio_read(&w.m, VMMIO_CONFIG, 8), DISK_SECTORS);
+    assert_true(rd32(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_DRIVER_OK); /* the 1-byte write did not reset */
+    vmmio_write(&w.m, VIRTIO_MMIO_CONFIG, 4, 123);                  /* config is read-only */
+    assert_int_equal(vmmio_read(&w.m, VIRTIO_MMIO_CONFIG, 8), DISK_SECTORS);
 }
 
 static void test_features_ok_refused(void **state)
 {
     (void)state;
-    wr32(VMMIO_STATUS, 0);
-    assert_int_equal(rd32(VMMIO_STATUS), 0);
-    assert_int_equal(rd32(VMMIO_QUEUE_READY), 0); /* reset disabled the queue */
-    wr32(VMMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
-    wr32(VMMIO_DRIVER_FEATURES_SEL, 0);
-    wr32(VMMIO_DRIVER_FEATURES, 1u << VIRTIO_F_INDIRECT_DESC); /* not offered */
-    wr32(VMMIO_DRIVER_FEATURES_SEL, 1);
-    wr32(VMMIO_DRIVER_FEATURES, 1); /* VERSION_1 */
-    wr32(VMMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
-    assert_false(rd32(VMMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK);
-    wr32(VMMIO_STATUS, 0);
-    wr32(VMMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
-    wr32(VMMIO_DRIVER_FEATURES_SEL, 0);
-    wr32(VMMIO_DRIVER_FEATURES, 0); /* no VERSION_1 (legacy): refused */
-    wr32(VMMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
-    assert_false(rd32(VMMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK);
+    wr32(VIRTIO_MMIO_STATUS, 0);
+    assert_int_equal(rd32(VIRTIO_MMIO_STATUS), 0);
+    assert_int_equal(rd32(VIRTIO_MMIO_QUEUE_READY), 0); /* reset disabled the queue */
+    wr32(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+    wr32(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+    wr32(VIRTIO_MMIO_DRIVER_FEATURES, 1u << VIRTIO_F_INDIRECT_DESC); /* not offered */
+    wr32(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+    wr32(VIRTIO_MMIO_DRIVER_FEATURES, 1); /* VERSION_1 */
+    wr32(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+    assert_false(rd32(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK);
+    wr32(VIRTIO_MMIO_STATUS, 0);
+    wr32(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+    wr32(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+    wr32(VIRTIO_MMIO_DRIVER_FEATURES, 0); /* no VERSION_1 (legacy): refused */
+    wr32(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+    assert_false(rd32(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK);
     /* a queue size above the maximum never becomes ready */
     driver_init(QNUM, false);
-    wr32(VMMIO_QUEUE_READY, 0);
-    wr32(VMMIO_QUEUE_NUM, VBLK_DEV_QUEUE_MAX + 1);
-    wr32(VMMIO_QUEUE_READY, 1);
-    assert_int_equal(rd32(VMMIO_QUEUE_READY), 0);
+    wr32(VIRTIO_MMIO_QUEUE_READY, 0);
+    wr32(VIRTIO_MMIO_QUEUE_NUM, VBLK_DEV_QUEUE_MAX + 1);
+    wr32(VIRTIO_MMIO_QUEUE_READY, 1);
+    assert_int_equal(rd32(VIRTIO_MMIO_QUEUE_READY), 0);
     /* notifications before DRIVER_OK do nothing */
-    wr32(VMMIO_STATUS, 0);
+    wr32(VIRTIO_MMIO_STATUS, 0);
     request(0, VIRTIO_BLK_T_IN, 0, rq(DATA_PAGE, 0), 512, true);
     notify();
     assert_int_equal(w.dev.requests, 0);
@@ -318,9 +318,9 @@ static void test_read(void **state)
     assert_int_equal(last_used().len, 1024 + 512 + 1);
     assert_int_equal(w.dev.st.read, 1);
     assert_int_equal(w.dev.st.bytes_read, 1536);
-    assert_true(rd32(VMMIO_INTERRUPT_STATUS) & VMMIO_INT_USED);
-    wr32(VMMIO_INTERRUPT_ACK, VMMIO_INT_USED);
-    assert_false(rd32(VMMIO_INTERRUPT_STATUS) & VMMIO_INT_USED);
+    assert_true(rd32(VIRTIO_MMIO_INTERRUPT_STATUS) & VIRTIO_MMIO_INT_VRING);
+    wr32(VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_VRING);
+    assert_false(rd32(VIRTIO_MMIO_INTERRUPT_STATUS) & VIRTIO_MMIO_INT_VRING);
     assert_int_equal(w.hook_calls, 2);
     assert_int_equal(w.hook_request, 1);
     assert_false(needs_reset());
@@ -371,8 +371,8 @@ static void test_read_only_and_io_errors(void **state)
 {
     (void)state;
     w.dev.read_only = true;
-    wr32(VMMIO_DEVICE_FEATURES_SEL, 0);
-    assert_true(rd32(VMMIO_DEVICE_FEATURES) & (1u << VIRTIO_BLK_F_RO));
+    wr32(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+    assert_true(rd32(VIRTIO_MMIO_DEVICE_FEATURES) & (1u << VIRTIO_BLK_F_RO));
     uint64_t data = rq(DATA_PAGE, 0);
     uint8_t before[512];
     memcpy(before, w.disk + 512, 512);
@@ -566,7 +566,7 @@ static void test_refuse_private_ring(void **state)
     assert_int_equal(w.dev.st.refused_dma, 1);
     set_page(RING_PAGE, true);
     assert_true(needs_reset());
-    assert_true(rd32(VMMIO_INTERRUPT_STATUS) & VMMIO_INT_CONFIG);
+    assert_true(rd32(VIRTIO_MMIO_INTERRUPT_STATUS) & VIRTIO_MMIO_INT_CONFIG);
     assert_int_equal(used()->idx, 0);
     /* broken until reset; after the reset and a fresh init it works again */
     notify();
@@ -582,20 +582,20 @@ static void test_refuse_private_ring(void **state)
 static void test_ring_outside_ram(void **state)
 {
     (void)state;
-    wr32(VMMIO_STATUS, 0);
-    wr32(VMMIO_QUEUE_NUM, QNUM);
-    wr32(VMMIO_QUEUE_DESC_LOW, 0xfffff000u);
-    wr32(VMMIO_QUEUE_DESC_HIGH, 0xffffffffu);
-    wr32(VMMIO_QUEUE_READY, 1);
-    wr32(VMMIO_STATUS, VIRTIO_STATUS_DRIVER_OK);
+    wr32(VIRTIO_MMIO_STATUS, 0);
+    wr32(VIRTIO_MMIO_QUEUE_NUM, QNUM);
+    wr32(VIRTIO_MMIO_QUEUE_DESC_LOW, 0xfffff000u);
+    wr32(VIRTIO_MMIO_QUEUE_DESC_HIGH, 0xffffffffu);
+    wr32(VIRTIO_MMIO_QUEUE_READY, 1);
+    wr32(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_DRIVER_OK);
     notify();
     assert_true(needs_reset());
     assert_int_equal(w.dev.st.malformed, 1);
     /* misaligned descriptor table */
     driver_init(QNUM, false);
-    wr32(VMMIO_QUEUE_READY, 0);
-    wr32(VMMIO_QUEUE_DESC_LOW, (uint32_t)rq(RING_PAGE, 8));
-    wr32(VMMIO_QUEUE_READY, 1);
+    wr32(VIRTIO_MMIO_QUEUE_READY, 0);
+    wr32(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)rq(RING_PAGE, 8));
+    wr32(VIRTIO_MMIO_QUEUE_READY, 1);
     notify();
     assert_true(needs_reset());
 }

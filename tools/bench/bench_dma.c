@@ -1,5 +1,5 @@
 /* bench_dma.c - benchmark of the DMA layer (dma/), run natively on the fake platform
- * (tests/host/dma_fake_platform.h). `make bench` builds it with -O2 and runs it. It prints a
+ * (tools/hostlib/dma_fake_platform.h). `make bench` builds it with -O2 and runs it. It prints a
  * readable table and, as its LAST line, one JSON object with every number in the table.
  *
  * Methodology
@@ -84,7 +84,7 @@
 #include "dma/dma.h"
 #include "dma/dma_platform.h"
 #include "dma/swiotlb.h"
-#include "tests/host/dma_fake_platform.h"
+#include "tools/hostlib/dma_fake_platform.h"
 
 #define BENCH_SEED 0x5eed2024ull
 #define POOL_BYTES (64ull << 20) /* the guest's default swiotlb= */

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-#include "hypercall/kvm_hypercall.h"
+#include "abi/kvm_hypercall.h"
 #include "tools/vmm/log.h"
 
 #define CPUID_TIMING_LEAF 0x40000010u

@@ -9,7 +9,7 @@
 #include <linux/kvm.h>
 #include <string.h>
 
-#include "hypercall/kvm_hypercall.h"
+#include "abi/kvm_hypercall.h"
 #include "tools/vmm/log.h"
 #include "tools/vmm/mapgpa.h"
 #include "tools/vmm/vmm.h"

@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "hypercall/kvm_hypercall.h"
+#include "abi/kvm_hypercall.h"
 #include "tools/vmm/cpu.h"
 #include "tools/vmm/kvm_compat.h"
 #include "tools/vmm/layout.h"

@@ -1,7 +1,7 @@
 /* mapgpa.c - validation of KVM_HC_MAP_GPA_RANGE arguments (see mapgpa.h). */
 #include "tools/vmm/mapgpa.h"
 
-#include "hypercall/kvm_hypercall.h"
+#include "abi/kvm_hypercall.h"
 #include "tools/vmm/layout.h"
 
 #define PAGE 4096ull

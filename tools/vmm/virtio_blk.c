@@ -11,9 +11,9 @@
 
 #include <string.h>
 
-#include "drivers/virtio.h"
-#include "drivers/virtio_blk.h"
-#include "drivers/virtqueue.h"
+#include "abi/virtio.h"
+#include "abi/virtio_blk.h"
+#include "abi/virtio_ring.h"
 #include "tools/vmm/log.h"
 
 #define SECTOR 512u

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "drivers/virtio.h"
+#include "abi/virtio.h"
 #include "tools/vmm/log.h"
 
 void vmmio_init(struct vmmio *m, struct vblk_dev *dev)
@@ -26,7 +26,7 @@ static uint32_t status_now(struct vmmio *m)
 {
     if (m->dev->needs_reset && !(m->status & VIRTIO_STATUS_DEVICE_NEEDS_RESET)) {
         m->status |= VIRTIO_STATUS_DEVICE_NEEDS_RESET; /* 2.1.2: and a configuration change */
-        m->interrupt_status |= VMMIO_INT_CONFIG;
+        m->interrupt_status |= VIRTIO_MMIO_INT_CONFIG;
     }
     return m->status;
 }
@@ -43,9 +43,9 @@ uint64_t vmmio_read(struct vmmio *m, uint64_t off, unsigned len)
         bad_access(m, "read", off, len);
         return 0;
     }
-    if (off >= VMMIO_CONFIG) {
+    if (off >= VIRTIO_MMIO_CONFIG) {
         uint64_t v = 0;
-        vblk_dev_config_read(m->dev, off - VMMIO_CONFIG, &v, len);
+        vblk_dev_config_read(m->dev, off - VIRTIO_MMIO_CONFIG, &v, len);
         return v;
     }
     if (len != 4 || off % 4) {
@@ -56,26 +56,26 @@ uint64_t vmmio_read(struct vmmio *m, uint64_t off, unsigned len)
     bool q0 = m->queue_sel == 0;
     uint64_t features = vblk_dev_features(m->dev);
     switch (off) {
-    case VMMIO_MAGIC_VALUE: return VMMIO_MAGIC;
-    case VMMIO_VERSION: return 2;
-    case VMMIO_DEVICE_ID: return m->device_id;
-    case VMMIO_VENDOR_ID: return VMMIO_VENDOR;
-    case VMMIO_DEVICE_FEATURES: return m->dev_features_sel < 2 ? (uint32_t)(features >> (32 * m->dev_features_sel)) : 0;
-    case VMMIO_QUEUE_NUM_MAX: return q0 ? VBLK_DEV_QUEUE_MAX : 0;
-    case VMMIO_QUEUE_READY: return q0 && q->ready;
-    case VMMIO_INTERRUPT_STATUS: status_now(m); return m->interrupt_status;
-    case VMMIO_STATUS: return status_now(m);
+    case VIRTIO_MMIO_MAGIC_VALUE: return VIRTIO_MMIO_MAGIC;
+    case VIRTIO_MMIO_VERSION: return 2;
+    case VIRTIO_MMIO_DEVICE_ID: return m->device_id;
+    case VIRTIO_MMIO_VENDOR_ID: return VMMIO_VENDOR;
+    case VIRTIO_MMIO_DEVICE_FEATURES: return m->dev_features_sel < 2 ? (uint32_t)(features >> (32 * m->dev_features_sel)) : 0;
+    case VIRTIO_MMIO_QUEUE_NUM_MAX: return q0 ? VBLK_DEV_QUEUE_MAX : 0;
+    case VIRTIO_MMIO_QUEUE_READY: return q0 && q->ready;
+    case VIRTIO_MMIO_INTERRUPT_STATUS: status_now(m); return m->interrupt_status;
+    case VIRTIO_MMIO_STATUS: return status_now(m);
     /* 4.2.2: the queue addresses read back what was written */
-    case VMMIO_QUEUE_DESC_LOW: return q0 ? (uint32_t)q->desc : 0;
-    case VMMIO_QUEUE_DESC_HIGH: return q0 ? (uint32_t)(q->desc >> 32) : 0;
-    case VMMIO_QUEUE_DRIVER_LOW: return q0 ? (uint32_t)q->driver : 0;
-    case VMMIO_QUEUE_DRIVER_HIGH: return q0 ? (uint32_t)(q->driver >> 32) : 0;
-    case VMMIO_QUEUE_DEVICE_LOW: return q0 ? (uint32_t)q->device : 0;
-    case VMMIO_QUEUE_DEVICE_HIGH: return q0 ? (uint32_t)(q->device >> 32) : 0;
-    case VMMIO_SHM_LEN_LOW: case VMMIO_SHM_LEN_HIGH: return 0xffffffffu; /* no shared memory regions */
-    case VMMIO_SHM_BASE_LOW: case VMMIO_SHM_BASE_HIGH: return 0xffffffffu;
-    case VMMIO_QUEUE_RESET: return 0;
-    case VMMIO_CONFIG_GENERATION: return 0; /* the configuration never changes */
+    case VIRTIO_MMIO_QUEUE_DESC_LOW: return q0 ? (uint32_t)q->desc : 0;
+    case VIRTIO_MMIO_QUEUE_DESC_HIGH: return q0 ? (uint32_t)(q->desc >> 32) : 0;
+    case VIRTIO_MMIO_QUEUE_DRIVER_LOW: return q0 ? (uint32_t)q->driver : 0;
+    case VIRTIO_MMIO_QUEUE_DRIVER_HIGH: return q0 ? (uint32_t)(q->driver >> 32) : 0;
+    case VIRTIO_MMIO_QUEUE_DEVICE_LOW: return q0 ? (uint32_t)q->device : 0;
+    case VIRTIO_MMIO_QUEUE_DEVICE_HIGH: return q0 ? (uint32_t)(q->device >> 32) : 0;
+    case VIRTIO_MMIO_SHM_LEN_LOW: case VIRTIO_MMIO_SHM_LEN_HIGH: return 0xffffffffu; /* no shared memory regions */
+    case VIRTIO_MMIO_SHM_BASE_LOW: case VIRTIO_MMIO_SHM_BASE_HIGH: return 0xffffffffu;
+    case VIRTIO_MMIO_QUEUE_RESET: return 0;
+    case VIRTIO_MMIO_CONFIG_GENERATION: return 0; /* the configuration never changes */
     default:
         bad_access(m, "read of a write-only or unknown register", off, len);
         return 0;
@@ -115,7 +115,7 @@ static void set_addr(struct vmmio *m, uint64_t *reg, bool high, uint32_t v, uint
 
 void vmmio_write(struct vmmio *m, uint64_t off, unsigned len, uint64_t val)
 {
-    if (off >= VMMIO_CONFIG) {
+    if (off >= VIRTIO_MMIO_CONFIG) {
         bad_access(m, "configuration write (nothing is writable)", off, len);
         return;
     }
@@ -126,9 +126,9 @@ void vmmio_write(struct vmmio *m, uint64_t off, unsigned len, uint64_t val)
     uint32_t v = (uint32_t)val;
     struct vblk_queue *q = &m->dev->q;
     switch (off) {
-    case VMMIO_DEVICE_FEATURES_SEL: m->dev_features_sel = v; return;
-    case VMMIO_DRIVER_FEATURES_SEL: m->drv_features_sel = v; return;
-    case VMMIO_DRIVER_FEATURES:
+    case VIRTIO_MMIO_DEVICE_FEATURES_SEL: m->dev_features_sel = v; return;
+    case VIRTIO_MMIO_DRIVER_FEATURES_SEL: m->drv_features_sel = v; return;
+    case VIRTIO_MMIO_DRIVER_FEATURES:
         if (m->status & VIRTIO_STATUS_FEATURES_OK) {
             bad_access(m, "driver features write after FEATURES_OK", off, len);
         } else if (m->drv_features_sel < 2) {
@@ -138,14 +138,14 @@ void vmmio_write(struct vmmio *m, uint64_t off, unsigned len, uint64_t val)
             bad_access(m, "driver features beyond bit 63", off, len);
         }
         return;
-    case VMMIO_QUEUE_SEL: m->queue_sel = v; return;
-    case VMMIO_QUEUE_NUM:
+    case VIRTIO_MMIO_QUEUE_SEL: m->queue_sel = v; return;
+    case VIRTIO_MMIO_QUEUE_NUM:
         if (m->queue_sel != 0 || q->ready)
             bad_access(m, "QueueNum write for a missing or enabled queue", off, len);
         else
             q->num = v;
         return;
-    case VMMIO_QUEUE_READY:
+    case VIRTIO_MMIO_QUEUE_READY:
         if (m->queue_sel != 0) {
             bad_access(m, "QueueReady write for a queue that does not exist", off, len);
         } else if (v == 1 && !q->ready) {
@@ -159,7 +159,7 @@ void vmmio_write(struct vmmio *m, uint64_t off, unsigned len, uint64_t val)
             q->ready = false;
         }
         return;
-    case VMMIO_QUEUE_NOTIFY:
+    case VIRTIO_MMIO_QUEUE_NOTIFY:
         m->notifies++;
         if (v != 0) {
             bad_access(m, "notification for a queue that does not exist", off, len);
@@ -170,19 +170,19 @@ void vmmio_write(struct vmmio *m, uint64_t off, unsigned len, uint64_t val)
             return;
         }
         if (vblk_dev_process(m->dev) > 0)
-            m->interrupt_status |= VMMIO_INT_USED;
+            m->interrupt_status |= VIRTIO_MMIO_INT_VRING;
         status_now(m);
         return;
-    case VMMIO_INTERRUPT_ACK: m->interrupt_status &= ~v; return;
-    case VMMIO_STATUS: set_status(m, v); return;
-    case VMMIO_QUEUE_DESC_LOW: set_addr(m, &q->desc, false, v, off); return;
-    case VMMIO_QUEUE_DESC_HIGH: set_addr(m, &q->desc, true, v, off); return;
-    case VMMIO_QUEUE_DRIVER_LOW: set_addr(m, &q->driver, false, v, off); return;
-    case VMMIO_QUEUE_DRIVER_HIGH: set_addr(m, &q->driver, true, v, off); return;
-    case VMMIO_QUEUE_DEVICE_LOW: set_addr(m, &q->device, false, v, off); return;
-    case VMMIO_QUEUE_DEVICE_HIGH: set_addr(m, &q->device, true, v, off); return;
-    case VMMIO_SHM_SEL: return;
-    case VMMIO_QUEUE_RESET: return; /* VIRTIO_F_RING_RESET is not offered */
+    case VIRTIO_MMIO_INTERRUPT_ACK: m->interrupt_status &= ~v; return;
+    case VIRTIO_MMIO_STATUS: set_status(m, v); return;
+    case VIRTIO_MMIO_QUEUE_DESC_LOW: set_addr(m, &q->desc, false, v, off); return;
+    case VIRTIO_MMIO_QUEUE_DESC_HIGH: set_addr(m, &q->desc, true, v, off); return;
+    case VIRTIO_MMIO_QUEUE_DRIVER_LOW: set_addr(m, &q->driver, false, v, off); return;
+    case VIRTIO_MMIO_QUEUE_DRIVER_HIGH: set_addr(m, &q->driver, true, v, off); return;
+    case VIRTIO_MMIO_QUEUE_DEVICE_LOW: set_addr(m, &q->device, false, v, off); return;
+    case VIRTIO_MMIO_QUEUE_DEVICE_HIGH: set_addr(m, &q->device, true, v, off); return;
+    case VIRTIO_MMIO_SHM_SEL: return;
+    case VIRTIO_MMIO_QUEUE_RESET: return; /* VIRTIO_F_RING_RESET is not offered */
     default:
         bad_access(m, "write to a read-only or unknown register", off, len);
         return;

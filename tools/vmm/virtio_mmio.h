@@ -13,46 +13,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "abi/virtio_mmio.h"
 #include "tools/vmm/virtio_blk.h"
 
-/* 4.2.2 register offsets */
-#define VMMIO_MAGIC_VALUE 0x000
-#define VMMIO_VERSION 0x004
-#define VMMIO_DEVICE_ID 0x008
-#define VMMIO_VENDOR_ID 0x00c
-#define VMMIO_DEVICE_FEATURES 0x010
-#define VMMIO_DEVICE_FEATURES_SEL 0x014
-#define VMMIO_DRIVER_FEATURES 0x020
-#define VMMIO_DRIVER_FEATURES_SEL 0x024
-#define VMMIO_QUEUE_SEL 0x030
-#define VMMIO_QUEUE_NUM_MAX 0x034
-#define VMMIO_QUEUE_NUM 0x038
-#define VMMIO_QUEUE_READY 0x044
-#define VMMIO_QUEUE_NOTIFY 0x050
-#define VMMIO_INTERRUPT_STATUS 0x060
-#define VMMIO_INTERRUPT_ACK 0x064
-#define VMMIO_STATUS 0x070
-#define VMMIO_QUEUE_DESC_LOW 0x080
-#define VMMIO_QUEUE_DESC_HIGH 0x084
-#define VMMIO_QUEUE_DRIVER_LOW 0x090
-#define VMMIO_QUEUE_DRIVER_HIGH 0x094
-#define VMMIO_QUEUE_DEVICE_LOW 0x0a0
-#define VMMIO_QUEUE_DEVICE_HIGH 0x0a4
-#define VMMIO_SHM_SEL 0x0ac
-#define VMMIO_SHM_LEN_LOW 0x0b0
-#define VMMIO_SHM_LEN_HIGH 0x0b4
-#define VMMIO_SHM_BASE_LOW 0x0b8
-#define VMMIO_SHM_BASE_HIGH 0x0bc
-#define VMMIO_QUEUE_RESET 0x0c0
-#define VMMIO_CONFIG_GENERATION 0x0fc
-#define VMMIO_CONFIG 0x100
 #define VMMIO_WINDOW 0x200
-
-#define VMMIO_MAGIC 0x74726976u /* "virt" */
 #define VMMIO_VENDOR 0x45434e42u /* "BNCE" */
-
-#define VMMIO_INT_USED 1u   /* 4.2.2: used buffer notification */
-#define VMMIO_INT_CONFIG 2u /* configuration change (here: DEVICE_NEEDS_RESET was set) */
 
 struct vmmio {
     struct vblk_dev *dev;

@@ -1,5 +1,5 @@
 /* testdisk.c - build and check self-describing test sectors (see testdisk.h). */
-#include "tests/guest/testdisk.h"
+#include "abi/testdisk.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -5,8 +5,8 @@
  * and a "high" arena above 4 GiB, which a 32-bit device cannot reach. The DMA layer only ever
  * sees the made-up addresses, so mask and bounce decisions are tested exactly as in the guest.
  */
-#ifndef BOUNCE_TESTS_HOST_DMA_FAKE_PLATFORM_H
-#define BOUNCE_TESTS_HOST_DMA_FAKE_PLATFORM_H
+#ifndef BOUNCE_TOOLS_HOSTLIB_DMA_FAKE_PLATFORM_H
+#define BOUNCE_TOOLS_HOSTLIB_DMA_FAKE_PLATFORM_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -13,8 +13,8 @@
  * A scratch disk (for write tests) is zeros except for a label in its first sector, so the guest
  * can tell it from the data disk and from any other disk (the UEFI boot disk).
  */
-#ifndef BOUNCE_TESTS_GUEST_TESTDISK_H
-#define BOUNCE_TESTS_GUEST_TESTDISK_H
+#ifndef BOUNCE_ABI_TESTDISK_H
+#define BOUNCE_ABI_TESTDISK_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,6 +1,6 @@
 /* dma_fake_platform.c - see dma_fake_platform.h. */
 #define _DEFAULT_SOURCE
-#include "tests/host/dma_fake_platform.h"
+#include "tools/hostlib/dma_fake_platform.h"
 
 #include <stdio.h>
 #include <stdlib.h>

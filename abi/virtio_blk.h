@@ -1,12 +1,9 @@
-/* virtio_blk.h - the virtio block device (virtio 1.2, 5.2 "Block Device").
- *
- * Disks vda, vdb, ... on any virtio transport (virtio.h). One request queue (queue 0), up to
- * kopts.virtio_depth (virtio_depth=, default 32) requests in flight, completion by polling.
- * Every data buffer goes through the DMA API (dma/dma.h); see virtio_blk.c for why that is right
- * with and without VIRTIO_F_ACCESS_PLATFORM.
+/* abi/virtio_blk.h - the virtio block device's interface (virtio 1.2, 5.2 "Block Device"): feature
+ * bits, configuration offsets, request types and status, the request header. Shared by the
+ * guest's driver (drivers/virtio_blk*.c) and the VMM's device (tools/vmm/virtio_blk.c).
  */
-#ifndef BOUNCE_DRIVERS_VIRTIO_BLK_H
-#define BOUNCE_DRIVERS_VIRTIO_BLK_H
+#ifndef BOUNCE_ABI_VIRTIO_BLK_H
+#define BOUNCE_ABI_VIRTIO_BLK_H
 
 #include <stdint.h>
 
