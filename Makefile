@@ -31,7 +31,7 @@ EFI_CFLAGS := -isystem /usr/include/efi -isystem /usr/include/efi/x86_64 -DGNU_E
 HOST_CFLAGS := -std=c11 -g -O1 $(WARN) -Wno-missing-prototypes -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -fno-omit-frame-pointer -I. -MMD -MP
 
-GUEST_SRCS := $(filter-out kernel/kallsyms_empty.c,$(wildcard kernel/*.c mm/*.c dma/*.c drivers/*.c \
+GUEST_SRCS := $(filter-out kernel/kallsyms_empty.c,$(wildcard kernel/*.c mm/*.c dma/*.c drivers/*.c ktest/*.c init/*.c \
 	hypercall/*.c abi/*.c tests/guest/*.c)) kernel/entry.S
 EFI_SRCS   := kernel/boot/efi_main.c
 PVH_SRCS   := kernel/boot/pvh_entry.S kernel/boot/pvh.c

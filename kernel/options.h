@@ -17,7 +17,7 @@ enum trace_category { TRACE_MM, TRACE_DMA, TRACE_PCI, TRACE_BLK, TRACE_HC, TRACE
 enum test_disk { TEST_DISK_DATA, TEST_DISK_SCRATCH, TEST_DISK_KINDS };
 
 struct kernel_options {
-    uint64_t tests;      /* bit i = suite i of ktest_suite_names[]; see tests/guest/ktest.h */
+    uint64_t tests;      /* bit i = suite i of the names options_set_suite_names() was given */
     uint64_t trace;      /* bit per enum trace_category */
     uint64_t heap_bytes; /* heap= */
     uint64_t seed;       /* seed= for randomized in-guest tests */
@@ -45,6 +45,9 @@ struct kernel_options {
 
 extern struct kernel_options kopts;
 
+/* The choices of tests= (NULL-terminated), before options_parse(): the in-guest test framework
+ * sits above the kernel, so its caller hands them in (init/kmain.c, ktest/ktest.h). */
+void options_set_suite_names(const char *const *names);
 /* Parse the command line into kopts. Returns 0, or -1 with the reason in err. */
 int options_parse(const char *cmdline, char *err, size_t errlen);
 void options_print_help(void);

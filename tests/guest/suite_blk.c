@@ -15,7 +15,7 @@
 #include "kernel/options.h"
 #include "kernel/time.h"
 #include "mm/mm.h"
-#include "tests/guest/ktest.h"
+#include "ktest/ktest.h"
 #include "abi/testdisk.h"
 #include "tests/guest/testdisk_find.h"
 

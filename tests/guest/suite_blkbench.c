@@ -18,7 +18,7 @@
 #include "kernel/report.h"
 #include "kernel/time.h"
 #include "mm/mm.h"
-#include "tests/guest/ktest.h"
+#include "ktest/ktest.h"
 #include "abi/testdisk.h"
 
 #define RANDOM_BUDGET_NS (2 * NSEC_PER_SEC)

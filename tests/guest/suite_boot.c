@@ -9,7 +9,7 @@
 #include "kernel/cpu.h"
 #include "kernel/time.h"
 #include "mm/mm.h"
-#include "tests/guest/ktest.h"
+#include "ktest/ktest.h"
 
 static void boot_method_recorded(struct ktest *t)
 {

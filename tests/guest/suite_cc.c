@@ -24,7 +24,7 @@
 #include "mm/cc_canary.h"
 #include "mm/mem_encrypt.h"
 #include "mm/mm.h"
-#include "tests/guest/ktest.h"
+#include "ktest/ktest.h"
 
 #define NOT_CC "not a confidential guest (boot with mode=confidential)"
 

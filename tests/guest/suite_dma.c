@@ -21,7 +21,7 @@
 #include "dma/dma_guest.h"
 #include "dma/swiotlb.h"
 #include "mm/mm.h"
-#include "tests/guest/ktest.h"
+#include "ktest/ktest.h"
 
 #define NO_HIGH_REASON "no RAM above 4 GiB (boot with -m 6G on -machine pc)"
 

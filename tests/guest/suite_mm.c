@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "mm/mm.h"
-#include "tests/guest/ktest.h"
+#include "ktest/ktest.h"
 
 static void fill(uint64_t pa, uint64_t bytes, uint64_t seed)
 {

@@ -5,7 +5,7 @@
 #include "kernel/panic.h"
 #include "kernel/traps.h"
 #include "mm/mm.h"
-#include "tests/guest/ktest.h"
+#include "ktest/ktest.h"
 
 #define IOAPIC_BASE 0xfec00000ull /* QEMU's I/O APIC on both pc and q35 */
 #define UNMAPPED_VA 0x00007f0000000000ull

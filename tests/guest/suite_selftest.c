@@ -3,7 +3,7 @@
  * own tests (tests/runner/) select them by name and check that each is reported as it should be. */
 #include "kernel/cpu.h"
 #include "kernel/panic.h"
-#include "tests/guest/ktest.h"
+#include "ktest/ktest.h"
 
 static void passes(struct ktest *t) { KEXPECT(t, 1 + 1 == 2); }
 static void fails_on_purpose(struct ktest *t) { KEXPECT_EQ(t, 1 + 1, 3); }

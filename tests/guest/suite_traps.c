@@ -4,7 +4,7 @@
 
 #include "kernel/panic.h"
 #include "kernel/traps.h"
-#include "tests/guest/ktest.h"
+#include "ktest/ktest.h"
 
 #define UNMAPPED_VA 0x00007f0000000000ull
 #define NONCANONICAL_VA 0x8000000000000000ull

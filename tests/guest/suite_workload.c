@@ -9,7 +9,7 @@
 #include "drivers/blk.h"
 #include "drivers/pagecache.h"
 #include "kernel/time.h"
-#include "tests/guest/ktest.h"
+#include "ktest/ktest.h"
 #include "abi/testdisk.h"
 #include "tests/guest/testdisk_find.h"
 

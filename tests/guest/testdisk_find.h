@@ -12,7 +12,7 @@
 
 #include "drivers/blk.h"
 #include "kernel/options.h"
-#include "tests/guest/ktest.h"
+#include "ktest/ktest.h"
 
 /* The first disk of this kind, or NULL. */
 struct blk_dev *testdisk_find(enum test_disk kind);

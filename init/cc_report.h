@@ -1,7 +1,7 @@
 /* cc_report.h - the confidential mode's end-of-run report, "BOUNCE-REPORT cc {...}"
  * (docs/confidential.md, "Reports"). */
-#ifndef BOUNCE_KERNEL_CC_REPORT_H
-#define BOUNCE_KERNEL_CC_REPORT_H
+#ifndef BOUNCE_INIT_CC_REPORT_H
+#define BOUNCE_INIT_CC_REPORT_H
 
 /* Register the report (confidential mode, after cc_init() and dma_guest_init()). */
 void cc_report_init(void);

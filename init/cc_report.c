@@ -8,7 +8,7 @@
  *   layer (bounce copies in and out, zeroing, copies around conversions) and per request,
  *   hypercalls and conversion runs per request.
  */
-#include "kernel/cc_report.h"
+#include "init/cc_report.h"
 
 #include <stdio.h>
 

@@ -1,5 +1,5 @@
 /* ktest.c - run in-guest test suites and report them as TAP (see ktest.h). */
-#include "tests/guest/ktest.h"
+#include "ktest/ktest.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,17 +10,8 @@
 #include "kernel/panic.h"
 #include "kernel/time.h"
 #include "kernel/traps.h"
-#include "tests/guest/suites.h"
 
-#define DECLARE_SUITE(ident) extern const struct ktest_suite suite_##ident;
-KTEST_SUITES(DECLARE_SUITE)
-#define SUITE_PTR(ident) &suite_##ident,
-static const struct ktest_suite *const suites[] = {KTEST_SUITES(SUITE_PTR)};
-#define SUITE_NAME(ident) #ident,
-const char *const ktest_suite_names[] = {KTEST_SUITES(SUITE_NAME) "all", NULL};
-
-#define NSUITES (sizeof(suites) / sizeof(suites[0]))
-#define ALL_BIT (1ull << NSUITES)
+#define ALL_BIT (1ull << ktest_nsuites)
 
 static const struct boot_info *boot_info;
 
@@ -75,15 +66,16 @@ static uint64_t seed_for(const char *suite, const char *name)
     return h ? h : 1;
 }
 
+/* One case and its state: what trap_run() hands run_case(). */
+struct running {
+    const struct ktest_case *c;
+    struct ktest *t;
+};
+
 static void run_case(void *arg)
 {
-    struct ktest *t = arg;
-    const struct ktest_case *c = NULL;
-    for (size_t s = 0; s < NSUITES && !c; s++)
-        for (size_t i = 0; i < suites[s]->ncases; i++)
-            if (suites[s]->name == t->suite && suites[s]->cases[i].name == t->name)
-                c = &suites[s]->cases[i];
-    c->fn(t);
+    struct running *r = arg;
+    r->c->fn(r->t);
 }
 
 struct ktest_result ktest_run(uint64_t mask, const struct boot_info *bi)
@@ -91,11 +83,11 @@ struct ktest_result ktest_run(uint64_t mask, const struct boot_info *bi)
     struct ktest_result r = {0, 0, 0};
     unsigned total = 0, n = 0;
     boot_info = bi;
-    bool selected[NSUITES];
-    for (size_t s = 0; s < NSUITES; s++) {
-        selected[s] = ((mask >> s) & 1) || ((mask & ALL_BIT) && !suites[s]->not_in_all);
+    bool selected[KTEST_MAX_SUITES];
+    for (size_t s = 0; s < ktest_nsuites; s++) {
+        selected[s] = ((mask >> s) & 1) || ((mask & ALL_BIT) && !ktest_suites[s]->not_in_all);
         if (selected[s])
-            total += (unsigned)suites[s]->ncases;
+            total += (unsigned)ktest_suites[s]->ncases;
     }
     if (total == 0) {
         printf("no tests selected (tests=all runs every suite; 'help' lists them)\n");
@@ -103,21 +95,22 @@ struct ktest_result ktest_run(uint64_t mask, const struct boot_info *bi)
     }
 
     printf("TAP version 13\n1..%u\n", total);
-    for (size_t s = 0; s < NSUITES; s++) {
+    for (size_t s = 0; s < ktest_nsuites; s++) {
         if (!selected[s])
             continue;
-        const struct ktest_suite *su = suites[s];
+        const struct ktest_suite *su = ktest_suites[s];
         unsigned sp = 0, sf = 0, ss = 0;
         uint64_t t0 = time_ns();
         printf("# suite %s: %s\n", su->name, su->title);
         for (size_t i = 0; i < su->ncases; i++) {
             struct ktest t = {.suite = su->name, .name = su->cases[i].name};
+            struct running run = {&su->cases[i], &t};
             struct trap_catch c;
             t.rng = seed_for(su->name, t.name);
             n++;
             if (su->no_catch) {
-                run_case(&t);
-            } else if (trap_run(run_case, &t, &c)) {
+                run_case(&run);
+            } else if (trap_run(run_case, &run, &c)) {
                 char sym[128];
                 kallsyms_format(c.rip, sym, sizeof(sym));
                 printf("#   unexpected exception %s (vector %u), error code %#llx, at %#llx %s, CR2 %#llx\n",

@@ -1,15 +1,17 @@
 /* ktest.h - the in-guest test framework.
  *
  * A suite is a named array of test cases; suites are listed once in tests/guest/suites.h and
- * selected on the command line (`tests=boot,mm` or `tests=all`). Each case prints one TAP line
+ * selected on the command line (`tests=boot,mm` or `tests=all`). The framework knows no suite: it
+ * runs the table the kernel is linked with (ktest_suites[], defined by tests/guest/suites.c), as
+ * kvm-unit-tests keeps lib/report.c apart from the tests in x86/. Each case prints one TAP line
  * ("ok 3 - mm.alloc_contiguous"), with diagnostics as "#" lines after a failure; the run ends with
  * the plan, a summary line "N passed, N failed" and an exit code (kernel/exit.h).
  *
  * Every case runs with an exception catch armed: a case that faults unexpectedly is reported as
  * failed (with the vector, RIP and CR2) and the run goes on with the next case.
  */
-#ifndef BOUNCE_TESTS_GUEST_KTEST_H
-#define BOUNCE_TESTS_GUEST_KTEST_H
+#ifndef BOUNCE_KTEST_KTEST_H
+#define BOUNCE_KTEST_KTEST_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -93,6 +95,12 @@ struct ktest_result ktest_run(uint64_t mask, const struct boot_info *bi);
 /* Print the closing lines ("# N skipped", then "N passed, N failed") and return the exit code. */
 int ktest_finish(const struct ktest_result *r);
 
+/* The suites, in the order they run, defined by the suites' own registry (tests/guest/suites.c);
+ * at most KTEST_MAX_SUITES, since `tests=` selects them as bits of a 64-bit mask with one bit for
+ * 'all'. */
+#define KTEST_MAX_SUITES 63
+extern const struct ktest_suite *const ktest_suites[];
+extern const size_t ktest_nsuites;
 /* Suite names in registry order, then "all", then NULL: the choices of `tests=`. */
 extern const char *const ktest_suite_names[];
 

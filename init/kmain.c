@@ -6,7 +6,7 @@
 #include "drivers/pagecache.h"
 #include "drivers/pci.h"
 #include "kernel/boot_info.h"
-#include "kernel/cc_report.h"
+#include "init/cc_report.h"
 #include "kernel/console.h"
 #include "kernel/cpu.h"
 #include "kernel/exit.h"
@@ -17,7 +17,7 @@
 #include "mm/cc_canary.h"
 #include "mm/mem_encrypt.h"
 #include "mm/mm.h"
-#include "tests/guest/ktest.h"
+#include "ktest/ktest.h"
 
 #ifndef BOUNCE_VERSION
 #define BOUNCE_VERSION "unknown"
@@ -40,6 +40,7 @@ _Noreturn void kmain(struct boot_info *bi)
     print_boot_info(bi);
 
     char err[256];
+    options_set_suite_names(ktest_suite_names);
     if (options_parse(bi->cmdline, err, sizeof(err)) != 0) {
         printf("bounce: bad command line: %s\n", err);
         options_print_help();
