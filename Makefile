@@ -32,7 +32,7 @@ HOST_CFLAGS := -std=c11 -g -O1 $(WARN) -Wno-missing-prototypes -fsanitize=addres
 	-fno-sanitize-recover=all -fno-omit-frame-pointer -I. -MMD -MP
 
 GUEST_SRCS := $(filter-out kernel/kallsyms_empty.c,$(wildcard kernel/*.c mm/*.c dma/*.c drivers/*.c ktest/*.c init/*.c \
-	hypercall/*.c abi/*.c tests/guest/*.c)) kernel/entry.S
+	hypercall/*.c abi/*.c lib/*.c tests/guest/*.c)) kernel/entry.S
 EFI_SRCS   := kernel/boot/efi_main.c
 PVH_SRCS   := kernel/boot/pvh_entry.S kernel/boot/pvh.c
 
@@ -156,8 +156,8 @@ DMA_HOST_SRCS := dma/swiotlb.c dma/mapping.c dma/dma_debug.c dma/convert.c tools
 HOST_TESTS := memrange frame_alloc cmdline paging swiotlb dma_api ide_prd virtqueue virtio_blk_cfg virtio_blk_done \
 	vmm_virtio vmm_pvh \
 	hypercall acpi_fadt ide_ata
-host_srcs_memrange    := mm/memrange.c
-host_srcs_frame_alloc := mm/frame_alloc.c mm/memrange.c
+host_srcs_memrange    := lib/memrange.c
+host_srcs_frame_alloc := mm/frame_alloc.c lib/memrange.c
 host_srcs_cmdline     := kernel/cmdline.c
 host_srcs_paging      := mm/paging.c
 host_srcs_swiotlb     := $(DMA_HOST_SRCS)
@@ -171,7 +171,7 @@ VMM_PURE_SRCS := tools/vmm/virtio_blk.c tools/vmm/virtio_mmio.c tools/vmm/guestm
 host_srcs_vmm_virtio  := $(VMM_PURE_SRCS) drivers/virtqueue.c
 host_srcs_vmm_pvh     := tools/vmm/pvh.c
 host_srcs_hypercall   := hypercall/map_gpa.c
-host_srcs_acpi_fadt   := kernel/acpi_fadt.c
+host_srcs_acpi_fadt   := drivers/acpi_fadt.c
 # A driver that touches ports runs against a fake device: tests/host/fakes/kernel/cpu.h replaces
 # the real header (it comes first on the include path), fake_ide.c answers the ports.
 host_srcs_ide_ata     := drivers/ide_ata.c drivers/refusals.c tests/host/fake_ide.c tests/host/fake_clock.c
@@ -195,7 +195,7 @@ FUZZ_TARGETS := dma virtqueue vmm_virtio acpi_fadt
 fuzz_srcs_dma := $(DMA_HOST_SRCS)
 fuzz_srcs_virtqueue := drivers/virtqueue.c
 fuzz_srcs_vmm_virtio := $(VMM_PURE_SRCS)
-fuzz_srcs_acpi_fadt := kernel/acpi_fadt.c
+fuzz_srcs_acpi_fadt := drivers/acpi_fadt.c
 FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(fuzz_srcs_$$*)
 	@mkdir -p $(dir $@)

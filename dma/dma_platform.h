@@ -1,8 +1,10 @@
 /* dma_platform.h - what the DMA layer needs from its environment.
  *
- * The guest installs identity translation and the frame allocator (dma/dma_guest.c); the host
- * unit tests install a fake physical address space, so "above 4 GiB" and "below 4 GiB" can be
- * tested on any machine. Nothing in dma/ touches hardware or the kernel directly.
+ * The guest installs identity translation and the frame allocator (mm/dma_guest.c); the host
+ * unit tests, the fuzzer and the bench install a fake physical address space
+ * (tools/hostlib/dma_fake_platform.c), so "above 4 GiB" and "below 4 GiB" can be tested on any
+ * machine. Nothing in dma/ touches hardware or the kernel: it includes only lib/ and abi/, which
+ * make test checks (tools/check-layers.py).
  */
 #ifndef BOUNCE_DMA_DMA_PLATFORM_H
 #define BOUNCE_DMA_DMA_PLATFORM_H

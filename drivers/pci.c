@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kernel/acpi.h"
+#include "drivers/acpi.h"
 #include "kernel/cpu.h"
 #include "kernel/options.h"
 #include "mm/mm.h"

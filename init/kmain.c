@@ -1,7 +1,7 @@
 /* kmain.c - the common kernel entry: both boot paths arrive here on the boot stack. */
 #include <stdio.h>
 
-#include "dma/dma_guest.h"
+#include "mm/dma_guest.h"
 #include "drivers/drivers.h"
 #include "drivers/pagecache.h"
 #include "drivers/pci.h"

@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#include "mm/memrange.h"
+#include "lib/memrange.h"
 
 #define BOOT_MEM_MAX 256
 #define BOOT_CMDLINE_MAX 1024

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "kernel/cmdline.h"
-#include "mm/memrange.h"
+#include "lib/units.h"
 
 struct kernel_options kopts = {
     .heap_bytes = MiB(64),

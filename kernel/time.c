@@ -20,7 +20,6 @@
 
 #include <stdio.h>
 
-#include "kernel/acpi_fadt.h"
 #include "kernel/cpu.h"
 #include "kernel/options.h"
 
@@ -71,29 +70,30 @@ bool time_have_pit(void) { return have_pit(); }
 uint64_t time_measure_tsc_pit(void) { return have_pit() ? measure_with_pit() : 0; }
 
 #define PM_CAL_MS 50ull
+#define PM_TIMER_HZ 3579545u /* ACPI 6.5 4.8.3.3: the power management timer runs at 3.579545 MHz */
 
 /* Count TSC ticks over PM_CAL_MS of the ACPI PM timer (free-running, 24 or 32 bits: the
  * difference is taken modulo its width), as Hz. 0 if it never advances. */
-static uint64_t measure_with_pm_timer_once(const struct acpi_pm_timer *pm)
+static uint64_t measure_with_pm_timer_once(uint16_t port, unsigned bits)
 {
-    uint32_t mask = pm->bits == 32 ? 0xffffffffu : 0xffffffu;
-    uint32_t want = (uint32_t)(ACPI_PM_TIMER_HZ * PM_CAL_MS / 1000), start = inl(pm->port) & mask, now = start;
+    uint32_t mask = bits == 32 ? 0xffffffffu : 0xffffffu;
+    uint32_t want = (uint32_t)(PM_TIMER_HZ * PM_CAL_MS / 1000), start = inl(port) & mask, now = start;
     uint64_t t0 = rdtsc();
     for (uint32_t spin = 0; spin < 50u * 1000 * 1000; spin++) {
-        now = inl(pm->port) & mask;
+        now = inl(port) & mask;
         if (((now - start) & mask) >= want)
-            return (rdtsc() - t0) * ACPI_PM_TIMER_HZ / ((now - start) & mask);
+            return (rdtsc() - t0) * PM_TIMER_HZ / ((now - start) & mask);
     }
     return 0;
 }
 
 /* A hold-up may fall between reading the timer and the TSC at either end, so a measurement can
  * be off either way: the median of three. */
-uint64_t time_measure_tsc_pm_timer(const struct acpi_pm_timer *pm)
+uint64_t time_measure_tsc_pm_timer(uint16_t port, unsigned bits)
 {
     uint64_t m[3];
     for (int i = 0; i < 3; i++)
-        m[i] = measure_with_pm_timer_once(pm);
+        m[i] = measure_with_pm_timer_once(port, bits);
     uint64_t lo = m[0] < m[1] ? m[0] : m[1], hi = m[0] < m[1] ? m[1] : m[0];
     return m[2] < lo ? lo : m[2] > hi ? hi : m[2];
 }

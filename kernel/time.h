@@ -23,10 +23,10 @@ void delay_ns(uint64_t ns);
 bool wait_until(bool (*cond)(void *arg), void *arg, uint64_t timeout_ns);
 
 /* Independent measurements of the TSC frequency, in Hz (0 if the clock never advanced), to check
- * the calibration against: the PIT (channel 2, 20 ms) and the ACPI PM timer (50 ms). */
-struct acpi_pm_timer;
+ * the calibration against: the PIT (channel 2, 20 ms) and the ACPI PM timer (50 ms) at `port`, 24 or
+ * 32 `bits` wide (drivers/acpi.h finds it). */
 uint64_t time_measure_tsc_pit(void);
-uint64_t time_measure_tsc_pm_timer(const struct acpi_pm_timer *pm);
+uint64_t time_measure_tsc_pm_timer(uint16_t port, unsigned bits);
 bool time_have_pit(void);
 
 /* Convert a TSC delta to nanoseconds with the calibrated factor. */

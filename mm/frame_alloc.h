@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "mm/memrange.h"
+#include "lib/memrange.h"
 
 #define ZONE_DMA32_END GiB(4)
 #define FRAME_NONE UINT64_MAX

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kernel/acpi.h"
+#include "kernel/acpi_rsdp.h"
 #include "kernel/boot_info.h"
 #include "kernel/console.h"
 #include "kernel/cpu.h"

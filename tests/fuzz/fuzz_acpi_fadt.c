@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernel/acpi_fadt.h"
+#include "drivers/acpi_fadt.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

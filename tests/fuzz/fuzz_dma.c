@@ -44,6 +44,7 @@
 #include "dma/swiotlb.h"
 #include "tools/hostlib/dma_fake_platform.h"
 #include "tests/fuzz/fuzz_input.h"
+#include "lib/units.h"
 
 #define SLOT ((uint64_t)SWIOTLB_SLOT_SIZE)
 #define MAX_MAP ((uint64_t)SWIOTLB_MAX_MAPPING_SLOTS * SLOT)
@@ -58,7 +59,6 @@
 #define NGROUPS 4
 #define NFREED 8
 #define MAX_COH 6
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 #define CHECK(cond)                                                                        \
     do {                                                                                   \

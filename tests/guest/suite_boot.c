@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "drivers/pci.h"
-#include "kernel/acpi.h"
-#include "kernel/acpi_fadt.h"
+#include "drivers/acpi.h"
+#include "drivers/acpi_fadt.h"
 #include "kernel/cpu.h"
 #include "kernel/time.h"
 #include "mm/mm.h"
@@ -101,7 +101,7 @@ static void tsc_agrees_with_an_independent_clock(struct ktest *t)
     const char *ref;
     char refbuf[48];
     if (acpi_find_pm_timer(ktest_boot_info()->rsdp, &pm, &why)) {
-        measured = time_measure_tsc_pm_timer(&pm);
+        measured = time_measure_tsc_pm_timer(pm.port, pm.bits);
         snprintf(refbuf, sizeof(refbuf), "ACPI PM timer (port %#x, %u bits)", pm.port, pm.bits);
         ref = refbuf;
     } else if (time_have_pit()) {

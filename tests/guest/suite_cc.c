@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "dma/dma.h"
-#include "dma/dma_guest.h"
+#include "mm/dma_guest.h"
 #include "dma/dma_internal.h"
 #include "dma/swiotlb.h"
 #include "hypercall/kvm_hypercall.h"

@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "dma/dma.h"
-#include "dma/dma_guest.h"
+#include "mm/dma_guest.h"
 #include "dma/swiotlb.h"
 #include "mm/mm.h"
 #include "ktest/ktest.h"

@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-#include "kernel/acpi_fadt.h"
+#include "drivers/acpi_fadt.h"
 
 static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
 static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }

@@ -7,10 +7,8 @@
 #include <string.h>
 
 #include "kernel/cmdline.h"
+#include "lib/units.h"
 
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-#define KiB(x) ((uint64_t)(x) << 10)
-#define MiB(x) ((uint64_t)(x) << 20)
 #define GiB(x) ((uint64_t)(x) << 30)
 
 /* ---- parse_uint / parse_size ---- */

@@ -25,10 +25,9 @@
 #include "dma/dma_platform.h"
 #include "dma/swiotlb.h"
 #include "tools/hostlib/dma_fake_platform.h"
+#include "lib/units.h"
 
 #define SLOT ((size_t)SWIOTLB_SLOT_SIZE)
-#define KiB(x) ((size_t)(x) << 10)
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---- fixture and helpers ---- */
 

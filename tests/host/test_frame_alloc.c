@@ -9,9 +9,9 @@
 #include <string.h>
 
 #include "mm/frame_alloc.h"
+#include "lib/units.h"
 
 #define R(b, l, t) ((struct mem_range){(b), (l), (t)})
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define PFN(a) ((uint64_t)(a) >> PAGE_SHIFT)
 
 /* Low RAM with a hole, boot-services memory, and a usable range straddling 4 GiB. */

@@ -4,9 +4,9 @@
 #include <string.h>
 
 #include "drivers/ide_prd.h"
+#include "lib/units.h"
 
 #define P(a, l) ((struct ide_prd_piece){(a), (l)})
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define GiB4 0x100000000ull
 
 static void assert_prd(const struct ide_prd *e, uint32_t base, uint32_t count, uint16_t flags)

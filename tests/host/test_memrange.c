@@ -3,10 +3,9 @@
 
 #include <string.h>
 
-#include "mm/memrange.h"
+#include "lib/memrange.h"
 
 #define R(b, l, t) ((struct mem_range){(b), (l), (t)})
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 static void assert_range(const struct mem_range *r, uint64_t base, uint64_t len, uint32_t type)
 {

@@ -19,10 +19,10 @@
 #include "dma/dma_platform.h"
 #include "dma/swiotlb.h"
 #include "tools/hostlib/dma_fake_platform.h"
+#include "lib/units.h"
 
 #define SLOT ((uint64_t)SWIOTLB_SLOT_SIZE)
 #define MAX_MAP (SWIOTLB_MAX_MAPPING_SLOTS * SLOT)
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 struct env {
     struct swiotlb_pool p;

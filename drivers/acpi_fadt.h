@@ -1,14 +1,12 @@
 /* acpi_fadt.h - what bounce reads from the FADT ("FACP", ACPI 6.5 5.2.9): where the ACPI PM
  * timer is. Pure logic over the table's bytes, which the firmware (or a VMM) controls: host-tested
  * and fuzzed (tests/host/test_acpi_fadt.c, tests/fuzz/fuzz_acpi_fadt.c). */
-#ifndef BOUNCE_KERNEL_ACPI_FADT_H
-#define BOUNCE_KERNEL_ACPI_FADT_H
+#ifndef BOUNCE_DRIVERS_ACPI_FADT_H
+#define BOUNCE_DRIVERS_ACPI_FADT_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#define ACPI_PM_TIMER_HZ 3579545u /* ACPI 6.5 4.8.3.3: the power management timer runs at 3.579545 MHz */
 
 struct acpi_pm_timer {
     uint16_t port; /* system I/O port of the 32-bit PM_TMR register */

@@ -1,6 +1,6 @@
 /* dma_guest.h - bring the DMA layer up in the guest. */
-#ifndef BOUNCE_DMA_DMA_GUEST_H
-#define BOUNCE_DMA_DMA_GUEST_H
+#ifndef BOUNCE_MM_DMA_GUEST_H
+#define BOUNCE_MM_DMA_GUEST_H
 
 #include <stdbool.h>
 

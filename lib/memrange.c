@@ -1,5 +1,5 @@
 /* memrange.c - arithmetic on physical address ranges (see memrange.h). */
-#include "mm/memrange.h"
+#include "lib/memrange.h"
 
 #define MEMRANGE_MAX 512 /* largest array memrange_normalize() accepts: 2 boundaries each on the stack */
 

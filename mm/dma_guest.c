@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "dma/dma.h"
-#include "dma/dma_guest.h"
+#include "mm/dma_guest.h"
 #include "dma/dma_platform.h"
 #include "kernel/options.h"
 #include "kernel/panic.h"

@@ -1,5 +1,5 @@
 /* acpi_fadt.c - the PM timer's port from the FADT (see acpi_fadt.h). */
-#include "kernel/acpi_fadt.h"
+#include "drivers/acpi_fadt.h"
 
 #include <string.h>
 

@@ -2,21 +2,14 @@
  *
  * Pure logic (no hardware access): compiled into the guest and natively for the host unit tests.
  */
-#ifndef BOUNCE_MM_MEMRANGE_H
-#define BOUNCE_MM_MEMRANGE_H
+#ifndef BOUNCE_LIB_MEMRANGE_H
+#define BOUNCE_LIB_MEMRANGE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define PAGE_SHIFT 12
-#define PAGE_SIZE (1ull << PAGE_SHIFT)
-#define HUGE_PAGE_SIZE (2ull << 20)
-#define GiB(x) ((uint64_t)(x) << 30)
-#define MiB(x) ((uint64_t)(x) << 20)
-#define KiB(x) ((uint64_t)(x) << 10)
-#define ALIGN_UP(x, a) (((x) + ((a) - 1)) & ~((uint64_t)(a) - 1))
-#define ALIGN_DOWN(x, a) ((x) & ~((uint64_t)(a) - 1))
+#include "lib/units.h"
 
 /* What a range of physical address space holds, as both boot paths report it. The order matters
  * to memrange_normalize(): where two ranges overlap, the higher-numbered (more restrictive) type wins. */
