@@ -189,8 +189,13 @@ size_t dma_bounce_pool_bytes(void);
 size_t dma_bounce_bytes_in_use(void);
 /* The largest single mapping that can bounce (Linux: dma_max_mapping_size()). */
 size_t dma_max_mapping_size(const struct dma_dev *dev);
-/* True if the device can reach [phys, phys + size) directly. */
-bool dma_capable(const struct dma_dev *dev, uint64_t phys, size_t size);
+/* True if the device can reach [phys, phys + size) directly (inline, as in Linux's dma-direct.h:
+ * every file of dma/ asks it, and it depends on nothing). */
+static inline bool dma_capable(const struct dma_dev *dev, uint64_t phys, size_t size)
+{
+    uint64_t last = phys + size - 1;
+    return size > 0 && last >= phys && last <= dev->dma_mask;
+}
 
 enum bounce_policy dma_bounce_policy(void);
 void dma_set_bounce_policy(enum bounce_policy p);

@@ -4,9 +4,6 @@
 
 #include <stdint.h>
 
-/* The installed platform's translation (dma/mapping.c). */
-void *dma_phys_to_virt(uint64_t phys);
-
 /* The installed bounce pool, NULL when there is none: for the host tests and the fuzzer, which
  * check its invariants (swiotlb_check()) after every operation. */
 struct swiotlb_pool *dma_debug_pool(void);

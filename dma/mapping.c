@@ -30,20 +30,7 @@ static struct dma_stats stats;
 static enum bounce_policy policy = BOUNCE_ZERO;
 static char last_misuse[256];
 
-void *dma_phys_to_virt(uint64_t phys) { return plat->phys_to_virt(phys); }
 struct swiotlb_pool *dma_debug_pool(void) { return pool; }
-
-const char *dma_dir_name(enum dma_data_direction dir)
-{
-    static const char *const names[] = {"BIDIRECTIONAL", "TO_DEVICE", "FROM_DEVICE", "NONE"};
-    return (unsigned)dir < 4 ? names[dir] : "INVALID";
-}
-
-const char *bounce_policy_name(enum bounce_policy p)
-{
-    static const char *const names[] = {"zero", "copy", "none"};
-    return (unsigned)p < 3 ? names[p] : "?";
-}
 
 enum bounce_policy dma_bounce_policy(void) { return policy; }
 void dma_set_bounce_policy(enum bounce_policy p) { policy = p; }
@@ -71,7 +58,7 @@ int dma_init(const struct dma_platform *platform, size_t bytes, int initial_poli
     pool_bytes = bytes;
     pool_meta = malloc(swiotlb_meta_bytes(bytes));
     if (pool_virt == NULL || pool_meta == NULL ||
-        swiotlb_pool_init(&pool_storage, pool_virt, phys, bytes, pool_meta, swiotlb_meta_bytes(bytes)) != 0) {
+        swiotlb_pool_init(&pool_storage, pool_virt, phys, bytes, pool_meta, swiotlb_meta_bytes(bytes), plat->phys_to_virt) != 0) {
         dma_shutdown();
         return -1;
     }
@@ -115,12 +102,6 @@ static void __attribute__((format(printf, 2, 3))) misuse(const struct dma_dev *d
 }
 
 const char *dma_last_misuse(void) { return last_misuse; }
-
-bool dma_capable(const struct dma_dev *dev, uint64_t phys, size_t size)
-{
-    uint64_t last = phys + size - 1;
-    return size > 0 && last >= phys && last <= dev->dma_mask;
-}
 
 size_t dma_bounce_pool_bytes(void) { return pool ? pool_bytes : 0; }
 

@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "dma/dma_internal.h"
 
 #define WORD_BITS 64u
 
@@ -35,7 +34,7 @@ static void update_full(struct swiotlb_pool *p, uint32_t w)
 }
 
 int swiotlb_pool_init(struct swiotlb_pool *p, void *vaddr, uint64_t phys, uint64_t bytes, void *meta,
-                      size_t meta_bytes)
+                      size_t meta_bytes, void *(*phys_to_virt)(uint64_t phys))
 {
     if (bytes == 0 || bytes % SWIOTLB_SLOT_SIZE != 0 || phys % 4096 != 0 || (bytes >> SWIOTLB_SLOT_SHIFT) >= (1u << 30) ||
         meta_bytes < swiotlb_meta_bytes(bytes))
@@ -44,6 +43,7 @@ int swiotlb_pool_init(struct swiotlb_pool *p, void *vaddr, uint64_t phys, uint64
     p->start = phys;
     p->end = phys + bytes;
     p->vaddr = vaddr;
+    p->phys_to_virt = phys_to_virt;
     p->nslots = (uint32_t)(bytes >> SWIOTLB_SLOT_SHIFT);
     p->nwords = (p->nslots + WORD_BITS - 1) / WORD_BITS;
     uint8_t *m = meta;
@@ -352,7 +352,7 @@ uint64_t swiotlb_tbl_map_single(struct swiotlb_pool *p, const struct dma_dev *de
     if (device_writes && !exact && (policy == BOUNCE_ZERO || (!copy_in && policy != BOUNCE_NONE)))
         info->zeroed = zero_dirty_slots(p, (uint32_t)idx, m->nslots);
     if (copy_in) {
-        memcpy(slot, dma_phys_to_virt(orig_phys), size);
+        memcpy(slot, p->phys_to_virt(orig_phys), size);
         info->copied_in = size;
     }
     assign_run(p->clean, NULL, (uint32_t)idx, m->nslots, false); /* the copy or the device will write them */
@@ -451,7 +451,7 @@ int swiotlb_tbl_unmap_written(struct swiotlb_pool *p, const struct dma_dev *dev,
     }
     /* What goes back: the whole mapping, or exactly what the device wrote. */
     uint32_t back = written == SWIOTLB_WRITTEN_ALL || written > m->size ? m->size : (uint32_t)written;
-    uint8_t *slot = p->vaddr + (tlb_addr - p->start), *orig = copy_out ? dma_phys_to_virt(m->orig_phys) : NULL;
+    uint8_t *slot = p->vaddr + (tlb_addr - p->start), *orig = copy_out ? p->phys_to_virt(m->orig_phys) : NULL;
     if (copy_out)
         memcpy(orig, slot, back);
     if (m->clear_on_unmap) {
@@ -498,7 +498,7 @@ int swiotlb_sync_single(struct swiotlb_pool *p, uint64_t tlb_addr, size_t size, 
         return -1;
     }
     uint8_t *slot = p->vaddr + (tlb_addr - p->start);
-    uint8_t *orig = dma_phys_to_virt(m->orig_phys + (tlb_addr - head));
+    uint8_t *orig = p->phys_to_virt(m->orig_phys + (tlb_addr - head));
     if (for_cpu && (dir == DMA_FROM_DEVICE || dir == DMA_BIDIRECTIONAL)) {
         memcpy(orig, slot, size);
         st->bytes_copied_out += size;

@@ -66,6 +66,7 @@ struct swiotlb_pool {
                             quarter of a 64 KiB map + unmap), while the owner of any slot is the
                             nearest head at or before it, at most 3 words back */
     struct swiotlb_meta *meta;
+    void *(*phys_to_virt)(uint64_t phys); /* where an original buffer is (the platform's translation) */
     uint32_t cursor;     /* next-fit: where the next search starts */
     uint32_t used_slots, high_water;
 };
@@ -75,7 +76,7 @@ size_t swiotlb_meta_bytes(uint64_t bytes);
 /* Set up a pool over [phys, phys + bytes) (a multiple of the slot size) mapped at vaddr, with its
  * bookkeeping in `meta` (swiotlb_meta_bytes() of it, any alignment of 8). Returns 0 or -1. */
 int swiotlb_pool_init(struct swiotlb_pool *p, void *vaddr, uint64_t phys, uint64_t bytes, void *meta,
-                      size_t meta_bytes);
+                      size_t meta_bytes, void *(*phys_to_virt)(uint64_t phys));
 
 static inline bool swiotlb_contains(const struct swiotlb_pool *p, uint64_t addr)
 {

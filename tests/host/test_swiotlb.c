@@ -3,8 +3,8 @@
  * Placement (swiotlb_find_slots/swiotlb_release_slots) touches only the bookkeeping, so most
  * pools here have no memory behind them (vaddr NULL) and may sit at any 4 KiB-aligned physical
  * address. The copy paths (swiotlb_tbl_map_single/unmap/sync) need memory: those pools and the
- * originals come from the fake physical address space (tools/hostlib/dma_fake_platform.h), installed
- * with dma_init(platform, 0, ...) - no pool of the API layer's own - so dma_phys_to_virt() works.
+ * originals come from the fake physical address space (tools/hostlib/dma_fake_platform.h), whose
+ * translation such a pool is given.
  *
  * The bookkeeping is malloc'ed with exactly swiotlb_meta_bytes(), so ASan catches any overrun.
  */
@@ -68,7 +68,7 @@ static void pool_at(struct env *e, uint32_t nslots, uint64_t phys)
     e->meta_bytes = swiotlb_meta_bytes(bytes);
     e->meta = malloc(e->meta_bytes);
     assert_non_null(e->meta);
-    assert_int_equal(swiotlb_pool_init(&e->p, NULL, phys, bytes, e->meta, e->meta_bytes), 0);
+    assert_int_equal(swiotlb_pool_init(&e->p, NULL, phys, bytes, e->meta, e->meta_bytes, NULL), 0);
     assert_pool_ok(&e->p);
 }
 
@@ -82,7 +82,7 @@ static void pool_with_memory(struct env *e, uint32_t nslots)
     e->meta_bytes = swiotlb_meta_bytes(bytes);
     e->meta = malloc(e->meta_bytes);
     assert_non_null(e->meta);
-    assert_int_equal(swiotlb_pool_init(&e->p, e->mem, phys, bytes, e->meta, e->meta_bytes), 0);
+    assert_int_equal(swiotlb_pool_init(&e->p, e->mem, phys, bytes, e->meta, e->meta_bytes, fake_platform()->phys_to_virt), 0);
     assert_pool_ok(&e->p);
 }
 
@@ -131,20 +131,20 @@ static void test_init_rejects_bad_arguments(void **state)
     uint64_t *meta = malloc(mb);
     assert_non_null(meta);
     struct swiotlb_pool p;
-    assert_int_equal(swiotlb_pool_init(&p, NULL, FAKE_LOW_BASE, 0, meta, mb), -1);            /* empty */
-    assert_int_equal(swiotlb_pool_init(&p, NULL, FAKE_LOW_BASE, 1000, meta, mb), -1);         /* < a slot */
-    assert_int_equal(swiotlb_pool_init(&p, NULL, FAKE_LOW_BASE, SLOT + 1, meta, mb), -1);     /* not a multiple */
-    assert_int_equal(swiotlb_pool_init(&p, NULL, FAKE_LOW_BASE, 64 * SLOT - 512, meta, mb), -1);
-    assert_int_equal(swiotlb_pool_init(&p, NULL, FAKE_LOW_BASE + 2048, 64 * SLOT, meta, mb), -1); /* not page-aligned */
-    assert_int_equal(swiotlb_pool_init(&p, NULL, FAKE_LOW_BASE + 8, 64 * SLOT, meta, mb), -1);
-    assert_int_equal(swiotlb_pool_init(&p, NULL, FAKE_LOW_BASE, 64 * SLOT, meta, mb - 1), -1); /* bookkeeping short */
-    assert_int_equal(swiotlb_pool_init(&p, NULL, FAKE_LOW_BASE, 65 * SLOT, meta, mb), -1);
+    assert_int_equal(swiotlb_pool_init(&p, NULL, FAKE_LOW_BASE, 0, meta, mb, NULL), -1);            /* empty */
+    assert_int_equal(swiotlb_pool_init(&p, NULL, FAKE_LOW_BASE, 1000, meta, mb, NULL), -1);         /* < a slot */
+    assert_int_equal(swiotlb_pool_init(&p, NULL, FAKE_LOW_BASE, SLOT + 1, meta, mb, NULL), -1);     /* not a multiple */
+    assert_int_equal(swiotlb_pool_init(&p, NULL, FAKE_LOW_BASE, 64 * SLOT - 512, meta, mb, NULL), -1);
+    assert_int_equal(swiotlb_pool_init(&p, NULL, FAKE_LOW_BASE + 2048, 64 * SLOT, meta, mb, NULL), -1); /* not page-aligned */
+    assert_int_equal(swiotlb_pool_init(&p, NULL, FAKE_LOW_BASE + 8, 64 * SLOT, meta, mb, NULL), -1);
+    assert_int_equal(swiotlb_pool_init(&p, NULL, FAKE_LOW_BASE, 64 * SLOT, meta, mb - 1, NULL), -1); /* bookkeeping short */
+    assert_int_equal(swiotlb_pool_init(&p, NULL, FAKE_LOW_BASE, 65 * SLOT, meta, mb, NULL), -1);
     /* 2^30 slots: refused before the (absurd) bookkeeping size is even looked at. */
-    assert_int_equal(swiotlb_pool_init(&p, NULL, 0, (1ull << 30) * SLOT, meta, SIZE_MAX), -1);
+    assert_int_equal(swiotlb_pool_init(&p, NULL, 0, (1ull << 30) * SLOT, meta, SIZE_MAX, NULL), -1);
     /* Exactly enough works, and so does more. */
-    assert_int_equal(swiotlb_pool_init(&p, NULL, FAKE_LOW_BASE, 64 * SLOT, meta, mb), 0);
+    assert_int_equal(swiotlb_pool_init(&p, NULL, FAKE_LOW_BASE, 64 * SLOT, meta, mb, NULL), 0);
     assert_pool_ok(&p);
-    assert_int_equal(swiotlb_pool_init(&p, NULL, FAKE_LOW_BASE, 32 * SLOT, meta, mb), 0);
+    assert_int_equal(swiotlb_pool_init(&p, NULL, FAKE_LOW_BASE, 32 * SLOT, meta, mb, NULL), 0);
     assert_pool_ok(&p);
     assert_int_equal(p.nslots, 32);
     free(meta);
