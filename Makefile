@@ -45,7 +45,7 @@ PVH_OBJS   := $(call gobj,$(PVH_SRCS))
 LIBS       := -L$(NEWLIB)/lib -lc -lm
 
 .PHONY: all disks deps run test host-tests build-host-tests build-fuzz fuzz bench bench-report bench-blk kvm-test kvm-report kvm-soak clean \
-	distclean help check-layers
+	distclean help check-source
 all: $(BUILD)/bounce.efi $(BUILD)/bounce.elf $(BUILD)/tools/kvm-probe $(DISKS) $(BUILD)/tools/vmm
 
 help:
@@ -61,7 +61,8 @@ help:
 	@echo "make kvm-test   the KVM host rig: guest on real KVM, faults per page by policy (build/kvm/)"
 	@echo "make kvm-report the README's rig tables from the last rig run (docs/kvm-results.json)"
 	@echo "make kvm-soak   the rig N=10 times: per scenario, how many runs were green (build/kvm/soak/)"
-	@echo "make check-layers  includes point down the layers (the table: tools/check-layers.py --print)"
+	@echo "make check-source  includes point down the layers (tools/check-layers.py --print: the table),"
+	@echo "                pages and slots are named (tools/check-units.py)"
 
 deps:
 	@tools/deps.sh
@@ -247,8 +248,8 @@ run: deps all
 test: deps
 	@tools/test-all.sh
 
-check-layers:
-	@$(PYTHON) tools/check-layers.py
+check-source:
+	@$(PYTHON) tools/check-layers.py && $(PYTHON) tools/check-units.py
 
 clean:
 	rm -rf $(BUILD)/guest $(BUILD)/efi $(BUILD)/pvh $(BUILD)/host $(BUILD)/tools $(BUILD)/test-logs \

@@ -1,13 +1,12 @@
 /* convert.c - mapping by converting the buffer itself (see convert.h). */
 #include "dma/convert.h"
 
-#include "dma/dma_debug.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define PAGE 4096u
+#include "dma/dma_debug.h"
+#include "lib/units.h"
 
 /* The live conversion mappings are kept as dma_debug records: the same table, the same checks. */
 struct convert_table {
@@ -18,7 +17,7 @@ struct convert_table {
 struct convert_table *convert_table_new(void)
 {
     struct convert_table *t = malloc(sizeof(*t));
-    uint8_t *scratch = malloc(PAGE);
+    uint8_t *scratch = malloc(PAGE_SIZE);
     if (t == NULL || scratch == NULL) {
         free(t);
         free(scratch);
@@ -41,7 +40,7 @@ const char *convert_unsuitable(const struct convert_table *t, const struct dma_p
 {
     if (t == NULL)
         return "no conversion table";
-    if (phys % PAGE != 0 || size % PAGE != 0)
+    if (phys % PAGE_SIZE != 0 || size % PAGE_SIZE != 0)
         return "not whole pages";
     if (dev->force_bounce)
         return "the device forces a bounce";
@@ -78,15 +77,15 @@ static int convert_range(struct convert_table *t, const struct dma_platform *pla
         }
         free(tmp);
         if (rc == 0)
-            st->pages_converted += size / PAGE;
+            st->pages_converted += size / PAGE_SIZE;
         return rc;
     }
-    for (size_t off = 0; off < size; off += PAGE) {
-        memcpy(t->scratch, va + off, PAGE);
-        int r = conv(phys + off, PAGE);
+    for (size_t off = 0; off < size; off += PAGE_SIZE) {
+        memcpy(t->scratch, va + off, PAGE_SIZE);
+        int r = conv(phys + off, PAGE_SIZE);
         st->conversions++;
-        memcpy(va + off, t->scratch, PAGE);
-        st->convert_bytes_copied += 2 * PAGE;
+        memcpy(va + off, t->scratch, PAGE_SIZE);
+        st->convert_bytes_copied += 2 * PAGE_SIZE;
         if (r == 0)
             st->pages_converted++;
         else

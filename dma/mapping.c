@@ -18,6 +18,7 @@
 #include "dma/dma_internal.h"
 #include "dma/dma_platform.h"
 #include "dma/swiotlb.h"
+#include "lib/units.h"
 
 static const struct dma_platform *plat;
 static struct swiotlb_pool pool_storage;
@@ -433,7 +434,7 @@ void dma_sync_sg_for_device(struct dma_dev *dev, struct scatterlist *sg, int nen
         sync(dev, sg[i].dma_address, sg[i].dma_length, dir, false);
 }
 
-static size_t page_round(size_t size) { return (size + 4095) & ~(size_t)4095; }
+static size_t page_round(size_t size) { return (size_t)ALIGN_UP(size, PAGE_SIZE); }
 
 void *dma_alloc_coherent(struct dma_dev *dev, size_t size, dma_addr_t *handle)
 {

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/units.h"
 
 #define WORD_BITS 64u
 
@@ -36,7 +37,7 @@ static void update_full(struct swiotlb_pool *p, uint32_t w)
 int swiotlb_pool_init(struct swiotlb_pool *p, void *vaddr, uint64_t phys, uint64_t bytes, void *meta,
                       size_t meta_bytes, void *(*phys_to_virt)(uint64_t phys))
 {
-    if (bytes == 0 || bytes % SWIOTLB_SLOT_SIZE != 0 || phys % 4096 != 0 || (bytes >> SWIOTLB_SLOT_SHIFT) >= (1u << 30) ||
+    if (bytes == 0 || bytes % SWIOTLB_SLOT_SIZE != 0 || phys % PAGE_SIZE != 0 || (bytes >> SWIOTLB_SLOT_SHIFT) >= (1u << 30) ||
         meta_bytes < swiotlb_meta_bytes(bytes))
         return -1;
     memset(p, 0, sizeof(*p));
@@ -181,8 +182,8 @@ HOT int plan(const struct swiotlb_pool *p, const struct dma_dev *dev, uint64_t o
     pl->nslots = (uint32_t)((pl->offset + size + SWIOTLB_SLOT_SIZE - 1) >> SWIOTLB_SLOT_SHIFT);
     if (pl->nslots > SWIOTLB_MAX_MAPPING_SLOTS)
         return SWIOTLB_TOO_LARGE;
-    if (min_align == 0 && size >= 4096) {
-        align_mask = 4096 - 1; /* no device rule: keep page-sized mappings page-aligned, as Linux does */
+    if (min_align == 0 && size >= PAGE_SIZE) {
+        align_mask = PAGE_SIZE - 1; /* no device rule: keep page-sized mappings page-aligned, as Linux does */
         target = 0;
     } else {
         align_mask = min_align;

@@ -15,7 +15,7 @@ bool acpi_rsdp_valid(const struct acpi_rsdp *r)
 {
     if (memcmp(r->signature, "RSD PTR ", 8) != 0 || acpi_checksum(r, 20) != 0)
         return false;
-    if (r->revision >= 2 && (r->length < sizeof(*r) || r->length > 4096 || acpi_checksum(r, r->length) != 0))
+    if (r->revision >= 2 && (r->length < sizeof(*r) || r->length > ACPI_RSDP_MAX_LENGTH || acpi_checksum(r, r->length) != 0))
         return false;
     return true;
 }

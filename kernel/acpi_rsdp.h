@@ -8,6 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A revision 2+ RSDP says its own length (36 bytes in ACPI 6.5); more than a page is not one. */
+#define ACPI_RSDP_MAX_LENGTH 4096u
+
 struct __attribute__((packed)) acpi_rsdp {
     char signature[8]; /* "RSD PTR " */
     uint8_t checksum;  /* over the first 20 bytes */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "dma/dma.h"
+#include "dma/swiotlb.h"
 #include "mm/dma_guest.h"
 #include "dma/dma_platform.h"
 #include "kernel/options.h"
@@ -88,7 +89,7 @@ void dma_guest_init(void)
     struct dma_stats s;
     dma_get_stats(&s);
     printf("dma: bounce pool %llu KiB, %llu slots of %u bytes, FROM_DEVICE policy '%s'%s%s\n",
-           (unsigned long long)(kopts.swiotlb_bytes >> 10), (unsigned long long)s.slots_total, 2048u,
+           (unsigned long long)(kopts.swiotlb_bytes >> 10), (unsigned long long)s.slots_total, SWIOTLB_SLOT_SIZE,
            bounce_policy_name(dma_bounce_policy()), platform.force_bounce ? ", every mapping bounces" : "",
            !confidential()      ? ""
            : platform.convert ? " (confidential: pool shared; whole private pages are converted instead, cc_io=convert)"

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "abi/testdisk.h"
+#include "lib/units.h"
 
 int main(int argc, char **argv)
 {
@@ -28,7 +29,7 @@ int main(int argc, char **argv)
         perror(argv[2]);
         return 1;
     }
-    static uint8_t chunk[2048 * TESTDISK_SECTOR]; /* 1 MiB */
+    static uint8_t chunk[MiB(1)]; /* written 1 MiB at a time */
     const unsigned per_chunk = sizeof(chunk) / TESTDISK_SECTOR;
     for (unsigned long c = 0; c < mib; c++) {
         if (argv[1][0] == 'd')

@@ -21,10 +21,13 @@ if ! make -s all build-host-tests build-fuzz 2>&1 | tee "$logs/build.log"; then
     exit 1
 fi
 
-# Includes point down the layers (tools/check-layers.py; the table is in the README).
-stage "source layout: the include graph between folders"
+# Includes point down the layers (tools/check-layers.py; the table is in the README); pages and
+# slots are named, not written 4096 and 2048 (tools/check-units.py).
+stage "source layout: the include graph between folders, named units"
 step "layout/test_check_layers" "$logs/layout-test-check-layers.tap" python3 tests/layout/test_check_layers.py
 step "layout/layers" "$logs/layout-layers.tap" python3 tools/check-layers.py
+step "layout/test_check_units" "$logs/layout-test-check-units.tap" python3 tests/layout/test_check_units.py
+step "layout/units" "$logs/layout-units.tap" python3 tools/check-units.py
 
 stage "host unit tests (native, ASan + UBSan, cmocka)"
 for t in build/host/test_*; do

@@ -126,7 +126,7 @@ static bool convert_memory_map(UINTN map_size, UINTN desc_size)
     for (UINTN off = 0; off + desc_size <= map_size; off += desc_size) {
         const EFI_MEMORY_DESCRIPTOR *d = (const EFI_MEMORY_DESCRIPTOR *)(mmap_buf + off);
         uint32_t type = efi_type_to_mem_type(d->Type);
-        uint64_t len = d->NumberOfPages * 4096ull;
+        uint64_t len = d->NumberOfPages * EFI_PAGE_SIZE; /* UEFI 2.10 7.2: pages are always 4 KiB */
         struct mem_range *last = bi.nmem ? &bi.mem[bi.nmem - 1] : NULL;
         if (last && last->type == type && memrange_end(last) == d->PhysicalStart) {
             last->len += len;

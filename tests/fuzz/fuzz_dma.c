@@ -239,7 +239,7 @@ static bool fits_at(const struct dma_dev *d, uint64_t phys, size_t size, uint32_
     uint64_t a = M.start + c * SLOT, last = a + n * SLOT - 1, dma = a + off;
     if ((dma & mask) != (phys & mask))
         return false;
-    if (mask == 0 && size >= 4096 && dma % 4096)
+    if (mask == 0 && size >= PAGE_SIZE && dma % PAGE_SIZE)
         return false;
     if (last > d->dma_mask)
         return false;
@@ -266,7 +266,7 @@ static int64_t next_fit(const struct dma_dev *d, uint64_t phys, size_t size)
 }
 
 static uint64_t slot_addr(uint32_t k) { return M.start + k * SLOT; }
-static size_t page_round(size_t n) { return (n + 4095) & ~(size_t)4095; }
+static size_t page_round(size_t n) { return (n + (PAGE_SIZE - 1)) & ~(size_t)(PAGE_SIZE - 1); }
 
 /* Compare the whole run of slots of the bounce [dma, dma + size), slack included. */
 static void compare_run(dma_addr_t dma, size_t size)
@@ -536,13 +536,13 @@ static void model_sync(int di, dma_addr_t addr, size_t len, int dir, bool for_cp
  * faulting in a megabyte of fresh pages per input just to look at them. */
 static void compare_region(const uint8_t *actual, const uint8_t *model, size_t len, size_t lo, size_t hi)
 {
-    static unsigned char resident[ORIG_BYTES / 4096];
+    static unsigned char resident[ORIG_BYTES / PAGE_SIZE];
     if (hi > lo)
         CHECK(memcmp(actual + lo, model + lo, hi - lo) == 0);
-    CHECK(len % 4096 == 0 && len / 4096 <= sizeof(resident));
+    CHECK(len % PAGE_SIZE == 0 && len / PAGE_SIZE <= sizeof(resident));
     CHECK(mincore((void *)actual, len, resident) == 0);
-    for (size_t pg = 0; pg < len / 4096; pg++) {
-        size_t a = pg * 4096, z = a + 4096;
+    for (size_t pg = 0; pg < len / PAGE_SIZE; pg++) {
+        size_t a = pg * PAGE_SIZE, z = a + PAGE_SIZE;
         if (!(resident[pg] & 1))
             continue;
         if (a < lo)
@@ -620,10 +620,10 @@ static size_t pick_size(struct input *in)
 {
     switch (u8(in) % 10) {
     case 0: return 1 + u8(in);
-    case 1: return 1 + u16(in) % 4096;
+    case 1: return 1 + u16(in) % PAGE_SIZE;
     case 2: return 1 + u16(in) % 32768;
     case 3: return 1 + u24(in) % (300 * 1024);
-    case 4: return 4096;
+    case 4: return PAGE_SIZE;
     case 5: return MAX_MAP;
     case 6: return MAX_MAP + 1;
     case 7: return 0;
@@ -654,7 +654,7 @@ static uint64_t pick_buffer(struct input *in, size_t size)
     size_t room = ORIG_BYTES - (size == 0 ? 1 : size < ORIG_BYTES ? size : ORIG_BYTES); /* phys stays inside */
     size_t off = u24(in) % (room + 1);
     if (u8(in) % 4 == 0)
-        off &= ~(size_t)4095; /* page-aligned, often */
+        off &= ~(size_t)(PAGE_SIZE - 1); /* page-aligned, often */
     return origs[o].phys + off;
 }
 
@@ -674,7 +674,7 @@ static void op_map(struct input *in, bool page)
     unsigned attrs = pick_attrs(in);
     dma_addr_t got;
     if (page) {
-        uint64_t off = u8(in) % 2 ? phys & 4095 : phys % (3 * 4096);
+        uint64_t off = u8(in) % 2 ? phys & (PAGE_SIZE - 1) : phys % (3 * PAGE_SIZE);
         got = dma_map_page_attrs(&devs[di], phys - off, off, size, (enum dma_data_direction)dir, attrs);
     } else {
         got = dma_map_single_attrs(&devs[di], bus(phys), size, (enum dma_data_direction)dir, attrs);
@@ -959,7 +959,7 @@ static void op_coherent(struct input *in)
     struct coh *c = &M.coh[u8(in) % M.ncoh];
     switch (how % 8) {
     case 0: /* wrong handle */
-        dma_free_coherent(&devs[c->dev], c->size, c->cpu, c->handle + 4096 * (1 + u8(in) % 4));
+        dma_free_coherent(&devs[c->dev], c->size, c->cpu, c->handle + PAGE_SIZE * (1 + u8(in) % 4));
         M.exp.misuse++;
         return;
     case 1:
@@ -968,7 +968,7 @@ static void op_coherent(struct input *in)
         return;
     case 2: { /* another size: one more or less page, or any */
         uint8_t b = u8(in);
-        size_t size = b % 3 == 0 ? c->size + 4096 : b % 3 == 1 && c->size > 4096 ? c->size - 4096 : 1 + u16(in) % 40000;
+        size_t size = b % 3 == 0 ? c->size + PAGE_SIZE : b % 3 == 1 && c->size > PAGE_SIZE ? c->size - PAGE_SIZE : 1 + u16(in) % 40000;
         model_free_coherent(c, c->dev, size);
         return;
     }
@@ -989,7 +989,7 @@ static void setup_world(struct input *in)
     static const uint32_t pool_slots[] = {32, 64, 100, 128, 12, 128, 64, 100};
     static const uint64_t nvme_masks[] = {DMA_BIT_MASK(32), DMA_BIT_MASK(64), DMA_BIT_MASK(36), DMA_BIT_MASK(32)};
     static const uint32_t aligns[] = {0xfff, 0x7ff, 0x3fff, 0, 0x1ff, 0xffff, 0xfff, 0xfff};
-    static const uint32_t max_segs[] = {0, 0, 4096, 65536, 300 * 1024, 2048, 0, 12000};
+    static const uint32_t max_segs[] = {0, 0, PAGE_SIZE, 65536, 300 * 1024, SWIOTLB_SLOT_SIZE, 0, 12000};
     static const uint64_t bounds[] = {0, 0x3fff, 0xffff, 0x7ff, DMA_BIT_MASK(32), ~0ull, 0x1fff, 0};
     uint8_t b0 = u8(in), b1 = u8(in), b2 = u8(in), b3 = u8(in);
     M.nslots = pool_slots[(b0 & 3) | (b0 >> 7) << 2];
@@ -1041,7 +1041,7 @@ static void finish_world(void)
         model_free_coherent(&M.coh[i], M.coh[i].dev, M.coh[i].size);
     check_state();
     CHECK(M.used == 0);
-    compare_region(M.pool->vaddr, m_pool, ((size_t)M.nslots * SLOT + 4095) & ~(size_t)4095, M.pool_lo, M.pool_hi);
+    compare_region(M.pool->vaddr, m_pool, ((size_t)M.nslots * SLOT + (PAGE_SIZE - 1)) & ~(size_t)(PAGE_SIZE - 1), M.pool_lo, M.pool_hi);
     for (int o = 0; o < NORIG; o++)
         compare_region(origs[o].v, m_orig[o], ORIG_BYTES, M.orig_lo[o], M.orig_hi[o]);
     char json[1024];

@@ -36,6 +36,7 @@
 #include "tools/vmm/virtio_blk.h"
 #include "tools/vmm/virtio_mmio.h"
 #include "tests/fuzz/fuzz_input.h"
+#include "lib/units.h"
 
 #define PAGES 16
 #define RAM_BYTES (PAGES * 4096ull)
@@ -81,7 +82,7 @@ static void set_shared(unsigned p, bool shared)
 {
     gm_set_pages(&gm, p, 1, shared);
     if (prot_shared[p] != shared) {
-        if (mprotect(ram + p * 4096ull, 4096, shared ? PROT_READ | PROT_WRITE : PROT_NONE) != 0)
+        if (mprotect(ram + p * PAGE_SIZE, PAGE_SIZE, shared ? PROT_READ | PROT_WRITE : PROT_NONE) != 0)
             abort();
         prot_shared[p] = shared;
     }
@@ -99,7 +100,7 @@ static uint64_t pick_gpa(struct input *in)
     switch (u8(in) % 4) {
     case 0: return u64(in);                                   /* anything */
     case 1: return RAM_BYTES - (u8(in) % 64);                 /* around the end */
-    default: return (uint64_t)u16(in) % (RAM_BYTES + 4096);   /* mostly inside */
+    default: return (uint64_t)u16(in) % (RAM_BYTES + PAGE_SIZE);   /* mostly inside */
     }
 }
 
@@ -116,7 +117,7 @@ static void driver_init(struct input *in)
     if (u8(in) == 0xff)
         num = u32(in); /* anything, including 0 and > max */
     vmmio_write(&m, VIRTIO_MMIO_QUEUE_NUM, 4, num);
-    uint64_t d = 4096, a = 2 * 4096, u = 3 * 4096; /* the usual place: pages 1, 2, 3 */
+    uint64_t d = PAGE_SIZE, a = 2 * PAGE_SIZE, u = 3 * PAGE_SIZE; /* the usual place: pages 1, 2, 3 */
     uint8_t how = u8(in);
     if (how & 1)
         d = pick_gpa(in);
@@ -146,7 +147,7 @@ static void request(struct input *in, uint16_t *avail_idx)
     static const uint32_t types[] = {VIRTIO_BLK_T_IN, VIRTIO_BLK_T_OUT, VIRTIO_BLK_T_FLUSH, VIRTIO_BLK_T_GET_ID, 99};
     uint32_t type = types[u8(in) % 5];
     struct virtio_blk_req_hdr h = {type, 0, u8(in) % (DISK_SECTORS + 2)};
-    uint64_t hdr_gpa = (u8(in) % PAGES) * 4096ull + (u8(in) % 16) * 16;
+    uint64_t hdr_gpa = (u8(in) % PAGES) * PAGE_SIZE + (u8(in) % 16) * 16;
     guest_write(hdr_gpa, &h, sizeof(h));
     bool dev_writes = type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_GET_ID;
     for (unsigned k = 0; k < ndata + 2; k++) {
@@ -155,14 +156,14 @@ static void request(struct input *in, uint16_t *avail_idx)
         if (k == 0) {
             d = (struct virtq_desc){hdr_gpa, u8(in) % 8 == 0 ? u8(in) % 20 : 16, VIRTQ_DESC_F_NEXT, next};
         } else if (k <= ndata) {
-            uint64_t gpa = (u8(in) % PAGES) * 4096ull + (u8(in) % 8) * 512;
+            uint64_t gpa = (u8(in) % PAGES) * PAGE_SIZE + (u8(in) % 8) * 512;
             uint32_t len = 512u * (1 + u8(in) % 4);
             uint16_t fl = VIRTQ_DESC_F_NEXT | (dev_writes ? VIRTQ_DESC_F_WRITE : 0);
             if (u8(in) % 16 == 0)
                 fl ^= VIRTQ_DESC_F_WRITE;
             d = (struct virtq_desc){gpa, len, fl, next};
         } else {
-            d = (struct virtq_desc){(u8(in) % PAGES) * 4096ull + u8(in), 1, VIRTQ_DESC_F_WRITE, 0};
+            d = (struct virtq_desc){(u8(in) % PAGES) * PAGE_SIZE + u8(in), 1, VIRTQ_DESC_F_WRITE, 0};
             uint8_t twist = u8(in) % 16;
             if (twist == 0) /* back to the head: a loop */
                 d.flags |= VIRTQ_DESC_F_NEXT, d.next = head;
@@ -199,8 +200,8 @@ static void fuzz_mapgpa(struct input *in)
     struct mapgpa_req q;
     if (mapgpa_check(ram_size, gpa, npages, attrs, &q) != MAPGPA_OK)
         return;
-    if (q.gpa % 4096 || q.npages == 0 || q.npages > ram_size / 4096 || q.gpa > ram_size - q.npages * 4096 ||
-        (q.gpa < HIGH_RAM_START && q.gpa + q.npages * 4096 > LOW_RAM_END))
+    if (q.gpa % PAGE_SIZE || q.npages == 0 || q.npages > ram_size / PAGE_SIZE || q.gpa > ram_size - q.npages * PAGE_SIZE ||
+        (q.gpa < HIGH_RAM_START && q.gpa + q.npages * PAGE_SIZE > LOW_RAM_END))
         abort();
 }
 
@@ -208,10 +209,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (region == NULL) {
         vmm_log_set_quiet(true);
-        region = mmap(NULL, RAM_BYTES + 2 * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        region = mmap(NULL, RAM_BYTES + 2 * PAGE_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (region == MAP_FAILED)
             abort();
-        ram = region + 4096;
+        ram = region + PAGE_SIZE;
         disk = malloc(DISK_SECTORS * 512);
         gm = (struct guest_mem){ram, RAM_BYTES, bitmap};
     }

@@ -18,6 +18,7 @@
 #include "ktest/ktest.h"
 #include "abi/testdisk.h"
 #include "tests/guest/testdisk_find.h"
+#include "lib/units.h"
 
 #define CHUNK (64 * 1024)
 
@@ -70,7 +71,7 @@ static void disks_found(struct ktest *t)
         if ((kopts.require >> k) & 1)
             testdisk_for_case(t, (enum test_disk)k);
     if (data)
-        KEXPECT(t, data->capacity >= 2048);
+        KEXPECT(t, data->capacity >= MiB(1) / TESTDISK_SECTOR); /* a data disk of 1 MiB at least */
     else if (kopts.require == 0)
         testdisk_for_case(t, TEST_DISK_DATA); /* skips, saying why */
 }
@@ -143,8 +144,8 @@ static void cache_pages_above_4g(struct ktest *t)
         return;
     }
     uint8_t b[SECTOR_SIZE];
-    KASSERT(t, pagecache_read(d, 4096 * 7, b, sizeof(b)) == BLK_OK);
-    uint64_t phys = pagecache_page_phys(d, 4096 * 7);
+    KASSERT(t, pagecache_read(d, PAGE_SIZE * 7, b, sizeof(b)) == BLK_OK);
+    uint64_t phys = pagecache_page_phys(d, PAGE_SIZE * 7);
     KEXPECT_MSG(t, phys >= GiB(4), "page-cache page at %#llx", (unsigned long long)phys);
 }
 
@@ -185,7 +186,7 @@ static void readahead_windows_grow(struct ktest *t)
         ktest_skip(t, "readahead is off (readahead_max=0)");
         return;
     }
-    uint8_t b[4096];
+    uint8_t b[PAGE_SIZE];
     pagecache_invalidate(d);
     pagecache_reset_stats();
     uint64_t span = d->capacity * SECTOR_SIZE < MiB(8) ? d->capacity * SECTOR_SIZE : MiB(8);
@@ -303,7 +304,7 @@ static void injected_read_error(struct ktest *t)
         ktest_skip(t, "no error injected (expect_eio=LBA with a blkdebug rule on the data disk)");
         return;
     }
-    static uint8_t b[4096] __attribute__((aligned(4096)));
+    static uint8_t b[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
     uint32_t per_block = d->block_size / SECTOR_SIZE; /* reads of whole logical blocks */
     uint64_t bad = kopts.expect_eio - kopts.expect_eio % per_block, t0 = time_ns();
     memset(b, 0xa5, sizeof(b));
@@ -319,7 +320,7 @@ static void injected_read_error(struct ktest *t)
     }
     KEXPECT_MSG(t, time_ns() - t0 < 5 * NSEC_PER_SEC, "the error took %llu ms", (unsigned long long)((time_ns() - t0) / NSEC_PER_MSEC));
     KEXPECT_EQ(t, blk_rw(d, BLK_READ, bad + 64, 8, b), BLK_OK);
-    verify(t, b, (bad + 64) * SECTOR_SIZE, 4096);
+    verify(t, b, (bad + 64) * SECTOR_SIZE, PAGE_SIZE);
     pagecache_invalidate(d);
     KEXPECT_EQ(t, pagecache_read(d, kopts.expect_eio * SECTOR_SIZE, b, SECTOR_SIZE), BLK_EIO);
     KEXPECT_EQ(t, pagecache_read(d, 0, b, sizeof(b)), BLK_OK);
@@ -369,7 +370,7 @@ static void partial_read(struct ktest *t)
         return;
     }
     enum { SECTORS = 32 };
-    static uint8_t buf[SECTORS * SECTOR_SIZE] __attribute__((aligned(4096)));
+    static uint8_t buf[SECTORS * SECTOR_SIZE] __attribute__((aligned(PAGE_SIZE)));
     uint32_t per_block = d->block_size / SECTOR_SIZE;
     uint64_t bad = kopts.expect_eio, start = bad >= SECTORS / 2 ? bad - SECTORS / 2 : 0;
     start -= start % per_block;

@@ -20,6 +20,7 @@
 #include "mm/mm.h"
 #include "ktest/ktest.h"
 #include "abi/testdisk.h"
+#include "lib/units.h"
 
 #define RANDOM_BUDGET_NS (2 * NSEC_PER_SEC)
 
@@ -81,9 +82,9 @@ static void random_4k(struct ktest *t)
     struct blk_dev *d = bench_disk(t);
     if (d == NULL)
         return;
-    static uint8_t buf[4096];
+    static uint8_t buf[PAGE_SIZE];
     pagecache_invalidate(d);
-    uint64_t pages = d->capacity / (4096 / SECTOR_SIZE), ops = 0;
+    uint64_t pages = d->capacity / (PAGE_SIZE / SECTOR_SIZE), ops = 0;
     struct dma_stats a, b;
     dma_get_stats(&a);
     uint64_t t0 = time_ns(), ns;
@@ -92,11 +93,11 @@ static void random_4k(struct ktest *t)
     uint64_t first = ktest_rand(t) % pages, stride = (pages / 2 + 12345) | 1;
     do {
         uint64_t page = (first + ops * stride) % pages;
-        KASSERT(t, pagecache_read(d, page * 4096, buf, sizeof(buf)) == BLK_OK);
+        KASSERT(t, pagecache_read(d, page * PAGE_SIZE, buf, sizeof(buf)) == BLK_OK);
         ops++;
     } while ((ns = time_ns() - t0) < RANDOM_BUDGET_NS && ops < pages);
     dma_get_stats(&b);
-    report(d, "random4k", ops * 4096, ns, ops, &a, &b);
+    report(d, "random4k", ops * PAGE_SIZE, ns, ops, &a, &b);
 }
 
 static const struct ktest_case cases[] = {KTEST_CASE(sequential), KTEST_CASE(random_4k)};

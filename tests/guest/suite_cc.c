@@ -230,7 +230,7 @@ static void bad_ranges_refused(struct ktest *t)
     }
     KASSERT(t, hole != 0);
     KEXPECT_EQ(t, set_memory_shared(pa + 1, 1), -EINVAL);                   /* misaligned */
-    KEXPECT_EQ(t, set_memory_shared(pa + 2048, 1), -EINVAL);
+    KEXPECT_EQ(t, set_memory_shared(pa + PAGE_SIZE / 2, 1), -EINVAL);     /* mid-page */
     KEXPECT_EQ(t, set_memory_shared(pa, 0), -EINVAL);                       /* empty */
     KEXPECT_EQ(t, set_memory_private(0xfee00000, 1), -EINVAL);              /* the local APIC: not RAM */
     KEXPECT_EQ(t, set_memory_shared(hole, 1), -EINVAL);                     /* reserved, not RAM */

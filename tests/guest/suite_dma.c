@@ -22,6 +22,7 @@
 #include "dma/swiotlb.h"
 #include "mm/mm.h"
 #include "ktest/ktest.h"
+#include "lib/units.h"
 
 #define NO_HIGH_REASON "no RAM above 4 GiB (boot with -m 6G on -machine pc)"
 
@@ -419,11 +420,11 @@ static void policy_matrix(struct ktest *t, enum bounce_policy pol)
             /* Zeroing: only the zero policy zeroes, whole slots, for mappings the device writes - at
              * map the slots some other use left dirty (a multiple of 2 KiB, at most the run), at
              * unmap the whole run. */
-            uint64_t run = (((d & 2047) + size + 2047) / 2048) * 2048;
+            uint64_t run = (((d & (SWIOTLB_SLOT_SIZE - 1)) + size + (SWIOTLB_SLOT_SIZE - 1)) / SWIOTLB_SLOT_SIZE) * SWIOTLB_SLOT_SIZE;
             uint64_t zmap = sm.bytes_zeroed - s0.bytes_zeroed, zunmap = s1.bytes_zeroed - sm.bytes_zeroed;
             bool zeroing = pol == BOUNCE_ZERO && dir != DMA_TO_DEVICE; /* TO_DEVICE slots stay dirty */
             KEXPECT_EQ(t, zunmap, zeroing ? run : 0);
-            KEXPECT_MSG(t, zeroing ? zmap % 2048 == 0 && zmap <= run : zmap == 0,
+            KEXPECT_MSG(t, zeroing ? zmap % SWIOTLB_SLOT_SIZE == 0 && zmap <= run : zmap == 0,
                         "%s/%s: %llu bytes zeroed at map", dn, wr_names[w], (unsigned long long)zmap);
             KEXPECT_EQ(t, s1.bytes_copied_out - s0.bytes_copied_out, dir == DMA_TO_DEVICE ? 0 : size);
             KEXPECT_EQ(t, s1.bounced_maps - s0.bounced_maps, 1);
@@ -696,7 +697,7 @@ static void preserve_attr_under_zero(struct ktest *t)
     struct dma_dev dev;
     dev32_init(&dev, "piix-ide");
     struct buf b;
-    const size_t size = 2048, wlo = 512, whi = 1024;
+    const size_t size = SWIOTLB_SLOT_SIZE, wlo = 512, whi = 1024;
     if (!bounce_buf(t, &dev, &b, 1))
         goto out;
     for (int preserve = 1; preserve >= 0; preserve--) {
@@ -725,8 +726,8 @@ static void preserve_attr_under_zero(struct ktest *t)
         }
         /* Either way the zero policy leaves the slot clean when the mapping goes (one 2 KiB slot),
          * having zeroed it at map only if an earlier use left it dirty. */
-        KEXPECT_EQ(t, s1.bytes_zeroed - sm.bytes_zeroed, 2048);
-        KEXPECT(t, sm.bytes_zeroed - s0.bytes_zeroed == 0 || sm.bytes_zeroed - s0.bytes_zeroed == 2048);
+        KEXPECT_EQ(t, s1.bytes_zeroed - sm.bytes_zeroed, SWIOTLB_SLOT_SIZE);
+        KEXPECT(t, sm.bytes_zeroed - s0.bytes_zeroed == 0 || sm.bytes_zeroed - s0.bytes_zeroed == SWIOTLB_SLOT_SIZE);
     }
     KEXPECT_EQ(t, dma_bounce_policy(), BOUNCE_ZERO);
     buf_free(t, &b);
@@ -1033,7 +1034,7 @@ static void sg_high_pages_bounce_each(struct ktest *t)
     struct buf b[N] = {0};
     struct scatterlist sg[N];
     /* Each entry in its own allocation of two frames, so no two are contiguous. */
-    static const uint32_t offs[N] = {0, 512, 0, 100}, lens[N] = {4096, 1000, 4096, 3000};
+    static const uint32_t offs[N] = {0, 512, 0, 100}, lens[N] = {PAGE_SIZE, 1000, PAGE_SIZE, 3000};
     for (int i = 0; i < N; i++) {
         if (!buf_alloc(&b[i], FRAME_HIGH, 2)) {
             ktest_fail(t, __FILE__, __LINE__, "no high frames");

@@ -104,7 +104,7 @@ static void exhaustion_and_recovery(struct ktest *t)
     uint64_t *chunks = malloc(cap * sizeof(*chunks));
     KASSERT(t, chunks != NULL);
     /* In DMA32 keep 8 MiB back, so the rest of the kernel is not starved while we hold it. */
-    while (n < cap && (pref == FRAME_HIGH || z->free > 2048)) {
+    while (n < cap && (pref == FRAME_HIGH || z->free > MiB(8) / PAGE_SIZE)) {
         uint64_t pa = alloc_pages(pref, 512);
         if (pa == FRAME_NONE)
             break;

@@ -5,6 +5,7 @@
 #include "kernel/panic.h"
 #include "kernel/traps.h"
 #include "ktest/ktest.h"
+#include "lib/units.h"
 
 #define UNMAPPED_VA 0x00007f0000000000ull
 #define NONCANONICAL_VA 0x8000000000000000ull
@@ -89,7 +90,7 @@ static void catches_nest(struct ktest *t)
     KEXPECT(t, n.inner_caught);
     KEXPECT_EQ(t, n.inner.vector, VEC_UD);
     /* And after all those exceptions, the kernel still works. */
-    char *p = malloc(4096);
+    char *p = malloc(PAGE_SIZE);
     KEXPECT(t, p != NULL);
     free(p);
 }

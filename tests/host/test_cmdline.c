@@ -65,7 +65,7 @@ static void test_parse_size_applies_suffixes_in_either_case(void **state)
     (void)state;
     uint64_t v;
     assert_true(size_of("4096", &v));
-    assert_int_equal(v, 4096);
+    assert_int_equal(v, PAGE_SIZE);
     assert_true(size_of("64k", &v));
     assert_int_equal(v, KiB(64));
     assert_true(size_of("64K", &v));
@@ -464,8 +464,8 @@ static void test_parse_virtio_mmio_takes_linux_syntax(void **state)
     assert_int_equal(v.base, 0xd0000000ull);
     assert_int_equal(v.irq, 5);
     assert_true(parse_virtio_mmio("4K@4096:0", &v));
-    assert_int_equal(v.size, 4096);
-    assert_int_equal(v.base, 4096);
+    assert_int_equal(v.size, PAGE_SIZE);
+    assert_int_equal(v.base, PAGE_SIZE);
 }
 
 static void test_parse_virtio_mmio_rejects_malformed_specs(void **state)

@@ -168,12 +168,12 @@ static void test_init_and_pool_size(void **state)
     pool_ok();
     restart(0, BOUNCE_ZERO); /* no pool at all: direct mappings only */
     assert_null(dma_debug_pool());
-    struct buf lo = buf_low(4096, 1), hi = buf_high(4096, 2);
-    dma_addr_t a = dma_map_single(&dev32, lo.v, 4096, DMA_TO_DEVICE);
+    struct buf lo = buf_low(PAGE_SIZE, 1), hi = buf_high(PAGE_SIZE, 2);
+    dma_addr_t a = dma_map_single(&dev32, lo.v, PAGE_SIZE, DMA_TO_DEVICE);
     assert_int_equal(a, lo.phys);
-    assert_true(dma_mapping_error(&dev32, dma_map_single(&dev32, hi.v, 4096, DMA_TO_DEVICE)));
+    assert_true(dma_mapping_error(&dev32, dma_map_single(&dev32, hi.v, PAGE_SIZE, DMA_TO_DEVICE)));
     assert_int_equal(now().map_failures, 1);
-    EXPECT_NO_MISUSE(dma_unmap_single(&dev32, a, 4096, DMA_TO_DEVICE));
+    EXPECT_NO_MISUSE(dma_unmap_single(&dev32, a, PAGE_SIZE, DMA_TO_DEVICE));
 }
 
 /* ---- direct or bounce ---- */
@@ -184,7 +184,7 @@ static void test_bounce_only_when_unreachable_or_forced(void **state)
     start(64 * SLOT, BOUNCE_ZERO);
     struct buf lo = buf_low(KiB(8), 0x11), hi = buf_high(KiB(8), 0x22);
     struct dma_dev forced = {.name = "forced", .dma_mask = DMA_BIT_MASK(64), .force_bounce = true};
-    struct dma_dev narrow = {.name = "narrow", .dma_mask = lo.phys + 4095}; /* reaches lo's first page only */
+    struct dma_dev narrow = {.name = "narrow", .dma_mask = lo.phys + (PAGE_SIZE - 1)}; /* reaches lo's first page only */
     const struct {
         const char *what;
         struct dma_dev *dev;
@@ -201,7 +201,7 @@ static void test_bounce_only_when_unreachable_or_forced(void **state)
         {"forcing platform, 64-bit device, high", &dev64, &hi, KiB(8), true, true},
         {"forcing platform, 32-bit device, low", &dev32, &lo, 1, true, true},
         {"mask ends inside the buffer", &narrow, &lo, KiB(8), false, true},
-        {"mask covers the mapping exactly", &narrow, &lo, 4096, false, false},
+        {"mask covers the mapping exactly", &narrow, &lo, PAGE_SIZE, false, false},
         {"mask one byte short", &narrow, &lo, 4097, false, true},
     };
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
@@ -240,7 +240,7 @@ static void test_bounce_only_when_unreachable_or_forced(void **state)
     assert_int_equal(a, lo.phys + 100);
     EXPECT_NO_MISUSE(dma_unmap_page(&dev32, a, 200, DMA_TO_DEVICE));
 
-    assert_true(dma_capable(&dev32, 0xfffff000, 4096));
+    assert_true(dma_capable(&dev32, 0xfffff000, PAGE_SIZE));
     assert_false(dma_capable(&dev32, 0xfffff000, 4097));
     assert_false(dma_capable(&dev32, 0x1000, 0));
     assert_false(dma_capable(&dev64, ~0ull - 10, 100)); /* wraps around */
@@ -407,7 +407,7 @@ static void test_exact_completion_copies_back_what_was_written_and_nothing_else(
     static const enum bounce_policy policies[] = {BOUNCE_ZERO, BOUNCE_COPY, BOUNCE_NONE};
     static const enum dma_data_direction dirs[] = {DMA_TO_DEVICE, DMA_FROM_DEVICE, DMA_BIDIRECTIONAL};
     static const unsigned attrs[] = {0, DMA_ATTR_EXACT_COMPLETION};
-    static const size_t lengths[] = {0, 1, 1500, 2048, 2999, 3000, 3500, SIZE_MAX - 1};
+    static const size_t lengths[] = {0, 1, 1500, SWIOTLB_SLOT_SIZE, 2999, 3000, 3500, SIZE_MAX - 1};
     for (size_t p = 0; p < ARRAY_LEN(policies); p++)
         for (size_t d = 0; d < ARRAY_LEN(dirs); d++)
             for (size_t x = 0; x < ARRAY_LEN(attrs); x++)
@@ -423,16 +423,16 @@ static void test_exact_completion_mapping_unmapped_without_a_length_is_misuse(vo
 {
     (void)state;
     start(4 * SLOT, BOUNCE_ZERO);
-    struct buf o = buf_high(4096, ORIG);
-    dma_addr_t a = dma_map_single_attrs(&dev32, o.v, 4096, DMA_FROM_DEVICE, DMA_ATTR_EXACT_COMPLETION);
-    memset(bus(a), DEVICE, 4096);
-    EXPECT_MISUSE(&dev32, dma_unmap_single(&dev32, a, 4096, DMA_FROM_DEVICE));
+    struct buf o = buf_high(PAGE_SIZE, ORIG);
+    dma_addr_t a = dma_map_single_attrs(&dev32, o.v, PAGE_SIZE, DMA_FROM_DEVICE, DMA_ATTR_EXACT_COMPLETION);
+    memset(bus(a), DEVICE, PAGE_SIZE);
+    EXPECT_MISUSE(&dev32, dma_unmap_single(&dev32, a, PAGE_SIZE, DMA_FROM_DEVICE));
     assert_non_null(strstr(dma_last_misuse(), "exact completion"));
-    expect_fill("exact mapping unmapped whole", o.v, 4096, DEVICE);
-    a = dma_map_single_attrs(&dev32, o.v, 4096, DMA_FROM_DEVICE, DMA_ATTR_EXACT_COMPLETION);
-    EXPECT_NO_MISUSE(dma_unmap_single_attrs(&dev32, a, 4096, DMA_FROM_DEVICE, DMA_ATTR_SKIP_CPU_SYNC));
-    a = dma_map_single_attrs(&dev32, o.v, 4096, DMA_TO_DEVICE, DMA_ATTR_EXACT_COMPLETION);
-    EXPECT_NO_MISUSE(dma_unmap_single(&dev32, a, 4096, DMA_TO_DEVICE)); /* nothing to copy back */
+    expect_fill("exact mapping unmapped whole", o.v, PAGE_SIZE, DEVICE);
+    a = dma_map_single_attrs(&dev32, o.v, PAGE_SIZE, DMA_FROM_DEVICE, DMA_ATTR_EXACT_COMPLETION);
+    EXPECT_NO_MISUSE(dma_unmap_single_attrs(&dev32, a, PAGE_SIZE, DMA_FROM_DEVICE, DMA_ATTR_SKIP_CPU_SYNC));
+    a = dma_map_single_attrs(&dev32, o.v, PAGE_SIZE, DMA_TO_DEVICE, DMA_ATTR_EXACT_COMPLETION);
+    EXPECT_NO_MISUSE(dma_unmap_single(&dev32, a, PAGE_SIZE, DMA_TO_DEVICE)); /* nothing to copy back */
 }
 
 /* A scatterlist: the total fills the entries in order; direct entries have nothing to copy. */
@@ -545,7 +545,7 @@ static void test_preserve_gives_copy_behaviour_under_zero(void **state)
 static void test_skip_cpu_sync_skips_copies_but_not_the_zero_fill(void **state)
 {
     (void)state;
-    const size_t n = 4096;
+    const size_t n = PAGE_SIZE;
     /* FROM_DEVICE: the slot (left STALE by the previous user) is still zeroed at map. */
     start(2 * SLOT, BOUNCE_COPY); /* under copy the previous user's data stays in the slots */
     struct buf stale = buf_high(n, STALE);
@@ -666,7 +666,7 @@ static void test_bounce_addresses_follow_the_pool_rules(void **state)
     /* No min_align_mask: a page or more starts page-aligned. */
     dma_addr_t small = dma_map_single(&dev32, o.v + 0x123, 100, DMA_TO_DEVICE); /* slot 0 */
     dma_addr_t a = dma_map_single(&dev32, o.v + 0x123, 5000, DMA_TO_DEVICE);
-    assert_int_equal(a % 4096, 0);
+    assert_int_equal(a % PAGE_SIZE, 0);
     assert_int_equal(a, small + 2 * SLOT);
     expect_bytes("page-aligned bounce", bus(a), o.v + 0x123, 5000);
     dma_unmap_single(&dev32, a, 5000, DMA_TO_DEVICE);
@@ -728,7 +728,7 @@ static void test_max_mapping_size_and_unreachable_pool(void **state)
     assert_int_equal(now().map_failures, 2);
     /* A device that cannot reach the pool cannot bounce at all. */
     struct dma_dev isa = {.name = "isa24", .dma_mask = DMA_BIT_MASK(24)};
-    struct buf lo = buf_low(4096, ORIG);
+    struct buf lo = buf_low(PAGE_SIZE, ORIG);
     EXPECT_NO_MISUSE(a = dma_map_single(&isa, lo.v, 100, DMA_TO_DEVICE));
     assert_true(dma_mapping_error(&isa, a));
     assert_int_equal(now().map_failures, 3);
@@ -744,14 +744,14 @@ static void test_exhaustion_fails_cleanly_and_recovers(void **state)
     struct buf o[10];
     dma_addr_t a[10];
     for (int i = 0; i < 10; i++)
-        o[i] = buf_high(4096, 0x30 + i);
+        o[i] = buf_high(PAGE_SIZE, 0x30 + i);
     for (int i = 0; i < 8; i++) {
-        a[i] = dma_map_single(&dev32, o[i].v, 4096, i % 2 ? DMA_TO_DEVICE : DMA_BIDIRECTIONAL);
+        a[i] = dma_map_single(&dev32, o[i].v, PAGE_SIZE, i % 2 ? DMA_TO_DEVICE : DMA_BIDIRECTIONAL);
         assert_true(in_pool(a[i]));
     }
     assert_int_equal(now().slots_in_use, 16);
     struct dma_stats s0 = now();
-    EXPECT_NO_MISUSE(a[8] = dma_map_single(&dev32, o[8].v, 4096, DMA_FROM_DEVICE));
+    EXPECT_NO_MISUSE(a[8] = dma_map_single(&dev32, o[8].v, PAGE_SIZE, DMA_FROM_DEVICE));
     assert_true(dma_mapping_error(&dev32, a[8]));
     assert_true(dma_mapping_error(&dev32, dma_map_single(&dev32, o[8].v, 1, DMA_TO_DEVICE)));
     struct dma_stats s1 = now();
@@ -759,20 +759,20 @@ static void test_exhaustion_fails_cleanly_and_recovers(void **state)
     assert_int_equal(s1.maps, s0.maps);
     assert_int_equal(s1.bytes_zeroed + s1.bytes_copied_in, s0.bytes_zeroed + s0.bytes_copied_in);
     assert_int_equal(s1.slots_in_use, 16);
-    expect_fill("not touched by the failure", o[8].v, 4096, 0x38);
+    expect_fill("not touched by the failure", o[8].v, PAGE_SIZE, 0x38);
     for (int i = 0; i < 8; i++)
-        expect_bytes("live mapping intact", bus(a[i]), o[i].v, 4096);
-    EXPECT_NO_MISUSE(dma_unmap_single(&dev32, a[5], 4096, DMA_TO_DEVICE));
-    a[9] = dma_map_single(&dev32, o[9].v, 4096, DMA_TO_DEVICE);
+        expect_bytes("live mapping intact", bus(a[i]), o[i].v, PAGE_SIZE);
+    EXPECT_NO_MISUSE(dma_unmap_single(&dev32, a[5], PAGE_SIZE, DMA_TO_DEVICE));
+    a[9] = dma_map_single(&dev32, o[9].v, PAGE_SIZE, DMA_TO_DEVICE);
     assert_int_equal(a[9], a[5]);
-    expect_bytes("after recovery", bus(a[9]), o[9].v, 4096);
+    expect_bytes("after recovery", bus(a[9]), o[9].v, PAGE_SIZE);
     for (int i = 0; i < 10; i++)
         if (i != 5 && i != 8)
-            EXPECT_NO_MISUSE(dma_unmap_single(&dev32, a[i], 4096, i == 9 || i % 2 ? DMA_TO_DEVICE : DMA_BIDIRECTIONAL));
+            EXPECT_NO_MISUSE(dma_unmap_single(&dev32, a[i], PAGE_SIZE, i == 9 || i % 2 ? DMA_TO_DEVICE : DMA_BIDIRECTIONAL));
     assert_int_equal(now().slots_in_use, 0);
     assert_int_equal(now().slots_high_water, 16);
     for (int i = 0; i < 10; i++)
-        expect_fill("original", o[i].v, 4096, 0x30 + i); /* BIDIRECTIONAL copied the same bytes back */
+        expect_fill("original", o[i].v, PAGE_SIZE, 0x30 + i); /* BIDIRECTIONAL copied the same bytes back */
 }
 
 /* ---- misuse ---- */
@@ -781,7 +781,7 @@ static void test_unmap_of_unmapped_address_is_misuse(void **state)
 {
     (void)state;
     start(16 * SLOT, BOUNCE_ZERO);
-    struct buf hi = buf_high(4096, ORIG), lo = buf_low(4096, ORIG);
+    struct buf hi = buf_high(PAGE_SIZE, ORIG), lo = buf_low(PAGE_SIZE, ORIG);
     dma_addr_t live = dma_map_single(&dev32, hi.v, 100, DMA_FROM_DEVICE);
     memset(bus(live), DEVICE, 100);
     struct dma_stats s0 = now();
@@ -805,7 +805,7 @@ static void test_double_unmap_is_misuse(void **state)
 {
     (void)state;
     start(16 * SLOT, BOUNCE_ZERO);
-    struct buf hi = buf_high(4096, ORIG), lo = buf_low(4096, ORIG);
+    struct buf hi = buf_high(PAGE_SIZE, ORIG), lo = buf_low(PAGE_SIZE, ORIG);
     dma_addr_t b = dma_map_single(&dev32, hi.v, 3000, DMA_FROM_DEVICE);
     memset(bus(b), DEVICE, 3000);
     EXPECT_NO_MISUSE(dma_unmap_single(&dev32, b, 3000, DMA_FROM_DEVICE));
@@ -839,7 +839,7 @@ static void test_unmap_with_other_size_or_direction_is_reported_and_torn_down_as
 {
     (void)state;
     start(16 * SLOT, BOUNCE_ZERO);
-    struct buf a = buf_high(4096, ORIG), b = buf_high(4096, ORIG), c = buf_high(4096, ORIG), lo = buf_low(4096, ORIG);
+    struct buf a = buf_high(PAGE_SIZE, ORIG), b = buf_high(PAGE_SIZE, ORIG), c = buf_high(PAGE_SIZE, ORIG), lo = buf_low(PAGE_SIZE, ORIG);
     /* Wrong size: the whole mapped size is copied back and its slots freed. */
     dma_addr_t x = dma_map_single(&dev32, a.v, 3000, DMA_FROM_DEVICE);
     memset(bus(x), DEVICE, 3000);
@@ -856,7 +856,7 @@ static void test_unmap_with_other_size_or_direction_is_reported_and_torn_down_as
     x = dma_map_single(&dev32, b.v, 3000, DMA_TO_DEVICE);
     memset(bus(x), DEVICE, 3000);
     EXPECT_MISUSE(&dev32, dma_unmap_single(&dev32, x, 3000, DMA_FROM_DEVICE));
-    expect_fill("TO_DEVICE as FROM_DEVICE", b.v, 4096, ORIG);
+    expect_fill("TO_DEVICE as FROM_DEVICE", b.v, PAGE_SIZE, ORIG);
     assert_int_equal(now().slots_in_use, 0);
     /* FROM_DEVICE unmapped as TO_DEVICE: still copied back (as mapped). */
     x = dma_map_single(&dev32, c.v, 3000, DMA_FROM_DEVICE);
@@ -904,7 +904,7 @@ static void test_bad_syncs_are_misuse_and_copy_nothing(void **state)
 {
     (void)state;
     start(16 * SLOT, BOUNCE_ZERO);
-    struct buf hi = buf_high(4096, ORIG), lo = buf_low(4096, ORIG), other = buf_low(4096, ORIG);
+    struct buf hi = buf_high(PAGE_SIZE, ORIG), lo = buf_low(PAGE_SIZE, ORIG), other = buf_low(PAGE_SIZE, ORIG);
     dma_addr_t x = dma_map_single(&dev32, hi.v, 3000, DMA_FROM_DEVICE);
     dma_addr_t t = dma_map_single(&dev32, hi.v, 3000, DMA_TO_DEVICE); /* to check for_device too */
     memset(bus(x), DEVICE, 3000);
@@ -933,7 +933,7 @@ static void test_bad_syncs_are_misuse_and_copy_nothing(void **state)
     assert_int_equal(s1.bytes_copied_out, s0.bytes_copied_out);
     assert_int_equal(s1.bytes_copied_in, s0.bytes_copied_in);
     assert_int_equal(s1.syncs_for_cpu + s1.syncs_for_device, s0.syncs_for_cpu + s0.syncs_for_device); /* refused: not counted */
-    expect_fill("refused syncs copy nothing back", hi.v, 4096, ORIG);
+    expect_fill("refused syncs copy nothing back", hi.v, PAGE_SIZE, ORIG);
     expect_fill("refused syncs copy nothing in", bus(t), 3000, DEVICE);
     /* Everything still unmaps cleanly. */
     EXPECT_NO_MISUSE(dma_unmap_single(&dev32, t, 3000, DMA_TO_DEVICE));
@@ -947,7 +947,7 @@ static void test_bad_maps_are_misuse(void **state)
     (void)state;
     start(16 * SLOT, BOUNCE_ZERO);
     struct buf hi = buf_high(KiB(8), ORIG), lo = buf_low(KiB(8), ORIG);
-    struct dma_dev seg = {.name = "seg4k", .dma_mask = DMA_BIT_MASK(32), .max_segment_size = 4096};
+    struct dma_dev seg = {.name = "seg4k", .dma_mask = DMA_BIT_MASK(32), .max_segment_size = PAGE_SIZE};
     dma_addr_t a;
     EXPECT_MISUSE(&dev32, a = dma_map_single(&dev32, hi.v, 100, DMA_NONE));
     assert_true(dma_mapping_error(&dev32, a));
@@ -971,9 +971,9 @@ static void test_bad_maps_are_misuse(void **state)
     assert_int_equal(s.slots_in_use, 0);
     assert_int_equal(s.bytes_copied_in + s.bytes_zeroed + s.orig_bytes_read, 0);
     /* The limit itself is fine. */
-    EXPECT_NO_MISUSE(a = dma_map_single(&seg, hi.v, 4096, DMA_TO_DEVICE));
+    EXPECT_NO_MISUSE(a = dma_map_single(&seg, hi.v, PAGE_SIZE, DMA_TO_DEVICE));
     assert_true(in_pool(a));
-    EXPECT_NO_MISUSE(dma_unmap_single(&seg, a, 4096, DMA_TO_DEVICE));
+    EXPECT_NO_MISUSE(dma_unmap_single(&seg, a, PAGE_SIZE, DMA_TO_DEVICE));
 }
 
 static void test_free_coherent_with_wrong_handle_is_misuse(void **state)
@@ -985,7 +985,7 @@ static void test_free_coherent_with_wrong_handle_is_misuse(void **state)
     uint8_t *q = dma_alloc_coherent(&dev32, 100, &h2);
     assert_non_null(p);
     assert_non_null(q);
-    EXPECT_MISUSE(&dev32, dma_free_coherent(&dev32, 5000, p, h + 4096));
+    EXPECT_MISUSE(&dev32, dma_free_coherent(&dev32, 5000, p, h + PAGE_SIZE));
     EXPECT_MISUSE(&dev32, dma_free_coherent(&dev32, 5000, p, h2));
     EXPECT_MISUSE(&dev32, dma_free_coherent(&dev32, 5000, NULL, h));
     assert_int_equal(now().coherent_frees, 0);
@@ -1000,8 +1000,8 @@ static void test_sg_maps_every_entry(void **state)
 {
     (void)state;
     start(32 * SLOT, BOUNCE_ZERO);
-    struct buf lo = buf_low(4096, ORIG), h1 = buf_high(6000, ORIG), h2 = buf_high(100, ORIG);
-    struct scatterlist sg[3] = {{.phys = lo.phys, .length = 4096}, {.phys = h1.phys, .length = 6000}, {.phys = h2.phys, .length = 100}};
+    struct buf lo = buf_low(PAGE_SIZE, ORIG), h1 = buf_high(6000, ORIG), h2 = buf_high(100, ORIG);
+    struct scatterlist sg[3] = {{.phys = lo.phys, .length = PAGE_SIZE}, {.phys = h1.phys, .length = 6000}, {.phys = h2.phys, .length = 100}};
     assert_int_equal(dma_map_sg(&dev32, sg, 3, DMA_FROM_DEVICE), 3);
     assert_int_equal(sg[0].dma_address, lo.phys); /* direct */
     assert_true(in_pool(sg[1].dma_address) && in_pool(sg[2].dma_address));
@@ -1013,8 +1013,8 @@ static void test_sg_maps_every_entry(void **state)
     expect_fill("sg synced", h1.v, 3000, DEVICE + 1);
     EXPECT_NO_MISUSE(dma_sync_sg_for_device(&dev32, sg, 3, DMA_FROM_DEVICE));
     EXPECT_NO_MISUSE(dma_unmap_sg(&dev32, sg, 3, DMA_FROM_DEVICE));
-    expect_fill("sg 0", lo.v, 2048, DEVICE);
-    expect_fill("sg 0", lo.v + 2048, 2048, ORIG); /* direct: the rest was never touched */
+    expect_fill("sg 0", lo.v, SWIOTLB_SLOT_SIZE, DEVICE);
+    expect_fill("sg 0", lo.v + SWIOTLB_SLOT_SIZE, SWIOTLB_SLOT_SIZE, ORIG); /* direct: the rest was never touched */
     expect_fill("sg 1", h1.v, 3000, DEVICE + 1);
     expect_fill("sg 1", h1.v + 3000, 3000, 0);
     expect_fill("sg 2", h2.v, 50, DEVICE + 2);
@@ -1028,13 +1028,13 @@ static void test_sg_failure_undoes_every_entry(void **state)
 {
     (void)state;
     start(8 * SLOT, BOUNCE_ZERO);
-    struct buf lo = buf_low(4096, ORIG), hi[5];
+    struct buf lo = buf_low(PAGE_SIZE, ORIG), hi[5];
     for (int i = 0; i < 5; i++)
-        hi[i] = buf_high(4096, ORIG + i);
+        hi[i] = buf_high(PAGE_SIZE, ORIG + i);
     /* One direct entry, four bounced that fill the pool, and a fifth that does not fit. */
-    struct scatterlist sg[6] = {{.phys = lo.phys, .length = 4096}};
+    struct scatterlist sg[6] = {{.phys = lo.phys, .length = PAGE_SIZE}};
     for (int i = 0; i < 5; i++)
-        sg[1 + i] = (struct scatterlist){.phys = hi[i].phys, .length = 4096};
+        sg[1 + i] = (struct scatterlist){.phys = hi[i].phys, .length = PAGE_SIZE};
     static const enum dma_data_direction dirs[] = {DMA_FROM_DEVICE, DMA_BIDIRECTIONAL, DMA_TO_DEVICE};
     for (size_t d = 0; d < ARRAY_LEN(dirs); d++) {
         struct dma_stats s0 = now();
@@ -1044,11 +1044,11 @@ static void test_sg_failure_undoes_every_entry(void **state)
         assert_int_equal(s1.map_failures, s0.map_failures + 1);
         assert_int_equal(s1.maps - s0.maps, s1.unmaps - s0.unmaps); /* every map undone */
         assert_int_equal(s1.bytes_copied_out, s0.bytes_copied_out);  /* the device never had them */
-        expect_fill("direct entry untouched", lo.v, 4096, ORIG);
+        expect_fill("direct entry untouched", lo.v, PAGE_SIZE, ORIG);
         for (int i = 0; i < 5; i++)
-            expect_fill("bounced entry untouched", hi[i].v, 4096, ORIG + i);
+            expect_fill("bounced entry untouched", hi[i].v, PAGE_SIZE, ORIG + i);
         /* The direct entry's record is gone too. */
-        EXPECT_MISUSE(&dev32, dma_unmap_single(&dev32, lo.phys, 4096, dirs[d]));
+        EXPECT_MISUSE(&dev32, dma_unmap_single(&dev32, lo.phys, PAGE_SIZE, dirs[d]));
         pool_ok();
     }
     /* A misuse in the middle (a zero-length entry) undoes the same way. */
@@ -1076,7 +1076,7 @@ static void test_coherent_memory_is_zeroed_and_within_the_mask(void **state)
         struct dma_dev *dev;
         size_t size;
         uint64_t mask;
-    } cases[] = {{&dev32, 10000, DMA_BIT_MASK(32)}, {&split, 1, DMA_BIT_MASK(32)}, {&dev64, 3 * 4096, DMA_BIT_MASK(64)}};
+    } cases[] = {{&dev32, 10000, DMA_BIT_MASK(32)}, {&split, 1, DMA_BIT_MASK(32)}, {&dev64, 3 * PAGE_SIZE, DMA_BIT_MASK(64)}};
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
         dma_addr_t h = 0;
         uint8_t *p = dma_alloc_coherent(cases[i].dev, cases[i].size, &h);
@@ -1092,7 +1092,7 @@ static void test_coherent_memory_is_zeroed_and_within_the_mask(void **state)
     assert_int_equal(now().coherent_allocs, 3);
     assert_int_equal(now().coherent_frees, 3);
     dma_addr_t h;
-    EXPECT_NO_MISUSE(assert_null(dma_alloc_coherent(&isa, 4096, &h))); /* nothing below 16 MiB here */
+    EXPECT_NO_MISUSE(assert_null(dma_alloc_coherent(&isa, PAGE_SIZE, &h))); /* nothing below 16 MiB here */
     EXPECT_MISUSE(&dev32, assert_null(dma_alloc_coherent(&dev32, 0, &h)));
     assert_int_equal(now().coherent_allocs, 3);
     assert_int_equal(now().slots_in_use, 0); /* coherent memory is not bounce slots */
@@ -1163,7 +1163,7 @@ static void test_stats_json_has_every_counter(void **state)
     dma_free_coherent(&dev32, 100, c, h);
     dma_set_bounce_policy(BOUNCE_NONE);
 
-    char json[2048];
+    char json[SWIOTLB_SLOT_SIZE];
     int len = dma_stats_json(json, sizeof(json));
     assert_true(len > 0 && (size_t)len < sizeof(json));
     assert_int_equal(strlen(json), (size_t)len);
@@ -1269,15 +1269,15 @@ static void watch_handler(int sig, siginfo_t *si, void *ctx)
 {
     (void)sig;
     uint8_t *addr = si->si_addr;
-    if (watch.base != NULL && addr >= watch.base && addr < watch.base + WATCH_PAGES * 4096) {
-        size_t pg = (size_t)(addr - watch.base) / 4096;
+    if (watch.base != NULL && addr >= watch.base && addr < watch.base + WATCH_PAGES * PAGE_SIZE) {
+        size_t pg = (size_t)(addr - watch.base) / PAGE_SIZE;
         bool write = (((ucontext_t *)ctx)->uc_mcontext.gregs[REG_ERR] & 2) != 0;
         if (watch.first[pg] == ACCESS_NONE) {
             watch.first[pg] = write ? ACCESS_WRITE : ACCESS_READ;
             watch.first_phase[pg] = watch.phase;
         }
         watch.faults++;
-        mprotect(watch.base + pg * 4096, 4096, PROT_READ | PROT_WRITE);
+        mprotect(watch.base + pg * PAGE_SIZE, PAGE_SIZE, PROT_READ | PROT_WRITE);
         return;
     }
     /* Not ours: put the previous handler back; the access faults again into it. */
@@ -1301,13 +1301,13 @@ static void watch_start(uint8_t *base)
         assert_int_equal(sigaction(SIGSEGV, &sa, &watch.old), 0);
         watch.installed = true;
     }
-    assert_int_equal(mprotect(base, WATCH_PAGES * 4096, PROT_NONE), 0);
+    assert_int_equal(mprotect(base, WATCH_PAGES * PAGE_SIZE, PROT_NONE), 0);
 }
 
 static void watch_stop(void)
 {
     if (watch.base != NULL)
-        mprotect(watch.base, WATCH_PAGES * 4096, PROT_READ | PROT_WRITE);
+        mprotect(watch.base, WATCH_PAGES * PAGE_SIZE, PROT_READ | PROT_WRITE);
     if (watch.installed)
         sigaction(SIGSEGV, &watch.old, NULL);
     watch.installed = false;
@@ -1330,7 +1330,7 @@ static void exact_watch(uint8_t *orig, size_t n, size_t written, unsigned attrs)
     dma_unmap_single_written(&dev32, a, n, DMA_FROM_DEVICE, written);
     watch.phase = PHASE_IDLE;
     for (int pg = 0; pg < WATCH_PAGES; pg++) {
-        bool touched = (size_t)pg * 4096 < written;
+        bool touched = (size_t)pg * PAGE_SIZE < written;
         if (watch.first[pg] != (touched ? ACCESS_WRITE : ACCESS_NONE) ||
             (touched && watch.first_phase[pg] != PHASE_UNMAP))
             fail_msg("%s: page %d first accessed by a %s", what, pg,
@@ -1344,7 +1344,7 @@ static void exact_watch(uint8_t *orig, size_t n, size_t written, unsigned attrs)
 static void test_zero_policy_never_reads_the_original(void **state)
 {
     (void)state;
-    const size_t n = WATCH_PAGES * 4096, written = n / 2 + 100;
+    const size_t n = WATCH_PAGES * PAGE_SIZE, written = n / 2 + 100;
     start(64 * SLOT, BOUNCE_ZERO);
     uint64_t phys;
     uint8_t *orig = fake_alloc_high(n, &phys);
@@ -1719,7 +1719,7 @@ static void test_skip_cpu_sync_never_leaks_the_previous_users_data(void **state)
         {BOUNCE_ZERO, DMA_BIDIRECTIONAL, DMA_ATTR_SKIP_CPU_SYNC},
         {BOUNCE_COPY, DMA_BIDIRECTIONAL, DMA_ATTR_SKIP_CPU_SYNC},
     };
-    const size_t n = 4096;
+    const size_t n = PAGE_SIZE;
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
         restart(2 * SLOT, BOUNCE_COPY); /* under copy, A's secret stays in the slots after its unmap */
         struct buf a = buf_high(n, 0);

@@ -20,9 +20,9 @@ static void test_one_page_is_one_entry_with_eot(void **state)
 {
     (void)state;
     struct ide_prd prd[4];
-    const struct ide_prd_piece p[] = {P(0x12345000, 4096)};
+    const struct ide_prd_piece p[] = {P(0x12345000, PAGE_SIZE)};
     assert_int_equal(ide_prd_build(p, 1, prd, ARRAY_LEN(prd)), 1);
-    assert_prd(&prd[0], 0x12345000, 4096, IDE_PRD_EOT);
+    assert_prd(&prd[0], 0x12345000, PAGE_SIZE, IDE_PRD_EOT);
 }
 
 static void test_64k_region_is_encoded_as_count_zero(void **state)
@@ -60,10 +60,10 @@ static void test_several_pieces_keep_order_and_eot_only_on_last(void **state)
 {
     (void)state;
     struct ide_prd prd[8];
-    const struct ide_prd_piece p[] = {P(0x9000, 512), P(0x3000, 4096), P(0x7fe00, 1024)};
+    const struct ide_prd_piece p[] = {P(0x9000, 512), P(0x3000, PAGE_SIZE), P(0x7fe00, 1024)};
     assert_int_equal(ide_prd_build(p, 3, prd, ARRAY_LEN(prd)), 4);
     assert_prd(&prd[0], 0x9000, 512, 0);
-    assert_prd(&prd[1], 0x3000, 4096, 0);
+    assert_prd(&prd[1], 0x3000, PAGE_SIZE, 0);
     assert_prd(&prd[2], 0x7fe00, 512, 0);
     assert_prd(&prd[3], 0x80000, 512, IDE_PRD_EOT);
 }
@@ -139,14 +139,14 @@ static struct ide_prd_piece random_piece(struct rng *r)
     switch (rng_below(r, 4)) {
     case 0: /* a page, as the block layer hands them out */
         addr = rng_below(r, GiB4 >> 12) << 12;
-        len = 4096;
+        len = PAGE_SIZE;
         break;
     case 1: /* sectors, anywhere sector-aligned */
         addr = rng_below(r, GiB4 >> 9) << 9;
         len = (1 + rng_below(r, 256)) * 512;
         break;
     case 2: /* close to a 64 KiB boundary, so it crosses often */
-        addr = ((rng_below(r, GiB4 >> 16) << 16) | 0xffff) - rng_below(r, 4096);
+        addr = ((rng_below(r, GiB4 >> 16) << 16) | 0xffff) - rng_below(r, PAGE_SIZE);
         addr &= ~1ull;
         len = 2 + 2 * rng_below(r, 0x10000);
         break;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "mm/paging.h"
+#include "lib/units.h"
 
 #define SZ_4K 0x1000ull
 #define SZ_2M 0x200000ull
@@ -31,9 +32,9 @@ static uint64_t page_alloc(struct env *e)
         e->pages = realloc(e->pages, e->cap * sizeof(*e->pages));
         assert_non_null(e->pages);
     }
-    void *p = aligned_alloc(4096, 4096);
+    void *p = aligned_alloc(PAGE_SIZE, PAGE_SIZE);
     assert_non_null(p);
-    memset(p, 0, 4096);
+    memset(p, 0, PAGE_SIZE);
     e->pages[e->npages++] = p;
     return (uint64_t)(uintptr_t)p;
 }

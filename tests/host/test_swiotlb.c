@@ -135,7 +135,7 @@ static void test_init_rejects_bad_arguments(void **state)
     assert_int_equal(swiotlb_pool_init(&p, NULL, FAKE_LOW_BASE, 1000, meta, mb, NULL), -1);         /* < a slot */
     assert_int_equal(swiotlb_pool_init(&p, NULL, FAKE_LOW_BASE, SLOT + 1, meta, mb, NULL), -1);     /* not a multiple */
     assert_int_equal(swiotlb_pool_init(&p, NULL, FAKE_LOW_BASE, 64 * SLOT - 512, meta, mb, NULL), -1);
-    assert_int_equal(swiotlb_pool_init(&p, NULL, FAKE_LOW_BASE + 2048, 64 * SLOT, meta, mb, NULL), -1); /* not page-aligned */
+    assert_int_equal(swiotlb_pool_init(&p, NULL, FAKE_LOW_BASE + SWIOTLB_SLOT_SIZE, 64 * SLOT, meta, mb, NULL), -1); /* not page-aligned */
     assert_int_equal(swiotlb_pool_init(&p, NULL, FAKE_LOW_BASE + 8, 64 * SLOT, meta, mb, NULL), -1);
     assert_int_equal(swiotlb_pool_init(&p, NULL, FAKE_LOW_BASE, 64 * SLOT, meta, mb - 1, NULL), -1); /* bookkeeping short */
     assert_int_equal(swiotlb_pool_init(&p, NULL, FAKE_LOW_BASE, 65 * SLOT, meta, mb, NULL), -1);
@@ -156,7 +156,7 @@ static void test_init_rejects_bad_arguments(void **state)
 static void test_tiny_and_odd_pools_hand_out_exactly_their_slots(void **state)
 {
     struct env *e = *state;
-    static const uint32_t sizes[] = {1, 2, 3, 5, 31, 63, 64, 65, 100, 127, 128, 129, 191, 4095, 4096, 4097, 64 * 64 * 2 + 1};
+    static const uint32_t sizes[] = {1, 2, 3, 5, 31, 63, 64, 65, 100, 127, 128, 129, 191, (PAGE_SIZE - 1), PAGE_SIZE, 4097, 64 * 64 * 2 + 1};
     struct dma_dev dev = plain_dev();
     for (size_t s = 0; s < ARRAY_LEN(sizes); s++) {
         uint32_t n = sizes[s];
@@ -201,7 +201,7 @@ static void test_100_slot_pool_never_hands_out_padding(void **state)
     /* A 3-slot run can never be placed at 98. */
     swiotlb_release_slots(&e->p, 98);
     assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, 4097), -1);
-    assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, 4096), 98);
+    assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, PAGE_SIZE), 98);
     assert_pool_ok(&e->p);
 }
 
@@ -214,7 +214,7 @@ static void test_multislot_mappings_are_contiguous_and_sized(void **state)
     static const struct {
         size_t size;
         uint32_t nslots;
-    } cases[] = {{1, 1}, {2048, 1}, {2049, 2}, {4096, 2}, {4097, 3}, {65536, 32}, {MAX_MAP - 1, 128}, {MAX_MAP, 128}};
+    } cases[] = {{1, 1}, {SWIOTLB_SLOT_SIZE, 1}, {2049, 2}, {PAGE_SIZE, 2}, {4097, 3}, {65536, 32}, {MAX_MAP - 1, 128}, {MAX_MAP, 128}};
     pool_at(e, 512, FAKE_LOW_BASE);
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
         uint64_t orig = 0x200000000ull + 0x10000 * i;
@@ -242,23 +242,23 @@ static void test_page_sized_mappings_start_page_aligned(void **state)
     struct dma_dev dev = plain_dev();
     pool_at(e, 64, FAKE_LOW_BASE);
     assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0x5000, 100), 0);
-    assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0x5000, 4095), 1); /* below a page: odd slot is fine */
-    int64_t c = swiotlb_find_slots(&e->p, &dev, 0x5000, 4096);     /* cursor at 3: skips to 4 */
+    assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0x5000, (PAGE_SIZE - 1)), 1); /* below a page: odd slot is fine */
+    int64_t c = swiotlb_find_slots(&e->p, &dev, 0x5000, PAGE_SIZE);     /* cursor at 3: skips to 4 */
     assert_int_equal(c, 4);
-    assert_int_equal(slot_phys(&e->p, c) % 4096, 0);
+    assert_int_equal(slot_phys(&e->p, c) % PAGE_SIZE, 0);
     assert_int_equal(swiotlb_slot_owner(&e->p, 3), 0);
     assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0x5000, 100), 6);
-    c = swiotlb_find_slots(&e->p, &dev, 0x5123, 4096 * 3 + 1); /* odd original: alignment is of the bounce */
+    c = swiotlb_find_slots(&e->p, &dev, 0x5123, PAGE_SIZE * 3 + 1); /* odd original: alignment is of the bounce */
     assert_int_equal(c, 8);
     assert_int_equal(e->p.meta[c].offset, 0);
     assert_pool_ok(&e->p);
     /* The same on a pool whose start is only page- (not 8 KiB-) aligned. */
     pool_at(e, 64, FAKE_LOW_BASE + 0x1000);
     for (int i = 0; i < 14; i++) {
-        c = swiotlb_find_slots(&e->p, &dev, 0x777, i % 2 ? 100 : 4096 + (size_t)i * 1000);
+        c = swiotlb_find_slots(&e->p, &dev, 0x777, i % 2 ? 100 : PAGE_SIZE + (size_t)i * 1000);
         assert_true(c >= 0);
         if (i % 2 == 0)
-            assert_int_equal(slot_phys(&e->p, c) % 4096, 0);
+            assert_int_equal(slot_phys(&e->p, c) % PAGE_SIZE, 0);
     }
     assert_pool_ok(&e->p);
 }
@@ -269,7 +269,7 @@ static void test_min_align_mask_preserves_the_offset_bits(void **state)
     struct env *e = *state;
     static const uint32_t masks[] = {0x7ff, 0xfff, 0x3fff};
     static const uint64_t lows[] = {0x000, 0x001, 0x7ff, 0x800, 0x801, 0xabc, 0xfff, 0x1234, 0x3fff};
-    static const size_t sizes[] = {1, 100, 2048, 3000, 4096, 5000, 20000};
+    static const size_t sizes[] = {1, 100, SWIOTLB_SLOT_SIZE, 3000, PAGE_SIZE, 5000, 20000};
     uint64_t ophys;
     uint8_t *orig = fake_alloc_high(64 * 1024, &ophys);
     assert_non_null(orig);
@@ -323,7 +323,7 @@ static void test_segment_boundary_is_never_crossed(void **state)
         assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, 8 * SLOT), 24 + 8 * i);
     assert_int_equal(e->p.cursor, 0);
     assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, 3000), 6); /* 2 slots fit in 6-7 */
-    assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, 2048), 11);
+    assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, SWIOTLB_SLOT_SIZE), 11);
     swiotlb_release_slots(&e->p, 6);
     e->p.cursor = 0;
     /* Free: 6-7 and 12-15. Three slots at 6 would cross 8: they go to 12. */
@@ -349,7 +349,7 @@ static void test_segment_boundary_is_never_crossed(void **state)
     /* 2 KiB segments: only single-slot mappings can bounce. */
     struct dma_dev tiny = {.name = "seg2k", .dma_mask = DMA_BIT_MASK(64), .seg_boundary_mask = 0x7ff};
     pool_at(e, 8, FAKE_LOW_BASE);
-    assert_int_equal(swiotlb_find_slots(&e->p, &tiny, 0, 2048), 0);
+    assert_int_equal(swiotlb_find_slots(&e->p, &tiny, 0, SWIOTLB_SLOT_SIZE), 0);
     assert_int_equal(swiotlb_find_slots(&e->p, &tiny, 0, 2049), SWIOTLB_TOO_LARGE);
 }
 
@@ -374,28 +374,28 @@ static void test_next_fit_wraps_around(void **state)
     struct env *e = *state;
     struct dma_dev dev = plain_dev();
     pool_at(e, 8, FAKE_LOW_BASE);
-    assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, 4096), 0); /* A */
-    assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, 4096), 2); /* B */
-    assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, 4096), 4); /* C */
+    assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, PAGE_SIZE), 0); /* A */
+    assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, PAGE_SIZE), 2); /* B */
+    assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, PAGE_SIZE), 4); /* C */
     swiotlb_release_slots(&e->p, 0);
     /* Next fit: the cursor is at 6, so the freed 0-1 are not reused yet. */
-    assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, 4096), 6);
+    assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, PAGE_SIZE), 6);
     assert_int_equal(e->p.cursor, 0); /* ended exactly at the end of the pool */
-    assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, 4096), 0);
+    assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, PAGE_SIZE), 0);
     assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, 1), -1);
     swiotlb_release_slots(&e->p, 4);
     swiotlb_release_slots(&e->p, 6);
     /* Cursor at 2 (B, used): the search runs on to 4. */
-    assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, 2048), 4);
-    assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, 4096), 6);
+    assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, SWIOTLB_SLOT_SIZE), 4);
+    assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, PAGE_SIZE), 6);
     /* Cursor wrapped to 0; slot 5 is the only free one. */
-    assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, 2048), 5);
+    assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, SWIOTLB_SLOT_SIZE), 5);
     assert_int_equal(e->p.used_slots, 8);
     assert_pool_ok(&e->p);
     /* Wrap-around with the free run straddling the cursor: 6-7 free, cursor at 7. */
     swiotlb_release_slots(&e->p, 6);
     e->p.cursor = 7;
-    assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, 4095), 6); /* found on the wrapped pass */
+    assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, (PAGE_SIZE - 1)), 6); /* found on the wrapped pass */
     assert_pool_ok(&e->p);
 }
 
@@ -415,8 +415,8 @@ static void test_dma_mask_limits_the_reachable_slots(void **state)
     assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, 1), -1);
     /* A 2-slot mapping needs two reachable slots. */
     dev.dma_mask = start + 7 * SLOT - 1;
-    assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, 4096), -1); /* 5-6: not page-aligned */
-    assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, 4095), 5);
+    assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, PAGE_SIZE), -1); /* 5-6: not page-aligned */
+    assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, (PAGE_SIZE - 1)), 5);
     /* Below the pool, or a 24-bit device: nothing. */
     dev.dma_mask = start - 1;
     assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, 1), SWIOTLB_UNREACHABLE);
@@ -446,8 +446,8 @@ static void test_fragmented_pool_fails_only_without_a_run(void **state)
     /* A page-sized mapping needs an even start: take 12, free 13; the only pair is 13-14. */
     assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, 1), 12);
     swiotlb_release_slots(&e->p, 13);
-    assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, 4096), -1);
-    assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, 4095), 13);
+    assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, PAGE_SIZE), -1);
+    assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, (PAGE_SIZE - 1)), 13);
     assert_pool_ok(&e->p);
 }
 
@@ -471,8 +471,8 @@ static void test_large_pool_finds_the_last_free_slot(void **state)
     swiotlb_release_slots(&e->p, 8193);
     assert_int_equal(e->p.cursor, 0);
     assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, 1), 8193);
-    swiotlb_release_slots(&e->p, 4096);
-    assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, MAX_MAP), 4096);
+    swiotlb_release_slots(&e->p, PAGE_SIZE);
+    assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, MAX_MAP), PAGE_SIZE);
     swiotlb_release_slots(&e->p, 128 * 50);
     swiotlb_release_slots(&e->p, 128 * 51);
     /* Cursor inside the freed area with too little room after it: the run that starts before the
@@ -490,38 +490,38 @@ static void test_exhaustion_fails_cleanly_and_recovers(void **state)
     struct env *e = *state;
     struct dma_dev dev = {.name = "d32", .dma_mask = DMA_BIT_MASK(32)};
     uint64_t ophys;
-    uint8_t *orig = fake_alloc_high(10 * 4096, &ophys);
+    uint8_t *orig = fake_alloc_high(10 * PAGE_SIZE, &ophys);
     assert_non_null(orig);
     for (int b = 0; b < 10; b++)
-        memset(orig + 4096 * b, 0x30 + b, 4096);
+        memset(orig + PAGE_SIZE * b, 0x30 + b, PAGE_SIZE);
     pool_with_memory(e, 16);
     uint64_t dma[8];
     struct swiotlb_map_info info;
     for (int b = 0; b < 8; b++) {
-        dma[b] = swiotlb_tbl_map_single(&e->p, &dev, ophys + 4096 * (uint64_t)b, 4096, DMA_TO_DEVICE, 0, BOUNCE_ZERO,
+        dma[b] = swiotlb_tbl_map_single(&e->p, &dev, ophys + PAGE_SIZE * (uint64_t)b, PAGE_SIZE, DMA_TO_DEVICE, 0, BOUNCE_ZERO,
                                         &e->st, &info);
         assert_int_not_equal(dma[b], DMA_MAPPING_ERROR);
     }
     struct dma_stats before = e->st;
-    assert_int_equal(swiotlb_tbl_map_single(&e->p, &dev, ophys + 4096 * 8, 4096, DMA_TO_DEVICE, 0, BOUNCE_ZERO, &e->st,
+    assert_int_equal(swiotlb_tbl_map_single(&e->p, &dev, ophys + PAGE_SIZE * 8, PAGE_SIZE, DMA_TO_DEVICE, 0, BOUNCE_ZERO, &e->st,
                                             &info),
                      DMA_MAPPING_ERROR);
-    assert_int_equal(swiotlb_tbl_map_single(&e->p, &dev, ophys + 4096 * 8, 1, DMA_FROM_DEVICE, 0, BOUNCE_ZERO, &e->st,
+    assert_int_equal(swiotlb_tbl_map_single(&e->p, &dev, ophys + PAGE_SIZE * 8, 1, DMA_FROM_DEVICE, 0, BOUNCE_ZERO, &e->st,
                                             &info),
                      DMA_MAPPING_ERROR);
     assert_memory_equal(&before, &e->st, sizeof(before)); /* a failed map copies and zeroes nothing */
     assert_pool_ok(&e->p);
     for (int b = 0; b < 8; b++) {
-        uint8_t want[4096];
+        uint8_t want[PAGE_SIZE];
         memset(want, 0x30 + b, sizeof(want));
-        assert_memory_equal(e->p.vaddr + (dma[b] - e->p.start), want, 4096);
+        assert_memory_equal(e->p.vaddr + (dma[b] - e->p.start), want, PAGE_SIZE);
     }
     uint64_t out;
     char why[200];
-    assert_int_equal(swiotlb_tbl_unmap_single(&e->p, &dev, dma[3], 4096, DMA_TO_DEVICE, 0, &e->st, &out, why, sizeof(why)), 0);
-    uint64_t again = swiotlb_tbl_map_single(&e->p, &dev, ophys + 4096 * 9, 4096, DMA_TO_DEVICE, 0, BOUNCE_ZERO, &e->st, &info);
+    assert_int_equal(swiotlb_tbl_unmap_single(&e->p, &dev, dma[3], PAGE_SIZE, DMA_TO_DEVICE, 0, &e->st, &out, why, sizeof(why)), 0);
+    uint64_t again = swiotlb_tbl_map_single(&e->p, &dev, ophys + PAGE_SIZE * 9, PAGE_SIZE, DMA_TO_DEVICE, 0, BOUNCE_ZERO, &e->st, &info);
     assert_int_equal(again, dma[3]);
-    assert_memory_equal(e->p.vaddr + (again - e->p.start), orig + 4096 * 9, 4096);
+    assert_memory_equal(e->p.vaddr + (again - e->p.start), orig + PAGE_SIZE * 9, PAGE_SIZE);
     assert_pool_ok(&e->p);
 }
 
@@ -531,9 +531,9 @@ static void test_from_device_fill_per_policy(void **state)
     struct env *e = *state;
     struct dma_dev dev = {.name = "d32", .dma_mask = DMA_BIT_MASK(32)};
     uint64_t ophys;
-    uint8_t *orig = fake_alloc_high(4096, &ophys);
+    uint8_t *orig = fake_alloc_high(PAGE_SIZE, &ophys);
     assert_non_null(orig);
-    memset(orig, 0xC3, 4096);
+    memset(orig, 0xC3, PAGE_SIZE);
     pool_with_memory(e, 2);
     static const struct {
         enum bounce_policy policy;
@@ -574,7 +574,7 @@ static void test_from_device_fill_per_policy(void **state)
         assert_int_equal(out, 0);
         assert_int_equal(e->p.used_slots, 0);
     }
-    uint8_t want[4096];
+    uint8_t want[PAGE_SIZE];
     memset(want, 0xC3, sizeof(want));
     assert_memory_equal(orig, want, sizeof(want)); /* every unmap above skipped the copy-out */
 }
@@ -594,7 +594,7 @@ static void test_unmap_and_sync_refuse_what_is_not_a_mapping(void **state)
     char why[200];
     uint64_t n;
     /* Inside the mapping, before it (in its first slot), in its last slot's slack, in a free slot. */
-    static const int64_t bad[] = {1, 2999, -1, -0x100, 3000, 3100, 4 * 2048, -0x100 + 16 * 2048 - 1};
+    static const int64_t bad[] = {1, 2999, -1, -0x100, 3000, 3100, 4 * SWIOTLB_SLOT_SIZE, -0x100 + 16 * SWIOTLB_SLOT_SIZE - 1};
     for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
         why[0] = '\0';
         assert_int_equal(swiotlb_tbl_unmap_single(&e->p, &dev, dma + (uint64_t)bad[i], 3000, DMA_FROM_DEVICE, 0, &e->st, &n, why,
@@ -618,7 +618,7 @@ static void test_unmap_and_sync_refuse_what_is_not_a_mapping(void **state)
     } bad_sync[] = {
         {100, 2901, DMA_FROM_DEVICE}, {0, 3001, DMA_FROM_DEVICE}, {0, 0, DMA_FROM_DEVICE},
         {-1, 10, DMA_FROM_DEVICE},    {3000, 1, DMA_FROM_DEVICE}, {2999, 2, DMA_FROM_DEVICE},
-        {0, SIZE_MAX, DMA_FROM_DEVICE}, {4 * 2048, 1, DMA_FROM_DEVICE}, {0, 10, DMA_TO_DEVICE},
+        {0, SIZE_MAX, DMA_FROM_DEVICE}, {4 * SWIOTLB_SLOT_SIZE, 1, DMA_FROM_DEVICE}, {0, 10, DMA_TO_DEVICE},
         {0, 10, DMA_BIDIRECTIONAL},   {0, 10, DMA_NONE},
     };
     for (size_t i = 0; i < ARRAY_LEN(bad_sync); i++) {
@@ -630,7 +630,7 @@ static void test_unmap_and_sync_refuse_what_is_not_a_mapping(void **state)
         assert_int_equal(n, 0);
     }
     /* Wrong size and direction: reported (1), torn down as it was mapped (3000 bytes copied out). */
-    memset(e->mem, 0xEE, 4096);
+    memset(e->mem, 0xEE, PAGE_SIZE);
     assert_int_equal(swiotlb_tbl_unmap_single(&e->p, &dev, dma, 17, DMA_TO_DEVICE, 0, &e->st, &n, why, sizeof(why)), 1);
     assert_true(strstr(why, "3000") != NULL);
     assert_int_equal(n, 3000);
@@ -721,7 +721,7 @@ static bool rule_ok(const struct swiotlb_pool *p, const struct dma_dev *dev, uin
     uint64_t a = p->start + c * SLOT, last = a + n * SLOT - 1, dma = a + off;
     if ((dma & mask) != (orig & mask))
         return false;
-    if (mask == 0 && size >= 4096 && dma % 4096 != 0)
+    if (mask == 0 && size >= PAGE_SIZE && dma % PAGE_SIZE != 0)
         return false;
     if (last > dev->dma_mask)
         return false;
@@ -760,11 +760,11 @@ static size_t random_size(struct rng *r)
     switch (rng_below(r, 8)) {
     case 0: return 1 + rng_below(r, 64);
     case 1: return 1 + rng_below(r, SLOT);
-    case 2: return 4096;
+    case 2: return PAGE_SIZE;
     case 3: return SLOT + 1 + rng_below(r, 3 * SLOT);
     case 4: return 1 + rng_below(r, 32 * SLOT);
     case 5: return rng_one_in(r, 4) ? MAX_MAP : MAX_MAP - rng_below(r, 3 * SLOT);
-    case 6: return rng_one_in(r, 8) ? 0 : MAX_MAP + 1 + rng_below(r, 4096);
+    case 6: return rng_one_in(r, 8) ? 0 : MAX_MAP + 1 + rng_below(r, PAGE_SIZE);
     default: return 1 + rng_below(r, MAX_MAP);
     }
 }
@@ -839,7 +839,7 @@ static void test_random_ops_match_reference_model(void **state)
         memset(m, 0, sizeof(*m));
         uint32_t nslots = sizes[rng_below(&rng, ARRAY_LEN(sizes))];
         /* Anywhere 4 KiB-aligned below 3 GiB: the pool start's alignment varies, so do the residues. */
-        uint64_t phys = (1 + rng_below(&rng, 0xC0000)) * 4096;
+        uint64_t phys = (1 + rng_below(&rng, 0xC0000)) * PAGE_SIZE;
         pool_at(e, nslots, phys);
         struct dma_dev devs[4];
         for (int d = 0; d < 4; d++)

@@ -9,13 +9,14 @@
 #include <string.h>
 
 #include "drivers/virtio_blk_cfg.h"
+#include "lib/units.h"
 
 /* What QEMU 10's virtio-blk-pci offers, and what the driver brings (virtio_blk_probe.c). */
 static struct vblk_cfg qemu_cfg(void)
 {
     return (struct vblk_cfg){.has_seg_max = true, .has_blk_size = true, .capacity = 65536, .seg_max = 254,
                              .blk_size = 512, .device_qmax = 256, .depth = 32, .map_max = 256 * 1024,
-                             .max_block_size = 4096, .max_request_bytes = 1024 * 1024, .max_segments = 256};
+                             .max_block_size = PAGE_SIZE, .max_request_bytes = 1024 * 1024, .max_segments = 256};
 }
 
 static int limits(const struct vblk_cfg *c, struct vblk_limits *l, char *why)
@@ -35,7 +36,7 @@ static void test_qemu_virtio_blk_pci(void **state)
     assert_int_equal(l.block_size, 512);
     assert_int_equal(l.piece_max, 256 * 1024);
     assert_int_equal(l.seg_limit, 254);
-    assert_int_equal(l.max_sectors, 2048); /* 1 MiB */
+    assert_int_equal(l.max_sectors, MiB(1) / 512);
 }
 
 /* The issue that started this: vhost-user-blk offers SIZE_MAX with size_max 0. */
@@ -94,7 +95,7 @@ static void test_blk_size(void **state)
     struct vblk_limits l;
     char why[200];
     static const struct { uint32_t blk_size, block_size; } accepted[] = {
-        {512, 512}, {1024, 1024}, {4096, 4096}, {0, 512}, {3, 512}, {256, 512}, {4095, 512}, {0xffffffffu, 512},
+        {512, 512}, {1024, 1024}, {PAGE_SIZE, PAGE_SIZE}, {0, 512}, {3, 512}, {256, 512}, {(PAGE_SIZE - 1), 512}, {0xffffffffu, 512},
     };
     for (size_t i = 0; i < sizeof(accepted) / sizeof(accepted[0]); i++) {
         c.blk_size = accepted[i].blk_size;
@@ -150,17 +151,17 @@ static void test_no_request_within_the_limits_needs_more_descriptors(void **stat
 {
     (void)state;
     struct rng r = rng_begin();
-    static const uint32_t blk_sizes[] = {512, 1024, 4096, 0, 7};
+    static const uint32_t blk_sizes[] = {512, 1024, PAGE_SIZE, 0, 7};
     for (int round = 0; round < 20000; round++) {
         struct vblk_cfg c = qemu_cfg();
         c.has_size_max = rng_one_in(&r, 2);
-        c.size_max = rng_one_in(&r, 4) ? 0 : 1 + (uint32_t)rng_below(&r, rng_one_in(&r, 2) ? 2048 : 1u << 20);
+        c.size_max = rng_one_in(&r, 4) ? 0 : 1 + (uint32_t)rng_below(&r, rng_one_in(&r, 2) ? KiB(2) : MiB(1));
         c.has_seg_max = !rng_one_in(&r, 4);
         c.seg_max = (uint32_t)rng_below(&r, 300);
         c.blk_size = blk_sizes[rng_below(&r, 5)];
         c.device_qmax = 1 + (uint32_t)rng_below(&r, 1024);
         c.depth = 1 + (uint32_t)rng_below(&r, 128);
-        c.map_max = 2048 * (1 + rng_below(&r, 128));
+        c.map_max = KiB(2) * (1 + rng_below(&r, 128));
         struct vblk_limits l;
         char why[200];
         if (limits(&c, &l, why) != 0) {

@@ -7,6 +7,7 @@
 
 #include "abi/virtio_blk.h"
 #include "drivers/virtio_blk_done.h"
+#include "lib/units.h"
 
 static void expect(bool reads, uint32_t data, uint32_t len, uint8_t st, enum blk_status want, uint32_t written,
                    bool short_len)
@@ -21,7 +22,7 @@ static void expect(bool reads, uint32_t data, uint32_t len, uint8_t st, enum blk
 static void test_a_read_that_succeeds_wrote_all_its_data(void **state)
 {
     (void)state;
-    expect(true, 4096, 4097, VIRTIO_BLK_S_OK, BLK_OK, 4096, false);
+    expect(true, PAGE_SIZE, 4097, VIRTIO_BLK_S_OK, BLK_OK, PAGE_SIZE, false);
     expect(true, 1, 2, VIRTIO_BLK_S_OK, BLK_OK, 1, false);
 }
 
@@ -29,28 +30,28 @@ static void test_an_error_that_claims_everything_copies_nothing(void **state)
 {
     (void)state;
     /* QEMU reports the whole length with IOERR, whatever it wrote: not a count. */
-    expect(true, 4096, 4097, VIRTIO_BLK_S_IOERR, BLK_EIO, 0, false);
-    expect(true, 4096, 4097, VIRTIO_BLK_S_UNSUPP, BLK_EUNSUPP, 0, false);
-    expect(true, 4096, 4097, 0xff, BLK_EPROTO, 0, false); /* never written */
-    expect(true, 4096, 4097, 7, BLK_EPROTO, 0, false);
+    expect(true, PAGE_SIZE, 4097, VIRTIO_BLK_S_IOERR, BLK_EIO, 0, false);
+    expect(true, PAGE_SIZE, 4097, VIRTIO_BLK_S_UNSUPP, BLK_EUNSUPP, 0, false);
+    expect(true, PAGE_SIZE, 4097, 0xff, BLK_EPROTO, 0, false); /* never written */
+    expect(true, PAGE_SIZE, 4097, 7, BLK_EPROTO, 0, false);
 }
 
 static void test_a_len_short_of_the_status_byte_fails_and_counts_the_prefix(void **state)
 {
     (void)state;
     /* Truthful device, error after 1536 bytes: the prefix is the device's data. */
-    expect(true, 4096, 1536, VIRTIO_BLK_S_IOERR, BLK_EIO, 1536, true);
+    expect(true, PAGE_SIZE, 1536, VIRTIO_BLK_S_IOERR, BLK_EIO, 1536, true);
     /* The status byte says OK, but by the device's own count it was never written. */
-    expect(true, 4096, 4096, VIRTIO_BLK_S_OK, BLK_EIO, 4096, true);
-    expect(true, 4096, 0, VIRTIO_BLK_S_OK, BLK_EIO, 0, true);
+    expect(true, PAGE_SIZE, PAGE_SIZE, VIRTIO_BLK_S_OK, BLK_EIO, PAGE_SIZE, true);
+    expect(true, PAGE_SIZE, 0, VIRTIO_BLK_S_OK, BLK_EIO, 0, true);
 }
 
 static void test_writes_and_flushes_have_only_the_status_byte(void **state)
 {
     (void)state;
-    expect(false, 4096, 1, VIRTIO_BLK_S_OK, BLK_OK, 0, false);
+    expect(false, PAGE_SIZE, 1, VIRTIO_BLK_S_OK, BLK_OK, 0, false);
     expect(false, 0, 1, VIRTIO_BLK_S_IOERR, BLK_EIO, 0, false);
-    expect(false, 4096, 0, VIRTIO_BLK_S_OK, BLK_EIO, 0, true);
+    expect(false, PAGE_SIZE, 0, VIRTIO_BLK_S_OK, BLK_EIO, 0, true);
 }
 
 static void test_status_bytes(void **state)

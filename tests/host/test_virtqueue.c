@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "drivers/virtqueue.h"
+#include "lib/units.h"
 
 /* ---- a queue with its memory ---- */
 
@@ -136,7 +137,7 @@ static void test_cycle(void **state)
     struct tq t;
     tq_open(&t, 8, 0);
     int token;
-    int head = add_simple(&t, 4096, true, &token);
+    int head = add_simple(&t, PAGE_SIZE, true, &token);
     assert_true(head >= 0 && head < 8);
     assert_int_equal(vq_num_free(&t.vq), 5);
     assert_int_equal(vq_chains_outstanding(&t.vq), 1);
@@ -155,7 +156,7 @@ static void test_cycle(void **state)
     assert_int_equal(d0->flags, VIRTQ_DESC_F_NEXT);
     const struct virtq_desc *d1 = &t.vq.desc[d0->next];
     assert_int_equal(d1->addr, 0x20000);
-    assert_int_equal(d1->len, 4096);
+    assert_int_equal(d1->len, PAGE_SIZE);
     assert_int_equal(d1->flags, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE);
     const struct virtq_desc *d2 = &t.vq.desc[d1->next];
     assert_int_equal(d2->addr, 0x3000);
@@ -339,7 +340,7 @@ static void test_scribbled_descriptors(void **state)
     (void)state;
     struct tq t;
     tq_open(&t, 8, 0);
-    int a = add_simple(&t, 4096, true, (void *)1);
+    int a = add_simple(&t, PAGE_SIZE, true, (void *)1);
     int b = add_simple(&t, 512, false, (void *)2);
     vq_publish(&t.vq);
     uint16_t h;
@@ -377,7 +378,7 @@ struct bad_case {
 static void setup_three(struct tq *t, int *a, int *b, int *c)
 {
     tq_open(t, 16, 65533);
-    *a = add_simple(t, 4096, true, (void *)1);
+    *a = add_simple(t, PAGE_SIZE, true, (void *)1);
     *b = add_simple(t, 512, false, (void *)2);
     vq_publish(&t->vq);
     *c = add_simple(t, 1024, true, (void *)3);

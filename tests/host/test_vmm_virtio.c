@@ -24,6 +24,7 @@
 #include "tools/vmm/mapgpa.h"
 #include "tools/vmm/virtio_blk.h"
 #include "tools/vmm/virtio_mmio.h"
+#include "lib/units.h"
 
 #define PAGES 64
 #define RAM_BYTES (PAGES * 4096ull)
@@ -52,7 +53,7 @@ static struct world {
     struct canary_log canary;
 } w;
 
-static uint64_t rq(uint64_t page, uint64_t off) { return page * 4096 + off; }
+static uint64_t rq(uint64_t page, uint64_t off) { return page * PAGE_SIZE + off; }
 
 static int be_read(void *ctx, uint64_t off, void *buf, size_t len)
 {
@@ -96,7 +97,7 @@ static void hook(void *ctx, uint64_t request, uint64_t gpa, const uint8_t *host,
 static void set_page(uint64_t p, bool shared)
 {
     gm_set_pages(&w.gm, p, 1, shared);
-    assert_int_equal(mprotect(w.ram + p * 4096, 4096, shared ? PROT_READ | PROT_WRITE : PROT_NONE), 0);
+    assert_int_equal(mprotect(w.ram + p * PAGE_SIZE, PAGE_SIZE, shared ? PROT_READ | PROT_WRITE : PROT_NONE), 0);
 }
 
 static void wr32(uint64_t off, uint32_t v) { vmmio_write(&w.m, off, 4, v); }
@@ -121,7 +122,7 @@ static void driver_init(uint32_t num, bool read_only_ok)
     wr32(VIRTIO_MMIO_QUEUE_NUM, num);
     struct vq_layout l;
     assert_int_equal(vq_layout(num, &l), 0);
-    assert_true(l.total <= 4096);
+    assert_true(l.total <= PAGE_SIZE);
     uint64_t base = rq(RING_PAGE, 0);
     wr32(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)(base + l.desc_off));
     wr32(VIRTIO_MMIO_QUEUE_DESC_HIGH, 0);
@@ -301,7 +302,7 @@ static void test_read(void **state)
 {
     (void)state;
     /* header, two data pieces (one of them crossing a page boundary), status */
-    uint64_t hdr = rq(HDR_PAGE, 0), st = rq(HDR_PAGE, 100), a = rq(DATA_PAGE, 4096 - 512), b = rq(DATA_PAGE + 3, 0);
+    uint64_t hdr = rq(HDR_PAGE, 0), st = rq(HDR_PAGE, 100), a = rq(DATA_PAGE, PAGE_SIZE - 512), b = rq(DATA_PAGE + 3, 0);
     put_hdr(hdr, VIRTIO_BLK_T_IN, 5);
     w.ram[st] = 0xff;
     put_desc(3, hdr, 16, VIRTQ_DESC_F_NEXT, 7);
@@ -468,7 +469,7 @@ static void test_bad_lengths_and_sectors(void **state)
     notify();
     assert_int_equal(w.ram[st], VIRTIO_BLK_S_IOERR);
     /* a 15-byte header */
-    uint64_t hdr = rq(HDR_PAGE, 2048);
+    uint64_t hdr = rq(HDR_PAGE, PAGE_SIZE / 2);
     put_hdr(hdr, VIRTIO_BLK_T_IN, 0);
     put_desc(12, hdr, 15, VIRTQ_DESC_F_NEXT, 13);
     put_desc(13, hdr + 32, 1, VIRTQ_DESC_F_WRITE, 0);
@@ -572,7 +573,7 @@ static void test_refuse_private_ring(void **state)
     notify();
     assert_int_equal(used()->idx, 0);
     driver_init(QNUM, false);
-    memset(w.ram + rq(RING_PAGE, 0), 0, 4096);
+    memset(w.ram + rq(RING_PAGE, 0), 0, PAGE_SIZE);
     assert_false(needs_reset());
     uint64_t st = request(0, VIRTIO_BLK_T_IN, 0, rq(DATA_PAGE, 0), 512, true);
     notify();
@@ -652,7 +653,7 @@ static void test_indirect_and_order(void **state)
     publish(0);
     expect_broken();
     driver_init(QNUM, false);
-    memset(w.ram + rq(RING_PAGE, 0), 0, 4096);
+    memset(w.ram + rq(RING_PAGE, 0), 0, PAGE_SIZE);
     put_desc(0, rq(HDR_PAGE, 0), 1, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 1);
     put_desc(1, rq(HDR_PAGE, 64), 16, 0, 0); /* readable after writable */
     publish(0);
@@ -723,17 +724,17 @@ static bool ignore_at_200(void *ctx, uint64_t gpa)
 static void test_canary_scan(void **state)
 {
     (void)state;
-    static uint8_t buf[3 * 4096];
+    static uint8_t buf[3 * PAGE_SIZE];
     struct canary_log log = {0};
     memset(buf, 'B', sizeof(buf)); /* lots of near misses */
     assert_int_equal(canary_scan(&log, buf, sizeof(buf), 0, CANARY_AT_EXIT, 0), 0);
-    memcpy(buf + 4096 - 7, CANARY_PREFIX, CANARY_PREFIX_LEN); /* across a page boundary */
+    memcpy(buf + PAGE_SIZE - 7, CANARY_PREFIX, CANARY_PREFIX_LEN); /* across a page boundary */
     memcpy(buf + 0, CANARY_PREFIX, CANARY_PREFIX_LEN);       /* at the start */
     memcpy(buf + sizeof(buf) - CANARY_PREFIX_LEN, CANARY_PREFIX, CANARY_PREFIX_LEN); /* at the very end */
     memcpy(buf + 200, "BOUNCE-CANARY", 13);                                           /* 13 bytes only */
     assert_int_equal(canary_scan(&log, buf, sizeof(buf), 0x10000, CANARY_AT_EXIT, 0), 3);
     assert_int_equal(log.where[0].gpa, 0x10000);
-    assert_int_equal(log.where[1].gpa, 0x10000 + 4096 - 7);
+    assert_int_equal(log.where[1].gpa, 0x10000 + PAGE_SIZE - 7);
     assert_int_equal(log.where[2].gpa, 0x10000 + sizeof(buf) - CANARY_PREFIX_LEN);
     /* a buffer shorter than the prefix, and one cut in the middle of it */
     assert_int_equal(canary_scan(&log, buf, 5, 0, CANARY_AT_EXIT, 0), 0);
@@ -762,22 +763,22 @@ static void test_guestmem(void **state)
 {
     (void)state;
     uint64_t bits[4] = {0};
-    struct guest_mem gm = {NULL, 200 * 4096ull, bits};
-    assert_true(gm_in_ram(&gm, 0, 200 * 4096ull));
-    assert_false(gm_in_ram(&gm, 1, 200 * 4096ull));
+    struct guest_mem gm = {NULL, 200 * PAGE_SIZE, bits};
+    assert_true(gm_in_ram(&gm, 0, 200 * PAGE_SIZE));
+    assert_false(gm_in_ram(&gm, 1, 200 * PAGE_SIZE));
     assert_false(gm_in_ram(&gm, UINT64_MAX, 2));
-    assert_false(gm_in_ram(&gm, 4096, UINT64_MAX));
-    assert_true(gm_in_ram(&gm, 200 * 4096ull, 0));
+    assert_false(gm_in_ram(&gm, PAGE_SIZE, UINT64_MAX));
+    assert_true(gm_in_ram(&gm, 200 * PAGE_SIZE, 0));
     assert_false(gm_is_shared(&gm, 0, 1));
     assert_true(gm_is_shared(&gm, 0, 0));
     gm_set_pages(&gm, 60, 80, true); /* pages 60..139: across words */
-    assert_true(gm_is_shared(&gm, 60 * 4096ull, 80 * 4096ull));
-    assert_false(gm_is_shared(&gm, 60 * 4096ull - 1, 2));
-    assert_false(gm_is_shared(&gm, 60 * 4096ull, 80 * 4096ull + 1));
-    assert_true(gm_is_shared(&gm, 64 * 4096ull, 64 * 4096ull)); /* exactly one whole word */
+    assert_true(gm_is_shared(&gm, 60 * PAGE_SIZE, 80 * PAGE_SIZE));
+    assert_false(gm_is_shared(&gm, 60 * PAGE_SIZE - 1, 2));
+    assert_false(gm_is_shared(&gm, 60 * PAGE_SIZE, 80 * PAGE_SIZE + 1));
+    assert_true(gm_is_shared(&gm, 64 * PAGE_SIZE, 64 * PAGE_SIZE)); /* exactly one whole word */
     assert_int_equal(gm_count_shared(&gm), 80);
     gm_set_pages(&gm, 100, 1, false);
-    assert_false(gm_is_shared(&gm, 60 * 4096ull, 80 * 4096ull));
+    assert_false(gm_is_shared(&gm, 60 * PAGE_SIZE, 80 * PAGE_SIZE));
     uint64_t p = 0, n;
     assert_true(gm_next_run(&gm, true, &p, &n));
     assert_int_equal(p, 60);
@@ -788,8 +789,8 @@ static void test_guestmem(void **state)
     assert_int_equal(n, 39);
     p += n;
     assert_false(gm_next_run(&gm, true, &p, &n));
-    assert_true(gm_shared_ptr(&gm, 101 * 4096ull, 10) == (void *)(101 * 4096ull));
-    assert_null(gm_shared_ptr(&gm, 100 * 4096ull, 10));
+    assert_true(gm_shared_ptr(&gm, 101 * PAGE_SIZE, 10) == (void *)(101 * PAGE_SIZE));
+    assert_null(gm_shared_ptr(&gm, 100 * PAGE_SIZE, 10));
     assert_false(gm_page_shared(&gm, 5000));
 }
 
@@ -798,17 +799,17 @@ static void test_random_against_shared_bitmap(void **state)
     (void)state;
     struct rng r = rng_begin();
     uint64_t bits[4];
-    struct guest_mem gm = {NULL, 256 * 4096ull, bits};
+    struct guest_mem gm = {NULL, 256 * PAGE_SIZE, bits};
     for (int round = 0; round < 2000; round++) {
         bool model[256];
         for (int i = 0; i < 256; i++) {
             model[i] = rng_one_in(&r, 8) ? false : true;
             gm_set_pages(&gm, (uint64_t)i, 1, model[i]);
         }
-        uint64_t gpa = rng_below(&r, 256 * 4096 + 100), len = rng_below(&r, 64 * 4096);
-        bool expect = gpa + len <= 256 * 4096ull;
+        uint64_t gpa = rng_below(&r, 256 * PAGE_SIZE + 100), len = rng_below(&r, 64 * PAGE_SIZE);
+        bool expect = gpa + len <= 256 * PAGE_SIZE;
         if (expect && len)
-            for (uint64_t q = gpa / 4096; q <= (gpa + len - 1) / 4096; q++)
+            for (uint64_t q = gpa / PAGE_SIZE; q <= (gpa + len - 1) / PAGE_SIZE; q++)
                 expect = expect && model[q];
         RAND_ASSERT(gm_is_shared(&gm, gpa, len) == expect);
     }
@@ -827,13 +828,13 @@ static void test_mapgpa(void **state)
                      MAPGPA_OK);
     assert_true(q.to_private);
     assert_int_equal(q.npages, 512);
-    assert_int_equal(mapgpa_check(ram, ram - 4096, 1, 0, &q), MAPGPA_OK);
+    assert_int_equal(mapgpa_check(ram, ram - PAGE_SIZE, 1, 0, &q), MAPGPA_OK);
     assert_int_equal(mapgpa_check(ram, 0x200001, 1, 0, &q), MAPGPA_MISALIGNED);
     assert_int_equal(mapgpa_check(ram, 0x200000, 0, 0, &q), MAPGPA_NO_PAGES);
-    assert_int_equal(mapgpa_check(ram, ram - 4096, 2, 0, &q), MAPGPA_OUTSIDE_RAM);
+    assert_int_equal(mapgpa_check(ram, ram - PAGE_SIZE, 2, 0, &q), MAPGPA_OUTSIDE_RAM);
     assert_int_equal(mapgpa_check(ram, ram, 1, 0, &q), MAPGPA_OUTSIDE_RAM);
     assert_int_equal(mapgpa_check(ram, 0xd0000000, 1, 0, &q), MAPGPA_OUTSIDE_RAM); /* the virtio-mmio window */
-    assert_int_equal(mapgpa_check(ram, 0x1000, UINT64_MAX / 4096, 0, &q), MAPGPA_WRAPS);
+    assert_int_equal(mapgpa_check(ram, 0x1000, UINT64_MAX / PAGE_SIZE, 0, &q), MAPGPA_WRAPS);
     assert_int_equal(mapgpa_check(ram, 0xfffffffffffff000ull, 2, 0, &q), MAPGPA_WRAPS);
     assert_int_equal(mapgpa_check(ram, 0, UINT64_MAX, 0, &q), MAPGPA_WRAPS);
     assert_int_equal(mapgpa_check(ram, 0x9e000, 2, 0, &q), MAPGPA_NOT_RAM);
@@ -877,7 +878,7 @@ static void test_random_requests(void **state)
         put_hdr(hdr, write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN, sector);
         put_desc(d, hdr, 16, VIRTQ_DESC_F_NEXT, (uint16_t)(d + 1));
         d++;
-        uint64_t base = rq(DATA_PAGE, rng_below(&r, 4096)); /* data in pages 4..: 8 sectors + 4 KiB fit */
+        uint64_t base = rq(DATA_PAGE, rng_below(&r, PAGE_SIZE)); /* data in pages 4..: 8 sectors + 4 KiB fit */
         if (write)
             for (uint32_t i = 0; i < total; i++)
                 w.ram[base + i] = (uint8_t)rng_next(&r);

@@ -84,6 +84,7 @@
 #include "dma/dma.h"
 #include "dma/dma_platform.h"
 #include "dma/swiotlb.h"
+#include "lib/units.h"
 #include "tools/hostlib/dma_fake_platform.h"
 
 #define BENCH_SEED 0x5eed2024ull
@@ -104,7 +105,7 @@
 
 #define NSIZES 4
 #define NOCC 3
-static const size_t mu_sizes[NSIZES] = {512, 4096, 65536, 262144};
+static const size_t mu_sizes[NSIZES] = {512, KiB(4), KiB(64), KiB(256)};
 static const int occ_pct[NOCC] = {0, 50, 90};
 
 /* ---------------------------------------------------------------- utilities */
@@ -563,7 +564,7 @@ static void bench_cycle(uint64_t pool_bytes, struct cycle_result *res)
 /* ---------------------------------------------------------------- 4. exact completion by size */
 
 #define NEXACT 4
-static const size_t exact_sizes[NEXACT] = {512, 4096, 65536, 262144};
+static const size_t exact_sizes[NEXACT] = {512, KiB(4), KiB(64), KiB(256)};
 struct exact_result {
     double ratio[NEXACT][2]; /* [size][0: device writes all, 1: half]: memcpy(written) / (map + unmap) */
     double dma_ns[NEXACT][2], memcpy_ns[NEXACT][2];
@@ -623,7 +624,7 @@ struct traffic {
 
 static void run_traffic(enum bounce_policy pol, enum dma_data_direction dir, struct traffic *t)
 {
-    static const uint32_t sizes[] = {512, 1500, 4096, 9000, 65536};
+    static const uint32_t sizes[] = {512, 1500, KiB(4), 9000, KiB(64)};
     setup(POOL_BYTES, pol);
     uint8_t *src = high, *orig = high + (256u << 10);
     uint64_t orig_phys = high_phys + (256u << 10);

@@ -1,6 +1,7 @@
 /* dma_fake_platform.c - see dma_fake_platform.h. */
 #define _DEFAULT_SOURCE
 #include "tools/hostlib/dma_fake_platform.h"
+#include "lib/units.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +20,7 @@ static struct region regions[MAX_REGIONS];
 static int nregions;
 static uint64_t next_low = FAKE_LOW_BASE, next_high = FAKE_HIGH_BASE;
 
-static size_t page_round(size_t n) { return (n + 4095) & ~(size_t)4095; }
+static size_t page_round(size_t n) { return (size_t)ALIGN_UP(n, PAGE_SIZE); }
 
 static void *add_region(size_t bytes, uint64_t *next, uint64_t *phys)
 {
@@ -31,7 +32,7 @@ static void *add_region(size_t bytes, uint64_t *next, uint64_t *phys)
         return NULL;
     regions[nregions++] = (struct region){p, *next, len};
     *phys = *next;
-    *next += len + 4096; /* a gap: an access running off a region is not silently another one */
+    *next += len + PAGE_SIZE; /* a gap: an access running off a region is not silently another one */
     return p;
 }
 
@@ -84,7 +85,7 @@ static int shared_index(uint64_t page)
     return -1;
 }
 
-bool fake_page_shared(uint64_t phys) { return shared_index(phys & ~4095ull) >= 0; }
+bool fake_page_shared(uint64_t phys) { return shared_index(ALIGN_DOWN(phys, PAGE_SIZE)) >= 0; }
 uint64_t fake_convert_calls(void) { return convert_calls; }
 void fake_convert_fail_after(int n) { fail_after = n; }
 
@@ -97,11 +98,11 @@ static int convert(uint64_t phys, size_t bytes, bool to_shared)
     }
     if (fail_after > 0)
         fail_after--;
-    if (phys % 4096 != 0 || bytes == 0) {
+    if (phys % PAGE_SIZE != 0 || bytes == 0) {
         fprintf(stderr, "fake platform: conversion of [%#llx, +%zu) is not whole pages\n", (unsigned long long)phys, bytes);
         abort();
     }
-    for (uint64_t pa = phys; pa < phys + page_round(bytes); pa += 4096) {
+    for (uint64_t pa = phys; pa < phys + page_round(bytes); pa += PAGE_SIZE) {
         int i = shared_index(pa);
         if (to_shared && i < 0) {
             if (nshared == MAX_SHARED)
@@ -112,7 +113,7 @@ static int convert(uint64_t phys, size_t bytes, bool to_shared)
         } else {
             continue; /* already in that state: nothing happens to it */
         }
-        memset(fake_phys_to_virt(pa), FAKE_CONVERT_JUNK, 4096); /* the other copy is gone */
+        memset(fake_phys_to_virt(pa), FAKE_CONVERT_JUNK, PAGE_SIZE); /* the other copy is gone */
     }
     return 0;
 }
@@ -122,7 +123,7 @@ static int fake_unshare(uint64_t phys, size_t bytes) { return convert(phys, byte
 
 static bool fake_pages_private(uint64_t phys, size_t bytes)
 {
-    for (uint64_t pa = phys & ~4095ull; pa < phys + bytes; pa += 4096)
+    for (uint64_t pa = ALIGN_DOWN(phys, PAGE_SIZE); pa < phys + bytes; pa += PAGE_SIZE)
         if (shared_index(pa) >= 0)
             return false;
     return true;

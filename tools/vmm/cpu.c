@@ -19,10 +19,13 @@
 
 #define CPUID_TIMING_LEAF 0x40000010u
 #define CPUID_1_ECX_HYPERVISOR (1u << 31)
+/* KVM_GET_SUPPORTED_CPUID fails with E2BIG until the array is large enough: grow it up to this
+ * (Linux caps it at KVM_MAX_CPUID_ENTRIES, 256 today; the margin is for hosts to come). */
+#define CPUID_ENTRIES_MAX 4096u
 
 static struct kvm_cpuid2 *supported_cpuid(int kvm_fd)
 {
-    for (unsigned n = 128; n <= 4096; n *= 2) {
+    for (unsigned n = 128; n <= CPUID_ENTRIES_MAX; n *= 2) {
         /* One spare entry for the timing leaf. */
         struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + (n + 1) * sizeof(struct kvm_cpuid_entry2));
         if (c == NULL)
@@ -37,7 +40,7 @@ static struct kvm_cpuid2 *supported_cpuid(int kvm_fd)
             return NULL;
         }
     }
-    vmm_info("error: KVM_GET_SUPPORTED_CPUID wants more than 4096 entries");
+    vmm_info("error: KVM_GET_SUPPORTED_CPUID wants more than %u entries", CPUID_ENTRIES_MAX);
     return NULL;
 }
 

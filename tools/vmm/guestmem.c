@@ -8,7 +8,7 @@ bool gm_in_ram(const struct guest_mem *gm, uint64_t gpa, uint64_t len)
 
 bool gm_page_shared(const struct guest_mem *gm, uint64_t pfn)
 {
-    if (pfn >= gm->size / GM_PAGE_SIZE)
+    if (pfn >= gm->size / PAGE_SIZE)
         return false;
     return (gm->shared[pfn / 64] >> (pfn % 64)) & 1;
 }
@@ -20,7 +20,7 @@ bool gm_is_shared(const struct guest_mem *gm, uint64_t gpa, uint64_t len)
     if (len == 0)
         return true;
     /* Whole bitmap words at a time: a guest may describe gigabytes in one descriptor. */
-    uint64_t p = gpa >> GM_PAGE_SHIFT, last = (gpa + len - 1) >> GM_PAGE_SHIFT;
+    uint64_t p = gpa >> PAGE_SHIFT, last = (gpa + len - 1) >> PAGE_SHIFT;
     while (p <= last) {
         uint64_t w = p / 64, lo = p % 64;
         uint64_t hi = (last / 64 == w) ? last % 64 : 63;
@@ -50,7 +50,7 @@ void gm_set_pages(struct guest_mem *gm, uint64_t pfn, uint64_t n, bool shared)
 
 uint64_t gm_count_shared(const struct guest_mem *gm)
 {
-    uint64_t n = 0, pages = gm->size / GM_PAGE_SIZE;
+    uint64_t n = 0, pages = gm->size / PAGE_SIZE;
     for (uint64_t p = 0; p < pages; p++)
         n += gm_page_shared(gm, p);
     return n;
@@ -58,7 +58,7 @@ uint64_t gm_count_shared(const struct guest_mem *gm)
 
 bool gm_next_run(const struct guest_mem *gm, bool shared, uint64_t *pfn, uint64_t *n)
 {
-    uint64_t pages = gm->size / GM_PAGE_SIZE, p = *pfn;
+    uint64_t pages = gm->size / PAGE_SIZE, p = *pfn;
     while (p < pages && gm_page_shared(gm, p) != shared)
         p++;
     if (p >= pages)

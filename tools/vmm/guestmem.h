@@ -14,17 +14,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GM_PAGE_SHIFT 12
-#define GM_PAGE_SIZE 4096ull
+#include "lib/units.h"
 
 struct guest_mem {
     uint8_t *host;    /* host address of guest physical 0 */
-    uint64_t size;    /* bytes of RAM, a multiple of GM_PAGE_SIZE */
-    uint64_t *shared; /* bitmap, bit n = page n is shared; size / 4096 bits */
+    uint64_t size;    /* bytes of RAM, a multiple of PAGE_SIZE */
+    uint64_t *shared; /* bitmap, bit n = page n is shared; size / PAGE_SIZE bits */
 };
 
 /* Words of bitmap for `size` bytes of RAM. */
-static inline size_t gm_bitmap_words(uint64_t size) { return (size_t)((size / GM_PAGE_SIZE + 63) / 64); }
+static inline size_t gm_bitmap_words(uint64_t size) { return (size_t)((size / PAGE_SIZE + 63) / 64); }
 
 /* [gpa, gpa + len) lies inside RAM (len 0: gpa <= size). */
 bool gm_in_ram(const struct guest_mem *gm, uint64_t gpa, uint64_t len);

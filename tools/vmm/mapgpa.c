@@ -2,9 +2,9 @@
 #include "tools/vmm/mapgpa.h"
 
 #include "abi/kvm_hypercall.h"
+#include "lib/units.h"
 #include "tools/vmm/layout.h"
 
-#define PAGE 4096ull
 #define SIZE_HINT_MASK 0xfull
 #define KNOWN_ATTRS (SIZE_HINT_MASK | KVM_MAP_GPA_RANGE_ENCRYPTED)
 
@@ -12,13 +12,13 @@ enum mapgpa_err mapgpa_check(uint64_t ram_size, uint64_t gpa, uint64_t npages, u
 {
     if (attrs & ~KNOWN_ATTRS || (attrs & SIZE_HINT_MASK) > KVM_MAP_GPA_RANGE_PAGE_SZ_1G)
         return MAPGPA_BAD_ATTRS;
-    if (gpa % PAGE)
+    if (gpa % PAGE_SIZE)
         return MAPGPA_MISALIGNED;
     if (npages == 0)
         return MAPGPA_NO_PAGES;
-    if (npages > UINT64_MAX / PAGE || gpa > UINT64_MAX - npages * PAGE)
+    if (npages > UINT64_MAX / PAGE_SIZE || gpa > UINT64_MAX - npages * PAGE_SIZE)
         return MAPGPA_WRAPS;
-    uint64_t end = gpa + npages * PAGE;
+    uint64_t end = gpa + npages * PAGE_SIZE;
     if (end > ram_size)
         return MAPGPA_OUTSIDE_RAM;
     if (gpa < HIGH_RAM_START && end > LOW_RAM_END)

@@ -26,16 +26,16 @@ int memfault_handle(struct vmm *v)
                  to_private ? "private" : "shared");
     if (v->memory_faults == MEMFAULT_LOGGED)
         vmm_info("%d memory faults logged; further ones are only counted", MEMFAULT_LOGGED);
-    uint64_t first = f.gpa / GM_PAGE_SIZE;
-    uint64_t size = f.size ? f.size : GM_PAGE_SIZE;
+    uint64_t first = f.gpa / PAGE_SIZE;
+    uint64_t size = f.size ? f.size : PAGE_SIZE;
     if (!gm_in_ram(&v->mem.gm, f.gpa, size)) {
         vmm_end(v, END_VMM_ERROR, "memory fault at gpa %#llx (+%#llx) outside RAM: cannot resolve",
                 (unsigned long long)f.gpa, (unsigned long long)size);
         return -1;
     }
-    uint64_t last = (f.gpa + size - 1) / GM_PAGE_SIZE;
+    uint64_t last = (f.gpa + size - 1) / PAGE_SIZE;
     if (v->faults_per_page == NULL) {
-        v->faults_per_page = calloc(v->ram / GM_PAGE_SIZE, 1);
+        v->faults_per_page = calloc(v->ram / PAGE_SIZE, 1);
         if (v->faults_per_page == NULL) {
             vmm_end(v, END_VMM_ERROR, "out of memory");
             return -1;
@@ -46,11 +46,11 @@ int memfault_handle(struct vmm *v)
             v->faults_per_page[p]++;
         if (v->faults_per_page[p] > MEMFAULT_GIVE_UP) {
             vmm_end(v, END_VMM_ERROR, "page %#llx faulted more than %d times: giving up",
-                    (unsigned long long)(p * GM_PAGE_SIZE), MEMFAULT_GIVE_UP);
+                    (unsigned long long)(p * PAGE_SIZE), MEMFAULT_GIVE_UP);
             return -1;
         }
     }
-    int rc = mem_convert(&v->mem, first * GM_PAGE_SIZE, last - first + 1, to_private);
+    int rc = mem_convert(&v->mem, first * PAGE_SIZE, last - first + 1, to_private);
     if (rc != 0) {
         vmm_end(v, END_VMM_ERROR, "memory fault at gpa %#llx: conversion failed: %s", (unsigned long long)f.gpa,
                 strerror(-rc));

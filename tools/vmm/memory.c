@@ -66,7 +66,7 @@ int mem_create(struct vm_memory *m, int vm_fd, uint64_t ram, bool sw_protected)
         vmm_info("error: out of memory for the page-state bitmap");
         return -1;
     }
-    gm_set_pages(&m->gm, 0, ram / GM_PAGE_SIZE, true);
+    gm_set_pages(&m->gm, 0, ram / PAGE_SIZE, true);
 
     if (!sw_protected) {
         struct kvm_userspace_memory_region r = {.slot = 0, .flags = 0, .guest_phys_addr = 0, .memory_size = ram,
@@ -117,19 +117,19 @@ int mem_protect(struct vm_memory *m, uint64_t boot_shared)
         }
     }
     discard(m, m->memfd, "shared memfd", boot_shared, len); /* nothing was written there; make sure */
-    gm_set_pages(&m->gm, boot_shared / GM_PAGE_SIZE, len / GM_PAGE_SIZE, false);
+    gm_set_pages(&m->gm, boot_shared / PAGE_SIZE, len / PAGE_SIZE, false);
     return 0;
 }
 
 int mem_convert(struct vm_memory *m, uint64_t gpa, uint64_t npages, bool to_private)
 {
     if (m->sw_protected) {
-        int rc = set_attributes(m, gpa, npages * GM_PAGE_SIZE, to_private);
+        int rc = set_attributes(m, gpa, npages * PAGE_SIZE, to_private);
         if (rc != 0)
             return rc;
     }
     /* Runs of pages whose state changes: discard the copy they leave, then record the state. */
-    uint64_t p = gpa / GM_PAGE_SIZE, end = p + npages;
+    uint64_t p = gpa / PAGE_SIZE, end = p + npages;
     while (p < end) {
         if (gm_page_shared(&m->gm, p) != to_private) { /* already in the target state */
             p++;
@@ -138,7 +138,7 @@ int mem_convert(struct vm_memory *m, uint64_t gpa, uint64_t npages, bool to_priv
         uint64_t q = p;
         while (q < end && gm_page_shared(&m->gm, q) == to_private)
             q++;
-        uint64_t off = p * GM_PAGE_SIZE, len = (q - p) * GM_PAGE_SIZE;
+        uint64_t off = p * PAGE_SIZE, len = (q - p) * PAGE_SIZE;
         if (to_private || !m->sw_protected)
             discard(m, m->memfd, "shared memfd", off, len); /* fallback: both ways (destructive) */
         else
@@ -155,7 +155,7 @@ void mem_scan_canary(const struct vm_memory *m, struct canary_log *log)
     if (!m->sw_protected) {
         uint64_t p = 0, n;
         while (gm_next_run(&m->gm, true, &p, &n)) {
-            canary_scan(log, m->host + p * GM_PAGE_SIZE, n * GM_PAGE_SIZE, p * GM_PAGE_SIZE, CANARY_AT_EXIT,
+            canary_scan(log, m->host + p * PAGE_SIZE, n * PAGE_SIZE, p * PAGE_SIZE, CANARY_AT_EXIT,
                         0);
             p += n;
         }
