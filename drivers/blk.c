@@ -51,14 +51,6 @@ void blk_register(struct blk_dev *dev)
 size_t blk_count(void) { return ndevices; }
 struct blk_dev *blk_get(size_t i) { return i < ndevices ? devices[i] : NULL; }
 
-struct blk_dev *blk_find(const char *name)
-{
-    for (size_t i = 0; i < ndevices; i++)
-        if (strcmp(devices[i]->name, name) == 0)
-            return devices[i];
-    return NULL;
-}
-
 void blk_complete(struct blk_dev *dev, struct blk_req *req, enum blk_status status)
 {
     blk_complete_bytes(dev, req, status, 0);
@@ -169,14 +161,6 @@ static void unstall_all(void)
             devices[i]->stalled = false;
             kick(devices[i]);
         }
-}
-
-int blk_poll(struct blk_dev *dev)
-{
-    int n = dev->ops->poll(dev);
-    if (n > 0)
-        unstall_all();
-    return n;
 }
 
 int blk_poll_all(void)

@@ -100,13 +100,11 @@ struct blk_dev {
 void blk_register(struct blk_dev *dev);
 size_t blk_count(void);
 struct blk_dev *blk_get(size_t i);
-struct blk_dev *blk_find(const char *name);
 
 /* Queue a request. Invalid requests complete at once with BLK_EINVAL. */
 void blk_submit(struct blk_dev *dev, struct blk_req *req);
-/* Drive the device: poll the driver, then hand it queued requests. Returns completions. */
-int blk_poll(struct blk_dev *dev);
-/* Poll every device: a request waiting for bounce slots may need another disk's completions. */
+/* Poll every device - poll its driver, then hand it queued requests - and return the completions:
+ * all of them, since a request waiting for bounce slots may need another disk's completions. */
 int blk_poll_all(void);
 /* Wait for a request with a timeout; returns its status, or BLK_ETIMEDOUT. A request that times
  * out while still queued is taken off the queue; one that the driver holds cannot be taken back,

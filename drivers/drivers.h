@@ -6,6 +6,6 @@ void drivers_init(void);
 
 /* Each driver's probe: find its devices among the PCI functions and register their disks. */
 void ide_probe(void);        /* drivers/ide.c */
-void virtio_blk_probe(void); /* drivers/virtio_blk.c */
+void virtio_blk_probe(void); /* drivers/virtio_blk_probe.c */
 
 #endif

@@ -240,10 +240,10 @@ static void register_disk(struct ide_channel *ch, int c, uint8_t drive, const ui
     d->ch = ch;
     d->drive = drive;
     /* Words 82-84 are valid only when bit 14 of word 83 is one and bit 15 zero (ATA8-ACS 7.16). */
-    bool w83_valid = (id[ID_CMDSET2] & 0xc000) == 0x4000;
-    d->lba48 = w83_valid && (id[ID_CMDSET2] & (1u << 10));
-    d->flush_ext = d->lba48 && (id[ID_CMDSET2] & (1u << 13));
-    d->dma_capable = id[ID_CAPABILITIES] & (1u << 8);
+    bool w83_valid = (id[ID_CMDSET2] & ID_VALID_MASK) == ID_VALID;
+    d->lba48 = w83_valid && (id[ID_CMDSET2] & ID_CMDSET2_LBA48);
+    d->flush_ext = d->lba48 && (id[ID_CMDSET2] & ID_CMDSET2_FLUSH_EXT);
+    d->dma_capable = id[ID_CAPABILITIES] & ID_CAP_DMA;
     uint64_t cap28 = id[ID_LBA28_SECTORS] | (uint64_t)id[ID_LBA28_SECTORS + 1] << 16;
     uint64_t cap48 = 0;
     for (int i = 3; i >= 0; i--)
@@ -274,17 +274,17 @@ static void probe_drive(struct ide_channel *ch, int c, uint8_t drive)
     uint16_t id[256];
     if (!ide_identify(ch, drive, pos, id))
         return;
-    if (id[ID_CONFIG] & 0x8000) {
+    if (id[ID_CONFIG] & ID_CONFIG_NOT_ATA) {
         dev_refuse("ide", pos, "not an ATA device (IDENTIFY word 0 = %#x)", id[ID_CONFIG]);
         return;
     }
-    if (!(id[ID_CAPABILITIES] & (1u << 9))) {
+    if (!(id[ID_CAPABILITIES] & ID_CAP_LBA)) {
         dev_refuse("ide", pos, "no LBA addressing (CHS only)");
         return;
     }
     /* ATA8-ACS 7.16.7.48/.56: logical sectors longer than 512 bytes. This driver moves 256-word
      * sectors through the data register and the PRD table; such a disk it cannot drive. */
-    if ((id[ID_SECTOR_SIZE] & 0xc000) == 0x4000 && (id[ID_SECTOR_SIZE] & (1u << 12))) {
+    if ((id[ID_SECTOR_SIZE] & ID_VALID_MASK) == ID_VALID && (id[ID_SECTOR_SIZE] & ID_SECTOR_SIZE_LONG_LOGICAL)) {
         uint32_t words = id[ID_LOGICAL_SECTOR_WORDS] | (uint32_t)id[ID_LOGICAL_SECTOR_WORDS + 1] << 16;
         if (words != SECTOR_SIZE / 2) {
             dev_refuse("ide", pos, "logical sectors of %u bytes (IDENTIFY words 117-118); the driver transfers "

@@ -18,13 +18,19 @@ static volatile uint8_t *ecam;     /* mapped ECAM window, or NULL */
 static uint8_t ecam_start, ecam_end;
 static char access_method[64] = "configuration mechanism #1 (0xcf8)";
 
-const char *pci_access_method(void) { return access_method; }
 
 static volatile void *ecam_addr(uint8_t bus, uint8_t dev, uint8_t fn, uint16_t off)
 {
     if (ecam == NULL || bus < ecam_start || bus > ecam_end)
         return NULL;
     return ecam + (((uint64_t)(bus - ecam_start) << 20) | ((uint64_t)dev << 15) | ((uint64_t)fn << 12) | off);
+}
+
+/* Mechanism #1's CONFIG_ADDRESS (PCI Local Bus Spec 3.0, 3.2.2.3.2): enable bit 31, bus, device,
+ * function, dword-aligned register. */
+static uint32_t cf8_address(uint8_t bus, uint8_t dev, uint8_t fn, uint16_t off)
+{
+    return 0x80000000u | (uint32_t)bus << 16 | (uint32_t)dev << 11 | (uint32_t)fn << 8 | (off & 0xfc);
 }
 
 static uint32_t cfg_read32(uint8_t bus, uint8_t dev, uint8_t fn, uint16_t off)
@@ -34,7 +40,7 @@ static uint32_t cfg_read32(uint8_t bus, uint8_t dev, uint8_t fn, uint16_t off)
         return *(volatile uint32_t *)a;
     if (off >= 256)
         return 0xffffffff; /* extended space needs ECAM */
-    outl(PCI_CONFIG_ADDRESS, 0x80000000u | (uint32_t)bus << 16 | (uint32_t)dev << 11 | (uint32_t)fn << 8 | (off & 0xfc));
+    outl(PCI_CONFIG_ADDRESS, cf8_address(bus, dev, fn, off));
     return inl(PCI_CONFIG_DATA);
 }
 
@@ -47,7 +53,7 @@ static void cfg_write32(uint8_t bus, uint8_t dev, uint8_t fn, uint16_t off, uint
     }
     if (off >= 256)
         return;
-    outl(PCI_CONFIG_ADDRESS, 0x80000000u | (uint32_t)bus << 16 | (uint32_t)dev << 11 | (uint32_t)fn << 8 | (off & 0xfc));
+    outl(PCI_CONFIG_ADDRESS, cf8_address(bus, dev, fn, off));
     outl(PCI_CONFIG_DATA, v);
 }
 
@@ -63,28 +69,21 @@ void pci_write16(const struct pci_dev *d, uint16_t off, uint16_t v)
     pci_write32(d, off & ~3u, (old & ~(0xffffu << shift)) | (uint32_t)v << shift);
 }
 
-void pci_write8(const struct pci_dev *d, uint16_t off, uint8_t v)
-{
-    unsigned shift = (off & 3) * 8;
-    uint32_t old = pci_read32(d, off & ~3u);
-    pci_write32(d, off & ~3u, (old & ~(0xffu << shift)) | (uint32_t)v << shift);
-}
-
 /* Size a BAR the standard way: with decoding off, write all ones and see which bits stick
  * (PCI Local Bus Spec 3.0, 6.2.5.1). Returns the number of BAR registers it used (1 or 2). */
 static int size_bar(struct pci_dev *d, int i)
 {
-    uint16_t off = (uint16_t)(0x10 + 4 * i);
+    uint16_t off = (uint16_t)(PCI_BASE_ADDRESS_0 + 4 * i);
     uint32_t lo = pci_read32(d, off);
     struct pci_bar *b = &d->bar[i];
-    b->io = lo & 1;
-    b->is64 = !b->io && ((lo >> 1) & 3) == 2;
-    b->prefetch = !b->io && (lo & 8);
+    b->io = lo & PCI_BASE_ADDRESS_SPACE_IO;
+    b->is64 = !b->io && (lo & PCI_BASE_ADDRESS_MEM_TYPE_MASK) == PCI_BASE_ADDRESS_MEM_TYPE_64;
+    b->prefetch = !b->io && (lo & PCI_BASE_ADDRESS_MEM_PREFETCH);
     pci_write32(d, off, 0xffffffff);
     uint32_t mask_lo = pci_read32(d, off);
     pci_write32(d, off, lo);
     uint64_t base = lo & (b->io ? ~3u : ~15u), mask = mask_lo & (b->io ? ~3u : ~15u);
-    if (b->is64 && i < 5) {
+    if (b->is64 && i < PCI_NUM_BARS - 1) {
         uint32_t hi = pci_read32(d, (uint16_t)(off + 4));
         pci_write32(d, (uint16_t)(off + 4), 0xffffffff);
         uint32_t mask_hi = pci_read32(d, (uint16_t)(off + 4));
@@ -114,23 +113,23 @@ static void add_function(uint8_t bus, uint8_t dev, uint8_t fn, int depth)
     struct pci_dev *d = &devices[ndevices++];
     memset(d, 0, sizeof(*d));
     d->bus = bus, d->dev = dev, d->fn = fn;
-    uint32_t id = pci_read32(d, 0x00), cls = pci_read32(d, 0x08), hdr = pci_read32(d, 0x0c);
+    uint32_t id = pci_read32(d, PCI_VENDOR_ID), cls = pci_read32(d, PCI_CLASS_REVISION);
     d->vendor = (uint16_t)id, d->device = (uint16_t)(id >> 16);
     d->revision = (uint8_t)cls, d->prog_if = (uint8_t)(cls >> 8), d->subclass = (uint8_t)(cls >> 16);
     d->class_code = (uint8_t)(cls >> 24);
-    d->header_type = (uint8_t)(hdr >> 16) & 0x7f;
-    uint32_t intr = pci_read32(d, 0x3c);
+    d->header_type = pci_read8(d, PCI_HEADER_TYPE) & PCI_HEADER_TYPE_MASK;
+    uint32_t intr = pci_read32(d, PCI_INTERRUPT_LINE);
     d->irq_line = (uint8_t)intr, d->irq_pin = (uint8_t)(intr >> 8);
     if (d->header_type == 0) {
-        uint32_t sub = pci_read32(d, 0x2c);
+        uint32_t sub = pci_read32(d, PCI_SUBSYSTEM_VENDOR_ID);
         d->subsys_vendor = (uint16_t)sub, d->subsys_device = (uint16_t)(sub >> 16);
         uint16_t cmd = pci_read16(d, PCI_COMMAND);
         pci_write16(d, PCI_COMMAND, cmd & (uint16_t)~(PCI_COMMAND_IO | PCI_COMMAND_MEMORY));
-        for (int i = 0; i < 6;)
+        for (int i = 0; i < PCI_NUM_BARS;)
             i += size_bar(d, i);
         pci_write16(d, PCI_COMMAND, cmd);
     } else if (d->header_type == 1 && depth < 8) {
-        uint8_t secondary = pci_read8(d, 0x19);
+        uint8_t secondary = pci_read8(d, PCI_SECONDARY_BUS);
         if (secondary > bus)
             scan_bus(secondary, depth + 1);
     }
@@ -139,11 +138,11 @@ static void add_function(uint8_t bus, uint8_t dev, uint8_t fn, int depth)
 static void scan_bus(uint8_t bus, int depth)
 {
     for (uint8_t dev = 0; dev < 32; dev++) {
-        if ((uint16_t)cfg_read32(bus, dev, 0, 0) == 0xffff)
+        if ((uint16_t)cfg_read32(bus, dev, 0, PCI_VENDOR_ID) == 0xffff) /* no device answers */
             continue;
-        bool multi = (cfg_read32(bus, dev, 0, 0x0c) >> 16) & 0x80;
+        bool multi = (cfg_read32(bus, dev, 0, PCI_HEADER_TYPE & ~3u) >> 16) & PCI_HEADER_TYPE_MULTI_FUNCTION;
         for (uint8_t fn = 0; fn < (multi ? 8 : 1); fn++)
-            if ((uint16_t)cfg_read32(bus, dev, fn, 0) != 0xffff)
+            if ((uint16_t)cfg_read32(bus, dev, fn, PCI_VENDOR_ID) != 0xffff)
                 add_function(bus, dev, fn, depth);
     }
 }
@@ -169,7 +168,6 @@ void pci_init(uint64_t rsdp)
 }
 
 size_t pci_count(void) { return ndevices; }
-struct pci_dev *pci_get(size_t i) { return i < ndevices ? &devices[i] : NULL; }
 
 struct pci_dev *pci_find(uint16_t vendor, uint16_t device, size_t *iter)
 {

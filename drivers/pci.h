@@ -15,6 +15,22 @@
 
 #define PCI_MAX_DEVICES 64
 
+/* Configuration space header (PCI Local Bus Spec 3.0, 6.1; type 0 and type 1 headers) */
+#define PCI_VENDOR_ID 0x00  /* 16 bits, then PCI_DEVICE_ID */
+#define PCI_DEVICE_ID 0x02
+#define PCI_CLASS_REVISION 0x08 /* revision, prog-if, subclass, class code, low byte first */
+#define PCI_HEADER_TYPE 0x0e
+#define PCI_HEADER_TYPE_MASK 0x7f
+#define PCI_HEADER_TYPE_MULTI_FUNCTION 0x80
+#define PCI_BASE_ADDRESS_0 0x10 /* six 32-bit BARs in a type 0 header */
+#define PCI_NUM_BARS 6
+#define PCI_BASE_ADDRESS_SPACE_IO 0x01
+#define PCI_BASE_ADDRESS_MEM_TYPE_MASK 0x06
+#define PCI_BASE_ADDRESS_MEM_TYPE_64 0x04
+#define PCI_BASE_ADDRESS_MEM_PREFETCH 0x08
+#define PCI_SUBSYSTEM_VENDOR_ID 0x2c /* type 0; then PCI_SUBSYSTEM_ID */
+#define PCI_INTERRUPT_LINE 0x3c      /* then PCI_INTERRUPT_PIN */
+#define PCI_SECONDARY_BUS 0x19       /* type 1 (a bridge) */
 #define PCI_COMMAND 0x04
 #define PCI_COMMAND_IO (1u << 0)
 #define PCI_COMMAND_MEMORY (1u << 1)
@@ -42,7 +58,6 @@ struct pci_dev {
 /* Enumerate every device. rsdp: physical address of the ACPI RSDP (0: no ECAM). */
 void pci_init(uint64_t rsdp);
 size_t pci_count(void);
-struct pci_dev *pci_get(size_t i);
 /* The next device at index >= *iter matching vendor:device (0xffff matches any), or NULL. */
 struct pci_dev *pci_find(uint16_t vendor, uint16_t device, size_t *iter);
 struct pci_dev *pci_find_class(uint8_t class_code, uint8_t subclass, size_t *iter);
@@ -50,7 +65,6 @@ struct pci_dev *pci_find_class(uint8_t class_code, uint8_t subclass, size_t *ite
 uint8_t pci_read8(const struct pci_dev *d, uint16_t off);
 uint16_t pci_read16(const struct pci_dev *d, uint16_t off);
 uint32_t pci_read32(const struct pci_dev *d, uint16_t off);
-void pci_write8(const struct pci_dev *d, uint16_t off, uint8_t v);
 void pci_write16(const struct pci_dev *d, uint16_t off, uint16_t v);
 void pci_write32(const struct pci_dev *d, uint16_t off, uint32_t v);
 
@@ -62,8 +76,6 @@ volatile void *pci_map_bar(struct pci_dev *d, int bar);
  * head), or 0 when there is none. Walks at most 48 entries, so a looped list cannot hang us. */
 uint8_t pci_find_capability(const struct pci_dev *d, uint8_t cap_id, uint8_t start);
 
-/* "ECAM at 0xb0000000, buses 0-255" or "configuration mechanism #1 (0xcf8)". */
-const char *pci_access_method(void);
 void pci_print(void);
 
 #endif

@@ -176,15 +176,3 @@ void mem_scan_canary(const struct vm_memory *m, struct canary_log *log)
     }
 }
 
-void mem_destroy(struct vm_memory *m)
-{
-    if (m->host)
-        munmap(m->host, m->ram);
-    if (m->memfd >= 0)
-        close(m->memfd);
-    if (m->gmemfd >= 0)
-        close(m->gmemfd);
-    free(m->gm.shared);
-    memset(m, 0, sizeof(*m));
-    m->memfd = m->gmemfd = -1;
-}

@@ -51,6 +51,4 @@ int mem_convert(struct vm_memory *m, uint64_t gpa, uint64_t npages, bool to_priv
  * shared memfd (private pages are holes in it); fallback, the pages in the shared state. */
 void mem_scan_canary(const struct vm_memory *m, struct canary_log *log);
 
-void mem_destroy(struct vm_memory *m);
-
 #endif

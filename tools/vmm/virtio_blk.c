@@ -9,6 +9,7 @@
  */
 #include "tools/vmm/virtio_blk.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "abi/virtio.h"
@@ -68,9 +69,10 @@ static bool ring_ok(struct vblk_dev *d)
         const char *name;
         uint64_t gpa, bytes, align;
     } part[3] = {
-        {"descriptor table", q->desc, 16 * n, 16},
-        {"available ring", q->driver, 4 + 2 * n, 2},
-        {"used ring", q->device, 4 + 8 * n, 4},
+        /* 2.7 "Split Virtqueues": sizes and alignments of the three parts */
+        {"descriptor table", q->desc, sizeof(struct virtq_desc) * n, 16},
+        {"available ring", q->driver, offsetof(struct virtq_avail, ring) + sizeof(uint16_t) * n, 2},
+        {"used ring", q->device, offsetof(struct virtq_used, ring) + sizeof(struct virtq_used_elem) * n, 4},
     };
     for (int i = 0; i < 3; i++) {
         if (part[i].gpa % part[i].align || !gm_in_ram(gm, part[i].gpa, part[i].bytes)) {
@@ -110,7 +112,7 @@ static uint32_t collect_chain(struct vblk_dev *d, uint16_t head)
             return 0;
         }
         struct virtq_desc desc;
-        memcpy(&desc, table + 16ull * idx, sizeof(desc));
+        memcpy(&desc, table + sizeof(desc) * idx, sizeof(desc));
         if (desc.flags & VIRTQ_DESC_F_INDIRECT) {
             broken(d, "indirect descriptor (VIRTIO_F_INDIRECT_DESC was not offered); head, index", head, idx);
             return 0;
@@ -385,7 +387,7 @@ unsigned vblk_dev_process(struct vblk_dev *d)
     }
     uint8_t *avail = d->gm->host + q->driver, *used = d->gm->host + q->device;
     uint16_t avail_idx;
-    memcpy(&avail_idx, avail + 2, 2);
+    memcpy(&avail_idx, avail + offsetof(struct virtq_avail, idx), sizeof(avail_idx));
     __atomic_thread_fence(__ATOMIC_ACQUIRE); /* the entries after the index (2.7.13) */
     if ((uint16_t)(avail_idx - q->last_avail) > q->num) {
         broken(d, "avail->idx ran more than a queue ahead; avail idx, device idx", avail_idx, q->last_avail);
@@ -394,7 +396,7 @@ unsigned vblk_dev_process(struct vblk_dev *d)
     unsigned done = 0;
     while (q->last_avail != avail_idx) {
         uint16_t head;
-        memcpy(&head, avail + 4 + 2ull * (q->last_avail % q->num), 2);
+        memcpy(&head, avail + offsetof(struct virtq_avail, ring) + sizeof(head) * (q->last_avail % q->num), sizeof(head));
         if (head >= q->num) {
             broken(d, "available ring names a head out of range; head, queue size", head, q->num);
             return done;
@@ -406,10 +408,10 @@ unsigned vblk_dev_process(struct vblk_dev *d)
             return done; /* broken */
         uint32_t len = serve(d, head, n);
         struct virtq_used_elem e = {head, len};
-        memcpy(used + 4 + 8ull * (q->used_idx % q->num), &e, sizeof(e));
+        memcpy(used + offsetof(struct virtq_used, ring) + sizeof(e) * (q->used_idx % q->num), &e, sizeof(e));
         q->used_idx++;
         __atomic_thread_fence(__ATOMIC_RELEASE); /* the entry before the index (2.7.8) */
-        memcpy(used + 2, &q->used_idx, 2);
+        memcpy(used + offsetof(struct virtq_used, idx), &q->used_idx, sizeof(q->used_idx));
         done++;
     }
     return done;
