@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # bounce - build, run and test. `make help` lists the targets.
 #
 # Guest objects are compiled once (freestanding, PIC) and linked twice: into a UEFI application
@@ -45,7 +46,7 @@ PVH_OBJS   := $(call gobj,$(PVH_SRCS))
 LIBS       := -L$(NEWLIB)/lib -lc -lm
 
 .PHONY: all disks deps run test host-tests build-host-tests build-fuzz fuzz bench bench-report bench-blk kvm-test kvm-report kvm-soak clean \
-	distclean help check-source
+	distclean help check-source format format-check
 all: $(BUILD)/bounce.efi $(BUILD)/bounce.elf $(BUILD)/tools/kvm-probe $(DISKS) $(BUILD)/tools/vmm
 
 help:
@@ -63,6 +64,8 @@ help:
 	@echo "make kvm-soak   the rig N=10 times: per scenario, how many runs were green (build/kvm/soak/)"
 	@echo "make check-source  includes point down the layers (tools/check-layers.py --print: the table),"
 	@echo "                pages and slots are named (tools/check-units.py)"
+	@echo "make format     lay the C files out as .clang-format says"
+	@echo "make format-check  layout, SPDX licence lines, .editorconfig's rules (make test runs it)"
 
 deps:
 	@tools/deps.sh
@@ -184,6 +187,9 @@ $(BUILD)/host/test_%: tests/host/test_%.c $$(host_srcs_$$*) tests/host/host_test
 	@mkdir -p $(dir $@)
 	$(call say,HOSTCC,$@)
 	$(Q)$(CC) $(host_cflags_$*) $(HOST_CFLAGS) -o $@ $< $(host_srcs_$*) -lcmocka
+	@# The .d names a source next to its headers; the sources are listed above, and a source that
+	@# moved would leave an old .d naming a file no rule makes: keep the headers only.
+	@sed -i -E 's# [^ ]+\.c\b##g' $@.d
 
 build-host-tests: $(HOST_TEST_BINS)
 host-tests: build-host-tests
@@ -250,6 +256,10 @@ test: deps
 
 check-source:
 	@$(PYTHON) tools/check-layers.py && $(PYTHON) tools/check-units.py
+format:
+	@find . -path ./build -prune -o \( -name '*.c' -o -name '*.h' \) -print | xargs clang-format -i
+format-check:
+	@$(PYTHON) tools/format-check.py
 
 clean:
 	rm -rf $(BUILD)/guest $(BUILD)/efi $(BUILD)/pvh $(BUILD)/host $(BUILD)/tools $(BUILD)/test-logs \

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* abi/kvm_hypercall.h - KVM's paravirtual interface as far as bounce uses it: the CPUID leaves
  * (Documentation/virt/kvm/x86/cpuid.rst), KVM_HC_MAP_GPA_RANGE and its attributes
  * (Documentation/virt/kvm/x86/hypercalls.rst), KVM's errno values (include/uapi/linux/kvm_para.h).

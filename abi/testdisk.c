@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* testdisk.c - build and check self-describing test sectors (see testdisk.h). */
 #include "abi/testdisk.h"
 
@@ -69,7 +70,8 @@ enum testdisk_result testdisk_check(const uint8_t *buf, uint64_t lba, uint64_t i
         return TESTDISK_BAD_SUM;
     }
     if (get64(buf + 8) != lba) {
-        snprintf(why, whylen, "sector %llu holds sector %llu", (unsigned long long)lba, (unsigned long long)get64(buf + 8));
+        snprintf(why, whylen, "sector %llu holds sector %llu", (unsigned long long)lba,
+                 (unsigned long long)get64(buf + 8));
         return TESTDISK_WRONG_LBA;
     }
     if (get64(buf + 16) != id) {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* testdisk.h - the format of the test disks: every 512-byte sector describes itself.
  *
  *   bytes   0..7    magic "BNCDISK1"
@@ -22,8 +23,8 @@
 
 #define TESTDISK_SECTOR 512
 #define TESTDISK_MAGIC "BNCDISK1"
-#define TESTDISK_ID_READONLY 0x5244u /* "DR": the read-only data disk */
-#define TESTDISK_ID_SCRATCH 0x5353u  /* "SS": what write tests put on the scratch disk */
+#define TESTDISK_ID_READONLY 0x5244u      /* "DR": the read-only data disk */
+#define TESTDISK_ID_SCRATCH 0x5353u       /* "SS": what write tests put on the scratch disk */
 #define TESTDISK_SCRATCH_LABEL "BNCSCRT1" /* the first 8 bytes of a fresh scratch disk; the rest is 0 */
 
 /* Write the sector `lba` of disk `id` into buf (512 bytes). */

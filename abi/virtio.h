@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* abi/virtio.h - virtio's device-independent constants (virtio 1.2, OASIS): the device status
  * byte, the reserved feature bits, the device ids. Shared by the guest's drivers and the VMM's
  * devices, which must agree on every value; nothing here is an implementation.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* abi/virtio_blk.h - the virtio block device's interface (virtio 1.2, 5.2 "Block Device"): feature
  * bits, configuration offsets, request types and status, the request header. Shared by the
  * guest's driver (drivers/virtio_blk*.c) and the VMM's device (tools/vmm/virtio_blk.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* abi/virtio_ring.h - the split virtqueue's memory (virtio 1.2, 2.7 "Split Virtqueues"): the
  * descriptor table, the available ring and the used ring, as the driver and the device both see
  * them. Shared fields are little-endian (virtio 1.x); bounce is x86-64 only, so they are used as is.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* convert.c - mapping by converting the buffer itself (see convert.h). */
 #include "dma/convert.h"
 
@@ -117,9 +118,8 @@ dma_addr_t convert_map(struct convert_table *t, const struct dma_platform *plat,
     return phys;
 }
 
-int convert_unmap(struct convert_table *t, const struct dma_platform *plat, const struct dma_dev *dev,
-                  dma_addr_t addr, size_t size, enum dma_data_direction dir, struct dma_stats *st, char *why,
-                  size_t whylen)
+int convert_unmap(struct convert_table *t, const struct dma_platform *plat, const struct dma_dev *dev, dma_addr_t addr,
+                  size_t size, enum dma_data_direction dir, struct dma_stats *st, char *why, size_t whylen)
 {
     const struct dma_debug_entry *e = t ? dma_debug_find(&t->records, addr) : NULL;
     if (e == NULL)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* convert.h - the "convert" mapping path of a confidential guest (cc_io=convert), inside dma/.
  *
  * Instead of bouncing through the shared pool, a buffer made of whole private pages is itself
@@ -52,9 +53,8 @@ dma_addr_t convert_map(struct convert_table *t, const struct dma_platform *plat,
  * -1 if another device mapped it (refused, why says so, nothing changes); 0 torn down; 1 torn
  * down as it was mapped, but size or direction differ (why says how). */
 #define CONVERT_NOT_MINE (-2)
-int convert_unmap(struct convert_table *t, const struct dma_platform *plat, const struct dma_dev *dev,
-                  dma_addr_t addr, size_t size, enum dma_data_direction dir, struct dma_stats *st, char *why,
-                  size_t whylen);
+int convert_unmap(struct convert_table *t, const struct dma_platform *plat, const struct dma_dev *dev, dma_addr_t addr,
+                  size_t size, enum dma_data_direction dir, struct dma_stats *st, char *why, size_t whylen);
 
 /* A sync: CONVERT_NOT_MINE if [addr, addr + size) is in no conversion mapping; -1 (why) if it is
  * in one of another device or direction; 0 if it is fine (nothing to copy). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dma.h - the DMA mapping API, modelled on Linux's (Documentation/core-api/dma-api.rst).
  *
  * A driver hands a buffer to its device with dma_map_*() and gets back the address the device
@@ -40,18 +41,17 @@ enum dma_data_direction {
 };
 
 /* Mapping attributes. */
-#define DMA_ATTR_SKIP_CPU_SYNC (1u << 0) /* no copy at map or unmap: the caller syncs (Linux's attribute;
-                                            a slot the device may write is still zeroed, see swiotlb.c) */
-#define DMA_ATTR_PRESERVE (1u << 1)      /* FROM_DEVICE: copy the original into the bounce slot, so bytes
-                                            the device does not write keep their old value (Linux's
-                                            default behaviour, opt-in here) */
-#define DMA_ATTR_EXACT_COMPLETION (1u << 2) /* the driver promises to complete the mapping with
-                                            dma_unmap_*_written(), i.e. to say how many bytes the
-                                            device wrote. Only those are copied back, so the slot
-                                            need not be zeroed for the device: under the zero policy
-                                            the map touches no byte and the unmap costs one memcpy of
-                                            what was written (swiotlb.h says why that is safe).
-                                            Completing it without a length is misuse. */
+/* No copy at map or unmap: the caller syncs (Linux's attribute; a slot the device may write is
+ * still zeroed, see swiotlb.c). */
+#define DMA_ATTR_SKIP_CPU_SYNC (1u << 0)
+/* FROM_DEVICE: copy the original into the bounce slot, so bytes the device does not write keep
+ * their old value (Linux's default behaviour, opt-in here). */
+#define DMA_ATTR_PRESERVE (1u << 1)
+/* The driver promises to complete the mapping with dma_unmap_*_written(), i.e. to say how many
+ * bytes the device wrote. Only those are copied back, so the slot need not be zeroed for the
+ * device: under the zero policy the map touches no byte and the unmap costs one memcpy of what
+ * was written (swiotlb.h says why that is safe). Completing it without a length is misuse. */
+#define DMA_ATTR_EXACT_COMPLETION (1u << 2)
 
 /* What a FROM_DEVICE bounce slot holds before the device writes it. */
 enum bounce_policy {
@@ -80,28 +80,28 @@ struct scatterlist {
 
 /* Counters over all devices since boot (or since dma_stats_reset()). */
 struct dma_stats {
-    uint64_t maps, unmaps;           /* streaming mappings made and torn down */
-    uint64_t bounced_maps;           /* of those, the ones that went through a bounce slot */
-    uint64_t bytes_mapped;           /* bytes in all mappings */
-    uint64_t bytes_bounced;          /* bytes in bounced mappings */
-    uint64_t bytes_copied_in;        /* original -> slot (map, sync_for_device) */
-    uint64_t bytes_copied_out;       /* slot -> original (unmap, sync_for_cpu) */
-    uint64_t bytes_zeroed;           /* slot bytes zeroed: dirty slots at map, cleared slots at unmap */
-    uint64_t orig_bytes_read;        /* bytes of original buffers the DMA layer read */
+    uint64_t maps, unmaps;     /* streaming mappings made and torn down */
+    uint64_t bounced_maps;     /* of those, the ones that went through a bounce slot */
+    uint64_t bytes_mapped;     /* bytes in all mappings */
+    uint64_t bytes_bounced;    /* bytes in bounced mappings */
+    uint64_t bytes_copied_in;  /* original -> slot (map, sync_for_device) */
+    uint64_t bytes_copied_out; /* slot -> original (unmap, sync_for_cpu) */
+    uint64_t bytes_zeroed;     /* slot bytes zeroed: dirty slots at map, cleared slots at unmap */
+    uint64_t orig_bytes_read;  /* bytes of original buffers the DMA layer read */
     uint64_t syncs_for_cpu, syncs_for_device;
     uint64_t slots_in_use, slots_high_water, slots_total;
-    uint64_t map_failures;           /* could not bounce: pool full, too large, or unreachable by the device */
-    uint64_t misuse;                 /* API misuse detected (see dma_last_misuse()) */
+    uint64_t map_failures; /* could not bounce: pool full, too large, or unreachable by the device */
+    uint64_t misuse;       /* API misuse detected (see dma_last_misuse()) */
     uint64_t coherent_allocs, coherent_frees;
     /* The confidential guest's cc_io=convert path (dma/convert.h); all 0 otherwise. */
-    uint64_t convert_maps;           /* mappings made by converting the buffer itself to shared */
-    uint64_t convert_fallbacks;      /* mappings that could not be converted and bounced instead */
-    uint64_t conversions;            /* share/unshare calls the convert path made (map and unmap) */
-    uint64_t pages_converted;        /* pages those calls converted, both ways */
-    uint64_t convert_bytes_copied;   /* bytes copied aside and back around the conversions */
+    uint64_t convert_maps;         /* mappings made by converting the buffer itself to shared */
+    uint64_t convert_fallbacks;    /* mappings that could not be converted and bounced instead */
+    uint64_t conversions;          /* share/unshare calls the convert path made (map and unmap) */
+    uint64_t pages_converted;      /* pages those calls converted, both ways */
+    uint64_t convert_bytes_copied; /* bytes copied aside and back around the conversions */
     /* Exact completion (dma_unmap_*_written). */
-    uint64_t exact_unmaps;           /* mappings completed with the number of bytes the device wrote */
-    uint64_t bytes_not_written;      /* of those, bytes the device did not write: left alone in the original */
+    uint64_t exact_unmaps;      /* mappings completed with the number of bytes the device wrote */
+    uint64_t bytes_not_written; /* of those, bytes the device did not write: left alone in the original */
 };
 
 static inline bool dma_mapping_error(const struct dma_dev *dev, dma_addr_t addr)

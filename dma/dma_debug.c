@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dma_debug.c - records of direct streaming mappings (see dma_debug.h). */
 #include "dma/dma_debug.h"
 
@@ -29,7 +30,8 @@ void dma_debug_add(struct dma_debug *d, const struct dma_dev *dev, dma_addr_t ad
         return;
     }
     uint32_t b = hash(addr);
-    d->e[i] = (struct dma_debug_entry){.dev = dev, .addr = addr, .size = size, .dir = (uint8_t)dir, .next = d->bucket[b]};
+    d->e[i] =
+        (struct dma_debug_entry){.dev = dev, .addr = addr, .size = size, .dir = (uint8_t)dir, .next = d->bucket[b]};
     d->bucket[b] = i;
     d->live++;
 }

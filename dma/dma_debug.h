@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dma_debug.h - bookkeeping of direct (not bounced) streaming mappings, to catch API misuse.
  *
  * Bounced mappings are tracked by the pool itself; a mapping the device reaches directly leaves
@@ -28,8 +29,8 @@ struct dma_debug_entry {
 
 struct dma_debug {
     int32_t bucket[DMA_DEBUG_BUCKETS];
-    int32_t free_head;   /* entries freed by removals */
-    int32_t never_used;  /* entries from here on were never handed out: no free list to build */
+    int32_t free_head;  /* entries freed by removals */
+    int32_t never_used; /* entries from here on were never handed out: no free list to build */
     uint32_t live;
     uint64_t dropped; /* mappings not recorded because the table was full */
     struct dma_debug_entry e[DMA_DEBUG_ENTRIES];

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dma_internal.h - shared between the files of dma/, not for drivers. */
 #ifndef BOUNCE_DMA_DMA_INTERNAL_H
 #define BOUNCE_DMA_DMA_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dma_platform.h - what the DMA layer needs from its environment.
  *
  * The guest installs identity translation and the frame allocator (mm/dma_guest.c); the host
@@ -28,7 +29,7 @@ struct dma_platform {
     /* A mapping that would bounce converts its own pages to shared instead, when it can
      * (cc_io=convert, dma/convert.h); needs share_pages, unshare_pages and pages_private. */
     bool convert;
-    bool trace;        /* one line per map, sync and unmap (trace=dma) */
+    bool trace; /* one line per map, sync and unmap (trace=dma) */
 };
 
 /* Install the platform and the bounce pool: `pool_bytes` (a multiple of the slot size) is

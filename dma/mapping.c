@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mapping.c - the DMA API (dma.h): decide direct or bounce, keep the books, narrate.
  *
  * A streaming mapping is direct when the device reaches the whole buffer (it lies within the
@@ -59,7 +60,8 @@ int dma_init(const struct dma_platform *platform, size_t bytes, int initial_poli
     pool_bytes = bytes;
     pool_meta = malloc(swiotlb_meta_bytes(bytes));
     if (pool_virt == NULL || pool_meta == NULL ||
-        swiotlb_pool_init(&pool_storage, pool_virt, phys, bytes, pool_meta, swiotlb_meta_bytes(bytes), plat->phys_to_virt) != 0) {
+        swiotlb_pool_init(&pool_storage, pool_virt, phys, bytes, pool_meta, swiotlb_meta_bytes(bytes),
+                          plat->phys_to_virt) != 0) {
         dma_shutdown();
         return -1;
     }
@@ -125,7 +127,10 @@ static bool must_bounce(const struct dma_dev *dev, uint64_t phys, size_t size)
     return plat->force_bounce || dev->force_bounce || !dma_capable(dev, phys, size);
 }
 
-static bool valid_dir(enum dma_data_direction dir) { return dir == DMA_BIDIRECTIONAL || dir == DMA_TO_DEVICE || dir == DMA_FROM_DEVICE; }
+static bool valid_dir(enum dma_data_direction dir)
+{
+    return dir == DMA_BIDIRECTIONAL || dir == DMA_TO_DEVICE || dir == DMA_FROM_DEVICE;
+}
 
 static dma_addr_t map_phys(struct dma_dev *dev, uint64_t phys, size_t size, enum dma_data_direction dir, unsigned attrs)
 {
@@ -164,11 +169,12 @@ static dma_addr_t map_phys(struct dma_dev *dev, uint64_t phys, size_t size, enum
             stats.maps++;
             stats.bytes_mapped += size;
             if (plat->trace)
-                printf("dma: map   %s %s %zu B  cpu %#llx = dma %#llx  converted to shared (%s, policy %s%s)\n", dev->name,
-                       dma_dir_name(dir), size, (unsigned long long)phys, (unsigned long long)a,
+                printf("dma: map   %s %s %zu B  cpu %#llx = dma %#llx  converted to shared (%s, policy %s%s)\n",
+                       dev->name, dma_dir_name(dir), size, (unsigned long long)phys, (unsigned long long)a,
                        dir != DMA_FROM_DEVICE || policy == BOUNCE_COPY || (attrs & DMA_ATTR_PRESERVE)
                            ? "contents copied aside and back"
-                           : policy == BOUNCE_ZERO ? "zeroed, the original never read" : "left as the host left it",
+                           : policy == BOUNCE_ZERO ? "zeroed, the original never read"
+                                                   : "left as the host left it",
                        bounce_policy_name(policy), attrs & DMA_ATTR_PRESERVE ? ", PRESERVE" : "");
             return a;
         }
@@ -178,8 +184,8 @@ static dma_addr_t map_phys(struct dma_dev *dev, uint64_t phys, size_t size, enum
                    dma_dir_name(dir), size, (unsigned long long)phys, unsuitable);
     }
     struct swiotlb_map_info info;
-    dma_addr_t addr = pool ? swiotlb_tbl_map_single(pool, dev, phys, size, dir, attrs, policy, &stats, &info)
-                           : DMA_MAPPING_ERROR;
+    dma_addr_t addr =
+        pool ? swiotlb_tbl_map_single(pool, dev, phys, size, dir, attrs, policy, &stats, &info) : DMA_MAPPING_ERROR;
     if (addr == DMA_MAPPING_ERROR) {
         stats.map_failures++;
         if (plat->trace && pool == NULL)
@@ -215,7 +221,9 @@ static dma_addr_t map_phys(struct dma_dev *dev, uint64_t phys, size_t size, enum
         printf("dma: map   %s %s %zu B  cpu %#llx -> dma %#llx  slots %u+%u  %s (policy %s%s)\n", dev->name,
                dma_dir_name(dir), size, (unsigned long long)phys, (unsigned long long)addr, info.index, info.nslots,
                what, bounce_policy_name(policy),
-               attrs & DMA_ATTR_PRESERVE ? ", PRESERVE" : attrs & DMA_ATTR_EXACT_COMPLETION ? ", EXACT" : "");
+               attrs & DMA_ATTR_PRESERVE               ? ", PRESERVE"
+                   : attrs & DMA_ATTR_EXACT_COMPLETION ? ", EXACT"
+                                                       : "");
     }
     return addr;
 }
@@ -230,7 +238,8 @@ static void unmap_addr(struct dma_dev *dev, dma_addr_t addr, size_t size, enum d
         uint32_t mapped = plat->trace ? swiotlb_mapping_size(pool, addr) : 0; /* for the trace line only */
         uint32_t index = (uint32_t)((addr - pool->start) >> SWIOTLB_SLOT_SHIFT);
         uint64_t zeroed_before = stats.bytes_zeroed;
-        int rc = swiotlb_tbl_unmap_written(pool, dev, addr, size, dir, attrs, written, &stats, &copied, why, sizeof(why));
+        int rc =
+            swiotlb_tbl_unmap_written(pool, dev, addr, size, dir, attrs, written, &stats, &copied, why, sizeof(why));
         if (rc != 0)
             misuse(dev, "%s", why);
         if (rc < 0)
@@ -240,7 +249,8 @@ static void unmap_addr(struct dma_dev *dev, dma_addr_t addr, size_t size, enum d
             char what[80];
             uint64_t cleared = stats.bytes_zeroed - zeroed_before;
             if (copied && written != SWIOTLB_WRITTEN_ALL)
-                snprintf(what, sizeof(what), "copied out %llu B, the bytes the device wrote", (unsigned long long)copied);
+                snprintf(what, sizeof(what), "copied out %llu B, the bytes the device wrote",
+                         (unsigned long long)copied);
             else if (copied)
                 snprintf(what, sizeof(what), "copied out %llu B", (unsigned long long)copied);
             else
@@ -272,7 +282,8 @@ static void unmap_addr(struct dma_dev *dev, dma_addr_t addr, size_t size, enum d
         return;
     stats.unmaps++;
     if (plat->trace)
-        printf("dma: unmap %s %s %zu B  dma %#llx  direct\n", dev->name, dma_dir_name(dir), size, (unsigned long long)addr);
+        printf("dma: unmap %s %s %zu B  dma %#llx  direct\n", dev->name, dma_dir_name(dir), size,
+               (unsigned long long)addr);
 }
 
 dma_addr_t dma_map_single_attrs(struct dma_dev *dev, void *cpu_addr, size_t size, enum dma_data_direction dir,
@@ -409,7 +420,8 @@ static void sync(struct dma_dev *dev, dma_addr_t addr, size_t size, enum dma_dat
         stats.syncs_for_device++;
     if (plat->trace)
         printf("dma: %s %s %s %zu B  dma %#llx  %s %llu B\n", what, dev->name, dma_dir_name(dir), size,
-               (unsigned long long)addr, copied ? (for_cpu ? "copied out" : "copied in") : "copied", (unsigned long long)copied);
+               (unsigned long long)addr, copied ? (for_cpu ? "copied out" : "copied in") : "copied",
+               (unsigned long long)copied);
 }
 
 void dma_sync_single_for_cpu(struct dma_dev *dev, dma_addr_t addr, size_t size, enum dma_data_direction dir)
@@ -510,25 +522,24 @@ int dma_stats_json(char *buf, size_t size)
 {
     struct dma_stats s;
     dma_get_stats(&s);
-    return snprintf(buf, size,
-                    "{\"policy\":\"%s\",\"pool_bytes\":%llu,\"maps\":%llu,\"unmaps\":%llu,\"bounced_maps\":%llu,"
-                    "\"bytes_mapped\":%llu,\"bytes_bounced\":%llu,\"bytes_copied_in\":%llu,\"bytes_copied_out\":%llu,"
-                    "\"bytes_zeroed\":%llu,\"orig_bytes_read\":%llu,\"syncs_for_cpu\":%llu,\"syncs_for_device\":%llu,"
-                    "\"slots_in_use\":%llu,\"slots_high_water\":%llu,\"slots_total\":%llu,\"map_failures\":%llu,"
-                    "\"misuse\":%llu,\"coherent_allocs\":%llu,\"coherent_frees\":%llu,\"convert_maps\":%llu,"
-                    "\"convert_fallbacks\":%llu,\"conversions\":%llu,\"pages_converted\":%llu,"
-                    "\"convert_bytes_copied\":%llu,\"exact_unmaps\":%llu,\"bytes_not_written\":%llu}",
-                    bounce_policy_name(policy), (unsigned long long)pool_bytes, (unsigned long long)s.maps,
-                    (unsigned long long)s.unmaps, (unsigned long long)s.bounced_maps, (unsigned long long)s.bytes_mapped,
-                    (unsigned long long)s.bytes_bounced, (unsigned long long)s.bytes_copied_in,
-                    (unsigned long long)s.bytes_copied_out, (unsigned long long)s.bytes_zeroed,
-                    (unsigned long long)s.orig_bytes_read, (unsigned long long)s.syncs_for_cpu,
-                    (unsigned long long)s.syncs_for_device, (unsigned long long)s.slots_in_use,
-                    (unsigned long long)s.slots_high_water, (unsigned long long)s.slots_total,
-                    (unsigned long long)s.map_failures, (unsigned long long)s.misuse,
-                    (unsigned long long)s.coherent_allocs, (unsigned long long)s.coherent_frees,
-                    (unsigned long long)s.convert_maps, (unsigned long long)s.convert_fallbacks,
-                    (unsigned long long)s.conversions, (unsigned long long)s.pages_converted,
-                    (unsigned long long)s.convert_bytes_copied, (unsigned long long)s.exact_unmaps,
-                    (unsigned long long)s.bytes_not_written);
+    return snprintf(
+        buf, size,
+        "{\"policy\":\"%s\",\"pool_bytes\":%llu,\"maps\":%llu,\"unmaps\":%llu,\"bounced_maps\":%llu,"
+        "\"bytes_mapped\":%llu,\"bytes_bounced\":%llu,\"bytes_copied_in\":%llu,\"bytes_copied_out\":%llu,"
+        "\"bytes_zeroed\":%llu,\"orig_bytes_read\":%llu,\"syncs_for_cpu\":%llu,\"syncs_for_device\":%llu,"
+        "\"slots_in_use\":%llu,\"slots_high_water\":%llu,\"slots_total\":%llu,\"map_failures\":%llu,"
+        "\"misuse\":%llu,\"coherent_allocs\":%llu,\"coherent_frees\":%llu,\"convert_maps\":%llu,"
+        "\"convert_fallbacks\":%llu,\"conversions\":%llu,\"pages_converted\":%llu,"
+        "\"convert_bytes_copied\":%llu,\"exact_unmaps\":%llu,\"bytes_not_written\":%llu}",
+        bounce_policy_name(policy), (unsigned long long)pool_bytes, (unsigned long long)s.maps,
+        (unsigned long long)s.unmaps, (unsigned long long)s.bounced_maps, (unsigned long long)s.bytes_mapped,
+        (unsigned long long)s.bytes_bounced, (unsigned long long)s.bytes_copied_in,
+        (unsigned long long)s.bytes_copied_out, (unsigned long long)s.bytes_zeroed,
+        (unsigned long long)s.orig_bytes_read, (unsigned long long)s.syncs_for_cpu,
+        (unsigned long long)s.syncs_for_device, (unsigned long long)s.slots_in_use,
+        (unsigned long long)s.slots_high_water, (unsigned long long)s.slots_total, (unsigned long long)s.map_failures,
+        (unsigned long long)s.misuse, (unsigned long long)s.coherent_allocs, (unsigned long long)s.coherent_frees,
+        (unsigned long long)s.convert_maps, (unsigned long long)s.convert_fallbacks, (unsigned long long)s.conversions,
+        (unsigned long long)s.pages_converted, (unsigned long long)s.convert_bytes_copied,
+        (unsigned long long)s.exact_unmaps, (unsigned long long)s.bytes_not_written);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* names.c - the names of the DMA layer's enums, for messages and traces (dma.h). The bottom of
  * dma/: every other file of the layer may call it, it calls nothing. */
 #include "dma/dma.h"

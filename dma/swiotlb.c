@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* swiotlb.c - the bounce pool: slot allocation and the copies (see swiotlb.h). */
 #include "dma/swiotlb.h"
 
@@ -13,8 +14,14 @@
 #define HOT static inline __attribute__((always_inline))
 
 static uint32_t nsummary(const struct swiotlb_pool *p) { return (p->nwords + WORD_BITS - 1) / WORD_BITS; }
-static bool slot_used(const struct swiotlb_pool *p, uint32_t i) { return (p->used[i / WORD_BITS] >> (i % WORD_BITS)) & 1; }
-static uint64_t slot_addr(const struct swiotlb_pool *p, uint32_t i) { return p->start + ((uint64_t)i << SWIOTLB_SLOT_SHIFT); }
+static bool slot_used(const struct swiotlb_pool *p, uint32_t i)
+{
+    return (p->used[i / WORD_BITS] >> (i % WORD_BITS)) & 1;
+}
+static uint64_t slot_addr(const struct swiotlb_pool *p, uint32_t i)
+{
+    return p->start + ((uint64_t)i << SWIOTLB_SLOT_SHIFT);
+}
 static uint32_t min_u32(uint32_t a, uint32_t b) { return a < b ? a : b; }
 
 size_t swiotlb_meta_bytes(uint64_t bytes)
@@ -34,11 +41,11 @@ static void update_full(struct swiotlb_pool *p, uint32_t w)
         p->full[w / WORD_BITS] &= ~bit;
 }
 
-int swiotlb_pool_init(struct swiotlb_pool *p, void *vaddr, uint64_t phys, uint64_t bytes, void *meta,
-                      size_t meta_bytes, void *(*phys_to_virt)(uint64_t phys))
+int swiotlb_pool_init(struct swiotlb_pool *p, void *vaddr, uint64_t phys, uint64_t bytes, void *meta, size_t meta_bytes,
+                      void *(*phys_to_virt)(uint64_t phys))
 {
-    if (bytes == 0 || bytes % SWIOTLB_SLOT_SIZE != 0 || phys % PAGE_SIZE != 0 || (bytes >> SWIOTLB_SLOT_SHIFT) >= (1u << 30) ||
-        meta_bytes < swiotlb_meta_bytes(bytes))
+    if (bytes == 0 || bytes % SWIOTLB_SLOT_SIZE != 0 || phys % PAGE_SIZE != 0 ||
+        (bytes >> SWIOTLB_SLOT_SHIFT) >= (1u << 30) || meta_bytes < swiotlb_meta_bytes(bytes))
         return -1;
     memset(p, 0, sizeof(*p));
     p->start = phys;
@@ -146,8 +153,8 @@ static inline void set_range(struct swiotlb_pool *p, uint32_t i, uint32_t n, boo
 /* The placement rules of one mapping, in slots. */
 struct placement {
     uint32_t nslots;
-    uint32_t offset;   /* bytes into the first slot */
-    uint32_t stride;   /* the first slot's index is congruent to residue modulo stride */
+    uint32_t offset; /* bytes into the first slot */
+    uint32_t stride; /* the first slot's index is congruent to residue modulo stride */
     uint32_t residue;
     uint64_t boundary; /* seg_boundary_mask, or 0 */
     uint32_t limit;    /* slots at or past this index are beyond the device's mask */
@@ -230,8 +237,11 @@ HOT int64_t claim(struct swiotlb_pool *p, const struct dma_dev *dev, uint64_t or
 {
     set_range(p, c, pl->nslots, true);
     p->head[c / WORD_BITS] |= 1ull << (c % WORD_BITS);
-    p->meta[c] = (struct swiotlb_meta){.orig_phys = orig_phys, .dev = dev, .size = (uint32_t)size,
-                                       .offset = (uint16_t)pl->offset, .nslots = (uint16_t)pl->nslots};
+    p->meta[c] = (struct swiotlb_meta){.orig_phys = orig_phys,
+                                       .dev = dev,
+                                       .size = (uint32_t)size,
+                                       .offset = (uint16_t)pl->offset,
+                                       .nslots = (uint16_t)pl->nslots};
     p->used_slots += pl->nslots;
     if (p->used_slots > p->high_water)
         p->high_water = p->used_slots;
@@ -301,7 +311,6 @@ HOT void release_slots(struct swiotlb_pool *p, uint32_t index)
 
 void swiotlb_release_slots(struct swiotlb_pool *p, uint32_t index) { release_slots(p, index); }
 
-
 /* Zero the slots of [i, i + n) not known to be clean, whole slots. Returns the bytes zeroed.
  * In the steady state of the zero policy every slot is clean and this is one word test. */
 static uint64_t zero_dirty_slots(struct swiotlb_pool *p, uint32_t i, uint32_t n)
@@ -349,7 +358,7 @@ uint64_t swiotlb_tbl_map_single(struct swiotlb_pool *p, const struct dma_dev *de
      * would protect nothing), for the next FROM_DEVICE map to zero; so does an exact-completion
      * mapping, which is not zeroed either. */
     bool copy_in = !(attrs & DMA_ATTR_SKIP_CPU_SYNC) &&
-                   (dir != DMA_FROM_DEVICE || (attrs & DMA_ATTR_PRESERVE) || policy == BOUNCE_COPY);
+        (dir != DMA_FROM_DEVICE || (attrs & DMA_ATTR_PRESERVE) || policy == BOUNCE_COPY);
     if (device_writes && !exact && (policy == BOUNCE_ZERO || (!copy_in && policy != BOUNCE_NONE)))
         info->zeroed = zero_dirty_slots(p, (uint32_t)idx, m->nslots);
     if (copy_in) {
@@ -432,8 +441,8 @@ int swiotlb_tbl_unmap_written(struct swiotlb_pool *p, const struct dma_dev *dev,
     }
     uint64_t head = slot_addr(p, (uint32_t)h) + m->offset;
     if (tlb_addr != head) {
-        snprintf(why, whylen, "unmap of %#llx: inside the mapping at %#llx, not its start", (unsigned long long)tlb_addr,
-                 (unsigned long long)head);
+        snprintf(why, whylen, "unmap of %#llx: inside the mapping at %#llx, not its start",
+                 (unsigned long long)tlb_addr, (unsigned long long)head);
         return -1;
     }
     int rc = 0;
@@ -446,8 +455,10 @@ int swiotlb_tbl_unmap_written(struct swiotlb_pool *p, const struct dma_dev *dev,
     enum dma_data_direction mdir = (enum dma_data_direction)m->dir;
     bool copy_out = mdir != DMA_TO_DEVICE && !(attrs & DMA_ATTR_SKIP_CPU_SYNC);
     if (copy_out && written == SWIOTLB_WRITTEN_ALL && (m->attrs & DMA_ATTR_EXACT_COMPLETION) && rc == 0) {
-        snprintf(why, whylen, "unmap of %#llx without a length, but it was mapped for exact completion: the bytes "
-                 "the device did not write come back as stale slot bytes", (unsigned long long)tlb_addr);
+        snprintf(why, whylen,
+                 "unmap of %#llx without a length, but it was mapped for exact completion: the bytes "
+                 "the device did not write come back as stale slot bytes",
+                 (unsigned long long)tlb_addr);
         rc = 1; /* reported; the whole mapping goes back, so no byte the device wrote is lost */
     }
     /* What goes back: the whole mapping, or exactly what the device wrote. */
@@ -528,8 +539,8 @@ bool swiotlb_check(const struct swiotlb_pool *p, char *why, size_t whylen)
             if (m->size == 0 || m->nslots == 0 ||
                 m->nslots != (m->offset + m->size + SWIOTLB_SLOT_SIZE - 1) / SWIOTLB_SLOT_SIZE ||
                 i + m->nslots > p->nslots) {
-                snprintf(why, whylen, "mapping at slot %u: %u slots for offset %u + %u bytes", i, m->nslots,
-                         m->offset, m->size);
+                snprintf(why, whylen, "mapping at slot %u: %u slots for offset %u + %u bytes", i, m->nslots, m->offset,
+                         m->size);
                 return false;
             }
             run_end = i + m->nslots;
@@ -571,8 +582,8 @@ bool swiotlb_check(const struct swiotlb_pool *p, char *why, size_t whylen)
             return false;
         }
     }
-    if (p->nslots % WORD_BITS && (p->used[p->nwords - 1] >> (p->nslots % WORD_BITS)) !=
-                                     (~0ull >> (p->nslots % WORD_BITS))) {
+    if (p->nslots % WORD_BITS &&
+        (p->used[p->nwords - 1] >> (p->nslots % WORD_BITS)) != (~0ull >> (p->nslots % WORD_BITS))) {
         snprintf(why, whylen, "bits past the last slot are not all set");
         return false;
     }

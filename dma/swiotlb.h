@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* swiotlb.h - the bounce pool: a region below 4 GiB cut into 2 KiB slots.
  *
  * Vocabulary and rules follow Linux's kernel/dma/swiotlb.c and Documentation/core-api/swiotlb.rst:
@@ -51,23 +52,23 @@ struct swiotlb_meta {
     uint16_t nslots;
     uint8_t dir;
     uint8_t attrs;
-    uint8_t clear_on_unmap;    /* mapped under the zero policy: leave the slots clean */
+    uint8_t clear_on_unmap; /* mapped under the zero policy: leave the slots clean */
 };
 
 struct swiotlb_pool {
     uint64_t start, end; /* physical (= DMA) addresses of the pool: [start, end) */
     uint8_t *vaddr;      /* the pool's virtual address */
     uint32_t nslots, nwords;
-    uint64_t *used;      /* bit per slot */
-    uint64_t *full;      /* bit per used word: that word is all ones */
-    uint64_t *clean;     /* bit per slot: known to be all zero */
-    uint64_t *head;      /* bit per slot: the first slot of a live mapping. Not an owner per slot:
-                            storing one costs a store per slot at map and unmap (measured: a
-                            quarter of a 64 KiB map + unmap), while the owner of any slot is the
-                            nearest head at or before it, at most 3 words back */
+    uint64_t *used;  /* bit per slot */
+    uint64_t *full;  /* bit per used word: that word is all ones */
+    uint64_t *clean; /* bit per slot: known to be all zero */
+    /* Bit per slot: the first slot of a live mapping. Not an owner per slot: storing one costs a
+     * store per slot at map and unmap (measured: a quarter of a 64 KiB map + unmap), while the
+     * owner of any slot is the nearest head at or before it, at most 3 words back. */
+    uint64_t *head;
     struct swiotlb_meta *meta;
     void *(*phys_to_virt)(uint64_t phys); /* where an original buffer is (the platform's translation) */
-    uint32_t cursor;     /* next-fit: where the next search starts */
+    uint32_t cursor;                      /* next-fit: where the next search starts */
     uint32_t used_slots, high_water;
 };
 
@@ -75,8 +76,8 @@ struct swiotlb_pool {
 size_t swiotlb_meta_bytes(uint64_t bytes);
 /* Set up a pool over [phys, phys + bytes) (a multiple of the slot size) mapped at vaddr, with its
  * bookkeeping in `meta` (swiotlb_meta_bytes() of it, any alignment of 8). Returns 0 or -1. */
-int swiotlb_pool_init(struct swiotlb_pool *p, void *vaddr, uint64_t phys, uint64_t bytes, void *meta,
-                      size_t meta_bytes, void *(*phys_to_virt)(uint64_t phys));
+int swiotlb_pool_init(struct swiotlb_pool *p, void *vaddr, uint64_t phys, uint64_t bytes, void *meta, size_t meta_bytes,
+                      void *(*phys_to_virt)(uint64_t phys));
 
 static inline bool swiotlb_contains(const struct swiotlb_pool *p, uint64_t addr)
 {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* acpi.c - finding ACPI tables from the RSDP (see acpi.h). */
 #include "drivers/acpi.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* acpi.h - finding ACPI tables from the RSDP (ACPI 6.5, chapter 5.2): mapped with firmware_map(),
  * checksum-verified. The RSDP itself is the boot paths' business (kernel/acpi_rsdp.h). */
 #ifndef BOUNCE_DRIVERS_ACPI_H

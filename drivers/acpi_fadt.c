@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* acpi_fadt.c - the PM timer's port from the FADT (see acpi_fadt.h). */
 #include "drivers/acpi_fadt.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* acpi_fadt.h - what bounce reads from the FADT ("FACP", ACPI 6.5 5.2.9): where the ACPI PM
  * timer is. Pure logic over the table's bytes, which the firmware (or a VMM) controls: host-tested
  * and fuzzed (tests/host/test_acpi_fadt.c, tests/fuzz/fuzz_acpi_fadt.c). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* blk.c - device registry, software queue and synchronous helpers (see blk.h). */
 #include "drivers/blk.h"
 
@@ -16,8 +17,8 @@ static size_t ndevices;
 
 const char *blk_status_name(enum blk_status s)
 {
-    static const char *const names[] = {"ok", "I/O error", "unsupported", "timed out", "invalid request",
-                                        "device protocol violation", "read-only"};
+    static const char *const names[] = {
+        "ok", "I/O error", "unsupported", "timed out", "invalid request", "device protocol violation", "read-only"};
     return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
 }
 
@@ -64,8 +65,9 @@ void blk_complete_bytes(struct blk_dev *dev, struct blk_req *req, enum blk_statu
     if (status != BLK_OK)
         dev->stats.errors++;
     if (trace_on(TRACE_BLK))
-        printf("blk: %s %s lba %llu +%u: %s after %llu us\n", dev->name, blk_op_name(req->op), (unsigned long long)req->lba,
-               req->nsectors, blk_status_name(status), (unsigned long long)((time_ns() - req->submitted_ns) / 1000));
+        printf("blk: %s %s lba %llu +%u: %s after %llu us\n", dev->name, blk_op_name(req->op),
+               (unsigned long long)req->lba, req->nsectors, blk_status_name(status),
+               (unsigned long long)((time_ns() - req->submitted_ns) / 1000));
     req->done = true;
     if (req->end_io)
         req->end_io(req);
@@ -78,7 +80,8 @@ static enum blk_status validate(const struct blk_dev *dev, const struct blk_req 
     if (req->op == BLK_WRITE && dev->read_only)
         return BLK_EROFS;
     if (req->nsectors == 0 || req->lba >= dev->capacity || req->nsectors > dev->capacity - req->lba ||
-        req->nsectors > dev->max_sectors || req->nseg == 0 || req->nseg > dev->max_segments || req->nseg > BLK_MAX_SEGMENTS)
+        req->nsectors > dev->max_sectors || req->nseg == 0 || req->nseg > dev->max_segments ||
+        req->nseg > BLK_MAX_SEGMENTS)
         return BLK_EINVAL;
     uint32_t per_block = dev->block_size / SECTOR_SIZE;
     if (req->lba % per_block || req->nsectors % per_block)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* blk.h - the block layer: one interface for every disk driver.
  *
  * A request names sectors (512 bytes) and the physical memory they go to or come from, as
@@ -44,9 +45,10 @@ struct blk_req {
     /* completion: set by the driver (through blk_complete()) */
     volatile bool done;
     enum blk_status status;
-    uint32_t bytes_done; /* data bytes the device transferred, from the start: all of them on BLK_OK;
-                          * after an error, what the driver knows the device did (0 if it cannot
-                          * tell) - a read's caller may use that prefix (the page cache does) */
+    /* Data bytes the device transferred, from the start: all of them on BLK_OK; after an error,
+     * what the driver knows the device did (0 if it cannot tell) - a read's caller may use that
+     * prefix (the page cache does). */
+    uint32_t bytes_done;
     void (*end_io)(struct blk_req *req); /* called once, on completion; may be NULL */
     void *private;
     /* block layer bookkeeping */
@@ -76,21 +78,22 @@ struct blk_stats {
 };
 
 struct blk_dev {
-    char name[16];      /* "ide0", "vda" */
+    char name[16]; /* "ide0", "vda" */
     char model[41];
-    uint64_t capacity;  /* sectors */
-    uint32_t block_size; /* logical block, 512..BLK_MAX_BLOCK_SIZE (0 at registration: 512): every
-                          * request starts and ends on one, as the device enforces */
+    uint64_t capacity; /* sectors */
+    /* Logical block, 512..BLK_MAX_BLOCK_SIZE (0 at registration: 512): every request starts and
+     * ends on one, as the device enforces. */
+    uint32_t block_size;
     uint32_t max_sectors, max_segments;
     bool read_only, has_flush;
-    bool fills_by_dma; /* reads land in memory by DMA through dma/ (not by PIO) */
+    bool fills_by_dma;      /* reads land in memory by DMA through dma/ (not by PIO) */
     bool completes_exactly; /* dma_completion=exact honoured: reads come back with what the device wrote */
-    struct dma_dev *dma; /* the device's DMA identity, if it does DMA */
+    struct dma_dev *dma;    /* the device's DMA identity, if it does DMA */
     const struct blk_ops *ops;
     void *driver;
     /* block layer state */
     struct blk_req *queue_head, *queue_tail; /* waiting for the driver */
-    bool stalled; /* the driver refused the head: retry only after some request completes */
+    bool stalled;                            /* the driver refused the head: retry only after some request completes */
     struct blk_stats stats;
 };
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* drivers.c - the order drivers are probed in. */
 #include "drivers/drivers.h"
 

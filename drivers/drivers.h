@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* drivers.h - probe every driver bounce has, after PCI enumeration. */
 #ifndef BOUNCE_DRIVERS_DRIVERS_H
 #define BOUNCE_DRIVERS_DRIVERS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ide.c - the PIIX IDE disk driver: probe, PIO and bus-master DMA, polled (see ide.h).
  *
  * Flow of a request (submit): pick the ATA command, map the segments with the DMA API and build
@@ -98,8 +99,8 @@ static bool map_piece(void *arg, uint64_t phys, uint32_t len)
         m->result = MAP_INVALID;
         return false;
     }
-    dma_addr_t a = dma_map_page_attrs(&ide_dma, phys & ~(uint64_t)(PAGE_SIZE - 1), phys & (PAGE_SIZE - 1), len, m->dir,
-                                      m->attrs);
+    dma_addr_t a =
+        dma_map_page_attrs(&ide_dma, phys & ~(uint64_t)(PAGE_SIZE - 1), phys & (PAGE_SIZE - 1), len, m->dir, m->attrs);
     if (dma_mapping_error(&ide_dma, a)) {
         m->result = MAP_NO_SLOTS;
         return false;
@@ -157,10 +158,8 @@ static int ide_submit(struct blk_dev *bd, struct blk_req *req)
     int nprd = 0;
     if (dma) {
         switch (prepare_dma(d, req, dir, &nprd)) {
-        case DMA_READY:
-            break;
-        case DMA_WAIT:
-            return -1;
+        case DMA_READY: break;
+        case DMA_WAIT: return -1;
         case DMA_INVALID:
             d->done_req = req;
             d->done_status = BLK_EINVAL;
@@ -287,8 +286,10 @@ static void probe_drive(struct ide_channel *ch, int c, uint8_t drive)
     if ((id[ID_SECTOR_SIZE] & ID_VALID_MASK) == ID_VALID && (id[ID_SECTOR_SIZE] & ID_SECTOR_SIZE_LONG_LOGICAL)) {
         uint32_t words = id[ID_LOGICAL_SECTOR_WORDS] | (uint32_t)id[ID_LOGICAL_SECTOR_WORDS + 1] << 16;
         if (words != SECTOR_SIZE / 2) {
-            dev_refuse("ide", pos, "logical sectors of %u bytes (IDENTIFY words 117-118); the driver transfers "
-                       "512-byte sectors", words * 2);
+            dev_refuse("ide", pos,
+                       "logical sectors of %u bytes (IDENTIFY words 117-118); the driver transfers "
+                       "512-byte sectors",
+                       words * 2);
             return;
         }
     }

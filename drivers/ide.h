@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ide.h - the legacy (parallel ATA) IDE disk driver: the PIIX IDE function of QEMU's -machine pc.
  *
  * Sources, cited where they decide behaviour in ide.c:
@@ -91,35 +92,35 @@
 #define ATA_SIG_ATAPI_HIGH 0xeb
 
 /* IDENTIFY DEVICE data, word numbers (ATA8-ACS 7.16). */
-#define ID_CONFIG 0       /* bit 15: 0 = ATA device */
-#define ID_SERIAL 10      /* 10 words, ASCII, two characters per word, first in the high byte */
-#define ID_MODEL 27       /* 20 words, same packing */
-#define ID_CAPABILITIES 49 /* bit 9: LBA supported, bit 8: DMA supported */
-#define ID_LBA28_SECTORS 60 /* words 60-61: user-addressable sectors for 28-bit commands */
-#define ID_CMDSET2 83     /* bit 10: 48-bit Address feature set, bit 13: FLUSH CACHE EXT */
-#define ID_LBA48_SECTORS 100 /* words 100-103: user-addressable sectors for 48-bit commands */
-#define ID_SECTOR_SIZE 106 /* valid if bits 15:14 = 01b; bit 12: logical sector longer than 256 words */
+#define ID_CONFIG 0                 /* bit 15: 0 = ATA device */
+#define ID_SERIAL 10                /* 10 words, ASCII, two characters per word, first in the high byte */
+#define ID_MODEL 27                 /* 20 words, same packing */
+#define ID_CAPABILITIES 49          /* bit 9: LBA supported, bit 8: DMA supported */
+#define ID_LBA28_SECTORS 60         /* words 60-61: user-addressable sectors for 28-bit commands */
+#define ID_CMDSET2 83               /* bit 10: 48-bit Address feature set, bit 13: FLUSH CACHE EXT */
+#define ID_LBA48_SECTORS 100        /* words 100-103: user-addressable sectors for 48-bit commands */
+#define ID_SECTOR_SIZE 106          /* valid if bits 15:14 = 01b; bit 12: logical sector longer than 256 words */
 #define ID_LOGICAL_SECTOR_WORDS 117 /* words 117-118: logical sector size in words, if word 106 bit 12 */
 /* Bits of those words (ATA8-ACS 7.16, IDENTIFY DEVICE data) */
-#define ID_CONFIG_NOT_ATA (1u << 15)          /* word 0: not an ATA device */
-#define ID_CAP_DMA (1u << 8)                  /* word 49 */
-#define ID_CAP_LBA (1u << 9)                  /* word 49 */
-#define ID_CMDSET2_LBA48 (1u << 10)           /* word 83: the 48-bit Address feature set */
-#define ID_CMDSET2_FLUSH_EXT (1u << 13)       /* word 83: FLUSH CACHE EXT */
-#define ID_VALID_MASK 0xc000u                 /* words 83 and 106 hold data only when bits 15:14 ... */
-#define ID_VALID 0x4000u                      /* ... are 01b */
+#define ID_CONFIG_NOT_ATA (1u << 15)           /* word 0: not an ATA device */
+#define ID_CAP_DMA (1u << 8)                   /* word 49 */
+#define ID_CAP_LBA (1u << 9)                   /* word 49 */
+#define ID_CMDSET2_LBA48 (1u << 10)            /* word 83: the 48-bit Address feature set */
+#define ID_CMDSET2_FLUSH_EXT (1u << 13)        /* word 83: FLUSH CACHE EXT */
+#define ID_VALID_MASK 0xc000u                  /* words 83 and 106 hold data only when bits 15:14 ... */
+#define ID_VALID 0x4000u                       /* ... are 01b */
 #define ID_SECTOR_SIZE_LONG_LOGICAL (1u << 12) /* word 106: logical sector longer than 256 words */
 
 /* Bus-master IDE registers, offsets from BAR4 plus 0 (primary) or 8 (secondary) (SFF-8038i;
  * PIIX4 datasheet BMICX, BMISX, BMIDTPX). */
-#define BM_COMMAND 0 /* BMICX */
-#define BM_STATUS 2  /* BMISX */
-#define BM_PRDT 4    /* BMIDTPX: physical address of the PRD table, 32 bits */
-#define BM_CMD_START 0x01 /* start/stop bus master */
-#define BM_CMD_READ 0x08  /* direction: 1 = the controller writes memory (a device-to-host READ DMA) */
-#define BM_ST_ACTIVE 0x01 /* the engine is transferring */
-#define BM_ST_ERROR 0x02  /* a PCI master or target abort: write 1 to clear */
-#define BM_ST_INTR 0x04   /* the device raised INTRQ: write 1 to clear */
+#define BM_COMMAND 0        /* BMICX */
+#define BM_STATUS 2         /* BMISX */
+#define BM_PRDT 4           /* BMIDTPX: physical address of the PRD table, 32 bits */
+#define BM_CMD_START 0x01   /* start/stop bus master */
+#define BM_CMD_READ 0x08    /* direction: 1 = the controller writes memory (a device-to-host READ DMA) */
+#define BM_ST_ACTIVE 0x01   /* the engine is transferring */
+#define BM_ST_ERROR 0x02    /* a PCI master or target abort: write 1 to clear */
+#define BM_ST_INTR 0x04     /* the device raised INTRQ: write 1 to clear */
 #define BM_ST_DRV0_DMA 0x20 /* "drive 0 DMA capable", set by firmware: written back unchanged */
 #define BM_ST_DRV1_DMA 0x40
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ide_ata.c - ATA commands on one IDE channel, polled (see ide_ata.h; registers in ide.h).
  *
  * A data command runs as ATA8-APT describes it: select the drive, wait for BSY = 0 and DRQ = 0,
@@ -147,9 +148,9 @@ static const char *status_bits(uint8_t st, char *buf, size_t len)
 static const char *error_bits(uint8_t err, char *buf, size_t len)
 {
     static const char *const names[8] = {"AMNF (address mark not found)", "NM (no media)",
-                                         "ABRT (command aborted)", "MCR (media change request)",
-                                         "IDNF (sector not found)", "MC (media changed)",
-                                         "UNC (uncorrectable data)", "ICRC/BBK (interface CRC / bad block)"};
+                                         "ABRT (command aborted)",        "MCR (media change request)",
+                                         "IDNF (sector not found)",       "MC (media changed)",
+                                         "UNC (uncorrectable data)",      "ICRC/BBK (interface CRC / bad block)"};
     size_t o = 0;
     buf[0] = '\0';
     for (int b = 7; b >= 0; b--)
@@ -169,8 +170,8 @@ static void report_failure(const struct ide_disk *d, const struct blk_req *req, 
     if (c->dma)
         snprintf(bmb, sizeof(bmb), ", bus-master status 0x%02x", r->bm_status);
     printf("ide: %s: %s lba %llu +%u: %s: status 0x%02x [%s]%s%s; %s\n", d->blk.name, c->name,
-           (unsigned long long)req->lba, req->nsectors, r->what, r->ata_status, status_bits(r->ata_status, sb, sizeof(sb)),
-           eb, bmb, outcome);
+           (unsigned long long)req->lba, req->nsectors, r->what, r->ata_status,
+           status_bits(r->ata_status, sb, sizeof(sb)), eb, bmb, outcome);
 }
 
 /* ---- commands ---- */
@@ -197,9 +198,11 @@ struct ata_cmd ide_pick_command(const struct ide_disk *d, const struct blk_req *
     bool ext = req->lba + req->nsectors >= (1ull << 28) || req->nsectors > IDE_MAX_SECTORS_LBA28;
     static const struct ata_cmd table[2][2][2] = {
         /* [write][dma][ext] */
-        {{{ATA_CMD_READ_SECTORS, false, false, "READ SECTORS"}, {ATA_CMD_READ_SECTORS_EXT, true, false, "READ SECTORS EXT"}},
+        {{{ATA_CMD_READ_SECTORS, false, false, "READ SECTORS"},
+          {ATA_CMD_READ_SECTORS_EXT, true, false, "READ SECTORS EXT"}},
          {{ATA_CMD_READ_DMA, false, true, "READ DMA"}, {ATA_CMD_READ_DMA_EXT, true, true, "READ DMA EXT"}}},
-        {{{ATA_CMD_WRITE_SECTORS, false, false, "WRITE SECTORS"}, {ATA_CMD_WRITE_SECTORS_EXT, true, false, "WRITE SECTORS EXT"}},
+        {{{ATA_CMD_WRITE_SECTORS, false, false, "WRITE SECTORS"},
+          {ATA_CMD_WRITE_SECTORS_EXT, true, false, "WRITE SECTORS EXT"}},
          {{ATA_CMD_WRITE_DMA, false, true, "WRITE DMA"}, {ATA_CMD_WRITE_DMA_EXT, true, true, "WRITE DMA EXT"}}},
     };
     return table[req->op == BLK_WRITE][dma][ext];
@@ -258,7 +261,7 @@ static struct ide_result finish(struct ide_channel *ch, uint64_t deadline)
  * words through the Data register, repeat; then check the final status. Every sector lies inside
  * one segment because segments are whole sectors. */
 static struct ide_result pio_transfer(struct ide_disk *d, const struct blk_req *req, const struct ata_cmd *c,
-                                       uint64_t deadline)
+                                      uint64_t deadline)
 {
     struct ide_channel *ch = d->ch;
     struct ide_result r = issue(d, c, req->lba, req->nsectors, deadline);
@@ -298,7 +301,7 @@ static struct ide_result pio_transfer(struct ide_disk *d, const struct blk_req *
  * Status must show BSY clear and the engine's Active bit must have dropped. Because the PRD
  * table describes exactly the transfer, Active drops when the device is done. */
 static struct ide_result dma_transfer(struct ide_disk *d, const struct blk_req *req, const struct ata_cmd *c,
-                                       uint64_t deadline)
+                                      uint64_t deadline)
 {
     struct ide_channel *ch = d->ch;
     uint8_t dir = req->op == BLK_READ ? BM_CMD_READ : 0, st, bms;
@@ -309,14 +312,16 @@ static struct ide_result dma_transfer(struct ide_disk *d, const struct blk_req *
     if (r.status != BLK_OK)
         return r;
     outb(ch->bm + BM_COMMAND, dir | BM_CMD_START);
-    bool done = wait_not_busy(ch, until(deadline), &st) &&
-                wait_reg(ch->bm + BM_STATUS, BM_ST_ACTIVE, 0, until(deadline), &bms);
+    bool done =
+        wait_not_busy(ch, until(deadline), &st) && wait_reg(ch->bm + BM_STATUS, BM_ST_ACTIVE, 0, until(deadline), &bms);
     bms = inb(ch->bm + BM_STATUS);
     /* Clear Start whatever happened: the engine must not touch memory once we unmap it. */
     outb(ch->bm + BM_COMMAND, dir);
     if (!done) {
-        r = failed(ch, BLK_ETIMEDOUT, st & ATA_SR_BSY ? "timed out waiting for BSY to clear"
-                                                      : "timed out waiting for the bus master to go idle", ide_alt_status(ch));
+        r = failed(ch, BLK_ETIMEDOUT,
+                   st & ATA_SR_BSY ? "timed out waiting for BSY to clear"
+                                   : "timed out waiting for the bus master to go idle",
+                   ide_alt_status(ch));
         r.bm_status = bms;
         return r;
     }

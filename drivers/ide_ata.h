@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ide_ata.h - ATA commands on one IDE channel: the register-level half of the IDE driver.
  *
  * ide.c is the driver as the rest of the kernel sees it (PCI probe, DMA mapping, the block layer
@@ -29,11 +30,11 @@
 _Static_assert(IDE_MAX_PIECES <= IDE_PRD_MAX, "a PRD table page holds every piece of a request");
 
 struct ide_channel {
-    const char *name;       /* "primary", "secondary" */
-    uint16_t cmd, ctl, bm;  /* command block, control block, bus-master registers (0: none) */
-    int selected;           /* drive the Device register points at; -1 after a reset or at start */
-    bool busy;              /* a request is being executed (submit is running) */
-    struct ide_prd *prdt;   /* PRD table (NULL: no bus master, PIO only) */
+    const char *name;      /* "primary", "secondary" */
+    uint16_t cmd, ctl, bm; /* command block, control block, bus-master registers (0: none) */
+    int selected;          /* drive the Device register points at; -1 after a reset or at start */
+    bool busy;             /* a request is being executed (submit is running) */
+    struct ide_prd *prdt;  /* PRD table (NULL: no bus master, PIO only) */
     dma_addr_t prdt_dma;
     struct ide_prd_piece piece[IDE_MAX_PIECES]; /* the current request's mappings */
     size_t npieces;
@@ -45,15 +46,15 @@ struct ide_disk {
     uint8_t drive; /* 0 master, 1 slave */
     bool lba48, flush_ext, dma_capable;
     char serial[21];
-    struct blk_req *done_req;          /* finished, waiting for poll() to complete it */
+    struct blk_req *done_req; /* finished, waiting for poll() to complete it */
     enum blk_status done_status;
-    uint32_t done_bytes;               /* ... and the bytes it transferred (blk_complete_bytes) */
+    uint32_t done_bytes; /* ... and the bytes it transferred (blk_complete_bytes) */
 };
 
 struct ata_cmd {
     uint8_t opcode;
-    bool ext;   /* a 48-bit command */
-    bool dma;   /* a bus-master transfer: the PRD table at ch->prdt_dma describes the buffers */
+    bool ext; /* a 48-bit command */
+    bool dma; /* a bus-master transfer: the PRD table at ch->prdt_dma describes the buffers */
     const char *name;
 };
 

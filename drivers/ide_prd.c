@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ide_prd.c - split DMA-mapped pieces into PRD entries (see ide_prd.h). */
 #include "drivers/ide_prd.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ide_prd.h - building the Physical Region Descriptor table of a PCI bus-master IDE controller.
  *
  * "Programming Interface for Bus Master IDE Controller" rev 1.0 (SFF-8038i), section

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pagecache.c - page cache and on-demand readahead (see pagecache.h). */
 #include "drivers/pagecache.h"
 
@@ -26,8 +27,8 @@ struct cpage {
     uint64_t index;      /* page number within the device */
     uint64_t phys;
     uint32_t flags;
-    int32_t hnext;       /* hash chain */
-    int32_t prev, next;  /* LRU list, most recent first; free slots chain through next */
+    int32_t hnext;      /* hash chain */
+    int32_t prev, next; /* LRU list, most recent first; free slots chain through next */
 };
 
 struct ra_state {
@@ -192,7 +193,7 @@ static void read_done(struct blk_req *r)
             continue;
         }
         if (r->status != BLK_OK)
-            stats.partial_pages++; /* transferred before the error */
+            stats.partial_pages++;     /* transferred before the error */
         if (r->seg[k].len < PAGE_SIZE) /* the disk ends inside this page */
             memset((uint8_t *)phys_to_virt(p->phys) + r->seg[k].len, 0, PAGE_SIZE - r->seg[k].len);
         p->flags |= PG_UPTODATE;
@@ -234,8 +235,8 @@ static void send(struct blk_dev *dev, struct cache_req *cr)
 static uint64_t read_pages(struct blk_dev *dev, uint64_t first, uint64_t n, uint64_t marker)
 {
     uint64_t dev_pages = (dev->capacity + PAGE_SECTORS - 1) / PAGE_SECTORS, submitted = 0;
-    uint32_t per_req = dev->max_segments < dev->max_sectors / PAGE_SECTORS ? dev->max_segments
-                                                                           : dev->max_sectors / PAGE_SECTORS;
+    uint32_t per_req =
+        dev->max_segments < dev->max_sectors / PAGE_SECTORS ? dev->max_segments : dev->max_sectors / PAGE_SECTORS;
     if (per_req > BLK_MAX_SEGMENTS)
         per_req = BLK_MAX_SEGMENTS;
     if (per_req == 0)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pagecache.h - a page cache of 4 KiB pages over block devices, with sequential readahead.
  *
  * This is the workload bounce exists to reproduce: readahead fills page-cache pages by DMA, the
@@ -22,17 +23,17 @@
 #include "drivers/blk.h"
 
 struct pagecache_stats {
-    uint64_t hits, misses;      /* page lookups by readers */
-    uint64_t sync_windows;      /* readahead windows read because a reader missed */
-    uint64_t async_windows;     /* windows started by reaching a PG_READAHEAD page */
-    uint64_t readahead_pages;   /* pages read ahead of any reader */
-    uint64_t random_reads;      /* misses read alone (not sequential) */
-    uint64_t waits;             /* times a reader waited for a page still being read */
-    uint64_t filled_pages;      /* pages filled by the device */
-    uint64_t dma_filled_pages;  /* ... by DMA (not PIO) */
+    uint64_t hits, misses;     /* page lookups by readers */
+    uint64_t sync_windows;     /* readahead windows read because a reader missed */
+    uint64_t async_windows;    /* windows started by reaching a PG_READAHEAD page */
+    uint64_t readahead_pages;  /* pages read ahead of any reader */
+    uint64_t random_reads;     /* misses read alone (not sequential) */
+    uint64_t waits;            /* times a reader waited for a page still being read */
+    uint64_t filled_pages;     /* pages filled by the device */
+    uint64_t dma_filled_pages; /* ... by DMA (not PIO) */
     uint64_t evictions, io_errors, requests;
-    uint64_t partial_pages;     /* pages filled by a request that failed after them (blk_req.bytes_done) */
-    uint64_t page_retries;      /* pages of a failed request read again on their own for a reader */
+    uint64_t partial_pages; /* pages filled by a request that failed after them (blk_req.bytes_done) */
+    uint64_t page_retries;  /* pages of a failed request read again on their own for a reader */
     uint64_t pages, max_pages;
 };
 

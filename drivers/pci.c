@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pci.c - PCI enumeration and configuration access (see pci.h). */
 #include "drivers/pci.h"
 
@@ -14,10 +15,9 @@
 
 static struct pci_dev devices[PCI_MAX_DEVICES];
 static size_t ndevices;
-static volatile uint8_t *ecam;     /* mapped ECAM window, or NULL */
+static volatile uint8_t *ecam; /* mapped ECAM window, or NULL */
 static uint8_t ecam_start, ecam_end;
 static char access_method[64] = "configuration mechanism #1 (0xcf8)";
-
 
 static volatile void *ecam_addr(uint8_t bus, uint8_t dev, uint8_t fn, uint16_t off)
 {
@@ -58,8 +58,14 @@ static void cfg_write32(uint8_t bus, uint8_t dev, uint8_t fn, uint16_t off, uint
 }
 
 uint32_t pci_read32(const struct pci_dev *d, uint16_t off) { return cfg_read32(d->bus, d->dev, d->fn, off); }
-uint16_t pci_read16(const struct pci_dev *d, uint16_t off) { return (uint16_t)(pci_read32(d, off & ~3u) >> ((off & 2) * 8)); }
-uint8_t pci_read8(const struct pci_dev *d, uint16_t off) { return (uint8_t)(pci_read32(d, off & ~3u) >> ((off & 3) * 8)); }
+uint16_t pci_read16(const struct pci_dev *d, uint16_t off)
+{
+    return (uint16_t)(pci_read32(d, off & ~3u) >> ((off & 2) * 8));
+}
+uint8_t pci_read8(const struct pci_dev *d, uint16_t off)
+{
+    return (uint8_t)(pci_read32(d, off & ~3u) >> ((off & 3) * 8));
+}
 void pci_write32(const struct pci_dev *d, uint16_t off, uint32_t v) { cfg_write32(d->bus, d->dev, d->fn, off, v); }
 
 void pci_write16(const struct pci_dev *d, uint16_t off, uint16_t v)
@@ -124,7 +130,7 @@ static void add_function(uint8_t bus, uint8_t dev, uint8_t fn, int depth)
         uint32_t sub = pci_read32(d, PCI_SUBSYSTEM_VENDOR_ID);
         d->subsys_vendor = (uint16_t)sub, d->subsys_device = (uint16_t)(sub >> 16);
         uint16_t cmd = pci_read16(d, PCI_COMMAND);
-        pci_write16(d, PCI_COMMAND, cmd & (uint16_t)~(PCI_COMMAND_IO | PCI_COMMAND_MEMORY));
+        pci_write16(d, PCI_COMMAND, cmd & (uint16_t) ~(PCI_COMMAND_IO | PCI_COMMAND_MEMORY));
         for (int i = 0; i < PCI_NUM_BARS;)
             i += size_bar(d, i);
         pci_write16(d, PCI_COMMAND, cmd);
@@ -156,8 +162,8 @@ void pci_init(uint64_t rsdp)
             ecam_start = e->start_bus;
             ecam_end = e->end_bus;
             ecam = mmio_map(e->base, (uint64_t)(e->end_bus - e->start_bus + 1) << 20);
-            snprintf(access_method, sizeof(access_method), "ECAM at %#llx, buses %u-%u",
-                     (unsigned long long)e->base, ecam_start, ecam_end);
+            snprintf(access_method, sizeof(access_method), "ECAM at %#llx, buses %u-%u", (unsigned long long)e->base,
+                     ecam_start, ecam_end);
         }
     }
     ndevices = 0;
@@ -228,12 +234,18 @@ uint8_t pci_find_capability(const struct pci_dev *d, uint8_t cap_id, uint8_t sta
 
 static const char *class_name(const struct pci_dev *d)
 {
-    static const struct { uint8_t c, s; const char *name; } names[] = {
-        {0x01, 0x00, "SCSI storage"}, {0x01, 0x01, "IDE controller"}, {0x01, 0x06, "SATA (AHCI)"},
-        {0x01, 0x08, "NVMe"},         {0x01, 0x80, "storage"},        {0x02, 0x00, "Ethernet"},
-        {0x03, 0x00, "VGA"},          {0x06, 0x00, "host bridge"},    {0x06, 0x01, "ISA bridge"},
-        {0x06, 0x04, "PCI bridge"},   {0x06, 0x80, "bridge"},         {0x0c, 0x03, "USB"},
-        {0x0c, 0x05, "SMBus"},        {0x05, 0x00, "RAM"},            {0x08, 0x80, "system"},
+    static const struct {
+        uint8_t c, s;
+        const char *name;
+    } names[] = {
+        {0x01, 0x00, "SCSI storage"}, {0x01, 0x01, "IDE controller"},
+        {0x01, 0x06, "SATA (AHCI)"},  {0x01, 0x08, "NVMe"},
+        {0x01, 0x80, "storage"},      {0x02, 0x00, "Ethernet"},
+        {0x03, 0x00, "VGA"},          {0x06, 0x00, "host bridge"},
+        {0x06, 0x01, "ISA bridge"},   {0x06, 0x04, "PCI bridge"},
+        {0x06, 0x80, "bridge"},       {0x0c, 0x03, "USB"},
+        {0x0c, 0x05, "SMBus"},        {0x05, 0x00, "RAM"},
+        {0x08, 0x80, "system"},
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (names[i].c == d->class_code && names[i].s == d->subclass)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pci.h - PCI configuration space and device enumeration.
  *
  * Configuration mechanism #1 (ports 0xcf8/0xcfc, PCI Local Bus Spec 3.0, 3.2.2.3.2) everywhere,
@@ -16,7 +17,7 @@
 #define PCI_MAX_DEVICES 64
 
 /* Configuration space header (PCI Local Bus Spec 3.0, 6.1; type 0 and type 1 headers) */
-#define PCI_VENDOR_ID 0x00  /* 16 bits, then PCI_DEVICE_ID */
+#define PCI_VENDOR_ID 0x00 /* 16 bits, then PCI_DEVICE_ID */
 #define PCI_DEVICE_ID 0x02
 #define PCI_CLASS_REVISION 0x08 /* revision, prog-if, subclass, class code, low byte first */
 #define PCI_HEADER_TYPE 0x0e

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* refusals.c - the list of refused devices (see refusals.h). */
 #include "drivers/refusals.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* refusals.h - devices a driver (or a transport) found and will not use, and why.
  *
  * A refusal is printed once, in the driver's words ("virtio-blk: pci 00:04.0 1af4:1042: size_max

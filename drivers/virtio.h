@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* virtio.h - what a virtio device driver needs from a transport (virtio 1.2, OASIS).
  *
  * A device driver (virtio_blk.c) talks to its device only through struct virtio_transport_ops
@@ -102,9 +103,6 @@ static inline int virtio_negotiate(struct virtio_device *vdev, uint64_t wanted, 
 }
 
 /* Something went wrong: tell the device we gave up (2.1: FAILED). */
-static inline void virtio_fail(struct virtio_device *vdev)
-{
-    virtio_add_status(vdev, VIRTIO_STATUS_FAILED);
-}
+static inline void virtio_fail(struct virtio_device *vdev) { virtio_add_status(vdev, VIRTIO_STATUS_FAILED); }
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* virtio_blk.c - virtio block driver (virtio 1.2, 5.2 "Block Device"), any transport.
  *
  * Uses only the transport interface (virtio.h) and the split virtqueue (virtqueue.h).
@@ -90,15 +91,9 @@ static int vblk_submit(struct blk_dev *bd, struct blk_req *req)
     uint32_t type, npieces = 0;
     enum dma_data_direction dir;
     switch (req->op) {
-    case BLK_READ:
-        type = VIRTIO_BLK_T_IN, dir = DMA_FROM_DEVICE;
-        break;
-    case BLK_WRITE:
-        type = VIRTIO_BLK_T_OUT, dir = DMA_TO_DEVICE;
-        break;
-    default:
-        type = VIRTIO_BLK_T_FLUSH, dir = DMA_NONE;
-        break;
+    case BLK_READ: type = VIRTIO_BLK_T_IN, dir = DMA_FROM_DEVICE; break;
+    case BLK_WRITE: type = VIRTIO_BLK_T_OUT, dir = DMA_TO_DEVICE; break;
+    default: type = VIRTIO_BLK_T_FLUSH, dir = DMA_NONE; break;
     }
     if (req->op != BLK_FLUSH) {
         for (uint32_t i = 0; i < req->nseg; i++)
@@ -128,8 +123,9 @@ static int vblk_submit(struct blk_dev *bd, struct blk_req *req)
                  * the pool): fail it rather than have it retried until blk_wait() times out. */
                 if (v->inflight == 0 && dma_bounce_bytes_in_use() == 0) {
                     printf("virtio-blk: %s: %s lba %llu +%u cannot be mapped even with the bounce pool empty "
-                           "(%zu KiB): failed\n", bd->name, blk_op_name(req->op), (unsigned long long)req->lba,
-                           req->nsectors, dma_bounce_pool_bytes() >> 10);
+                           "(%zu KiB): failed\n",
+                           bd->name, blk_op_name(req->op), (unsigned long long)req->lba, req->nsectors,
+                           dma_bounce_pool_bytes() >> 10);
                     blk_complete(bd, req, BLK_EIO);
                     return 0;
                 }
@@ -156,7 +152,8 @@ static int vblk_submit(struct blk_dev *bd, struct blk_req *req)
         unmap_pieces(v, sl, k, DMA_ATTR_SKIP_CPU_SYNC);
         if (head == -VQ_ERR_FULL)
             return -1;
-        printf("virtio-blk: %s: cannot queue a chain of %u descriptors: %s\n", bd->name, n, vq_error_name((enum vq_error)-head));
+        printf("virtio-blk: %s: cannot queue a chain of %u descriptors: %s\n", bd->name, n,
+               vq_error_name((enum vq_error) - head));
         blk_complete(bd, req, BLK_EINVAL);
         return 0;
     }
@@ -189,8 +186,8 @@ static void vblk_finish(struct vblk *v, struct vblk_slot *sl, const struct vq_us
             unmap_pieces(v, sl, sl->npieces, 0);
         if (d.len_short)
             printf("virtio-blk: %s: %s lba %llu +%u: used len %u does not reach the status byte (%u data bytes "
-                   "+ 1): failed, %u bytes taken as written\n", v->blk.name, blk_op_name(req->op),
-                   (unsigned long long)req->lba, req->nsectors, u->len,
+                   "+ 1): failed, %u bytes taken as written\n",
+                   v->blk.name, blk_op_name(req->op), (unsigned long long)req->lba, req->nsectors, u->len,
                    sl->dir == DMA_FROM_DEVICE ? sl->data_bytes : 0, d.data_written);
         bs = d.status;
         written = d.data_written;
@@ -200,17 +197,18 @@ static void vblk_finish(struct vblk *v, struct vblk_slot *sl, const struct vq_us
     /* Every failed request is logged, as IDE logs every failed command: a failed flush in
      * particular means data the guest thinks is on the disk may not be. */
     if (bs == BLK_EPROTO)
-        printf("virtio-blk: %s: %s lba %llu: invalid status byte %#x from the device\n", v->blk.name, blk_op_name(req->op),
-               (unsigned long long)req->lba, st);
+        printf("virtio-blk: %s: %s lba %llu: invalid status byte %#x from the device\n", v->blk.name,
+               blk_op_name(req->op), (unsigned long long)req->lba, st);
     else if (bs != BLK_OK && req->op == BLK_FLUSH)
-        printf("virtio-blk: %s: flush failed: status %u (%s): written data may not be on stable storage\n",
-               v->blk.name, st, blk_status_name(bs));
+        printf("virtio-blk: %s: flush failed: status %u (%s): written data may not be on stable storage\n", v->blk.name,
+               st, blk_status_name(bs));
     else if (bs != BLK_OK)
         printf("virtio-blk: %s: %s lba %llu +%u failed: status %u (%s)\n", v->blk.name, blk_op_name(req->op),
                (unsigned long long)req->lba, req->nsectors, st, blk_status_name(bs));
     if (trace_on(TRACE_BLK))
-        printf("virtio-blk: %s complete %s lba %llu +%u: %u descriptors, head %u, used len %u, status %u\n", v->blk.name,
-               blk_op_name(req->op), (unsigned long long)req->lba, req->nsectors, u->count, u->head, u->len, st);
+        printf("virtio-blk: %s complete %s lba %llu +%u: %u descriptors, head %u, used len %u, status %u\n",
+               v->blk.name, blk_op_name(req->op), (unsigned long long)req->lba, req->nsectors, u->count, u->head,
+               u->len, st);
     sl->req = NULL;
     v->inflight--;
     blk_complete_bytes(&v->blk, req, bs, written);
@@ -223,10 +221,12 @@ static uint32_t vblk_reset_and_reap(struct vblk *v, bool *reset_ok)
     *reset_ok = v->vdev->ops->reset(v->vdev) == 0;
     if (!*reset_ok)
         printf("virtio-blk: %s: the device did not reset: its in-flight buffers stay mapped (it may still "
-               "write them)\n", v->blk.name);
+               "write them)\n",
+               v->blk.name);
     uint32_t n = 0;
     void *token;
-    while (vq_detach_one(&v->vq, &token)) {} /* the bookkeeping; the rings are rebuilt on restart */
+    while (vq_detach_one(&v->vq, &token)) {
+    } /* the bookkeeping; the rings are rebuilt on restart */
     for (uint32_t s = 0; s < v->depth; s++) {
         struct vblk_slot *sl = &v->slot[s];
         if (!sl->req)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* virtio_blk_cfg.c - a virtio-blk configuration and the limits that follow (see the header). */
 #include "drivers/virtio_blk_cfg.h"
 
@@ -30,7 +31,8 @@ int vblk_cfg_limits(const struct vblk_cfg *c, struct vblk_limits *out, char *why
 {
     *out = (struct vblk_limits){0};
     if (c->capacity > UINT64_MAX / SECTOR) {
-        snprintf(why, whylen, "capacity of %" PRIu64 " sectors: its size in bytes does not fit in 64 bits", c->capacity);
+        snprintf(why, whylen, "capacity of %" PRIu64 " sectors: its size in bytes does not fit in 64 bits",
+                 c->capacity);
         return -1;
     }
     out->block_size = SECTOR;
@@ -85,9 +87,10 @@ int vblk_cfg_limits(const struct vblk_cfg *c, struct vblk_limits *out, char *why
     }
     bytes -= bytes % out->block_size;
     if (bytes == 0) {
-        snprintf(why, whylen, "one %u-byte block needs more than the %u data descriptors of %u bytes a request may "
-                 "use (size_max %u, seg_max %u)", out->block_size, out->seg_limit, out->piece_max, c->size_max,
-                 c->seg_max);
+        snprintf(why, whylen,
+                 "one %u-byte block needs more than the %u data descriptors of %u bytes a request may "
+                 "use (size_max %u, seg_max %u)",
+                 out->block_size, out->seg_limit, out->piece_max, c->size_max, c->seg_max);
         return -1;
     }
     out->max_sectors = (uint32_t)(bytes / SECTOR);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* virtio_blk_cfg.h - what a virtio-blk device's configuration means for the driver: the queue
  * size, the logical block size and the request limits given to the block layer (virtio 1.2 5.2.4
  * "Device configuration layout", 5.2.5 "Device Initialization"). Pure logic, host-tested

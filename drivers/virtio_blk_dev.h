@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* virtio_blk_dev.h - the virtio-blk driver's private state, shared by its two files:
  * virtio_blk_probe.c (bring-up: features, configuration, limits, memory, GET_ID) and
  * virtio_blk.c (requests: submit, complete, recover). Not an interface for anything else; the
@@ -17,20 +18,18 @@
 #include "drivers/virtqueue.h"
 #include "kernel/time.h"
 
-
-
-#define VBLK_QUEUE 0                                   /* the request queue (5.2.2) */
+#define VBLK_QUEUE 0 /* the request queue (5.2.2) */
 #define VBLK_REQ_TIMEOUT_NS (BLK_TIMEOUT_NS - NSEC_PER_SEC)
 #define VBLK_ID_TIMEOUT_NS (2 * NSEC_PER_SEC)
-#define VBLK_MAX_BYTES (BLK_MAX_SEGMENTS * 4096u)       /* what the block layer sends at most: 1 MiB */
+#define VBLK_MAX_BYTES (BLK_MAX_SEGMENTS * 4096u) /* what the block layer sends at most: 1 MiB */
 #define VBLK_STATUS_UNSET 0xff
 
 /* Features we accept when offered (5.2.3, 6). VERSION_1 is required. Not accepted: GEOMETRY,
  * TOPOLOGY, CONFIG_WCE, MQ, DISCARD, WRITE_ZEROES, INDIRECT_DESC, EVENT_IDX, RING_PACKED,
  * IN_ORDER, NOTIFICATION_DATA - nothing here uses them. */
-#define VBLK_WANTED                                                                                         \
+#define VBLK_WANTED                                                                                              \
     (VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_F_ACCESS_PLATFORM) | VIRTIO_BIT(VIRTIO_BLK_F_SIZE_MAX) | \
-     VIRTIO_BIT(VIRTIO_BLK_F_SEG_MAX) | VIRTIO_BIT(VIRTIO_BLK_F_BLK_SIZE) | VIRTIO_BIT(VIRTIO_BLK_F_FLUSH) |      \
+     VIRTIO_BIT(VIRTIO_BLK_F_SEG_MAX) | VIRTIO_BIT(VIRTIO_BLK_F_BLK_SIZE) | VIRTIO_BIT(VIRTIO_BLK_F_FLUSH) |     \
      VIRTIO_BIT(VIRTIO_BLK_F_RO))
 
 /* Per slot, in coherent memory: the header the device reads and the status byte it writes. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* virtio_blk_done.c - a completed request's outcome and written length (see virtio_blk_done.h). */
 #include "drivers/virtio_blk_done.h"
 
@@ -6,14 +7,10 @@
 enum blk_status vblk_status_of(uint8_t st)
 {
     switch (st) {
-    case VIRTIO_BLK_S_OK:
-        return BLK_OK;
-    case VIRTIO_BLK_S_IOERR:
-        return BLK_EIO;
-    case VIRTIO_BLK_S_UNSUPP:
-        return BLK_EUNSUPP;
-    default:
-        return BLK_EPROTO;
+    case VIRTIO_BLK_S_OK: return BLK_OK;
+    case VIRTIO_BLK_S_IOERR: return BLK_EIO;
+    case VIRTIO_BLK_S_UNSUPP: return BLK_EUNSUPP;
+    default: return BLK_EPROTO;
     }
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* virtio_blk_done.h - what a completed virtio-blk request says: its outcome, and how many data
  * bytes the device wrote (virtio 1.2 2.7.8 "The Virtqueue Used Ring", 5.2.6 "Device
  * Operation"). Pure logic, host-tested (tests/host/test_virtio_blk_done.c); used by

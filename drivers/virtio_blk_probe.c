@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* virtio_blk_probe.c - bringing up a virtio block device (virtio 1.2, 3.1.1 "Device
  * Initialization", 5.2 "Block Device"): feature negotiation, the configuration space, the
  * queue size and request limits, the rings and command slots in coherent DMA memory, and
@@ -49,8 +50,10 @@ int vblk_negotiate(struct vblk *v)
     int rc = virtio_negotiate(vdev, VBLK_WANTED, VIRTIO_BIT(VIRTIO_F_VERSION_1), &offered, &neg);
     if (rc == -2) {
         virtio_fail(vdev);
-        return vblk_unusable(v, "the device does not offer VIRTIO_F_VERSION_1 (features %#" PRIx64 "): a legacy-only "
-                             "device, which bounce does not drive", offered);
+        return vblk_unusable(v,
+                             "the device does not offer VIRTIO_F_VERSION_1 (features %#" PRIx64 "): a legacy-only "
+                             "device, which bounce does not drive",
+                             offered);
     }
     if (rc != 0) {
         virtio_fail(vdev);
@@ -190,7 +193,8 @@ static int vblk_get_id(struct vblk *v)
     if (vq_publish(&v->vq))
         v->vdev->ops->notify(v->vdev, VBLK_QUEUE);
     if (!wait_until(used_ready, v, VBLK_ID_TIMEOUT_NS))
-        return vblk_unusable(v, "no answer to GET_ID within %" PRIu64 " ms", (uint64_t)(VBLK_ID_TIMEOUT_NS / NSEC_PER_MSEC));
+        return vblk_unusable(v, "no answer to GET_ID within %" PRIu64 " ms",
+                             (uint64_t)(VBLK_ID_TIMEOUT_NS / NSEC_PER_MSEC));
     struct vq_used_info u;
     if (vq_get_used(&v->vq, &u) != 1) {
         char why[200];
@@ -214,10 +218,17 @@ static int vblk_get_id(struct vblk *v)
 
 static void print_features(const struct vblk *v)
 {
-    static const struct { int bit; const char *name; } names[] = {
-        {VIRTIO_F_VERSION_1, "VERSION_1"}, {VIRTIO_F_ACCESS_PLATFORM, "ACCESS_PLATFORM"},
-        {VIRTIO_BLK_F_SIZE_MAX, "SIZE_MAX"}, {VIRTIO_BLK_F_SEG_MAX, "SEG_MAX"},
-        {VIRTIO_BLK_F_BLK_SIZE, "BLK_SIZE"}, {VIRTIO_BLK_F_FLUSH, "FLUSH"}, {VIRTIO_BLK_F_RO, "RO"},
+    static const struct {
+        int bit;
+        const char *name;
+    } names[] = {
+        {VIRTIO_F_VERSION_1, "VERSION_1"},
+        {VIRTIO_F_ACCESS_PLATFORM, "ACCESS_PLATFORM"},
+        {VIRTIO_BLK_F_SIZE_MAX, "SIZE_MAX"},
+        {VIRTIO_BLK_F_SEG_MAX, "SEG_MAX"},
+        {VIRTIO_BLK_F_BLK_SIZE, "BLK_SIZE"},
+        {VIRTIO_BLK_F_FLUSH, "FLUSH"},
+        {VIRTIO_BLK_F_RO, "RO"},
     };
     printf("virtio-blk: %s: %s, features", v->blk.name, v->vdev->location);
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -228,11 +239,12 @@ static void print_features(const struct vblk *v)
     vblk_cfg_describe(&v->cfg, &v->lim, cfg, sizeof(cfg));
     printf("virtio-blk: %s: %s; %u-byte blocks\n", v->blk.name, cfg, v->lim.block_size);
     printf("virtio-blk: %s: queue %u entries (device max %u), depth %u, <= %u data descriptors of <= %u bytes, "
-           "requests <= %u segments / %u KiB\n", v->blk.name, v->lim.qsize, v->cfg.device_qmax, v->depth,
-           v->lim.seg_limit, v->lim.piece_max, v->blk.max_segments, v->blk.max_sectors / 2);
+           "requests <= %u segments / %u KiB\n",
+           v->blk.name, v->lim.qsize, v->cfg.device_qmax, v->depth, v->lim.seg_limit, v->lim.piece_max,
+           v->blk.max_segments, v->blk.max_sectors / 2);
     printf("virtio-blk: %s: buffers through the DMA API; the device uses %s\n", v->blk.name,
            vblk_has(v, VIRTIO_F_ACCESS_PLATFORM) ? "DMA addresses (ACCESS_PLATFORM)"
-                                            : "guest-physical addresses (no ACCESS_PLATFORM)");
+                                                 : "guest-physical addresses (no ACCESS_PLATFORM)");
 }
 
 static void vblk_probe_one(struct virtio_device *vdev)
@@ -271,8 +283,8 @@ static void vblk_probe_one(struct virtio_device *vdev)
     v->blk.has_flush = vblk_has(v, VIRTIO_BLK_F_FLUSH);
     v->blk.ops = &vblk_ops;
     v->blk.driver = v;
-    v->blk.dma = &v->dma;          /* lets the block layer size requests to the bounce pool */
-    v->blk.fills_by_dma = true;     /* every buffer goes through the DMA API */
+    v->blk.dma = &v->dma;                          /* lets the block layer size requests to the bounce pool */
+    v->blk.fills_by_dma = true;                    /* every buffer goes through the DMA API */
     v->blk.completes_exactly = exact_completion(); /* the used len says what the device wrote */
     v->registered = true;
     disks[ndisks++] = v;
@@ -280,7 +292,4 @@ static void vblk_probe_one(struct virtio_device *vdev)
     blk_register(&v->blk);
 }
 
-void virtio_blk_probe(void)
-{
-    virtio_enumerate(VIRTIO_ID_BLOCK, "virtio-blk", vblk_probe_one);
-}
+void virtio_blk_probe(void) { virtio_enumerate(VIRTIO_ID_BLOCK, "virtio-blk", vblk_probe_one); }

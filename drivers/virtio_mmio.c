@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* virtio_mmio.c - the virtio-mmio transport (see virtio_mmio.h; virtio 1.2, 4.2).
  *
  * Register accesses follow 4.2.2.2 (driver requirements): the control registers with 32-bit
@@ -23,9 +24,9 @@ struct virtio_mmio {
     volatile uint8_t *regs;
     uint64_t phys, size;
     uint32_t version, device_id;
-    bool looked;            /* the window was mapped and its identity read */
-    bool usable;            /* magic and version right */
-    const char *driver;     /* claimed by this driver, NULL if free */
+    bool looked;        /* the window was mapped and its identity read */
+    bool usable;        /* magic and version right */
+    const char *driver; /* claimed by this driver, NULL if free */
     bool queue_set[VIRTIO_MMIO_MAX_QUEUES];
 };
 
@@ -203,7 +204,8 @@ static void look(struct virtio_mmio *vm, const struct virtio_mmio_spec *spec)
         return;
     }
     if (vm->version == 1) {
-        dev_refuse("virtio-mmio", vm->vdev.location, "a legacy device (register layout version 1, virtio 0.9.5), "
+        dev_refuse("virtio-mmio", vm->vdev.location,
+                   "a legacy device (register layout version 1, virtio 0.9.5), "
                    "which bounce does not drive (version 2 only, virtio 1.2 4.2.2)");
         return;
     }

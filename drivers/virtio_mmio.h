@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* virtio_mmio.h - the virtio-mmio transport (virtio 1.2, 4.2 "Virtio Over MMIO").
  *
  * A device is a window of registers at a physical address, found - as Linux finds it - from the

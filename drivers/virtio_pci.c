@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* virtio_pci.c - the modern virtio PCI transport (see virtio_pci.h; virtio 1.2, 4.1).
  *
  * Register accesses follow 4.1.3.1: the width of the field, aligned; 64-bit fields as two
@@ -216,7 +217,8 @@ static void find_caps(struct pci_dev *d, struct found_cap caps[VIRTIO_PCI_CAP_PC
         /* Only memory BARs: a structure in an I/O BAR (allowed by the spec) is skipped. */
         if (bar > 5 || !d->bar[bar].present || d->bar[bar].io)
             continue;
-        uint32_t offset = pci_read32(d, off + VIRTIO_PCI_CAP_OFFSET), length = pci_read32(d, off + VIRTIO_PCI_CAP_LENGTH);
+        uint32_t offset = pci_read32(d, off + VIRTIO_PCI_CAP_OFFSET),
+                 length = pci_read32(d, off + VIRTIO_PCI_CAP_LENGTH);
         if (length == 0 || (uint64_t)offset + length > d->bar[bar].size)
             continue;
         caps[type] = (struct found_cap){true, bar, offset, length, 0};
@@ -232,12 +234,13 @@ static void set_up(struct pci_dev *d, int type, const char *driver, virtio_probe
     struct found_cap caps[VIRTIO_PCI_CAP_PCI_CFG + 1];
     find_caps(d, caps);
     if (!caps[VIRTIO_PCI_CAP_COMMON_CFG].present || !caps[VIRTIO_PCI_CAP_NOTIFY_CFG].present) {
-        dev_refuse("virtio-pci", loc, "no usable virtio 1.x common/notify capabilities in memory BARs (a legacy-only device?)");
+        dev_refuse("virtio-pci", loc,
+                   "no usable virtio 1.x common/notify capabilities in memory BARs (a legacy-only device?)");
         return;
     }
     if (caps[VIRTIO_PCI_CAP_COMMON_CFG].length < VIRTIO_PCI_COMMON_MIN_LEN) {
-        dev_refuse("virtio-pci", loc, "common configuration of %u bytes, need %u", caps[VIRTIO_PCI_CAP_COMMON_CFG].length,
-                   VIRTIO_PCI_COMMON_MIN_LEN);
+        dev_refuse("virtio-pci", loc, "common configuration of %u bytes, need %u",
+                   caps[VIRTIO_PCI_CAP_COMMON_CFG].length, VIRTIO_PCI_COMMON_MIN_LEN);
         return;
     }
     if (ndevices == VIRTIO_PCI_MAX_DEVICES) {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* virtio_pci.h - the modern virtio 1.x PCI transport (virtio 1.2, 4.1 "Virtio Over PCI Bus").
  *
  * Devices: vendor 0x1af4, device 0x1040 + virtio id (modern, e.g. 0x1042 block) or 0x1000-0x103f
@@ -15,7 +16,7 @@
 #include "drivers/virtio.h"
 
 #define VIRTIO_PCI_VENDOR 0x1af4
-#define VIRTIO_PCI_DEVICE_MODERN_BASE 0x1040   /* 0x1040 + virtio device id */
+#define VIRTIO_PCI_DEVICE_MODERN_BASE 0x1040 /* 0x1040 + virtio device id */
 #define VIRTIO_PCI_DEVICE_TRANSITIONAL_FIRST 0x1000
 #define VIRTIO_PCI_DEVICE_TRANSITIONAL_LAST 0x103f
 #define VIRTIO_PCI_MAX_DEVICES 8

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* virtqueue.c - split virtqueue, driver side (see virtqueue.h; virtio 1.2, 2.7).
  *
  * Ordering (2.7.13 "Supplying Buffers to The Device", 2.7.14 "Receiving Used Buffers From The
@@ -24,7 +25,7 @@ int vq_layout(uint32_t size, struct vq_layout *l)
     if (!is_pow2(size) || size > VQ_MAX_SIZE)
         return -1;
     l->desc_off = 0;
-    l->avail_off = sizeof(struct virtq_desc) * size;                        /* 16 * size: 16-aligned */
+    l->avail_off = sizeof(struct virtq_desc) * size;                             /* 16 * size: 16-aligned */
     size_t avail_end = l->avail_off + sizeof(struct virtq_avail) + 2 * size + 2; /* 6 + 2 * size */
     l->used_off = (avail_end + 3) & ~(size_t)3;
     l->total = l->used_off + sizeof(struct virtq_used) + sizeof(struct virtq_used_elem) * size + 2; /* 6 + 8 * size */
@@ -103,7 +104,8 @@ int vq_add(struct virtqueue *vq, const struct vq_buf *bufs, unsigned n, void *to
         struct virtq_desc *desc = &vq->desc[d];
         desc->addr = bufs[i].addr;
         desc->len = bufs[i].len;
-        desc->flags = (uint16_t)((bufs[i].device_writes ? VIRTQ_DESC_F_WRITE : 0) | (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0));
+        desc->flags =
+            (uint16_t)((bufs[i].device_writes ? VIRTQ_DESC_F_WRITE : 0) | (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0));
         desc->next = i + 1 < n ? next : 0;
         s->state = i == 0 ? VQ_SLOT_QUEUED : VQ_SLOT_BODY;
         if (i + 1 == n)
@@ -195,14 +197,10 @@ int vq_get_used(struct virtqueue *vq, struct vq_used_info *out)
         return fail(vq, VQ_ERR_ID_RANGE, id, len, vq->last_used, vq->size);
     const struct vq_slot *s = &vq->slot[id];
     switch (s->state) {
-    case VQ_SLOT_HEAD:
-        break;
-    case VQ_SLOT_FREE:
-        return fail(vq, VQ_ERR_ID_FREE, id, len, vq->last_used, 0);
-    case VQ_SLOT_BODY:
-        return fail(vq, VQ_ERR_ID_BODY, id, len, vq->last_used, 0);
-    default:
-        return fail(vq, VQ_ERR_ID_UNPUBLISHED, id, len, vq->last_used, 0);
+    case VQ_SLOT_HEAD: break;
+    case VQ_SLOT_FREE: return fail(vq, VQ_ERR_ID_FREE, id, len, vq->last_used, 0);
+    case VQ_SLOT_BODY: return fail(vq, VQ_ERR_ID_BODY, id, len, vq->last_used, 0);
+    default: return fail(vq, VQ_ERR_ID_UNPUBLISHED, id, len, vq->last_used, 0);
     }
     if (len > s->writable)
         return fail(vq, VQ_ERR_LEN, id, len, vq->last_used, s->writable);
@@ -290,7 +288,8 @@ int vq_check(const struct virtqueue *cvq, char *why, size_t whylen)
     }
     for (uint32_t i = 0; i < n; i++)
         if (!(vq->slot[i].state & MARK)) {
-            rc = check_fail(why, whylen, "descriptor %u (state %u) is neither free nor in a chain", i, vq->slot[i].state);
+            rc = check_fail(why, whylen, "descriptor %u (state %u) is neither free nor in a chain", i,
+                            vq->slot[i].state);
             goto out;
         }
     if (chained + vq->num_free != n) {
@@ -298,11 +297,13 @@ int vq_check(const struct virtqueue *cvq, char *why, size_t whylen)
         goto out;
     }
     if (heads != (uint16_t)(vq->avail_published - vq->last_used)) {
-        rc = check_fail(why, whylen, "%u published chains, indices say %u", heads, (uint16_t)(vq->avail_published - vq->last_used));
+        rc = check_fail(why, whylen, "%u published chains, indices say %u", heads,
+                        (uint16_t)(vq->avail_published - vq->last_used));
         goto out;
     }
     if (queued != (uint16_t)(vq->avail_idx - vq->avail_published)) {
-        rc = check_fail(why, whylen, "%u unpublished chains, indices say %u", queued, (uint16_t)(vq->avail_idx - vq->avail_published));
+        rc = check_fail(why, whylen, "%u unpublished chains, indices say %u", queued,
+                        (uint16_t)(vq->avail_idx - vq->avail_published));
         goto out;
     }
 out:
@@ -313,9 +314,16 @@ out:
 
 const char *vq_error_name(enum vq_error e)
 {
-    static const char *const names[] = {"ok", "ring full", "invalid chain", "queue broken", "bad used idx",
-                                        "used id out of range", "used id not in flight", "used id not a chain head",
-                                        "used id not yet available", "used len too large"};
+    static const char *const names[] = {"ok",
+                                        "ring full",
+                                        "invalid chain",
+                                        "queue broken",
+                                        "bad used idx",
+                                        "used id out of range",
+                                        "used id not in flight",
+                                        "used id not a chain head",
+                                        "used id not yet available",
+                                        "used len too large"};
     return (unsigned)e < VQ_ERR_COUNT ? names[e] : "?";
 }
 
@@ -343,8 +351,6 @@ void vq_describe_error(const struct virtqueue *vq, char *buf, size_t len)
         snprintf(buf, len, "used entry %u: id %u len %u exceeds the chain's %u device-writable bytes", vq->bad_idx,
                  vq->bad_id, vq->bad_len, vq->bad_limit);
         break;
-    default:
-        snprintf(buf, len, "%s", vq_error_name(vq->error));
-        break;
+    default: snprintf(buf, len, "%s", vq_error_name(vq->error)); break;
     }
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* virtqueue.h - the driver side of a virtio split virtqueue (virtio 1.2, 2.7 "Split Virtqueues").
  *
  * Pure logic: no hardware access, no kernel headers. The ring memory (descriptor table, available
@@ -59,15 +60,15 @@ enum vq_slot_state {
 /* What went wrong (vq_get_used() and vq_add() return these negated). */
 enum vq_error {
     VQ_OK = 0,
-    VQ_ERR_FULL,        /* add: not enough free descriptors now (try again after completions) */
-    VQ_ERR_INVALID,     /* add: a chain that can never be added (0 buffers, > size, order, length) */
-    VQ_ERR_BROKEN,      /* the queue was marked broken earlier */
-    VQ_ERR_IDX,         /* used->idx moved by more than the chains in flight (or backwards) */
-    VQ_ERR_ID_RANGE,    /* used id >= queue size */
-    VQ_ERR_ID_FREE,     /* used id names a free descriptor (e.g. a duplicate completion) */
-    VQ_ERR_ID_BODY,     /* used id names a descriptor in the middle of a chain */
+    VQ_ERR_FULL,           /* add: not enough free descriptors now (try again after completions) */
+    VQ_ERR_INVALID,        /* add: a chain that can never be added (0 buffers, > size, order, length) */
+    VQ_ERR_BROKEN,         /* the queue was marked broken earlier */
+    VQ_ERR_IDX,            /* used->idx moved by more than the chains in flight (or backwards) */
+    VQ_ERR_ID_RANGE,       /* used id >= queue size */
+    VQ_ERR_ID_FREE,        /* used id names a free descriptor (e.g. a duplicate completion) */
+    VQ_ERR_ID_BODY,        /* used id names a descriptor in the middle of a chain */
     VQ_ERR_ID_UNPUBLISHED, /* used id names a chain the device was never shown */
-    VQ_ERR_LEN,         /* used len exceeds the chain's device-writable bytes */
+    VQ_ERR_LEN,            /* used len exceeds the chain's device-writable bytes */
     VQ_ERR_COUNT
 };
 
@@ -80,10 +81,10 @@ struct virtqueue {
     struct vq_slot *slot;      /* private [size] */
     uint16_t *pending;         /* private [size]: heads in avail order, for publish */
     uint32_t num_free;
-    uint16_t free_head;        /* valid when num_free > 0 */
-    uint16_t avail_idx;        /* next avail->idx to publish (chains added) */
-    uint16_t avail_published;  /* value last written to avail->idx */
-    uint16_t last_used;        /* next used ring entry to consume */
+    uint16_t free_head;       /* valid when num_free > 0 */
+    uint16_t avail_idx;       /* next avail->idx to publish (chains added) */
+    uint16_t avail_published; /* value last written to avail->idx */
+    uint16_t last_used;       /* next used ring entry to consume */
     bool broken;
     /* The first protocol violation, for the driver's error message. */
     enum vq_error error;

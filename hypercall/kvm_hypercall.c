@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* kvm_hypercall.c - finding KVM and calling it (the guest half of kvm_hypercall.h).
  *
  * Detection (Documentation/virt/kvm/x86/cpuid.rst): the hypervisor leaves start at 0x40000000,

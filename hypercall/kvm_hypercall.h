@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* kvm_hypercall.h - the guest's client for KVM's paravirtual interface.
  *
  * Documentation/virt/kvm/x86/cpuid.rst: CPUID 0x40000000 returns the signature "KVMKVMKVM\0\0\0"
@@ -43,13 +44,13 @@ const char *kvm_hc_result_name(long ret);
 /* --- guest: detection and the call itself --- */
 
 struct kvm_para_info {
-    bool present;          /* CPUID says KVM */
-    bool map_gpa_range;    /* KVM_FEATURE_HC_MAP_GPA_RANGE offered */
-    bool amd;              /* vmmcall (AMD) rather than vmcall (Intel) */
-    uint32_t features;     /* CPUID 0x40000001 EAX */
-    uint32_t base;         /* the leaf holding the signature (0x40000000 unless moved, e.g. by Hyper-V leaves) */
-    uint32_t max_leaf;     /* EAX of that leaf: the highest hypervisor leaf */
-    char vendor[13];       /* CPUID 0 vendor string */
+    bool present;       /* CPUID says KVM */
+    bool map_gpa_range; /* KVM_FEATURE_HC_MAP_GPA_RANGE offered */
+    bool amd;           /* vmmcall (AMD) rather than vmcall (Intel) */
+    uint32_t features;  /* CPUID 0x40000001 EAX */
+    uint32_t base;      /* the leaf holding the signature (0x40000000 unless moved, e.g. by Hyper-V leaves) */
+    uint32_t max_leaf;  /* EAX of that leaf: the highest hypervisor leaf */
+    char vendor[13];    /* CPUID 0 vendor string */
 };
 
 /* Look once (cached): the answer cannot change while the guest runs. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* map_gpa.c - the pure half of the KVM hypercall client: how a conversion is encoded, how page
  * runs are merged into as few hypercalls as possible, and what a result means.
  *
@@ -8,8 +9,8 @@
 
 #include "hypercall/kvm_hypercall.h"
 
-#define PAGES_2M 512ull              /* 4 KiB pages in 2 MiB */
-#define PAGES_1G (512ull * 512ull)   /* 4 KiB pages in 1 GiB */
+#define PAGES_2M 512ull            /* 4 KiB pages in 2 MiB */
+#define PAGES_1G (512ull * 512ull) /* 4 KiB pages in 1 GiB */
 
 /* Documentation/virt/kvm/x86/hypercalls.rst, KVM_HC_MAP_GPA_RANGE: a1 always counts 4 KiB
  * pages; bits 3:0 of a2 only say which page size the range is made of, so the host may work in
@@ -70,21 +71,13 @@ size_t coalesce_page_runs(uint64_t (*runs)[2], size_t n)
 const char *kvm_hc_result_name(long ret)
 {
     switch (ret) {
-    case 0:
-        return "ok";
-    case -KVM_ENOSYS:
-        return "ENOSYS (the host does not offer it)";
-    case -KVM_EINVAL:
-        return "EINVAL (the host refused the arguments)";
-    case -KVM_EFAULT:
-        return "EFAULT";
-    case -KVM_E2BIG:
-        return "E2BIG";
-    case -KVM_EPERM:
-        return "EPERM (not called from CPL 0)";
-    case -KVM_EOPNOTSUPP:
-        return "EOPNOTSUPP";
-    default:
-        return ret < 0 ? "an unknown KVM error" : "an unexpected positive value";
+    case 0: return "ok";
+    case -KVM_ENOSYS: return "ENOSYS (the host does not offer it)";
+    case -KVM_EINVAL: return "EINVAL (the host refused the arguments)";
+    case -KVM_EFAULT: return "EFAULT";
+    case -KVM_E2BIG: return "E2BIG";
+    case -KVM_EPERM: return "EPERM (not called from CPL 0)";
+    case -KVM_EOPNOTSUPP: return "EOPNOTSUPP";
+    default: return ret < 0 ? "an unknown KVM error" : "an unexpected positive value";
     }
 }

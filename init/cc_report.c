@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cc_report.c - "BOUNCE-REPORT cc {...}": what the confidential mode cost and whether the host
  * took part. One line of flat JSON (kernel/report.h):
  *   mode, strategy (cc_io=), kvm / map_gpa_range_offered (CPUID), host_services_conversion and
@@ -47,7 +48,8 @@ static void print_report(void)
     bool serviced = svc == CC_SERVICE_SERVICED;
     uint64_t requests = requests_completed();
     uint64_t copied = d.bytes_copied_in + d.bytes_copied_out + d.bytes_zeroed + d.convert_bytes_copied;
-    printf(REPORT_PREFIX " cc {\"mode\":\"confidential\",\"strategy\":\"%s\",\"kvm\":%s,\"map_gpa_range_offered\":%s,"
+    printf(REPORT_PREFIX
+           " cc {\"mode\":\"confidential\",\"strategy\":\"%s\",\"kvm\":%s,\"map_gpa_range_offered\":%s,"
            "\"host_services_conversion\":%s,\"service\":\"%s\",\"note\":\"%s\",\"boot_shared_end\":%llu,"
            "\"pages_private\":%llu,\"pages_shared\":%llu,\"hypercalls\":%llu,\"pages_to_shared\":%llu,"
            "\"pages_to_private\":%llu,\"enosys\":%llu,\"failures\":%llu,\"bookkeeping_only\":%llu,\"invalid\":%llu,"
@@ -55,15 +57,15 @@ static void print_report(void)
            "\"hypercalls_per_request\":%.3f,\"conversion_runs_per_request\":%.3f}\n",
            kopts.cc_io == 1 ? "convert" : "bounce", kvm->present ? "true" : "false",
            kvm->map_gpa_range ? "true" : "false", serviced ? "true" : "false", cc_service_name(svc),
-           serviced ? "the host converted the pages"
-           : svc == CC_SERVICE_UNKNOWN ? "no conversion was needed"
-                                       : "the host does not service conversions: bookkeeping only",
+           serviced                        ? "the host converted the pages"
+               : svc == CC_SERVICE_UNKNOWN ? "no conversion was needed"
+                                           : "the host does not service conversions: bookkeeping only",
            (unsigned long long)cc_boot_shared_end_now(), (unsigned long long)cc_count_pages(PAGE_PRIVATE),
            (unsigned long long)cc_count_pages(PAGE_SHARED), (unsigned long long)s.hypercalls,
-           (unsigned long long)s.pages_to_shared, (unsigned long long)s.pages_to_private,
-           (unsigned long long)s.enosys, (unsigned long long)s.failures, (unsigned long long)s.bookkeeping_only,
-           (unsigned long long)s.invalid, cc_canary_planted() ? "true" : "false", (unsigned long long)requests,
-           (unsigned long long)copied, per(copied, requests), per(s.hypercalls - at_start.hypercalls, requests),
+           (unsigned long long)s.pages_to_shared, (unsigned long long)s.pages_to_private, (unsigned long long)s.enosys,
+           (unsigned long long)s.failures, (unsigned long long)s.bookkeeping_only, (unsigned long long)s.invalid,
+           cc_canary_planted() ? "true" : "false", (unsigned long long)requests, (unsigned long long)copied,
+           per(copied, requests), per(s.hypercalls - at_start.hypercalls, requests),
            per(s.runs - at_start.runs, requests));
 }
 

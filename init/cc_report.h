@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cc_report.h - the confidential mode's end-of-run report, "BOUNCE-REPORT cc {...}"
  * (docs/confidential.md, "Reports"). */
 #ifndef BOUNCE_INIT_CC_REPORT_H

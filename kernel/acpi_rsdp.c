@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* acpi_rsdp.c - the RSDP: validation and the legacy search (see acpi_rsdp.h). */
 #include "kernel/acpi_rsdp.h"
 
@@ -15,7 +16,8 @@ bool acpi_rsdp_valid(const struct acpi_rsdp *r)
 {
     if (memcmp(r->signature, "RSD PTR ", 8) != 0 || acpi_checksum(r, 20) != 0)
         return false;
-    if (r->revision >= 2 && (r->length < sizeof(*r) || r->length > ACPI_RSDP_MAX_LENGTH || acpi_checksum(r, r->length) != 0))
+    if (r->revision >= 2 &&
+        (r->length < sizeof(*r) || r->length > ACPI_RSDP_MAX_LENGTH || acpi_checksum(r, r->length) != 0))
         return false;
     return true;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* acpi_rsdp.h - the ACPI root pointer (ACPI 6.5, 5.2.5): what a boot path hands kmain in
  * boot_info.rsdp - UEFI from its configuration table, PVH from the start info or, failing that,
  * the legacy BIOS search below. Walking the tables it points to is drivers/acpi.h's job. */
@@ -15,7 +16,7 @@ struct __attribute__((packed)) acpi_rsdp {
     char signature[8]; /* "RSD PTR " */
     uint8_t checksum;  /* over the first 20 bytes */
     char oem_id[6];
-    uint8_t revision;  /* 0 = ACPI 1.0 (20 bytes), 2 = ACPI 2.0+ (36 bytes) */
+    uint8_t revision; /* 0 = ACPI 1.0 (20 bytes), 2 = ACPI 2.0+ (36 bytes) */
     uint32_t rsdt_address;
     uint32_t length;
     uint64_t xsdt_address;

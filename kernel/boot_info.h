@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* boot_info.h - what a boot path hands to kmain(), in one shape for UEFI and PVH.
  *
  * Everything here is copied into the kernel's own storage before kmain() runs, so nothing points
@@ -20,7 +21,7 @@ struct boot_info {
     const char *loader;         /* "OVMF <vendor> rev ..." or "PVH (hvm_start_info v1)" */
     const char *cmdline_source; /* where the command line came from: LoadOptions, cmdline.txt, pvh, none */
     char cmdline[BOOT_CMDLINE_MAX];
-    uint64_t rsdp;              /* physical address of the ACPI RSDP, 0 if none was found */
+    uint64_t rsdp; /* physical address of the ACPI RSDP, 0 if none was found */
     struct mem_range mem[BOOT_MEM_MAX];
     uint32_t nmem;
     /* The loaded kernel image and its parts, physical = virtual (identity mapped). */

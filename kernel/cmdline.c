@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cmdline.c - the kernel command-line parser (see cmdline.h). */
 #include "kernel/cmdline.h"
 
@@ -38,9 +39,12 @@ bool parse_size(const char *s, size_t len, uint64_t *out)
     unsigned shift = 0;
     if (len > 1) {
         switch (s[len - 1]) {
-        case 'k': case 'K': shift = 10; break;
-        case 'm': case 'M': shift = 20; break;
-        case 'g': case 'G': shift = 30; break;
+        case 'k':
+        case 'K': shift = 10; break;
+        case 'm':
+        case 'M': shift = 20; break;
+        case 'g':
+        case 'G': shift = 30; break;
         default: break;
         }
     }
@@ -57,8 +61,8 @@ bool parse_virtio_mmio(const char *s, struct virtio_mmio_spec *out)
 {
     const char *at = strchr(s, '@'), *colon = at ? strchr(at, ':') : NULL;
     uint64_t size, base, irq;
-    if (!at || !colon || !parse_size(s, (size_t)(at - s), &size) || !parse_uint(at + 1, (size_t)(colon - at - 1), &base) ||
-        !parse_uint(colon + 1, strlen(colon + 1), &irq))
+    if (!at || !colon || !parse_size(s, (size_t)(at - s), &size) ||
+        !parse_uint(at + 1, (size_t)(colon - at - 1), &base) || !parse_uint(colon + 1, strlen(colon + 1), &irq))
         return false;
     if (size == 0 || base + size < base || irq > 255)
         return false;
@@ -174,8 +178,7 @@ static int parse_word(const char *w, size_t wlen, const struct cmdline_option *o
             return fail(err, errlen, "bad value in '%s': %s", w, wlen, why);
         return 0;
     }
-    case OPT_FLAG:
-        break;
+    case OPT_FLAG: break;
     }
     return fail(err, errlen, "option '%s' has no parser%s", w, wlen, NULL);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cmdline.h - a table-driven parser for the kernel command line.
  *
  * The command line is space-separated `name` or `name=value` words. Every option the kernel knows

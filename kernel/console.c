@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* console.c - polled 16550 UART driver for COM1.
  *
  * Registers per the PC16550D datasheet: THR/RBR at +0, IER +1, FCR +2, LCR +3, MCR +4, LSR +5.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* console.h - the serial console (16550 UART at COM1, 0x3f8), the guest's only output. */
 #ifndef BOUNCE_KERNEL_CONSOLE_H
 #define BOUNCE_KERNEL_CONSOLE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* entry.S - the kernel's boot stack, the switch onto it, and the exception entry stubs. */
 
 #define STUB_SIZE 16

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* exit.c - end a guest run through isa-debug-exit (see exit.h). */
 #include "kernel/exit.h"
 
@@ -31,7 +32,4 @@ _Noreturn void bounce_exit(enum exit_code code)
 }
 
 /* newlib's exit() and abort() end here. */
-_Noreturn void _exit(int code)
-{
-    bounce_exit((enum exit_code)code);
-}
+_Noreturn void _exit(int code) { bounce_exit((enum exit_code)code); }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* exit.h - how a guest run ends: an exit code through QEMU's isa-debug-exit device.
  *
  * Writing v to port 0xf4 makes QEMU exit with status (v << 1) | 1 (`-device

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* kallsyms.h - the kernel's own symbol table, generated at link time (tools/gen-kallsyms.sh). */
 #ifndef BOUNCE_KERNEL_KALLSYMS_H
 #define BOUNCE_KERNEL_KALLSYMS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* kallsyms_empty.c - the empty symbol table of the first link pass (see kernel/panic.c). */
 #include "kernel/kallsyms.h"
 

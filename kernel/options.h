@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* options.h - the kernel command line, parsed once at boot (table in options.c). */
 #ifndef BOUNCE_KERNEL_OPTIONS_H
 #define BOUNCE_KERNEL_OPTIONS_H
@@ -17,21 +18,21 @@ enum trace_category { TRACE_MM, TRACE_DMA, TRACE_PCI, TRACE_BLK, TRACE_HC, TRACE
 enum test_disk { TEST_DISK_DATA, TEST_DISK_SCRATCH, TEST_DISK_KINDS };
 
 struct kernel_options {
-    uint64_t tests;      /* bit i = suite i of the names options_set_suite_names() was given */
-    uint64_t trace;      /* bit per enum trace_category */
-    uint64_t heap_bytes; /* heap= */
-    uint64_t seed;       /* seed= for randomized in-guest tests */
+    uint64_t tests;         /* bit i = suite i of the names options_set_suite_names() was given */
+    uint64_t trace;         /* bit per enum trace_category */
+    uint64_t heap_bytes;    /* heap= */
+    uint64_t seed;          /* seed= for randomized in-guest tests */
     uint64_t swiotlb_bytes; /* swiotlb=: size of the bounce pool */
-    int bounce_policy;   /* bounce_policy=: enum bounce_policy */
-    bool swiotlb_force;  /* swiotlb_force: bounce every mapping (Linux: swiotlb=force) */
-    int dma_completion;  /* dma_completion=: 0 whole, 1 exact (drivers report what the device wrote) */
-    uint64_t require;    /* require=data,scratch: bit per enum test_disk; a missing one fails, not skips */
-    uint64_t tsc_khz;    /* tsc_khz=: use this TSC frequency instead of calibrating (0: calibrate) */
-    uint64_t expect_eio; /* expect_eio=LBA: the blk suite expects an injected read error there (0: none) */
+    int bounce_policy;      /* bounce_policy=: enum bounce_policy */
+    bool swiotlb_force;     /* swiotlb_force: bounce every mapping (Linux: swiotlb=force) */
+    int dma_completion;     /* dma_completion=: 0 whole, 1 exact (drivers report what the device wrote) */
+    uint64_t require;       /* require=data,scratch: bit per enum test_disk; a missing one fails, not skips */
+    uint64_t tsc_khz;       /* tsc_khz=: use this TSC frequency instead of calibrating (0: calibrate) */
+    uint64_t expect_eio;    /* expect_eio=LBA: the blk suite expects an injected read error there (0: none) */
     bool help;
-    bool pci;            /* pci: list the PCI functions found */
-    int ide_mode;        /* ide=: 0 dma (bus-master), 1 pio */
-    uint64_t virtio_depth; /* virtio_depth=: virtio-blk requests in flight */
+    bool pci;                     /* pci: list the PCI functions found */
+    int ide_mode;                 /* ide=: 0 dma (bus-master), 1 pio */
+    uint64_t virtio_depth;        /* virtio_depth=: virtio-blk requests in flight */
     uint64_t pagecache_bytes;     /* pagecache=: most memory the page cache holds */
     int pagecache_zone;           /* pagecache_zone=: 0 high (above 4 GiB when there is any), 1 dma32 */
     uint64_t readahead_bytes;     /* readahead=: first readahead window */

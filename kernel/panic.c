@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* panic.c - panics, backtraces and symbol lookup.
  *
  * The symbol table is generated at link time (tools/gen-kallsyms.sh): the image is linked once

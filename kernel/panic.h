@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* panic.h - stop the kernel with a message, a backtrace and exit code EXIT_PANIC. */
 #ifndef BOUNCE_KERNEL_PANIC_H
 #define BOUNCE_KERNEL_PANIC_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* report.c - the registry of end-of-run reports (see report.h). */
 #include "kernel/report.h"
 

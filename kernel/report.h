@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* report.h - end-of-run reports: modules that keep counters print them as one JSON line each.
  *
  * Every line starts with "BOUNCE-REPORT <name> " followed by a JSON object, so host tools find it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* syscalls.c - the system calls newlib's libc needs, for a kernel with one console and no files.
  *
  * newlib is configured with --disable-newlib-supplied-syscalls, so its reentrant wrappers

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* time.c - TSC calibration and the monotonic clock.
  *
  * The PIT (Intel 8254, 1.193182 MHz) is the reference: channel 2 is gated through port 0x61, so
@@ -36,7 +37,7 @@ static uint64_t measure_with_pit_once(void)
 {
     uint32_t count = (uint32_t)(PIT_HZ * PIT_CAL_MS / 1000);
     outb(0x61, (uint8_t)((inb(0x61) & ~0x02) | 0x01)); /* gate channel 2 on, speaker off */
-    outb(0x43, 0xb0);                                    /* channel 2, lobyte/hibyte, mode 0 */
+    outb(0x43, 0xb0);                                  /* channel 2, lobyte/hibyte, mode 0 */
     outb(0x42, (uint8_t)(count & 0xff));
     outb(0x42, (uint8_t)(count >> 8));
     uint64_t t0 = rdtsc();

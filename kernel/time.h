@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* time.h - the TSC as a calibrated monotonic clock, and bounded waits for drivers. */
 #ifndef BOUNCE_KERNEL_TIME_H
 #define BOUNCE_KERNEL_TIME_H
@@ -13,9 +14,9 @@
  * hypervisor timing leaf CPUID 0x40000010, else 0x15/0x16 unchecked). */
 void time_init(void);
 
-uint64_t time_ns(void);        /* nanoseconds since time_init() */
+uint64_t time_ns(void); /* nanoseconds since time_init() */
 uint64_t tsc_hz(void);
-const char *tsc_source(void);  /* "pit", "cpuid-0x15", "cpuid-0x16", "cpuid-0x40000010", "tsc_khz=", "assumed" */
+const char *tsc_source(void); /* "pit", "cpuid-0x15", "cpuid-0x16", "cpuid-0x40000010", "tsc_khz=", "assumed" */
 void delay_ns(uint64_t ns);
 
 /* Poll cond(arg) until it returns true or timeout_ns passes. Returns the last value of cond, so a

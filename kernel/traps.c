@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* traps.c - GDT, TSS, IDT and the exception handler (see traps.h). */
 #include "kernel/traps.h"
 
@@ -44,11 +45,28 @@ static struct idt_gate idt[256] __attribute__((aligned(16)));
 static struct trap_catch *catch_top;
 
 static const char *const names[32] = {
-    "#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow", "#BR bound range",
-    "#UD invalid opcode", "#NM device not available", "#DF double fault", "coprocessor overrun",
-    "#TS invalid TSS", "#NP segment not present", "#SS stack fault", "#GP general protection",
-    "#PF page fault", "reserved", "#MF x87 error", "#AC alignment check", "#MC machine check",
-    "#XM SIMD exception", "#VE virtualization", "#CP control protection",
+    "#DE divide error",
+    "#DB debug",
+    "NMI",
+    "#BP breakpoint",
+    "#OF overflow",
+    "#BR bound range",
+    "#UD invalid opcode",
+    "#NM device not available",
+    "#DF double fault",
+    "coprocessor overrun",
+    "#TS invalid TSS",
+    "#NP segment not present",
+    "#SS stack fault",
+    "#GP general protection",
+    "#PF page fault",
+    "reserved",
+    "#MF x87 error",
+    "#AC alignment check",
+    "#MC machine check",
+    "#XM SIMD exception",
+    "#VE virtualization",
+    "#CP control protection",
 };
 
 const char *trap_name(unsigned vector)
@@ -65,8 +83,8 @@ void traps_init(void)
     gdt[1] = 0x00af9a000000ffffull; /* 64-bit code, DPL 0 */
     gdt[2] = 0x00cf92000000ffffull; /* data, DPL 0 */
     /* 16-byte available 64-bit TSS descriptor (type 9) */
-    gdt[3] = (tss_limit & 0xffff) | ((tss_base & 0xffffff) << 16) | (0x89ull << 40) |
-             ((tss_limit >> 16 & 0xf) << 48) | ((tss_base >> 24 & 0xff) << 56);
+    gdt[3] = (tss_limit & 0xffff) | ((tss_base & 0xffffff) << 16) | (0x89ull << 40) | ((tss_limit >> 16 & 0xf) << 48) |
+        ((tss_base >> 24 & 0xff) << 56);
     gdt[4] = tss_base >> 32;
     tss.ist[IST_DF - 1] = (uint64_t)(uintptr_t)ist_df_stack_top;
     tss.iomap_base = sizeof(tss); /* no I/O permission bitmap */
@@ -78,9 +96,12 @@ void traps_init(void)
     for (int v = 0; v < 256; v++) {
         uint64_t a = (uint64_t)(uintptr_t)(isr_stubs + 16 * v);
         idt[v] = (struct idt_gate){
-            .offset_lo = (uint16_t)a, .selector = SEL_CODE, .ist = v == VEC_DF ? IST_DF : 0,
+            .offset_lo = (uint16_t)a,
+            .selector = SEL_CODE,
+            .ist = v == VEC_DF ? IST_DF : 0,
             .type_attr = 0x8e, /* present, DPL 0, 64-bit interrupt gate: IF cleared on entry */
-            .offset_mid = (uint16_t)(a >> 16), .offset_hi = (uint32_t)(a >> 32),
+            .offset_mid = (uint16_t)(a >> 16),
+            .offset_hi = (uint32_t)(a >> 32),
         };
     }
     struct desc_ptr idtr = {sizeof(idt) - 1, (uint64_t)(uintptr_t)idt};
@@ -103,8 +124,10 @@ bool trap_run(void (*fn)(void *arg), void *arg, struct trap_catch *c)
 static void decode_pf(uint64_t ec, char *buf, size_t size)
 {
     snprintf(buf, size, " [%s, %s, %s%s%s]", ec & PF_PRESENT ? "protection" : "not-present",
-             ec & PF_FETCH ? "fetch" : ec & PF_WRITE ? "write" : "read", ec & PF_USER ? "user" : "supervisor",
-             ec & PF_RSVD ? ", reserved-bit" : "", "");
+             ec & PF_FETCH       ? "fetch"
+                 : ec & PF_WRITE ? "write"
+                                 : "read",
+             ec & PF_USER ? "user" : "supervisor", ec & PF_RSVD ? ", reserved-bit" : "", "");
 }
 
 void trap_dump(const struct trap_frame *f)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ktest.c - run in-guest test suites and report them as TAP (see ktest.h). */
 #include "ktest/ktest.h"
 
@@ -114,8 +115,8 @@ struct ktest_result ktest_run(uint64_t mask, const struct boot_info *bi)
                 char sym[128];
                 kallsyms_format(c.rip, sym, sizeof(sym));
                 printf("#   unexpected exception %s (vector %u), error code %#llx, at %#llx %s, CR2 %#llx\n",
-                       trap_name(c.vector), c.vector, (unsigned long long)c.error_code,
-                       (unsigned long long)c.rip, sym, (unsigned long long)c.cr2);
+                       trap_name(c.vector), c.vector, (unsigned long long)c.error_code, (unsigned long long)c.rip, sym,
+                       (unsigned long long)c.cr2);
                 t.failures++;
             }
             if (t.failures) {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ktest.h - the in-guest test framework.
  *
  * A suite is a named array of test cases; suites are listed once in tests/guest/suites.h and
@@ -41,12 +42,15 @@ struct ktest_suite {
     size_t ncases;
 };
 
+/* Brace initializers in macros: clang-format cannot lay them out. */
+/* clang-format off */
 #define KTEST_CASE(fn) {#fn, fn}
 #define KTEST_SUITE(ident, title_, cases_)                                                           \
     const struct ktest_suite suite_##ident = {#ident, title_, false, false, cases_, sizeof(cases_) / sizeof(cases_[0])}
 #define KTEST_SELFTEST_SUITE(ident, title_, no_catch_, cases_)                                       \
     const struct ktest_suite suite_##ident = {#ident, title_, true, no_catch_, cases_,               \
                                               sizeof(cases_) / sizeof(cases_[0])}
+/* clang-format on */
 
 void ktest_fail(struct ktest *t, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -54,29 +58,29 @@ void ktest_skip(struct ktest *t, const char *fmt, ...) __attribute__((format(pri
 /* A diagnostic line in the TAP stream ("# ..."), for figures worth seeing in the log. */
 void ktest_note(struct ktest *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-#define KEXPECT(t, cond)                                                                             \
-    do {                                                                                             \
-        if (!(cond))                                                                                 \
-            ktest_fail((t), __FILE__, __LINE__, "expected %s", #cond);                               \
+#define KEXPECT(t, cond)                                               \
+    do {                                                               \
+        if (!(cond))                                                   \
+            ktest_fail((t), __FILE__, __LINE__, "expected %s", #cond); \
     } while (0)
-#define KEXPECT_MSG(t, cond, ...)                                                                    \
-    do {                                                                                             \
-        if (!(cond))                                                                                 \
-            ktest_fail((t), __FILE__, __LINE__, __VA_ARGS__);                                        \
+#define KEXPECT_MSG(t, cond, ...)                             \
+    do {                                                      \
+        if (!(cond))                                          \
+            ktest_fail((t), __FILE__, __LINE__, __VA_ARGS__); \
     } while (0)
-#define KEXPECT_EQ(t, a, b)                                                                          \
-    do {                                                                                             \
-        unsigned long long ka_ = (unsigned long long)(a), kb_ = (unsigned long long)(b);             \
-        if (ka_ != kb_)                                                                              \
+#define KEXPECT_EQ(t, a, b)                                                                              \
+    do {                                                                                                 \
+        unsigned long long ka_ = (unsigned long long)(a), kb_ = (unsigned long long)(b);                 \
+        if (ka_ != kb_)                                                                                  \
             ktest_fail((t), __FILE__, __LINE__, "expected %s == %s (%#llx != %#llx)", #a, #b, ka_, kb_); \
     } while (0)
 /* Like KEXPECT, but ends the case: for preconditions the rest of the case depends on. */
-#define KASSERT(t, cond)                                                                             \
-    do {                                                                                             \
-        if (!(cond)) {                                                                               \
-            ktest_fail((t), __FILE__, __LINE__, "assertion %s failed", #cond);                       \
-            return;                                                                                  \
-        }                                                                                            \
+#define KASSERT(t, cond)                                                       \
+    do {                                                                       \
+        if (!(cond)) {                                                         \
+            ktest_fail((t), __FILE__, __LINE__, "assertion %s failed", #cond); \
+            return;                                                            \
+        }                                                                      \
     } while (0)
 
 /* A deterministic pseudo-random number (xorshift64*) from the case's state. */

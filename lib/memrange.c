@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* memrange.c - arithmetic on physical address ranges (see memrange.h). */
 #include "lib/memrange.h"
 
@@ -6,9 +7,9 @@
 const char *mem_type_name(uint32_t type)
 {
     static const char *const names[MEM_TYPE_MAX] = {
-        [MEM_USABLE] = "usable",       [MEM_BOOT_RECLAIM] = "boot-reclaim", [MEM_ACPI_RECLAIM] = "acpi-reclaim",
-        [MEM_ACPI_NVS] = "acpi-nvs",   [MEM_PERSISTENT] = "persistent",     [MEM_LOADER] = "loader",
-        [MEM_MMIO] = "mmio",           [MEM_UNUSABLE] = "unusable",         [MEM_RESERVED] = "reserved",
+        [MEM_USABLE] = "usable",     [MEM_BOOT_RECLAIM] = "boot-reclaim", [MEM_ACPI_RECLAIM] = "acpi-reclaim",
+        [MEM_ACPI_NVS] = "acpi-nvs", [MEM_PERSISTENT] = "persistent",     [MEM_LOADER] = "loader",
+        [MEM_MMIO] = "mmio",         [MEM_UNUSABLE] = "unusable",         [MEM_RESERVED] = "reserved",
     };
     return type > 0 && type < MEM_TYPE_MAX ? names[type] : "?";
 }
@@ -120,8 +121,8 @@ uint64_t memrange_total(const struct mem_range *r, size_t n, uint32_t type)
     return sum;
 }
 
-bool memrange_find(const struct mem_range *r, size_t n, uint32_t type, uint64_t size, uint64_t align,
-                   uint64_t min, uint64_t limit, uint64_t *out)
+bool memrange_find(const struct mem_range *r, size_t n, uint32_t type, uint64_t size, uint64_t align, uint64_t min,
+                   uint64_t limit, uint64_t *out)
 {
     bool found = false;
     for (size_t i = 0; i < n; i++) {

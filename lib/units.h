@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* units.h - the units every layer counts in: pages, sizes, alignment, array lengths.
  *
  * Pure macros, included from anywhere (the guest, the host tests, the tools). A 4 KiB page is the
@@ -14,8 +15,8 @@
 #define GiB(x) ((uint64_t)(x) << 30)
 #define MiB(x) ((uint64_t)(x) << 20)
 #define KiB(x) ((uint64_t)(x) << 10)
-#define ALIGN_UP(x, a) (((x) + ((a) - 1)) & ~((uint64_t)(a) - 1))
-#define ALIGN_DOWN(x, a) ((x) & ~((uint64_t)(a) - 1))
+#define ALIGN_UP(x, a) (((x) + ((a)-1)) & ~((uint64_t)(a)-1))
+#define ALIGN_DOWN(x, a) ((x) & ~((uint64_t)(a)-1))
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif

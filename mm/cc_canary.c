@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cc_canary.c - the per-boot canary (see cc_canary.h for why it is handled this way). */
 #include "mm/cc_canary.h"
 
@@ -43,7 +44,7 @@ bool cc_canary_init(void)
     uint64_t a = mix(rdtsc()), b = mix(a ^ rdtsc());
     for (int i = 0; i < CC_CANARY_BYTES - CC_CANARY_PREFIX_BYTES; i++) {
         unsigned nib = i < 16 ? (unsigned)(a >> (4 * i)) & 15 : (unsigned)(b >> (4 * (i - 16))) & 15;
-        buf[CC_CANARY_PREFIX_BYTES + i] = (uint8_t)"0123456789abcdef"[nib];
+        buf[CC_CANARY_PREFIX_BYTES + i] = (uint8_t) "0123456789abcdef"[nib];
     }
     master = buf;
     frame = pa;

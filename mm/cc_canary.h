@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cc_canary.h - a per-boot secret planted in private memory, for the VMM to look for.
  *
  * docs/confidential.md, "The canary": 32 bytes, the 14-byte prefix "BOUNCE-CANARY:" then 18 bytes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dma_guest.c - the DMA layer's platform in the guest: identity mapping, the frame allocator,
  * the options swiotlb= and bounce_policy=, and the end-of-run counters.
  *
@@ -85,15 +86,17 @@ void dma_guest_init(void)
         platform.convert = kopts.cc_io == 1;
     }
     if (dma_init(&platform, kopts.swiotlb_bytes, kopts.bounce_policy) != 0)
-        panic("dma: cannot allocate a %llu KiB bounce pool below 4 GiB", (unsigned long long)(kopts.swiotlb_bytes >> 10));
+        panic("dma: cannot allocate a %llu KiB bounce pool below 4 GiB",
+              (unsigned long long)(kopts.swiotlb_bytes >> 10));
     struct dma_stats s;
     dma_get_stats(&s);
     printf("dma: bounce pool %llu KiB, %llu slots of %u bytes, FROM_DEVICE policy '%s'%s%s\n",
            (unsigned long long)(kopts.swiotlb_bytes >> 10), (unsigned long long)s.slots_total, SWIOTLB_SLOT_SIZE,
            bounce_policy_name(dma_bounce_policy()), platform.force_bounce ? ", every mapping bounces" : "",
-           !confidential()      ? ""
-           : platform.convert ? " (confidential: pool shared; whole private pages are converted instead, cc_io=convert)"
-                              : " (confidential: pool and coherent memory shared, cc_io=bounce)");
+           !confidential() ? ""
+               : platform.convert
+               ? " (confidential: pool shared; whole private pages are converted instead, cc_io=convert)"
+               : " (confidential: pool and coherent memory shared, cc_io=bounce)");
     report_register(print_report);
 }
 

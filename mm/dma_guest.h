@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dma_guest.h - bring the DMA layer up in the guest. */
 #ifndef BOUNCE_MM_DMA_GUEST_H
 #define BOUNCE_MM_DMA_GUEST_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* frame_alloc.c - bitmap frame allocator with two zones (see frame_alloc.h).
  *
  * Invariants (checked by the host unit tests against a reference model):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* frame_alloc.h - the physical frame allocator.
  *
  * Two zones, split at 4 GiB, because that is the line devices care about: a 32-bit DMA engine

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* heap.c - the kernel heap: one contiguous region below 4 GiB that sbrk() hands to newlib's malloc.
  *
  * Below 4 GiB on purpose: malloc'ed buffers are the kernel's ordinary memory, and tests that want

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mem_encrypt.c - which pages are private, which shared, and converting them (mem_encrypt.h).
  *
  * The state is one bit per 4 KiB page over [0, end of the highest RAM range), 1 = private,
@@ -26,8 +27,8 @@
 #include "mm/mm.h"
 
 static bool cc_on;
-static uint64_t shared_end;  /* S */
-static uint64_t span_pages;  /* the bitmap covers pages [0, span_pages) */
+static uint64_t shared_end; /* S */
+static uint64_t span_pages; /* the bitmap covers pages [0, span_pages) */
 static uint64_t *private_bits;
 static struct cc_stats st;
 static enum cc_service service = CC_SERVICE_UNKNOWN;
@@ -122,7 +123,8 @@ void cc_init(const struct boot_info *bi)
     if (!kvm->present) {
         service = CC_SERVICE_NO_KVM;
         printf("cc: no KVM (no \"KVMKVMKVM\" signature at CPUID 0x40000000, CPU vendor %s): conversions are "
-               "bookkeeping only, no hypercall is made, the host sees all memory\n", kvm->vendor);
+               "bookkeeping only, no hypercall is made, the host sees all memory\n",
+               kvm->vendor);
     } else {
         printf("cc: KVM at CPUID %#x (features %#x, %s), KVM_HC_MAP_GPA_RANGE %s\n", kvm->base, kvm->features,
                kvm->amd ? "vmmcall" : "vmcall",
@@ -137,7 +139,11 @@ static void trace_call(uint64_t pfn, uint64_t npages, bool priv, const char *wha
     struct map_gpa_args a = map_gpa_encode(pfn * PAGE_SIZE, npages, priv);
     printf("hypercall: MAP_GPA_RANGE gpa %#llx pages %llu attrs %#llx (%s, page-size hint %s) -> %s\n",
            (unsigned long long)a.gpa, (unsigned long long)a.npages, (unsigned long long)a.attrs,
-           priv ? "private" : "shared", (a.attrs & 0xf) == 2 ? "1G" : (a.attrs & 0xf) == 1 ? "2M" : "4K", what);
+           priv ? "private" : "shared",
+           (a.attrs & 0xf) == 2       ? "1G"
+               : (a.attrs & 0xf) == 1 ? "2M"
+                                      : "4K",
+           what);
 }
 
 /* One maximal run of pages, all in the other state. */
@@ -187,7 +193,9 @@ static int set_memory(uint64_t phys, uint64_t npages, bool priv)
         if (trace_on(TRACE_HC))
             printf("hypercall: refused: [%#llx, +%llu pages) is %s\n", (unsigned long long)phys,
                    (unsigned long long)npages,
-                   npages == 0 ? "empty" : phys % PAGE_SIZE ? "not page-aligned" : "not inside RAM");
+                   npages == 0            ? "empty"
+                       : phys % PAGE_SIZE ? "not page-aligned"
+                                          : "not inside RAM");
         return -EINVAL;
     }
     uint64_t pfn = phys / PAGE_SIZE, end = pfn + npages;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mem_encrypt.h - per-page private/shared state for confidential guests.
  *
  * In a confidential guest, memory is private by default: the host cannot read it. Pages the
@@ -62,14 +63,14 @@ enum cc_service {
 };
 
 struct cc_stats {
-    uint64_t runs;              /* conversions of a maximal run (hypercalls, or bookkeeping only) */
-    uint64_t hypercalls;        /* KVM_HC_MAP_GPA_RANGE issued */
+    uint64_t runs;       /* conversions of a maximal run (hypercalls, or bookkeeping only) */
+    uint64_t hypercalls; /* KVM_HC_MAP_GPA_RANGE issued */
     uint64_t pages_to_shared, pages_to_private;
-    uint64_t enosys;            /* hypercalls answered -KVM_ENOSYS */
-    uint64_t bookkeeping_only;  /* runs converted in the bitmap only (ENOSYS or no KVM) */
-    uint64_t failures;          /* runs the host refused (-EIO) */
-    uint64_t invalid;           /* calls refused with -EINVAL */
-    uint64_t reserved_frames;   /* free frames below the boot-shared end taken from the allocator */
+    uint64_t enosys;           /* hypercalls answered -KVM_ENOSYS */
+    uint64_t bookkeeping_only; /* runs converted in the bitmap only (ENOSYS or no KVM) */
+    uint64_t failures;         /* runs the host refused (-EIO) */
+    uint64_t invalid;          /* calls refused with -EINVAL */
+    uint64_t reserved_frames;  /* free frames below the boot-shared end taken from the allocator */
 };
 void cc_get_stats(struct cc_stats *out);
 enum cc_service cc_service(void);

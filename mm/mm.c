@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mm.c - bring up physical memory from the boot memory map. */
 #include "mm/mm.h"
 
@@ -98,9 +99,8 @@ void mm_print_zones(void)
 {
     for (int z = 0; z < NR_ZONES; z++) {
         const struct zone *zn = &frames.zones[z];
-        printf("zone %-5s: %8llu frames managed, %8llu free (%llu MiB free)", zn->name,
-               (unsigned long long)zn->managed, (unsigned long long)zn->free,
-               (unsigned long long)(zn->free * PAGE_SIZE >> 20));
+        printf("zone %-5s: %8llu frames managed, %8llu free (%llu MiB free)", zn->name, (unsigned long long)zn->managed,
+               (unsigned long long)zn->free, (unsigned long long)(zn->free * PAGE_SIZE >> 20));
         if (zn->managed)
             printf(", span [%#llx-%#llx)", (unsigned long long)(zn->base_pfn << PAGE_SHIFT),
                    (unsigned long long)(zn->end_pfn << PAGE_SHIFT));

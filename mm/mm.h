@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mm.h - the kernel's physical memory: frames, the identity map, the heap.
  *
  * All RAM is identity-mapped (virtual == physical), so a physical address is a usable pointer

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mmu.c - the kernel's page tables: build them from the memory map and switch to them.
  *
  * Layout (identity, virtual == physical):
@@ -55,7 +56,7 @@ static void *identity(uint64_t pa) { return phys_to_virt(pa); }
 static bool is_ram(uint32_t type)
 {
     return type == MEM_USABLE || type == MEM_BOOT_RECLAIM || type == MEM_ACPI_RECLAIM || type == MEM_ACPI_NVS ||
-           type == MEM_LOADER || type == MEM_PERSISTENT;
+        type == MEM_LOADER || type == MEM_PERSISTENT;
 }
 
 static void map_or_panic(uint64_t va, uint64_t pa, uint64_t size, unsigned flags, const char *what)

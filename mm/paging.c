@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* paging.c - 4-level page-table construction (see paging.h). Intel SDM vol. 3, chapter 4.5. */
 #include "mm/paging.h"
 
@@ -33,10 +34,7 @@ static uint64_t leaf_bits(unsigned flags, int level)
     return e;
 }
 
-static uint64_t *table_of(const struct pt_ctx *pt, uint64_t entry)
-{
-    return pt->phys_to_virt(entry & PTE_ADDR_MASK);
-}
+static uint64_t *table_of(const struct pt_ctx *pt, uint64_t entry) { return pt->phys_to_virt(entry & PTE_ADDR_MASK); }
 
 /* Intermediate entries are as permissive as possible; the leaf decides access. */
 #define TABLE_BITS (PTE_P | PTE_W | PTE_A)
@@ -51,7 +49,7 @@ static int split_2m(struct pt_ctx *pt, uint64_t *pde)
     uint64_t *pte = pt->phys_to_virt(t);
     uint64_t base = *pde & PTE_ADDR_MASK & ~(SIZE_2M - 1);
     uint64_t attrs = *pde & ~PTE_ADDR_MASK & ~PTE_PS; /* keeps NX (bit 63) and bits 0-11 */
-    if (*pde & PTE_PATLG) /* the PAT bit moves from bit 12 to bit 7 */
+    if (*pde & PTE_PATLG)                             /* the PAT bit moves from bit 12 to bit 7 */
         attrs |= PTE_PAT4K;
     for (int i = 0; i < PT_ENTRIES; i++)
         pte[i] = (base + (uint64_t)i * SIZE_4K) | attrs;

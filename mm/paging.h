@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* paging.h - building and editing x86-64 4-level page tables.
  *
  * Pure logic: tables are reached through the ops in struct pt_ctx (allocate a zeroed table page,
@@ -22,8 +23,8 @@
 #define PTE_PCD (1ull << 4)
 #define PTE_A (1ull << 5)
 #define PTE_D (1ull << 6)
-#define PTE_PS (1ull << 7)     /* in a PDE or PDPTE: maps a 2 MiB or 1 GiB page */
-#define PTE_PAT4K (1ull << 7)  /* in a PTE: the PAT bit */
+#define PTE_PS (1ull << 7)    /* in a PDE or PDPTE: maps a 2 MiB or 1 GiB page */
+#define PTE_PAT4K (1ull << 7) /* in a PTE: the PAT bit */
 #define PTE_G (1ull << 8)
 #define PTE_PATLG (1ull << 12) /* in a 2 MiB/1 GiB leaf: the PAT bit */
 #define PTE_NX (1ull << 63)
@@ -41,7 +42,7 @@ enum cache_mode { CACHE_WB = 0, CACHE_WC = 1, CACHE_UC_MINUS = 2, CACHE_UC = 3 }
 #define PT_CACHE_OF(f) ((enum cache_mode)(((f) >> 4) & 3))
 
 struct pt_ctx {
-    uint64_t root; /* physical address of the PML4 */
+    uint64_t root;                      /* physical address of the PML4 */
     uint64_t (*alloc_table)(void *arg); /* a zeroed, page-aligned page; 0 when out of memory */
     void *(*phys_to_virt)(uint64_t phys);
     void *arg;

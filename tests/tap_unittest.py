@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Python unittest cases printed as TAP, one line per test, for make test's summary
 (tests/rig/test_analyze.py, tests/runner/test_tap_summary.py)."""
 import sys

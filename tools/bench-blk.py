@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """make bench-blk: block read throughput per driver and DMA policy, under QEMU.
 
 Boots the guest once per {IDE PIO, IDE DMA, virtio-blk} x {zero, copy} with the data disk and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Build newlib for the guest from Debian's newlib-source, once, into $1 (build/newlib).
 #
 # newlib's configure wants a cross toolchain named x86_64-elf-*; the host's gcc and binutils

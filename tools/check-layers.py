@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """check-layers.py - includes point down the layers: no upward edge, no cycle, between folders.
 
 Every source file (.c, .h, .S) belongs to a component: its top folder (kernel/boot/x.c is in

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """check-units.py - the page and the bounce slot have names: no bare 4096, 4095 or 2048 in C code.
 
 A page is PAGE_SIZE (lib/units.h), a bounce slot SWIOTLB_SLOT_SIZE (dma/swiotlb.h); any other

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Install what bounce needs from Debian's archive, if it is missing. Called by `make run` and
 # `make test`; safe to run again (it only checks when nothing is missing).
 #
@@ -23,6 +24,7 @@ need_file /usr/share/OVMF/OVMF_CODE_4M.fd ovmf
 need_file '/usr/src/newlib/newlib-*.tar.*' newlib-source
 need_file /usr/include/cmocka.h libcmocka-dev
 need_cmd clang clang                                  # libFuzzer targets
+need_cmd clang-format clang-format                    # make format-check (the .clang-format style)
 need_file '/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a' libclang-rt-dev
 # The KVM host rig (tools/rig): an L1 host built from Debian packages.
 need_file /bin/busybox busybox-static

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Run one libFuzzer target for a bounded number of runs from a fixed seed and report it as TAP.
 # Usage: fuzz-tap.sh FUZZER RUNS
 set -uo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Generate the kernel's symbol table (kernel/kallsyms.h) from a linked image.
 
 Usage: gen-kallsyms.py IMAGE OUT.c

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* kvm-probe - does /dev/kvm run guests natively, or only exist?
  *
  * Some hosts expose /dev/kvm while executing guests by instruction emulation (~1 us per
@@ -32,8 +33,17 @@ static int fail(const char *why)
 int main(void)
 {
     /* mov ecx, ITERATIONS; 1: dec ecx; jnz 1b; hlt  (16-bit code with operand-size prefixes) */
-    unsigned char code[] = {0x66, 0xb9, ITERATIONS & 0xff, (ITERATIONS >> 8) & 0xff, (ITERATIONS >> 16) & 0xff,
-                            ITERATIONS >> 24, 0x66, 0x49, 0x75, 0xfc, 0xf4};
+    unsigned char code[] = {0x66,
+                            0xb9,
+                            ITERATIONS & 0xff,
+                            (ITERATIONS >> 8) & 0xff,
+                            (ITERATIONS >> 16) & 0xff,
+                            ITERATIONS >> 24,
+                            0x66,
+                            0x49,
+                            0x75,
+                            0xfc,
+                            0xf4};
     errno = 0;
     int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
     if (kvm < 0)
@@ -81,8 +91,8 @@ int main(void)
     double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
     if (rc < 0 && errno == EINTR) {
         errno = 0;
-        printf("kvm-probe: not usable: %u loop iterations took over %d s (instructions are emulated)\n",
-               ITERATIONS, LIMIT_SECONDS);
+        printf("kvm-probe: not usable: %u loop iterations took over %d s (instructions are emulated)\n", ITERATIONS,
+               LIMIT_SECONDS);
         return 1;
     }
     if (rc < 0)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mkdisk - build the test disks deterministically.
  *
  *   mkdisk data FILE SIZE_MIB     every sector self-describing (abi/testdisk.h), id 0x5244

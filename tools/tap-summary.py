@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Sum up the TAP logs of a `make test` run.
 
 Usage: tap-summary.py STEPS.tsv SUMMARY.json [JUNIT.xml]

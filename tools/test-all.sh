@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # `make test`: every test of the project, each step's output saved as TAP under build/test-logs/,
 # then one summary whose last line is "N passed, N failed". Steps keep going after a failure so
 # the summary shows everything; the exit status is non-zero if anything failed.
@@ -22,12 +23,15 @@ if ! make -s all build-host-tests build-fuzz 2>&1 | tee "$logs/build.log"; then
 fi
 
 # Includes point down the layers (tools/check-layers.py; the table is in the README); pages and
-# slots are named, not written 4096 and 2048 (tools/check-units.py).
-stage "source layout: the include graph between folders, named units"
+# slots are named, not written 4096 and 2048 (tools/check-units.py); the layout is .clang-format's
+# and .editorconfig's, every source file names its licence (tools/format-check.py).
+stage "source: the include graph between folders, named units, format and licence"
 step "layout/test_check_layers" "$logs/layout-test-check-layers.tap" python3 tests/layout/test_check_layers.py
 step "layout/layers" "$logs/layout-layers.tap" python3 tools/check-layers.py
 step "layout/test_check_units" "$logs/layout-test-check-units.tap" python3 tests/layout/test_check_units.py
 step "layout/units" "$logs/layout-units.tap" python3 tools/check-units.py
+step "layout/test_format_check" "$logs/layout-test-format-check.tap" python3 tests/layout/test_format_check.py
+step "layout/format" "$logs/layout-format.tap" python3 tools/format-check.py
 
 stage "host unit tests (native, ASan + UBSan, cmocka)"
 for t in build/host/test_*; do

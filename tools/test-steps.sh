@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # test-steps.sh - the step runner of `make test` (sourced by tools/test-all.sh; tested by
 # tests/runner/test-steps.sh). Needs $steps (the steps.tsv to append to) and $start (SECONDS at
 # the start of the run).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* efi_main.c - the UEFI boot path (GNU-EFI application, entered from OVMF).
  *
  * Collects what kmain() needs while boot services still exist - the loaded image's extent, the
@@ -115,7 +116,7 @@ static uint32_t efi_type_to_mem_type(UINT32 t)
     case EfiMemoryMappedIOPortSpace: return MEM_MMIO;
     case EfiUnusableMemory: return MEM_UNUSABLE;
     case 14: return MEM_PERSISTENT; /* EfiPersistentMemory (UEFI 2.5); gnu-efi 3.0.15's enum stops before it */
-    default: return MEM_RESERVED; /* runtime services, PAL code, reserved, unknown */
+    default: return MEM_RESERVED;   /* runtime services, PAL code, reserved, unknown */
     }
 }
 

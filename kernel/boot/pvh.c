@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pvh.c - turn the PVH start info into struct boot_info, then enter the kernel.
  *
  * struct hvm_start_info and its memory map are defined by Xen's public header

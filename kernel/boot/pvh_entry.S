@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pvh_entry.S - the PVH direct-boot entry (`qemu -kernel bounce.elf`).
  *
  * PVH boot ABI (Xen docs/misc/pvh.pandoc, as QEMU implements it): the loader finds the

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Unit tests of tools/docs/policy_table.py: docs/bounce.md's policy table comes from the rig's
 results and the bench's JSON, cell by cell; a missing scenario or figure fails instead of leaving
 a hole; a hand edit of the table, or a page without the block, is caught. Printed as TAP."""

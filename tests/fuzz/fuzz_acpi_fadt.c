@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_acpi_fadt.c - libFuzzer over the FADT's PM timer fields (kernel/acpi_fadt.c): the table is
  * the firmware's (or a VMM's). The input is the table, in an allocation of exactly its size so
  * ASan reports any read past it. Whatever the bytes: no crash, and an answer that holds - a

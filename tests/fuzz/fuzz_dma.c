@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_dma.c - libFuzzer target for the DMA layer (dma/) over the fake platform.
  *
  * Each input is a small world: a few bytes of configuration (pool size, policy, device
@@ -60,17 +61,17 @@
 #define NFREED 8
 #define MAX_COH 6
 
-#define CHECK(cond)                                                                        \
-    do {                                                                                   \
-        if (!(cond))                                                                       \
-            die(__LINE__, #cond);                                                          \
+#define CHECK(cond)               \
+    do {                          \
+        if (!(cond))              \
+            die(__LINE__, #cond); \
     } while (0)
 
 static bool trace; /* FUZZ_DMA_TRACE=1: every operation on stderr, to read a crash */
-#define TRACE(...)                                                                         \
-    do {                                                                                   \
-        if (trace)                                                                         \
-            fprintf(stderr, __VA_ARGS__);                                                  \
+#define TRACE(...)                        \
+    do {                                  \
+        if (trace)                        \
+            fprintf(stderr, __VA_ARGS__); \
     } while (0)
 
 static void die(int line, const char *what)
@@ -80,7 +81,6 @@ static void die(int line, const char *what)
 }
 
 /* ---- input ---- */
-
 
 /* ---- the world ---- */
 
@@ -141,8 +141,8 @@ static struct {
     uint32_t used, high_water;
     enum bounce_policy policy;
     bool force;
-    int misuse_either;    /* syncs of the last op that may or may not be refused (see model_sync) */
-    bool either_for_cpu;  /* ... and their kind: each refused one is misuse, each other one a sync */
+    int misuse_either;   /* syncs of the last op that may or may not be refused (see model_sync) */
+    bool either_for_cpu; /* ... and their kind: each refused one is misuse, each other one a sync */
     struct dma_stats exp;
     struct live live[MAX_LIVE];
     int nlive;
@@ -301,7 +301,8 @@ static bool model_map(int di, uint64_t phys, size_t size, int dir, unsigned attr
     bool bounce = M.force || d->force_bounce || phys + size - 1 > d->dma_mask;
     CHECK(M.nlive < MAX_LIVE);
     struct live *l = &M.live[M.nlive];
-    *l = (struct live){.dev = di, .addr = got, .phys = phys, .size = (uint32_t)size, .dir = (uint8_t)dir, .seq = M.seq++};
+    *l = (struct live){
+        .dev = di, .addr = got, .phys = phys, .size = (uint32_t)size, .dir = (uint8_t)dir, .seq = M.seq++};
     if (!bounce) {
         CHECK(got == phys); /* direct: DMA address == physical address, no slot */
         M.exp.maps++;
@@ -324,10 +325,10 @@ static bool model_map(int di, uint64_t phys, size_t size, int dir, unsigned attr
     uint32_t n = (uint32_t)((rel % SLOT + size + SLOT - 1) / SLOT);
     bool exact = dir != DMA_TO_DEVICE && (attrs & DMA_ATTR_EXACT_COMPLETION);
     bool clear_on_unmap = M.policy == BOUNCE_ZERO && dir != DMA_TO_DEVICE && !exact;
-    CHECK(!still_live || (M.pool->meta[c].nslots == n && M.pool->meta[c].orig_phys == phys &&
-                          M.pool->meta[c].size == size && M.pool->meta[c].dir == dir && M.pool->meta[c].dev == d &&
-                          M.pool->meta[c].offset == rel % SLOT &&
-                          M.pool->meta[c].clear_on_unmap == clear_on_unmap));
+    CHECK(!still_live ||
+          (M.pool->meta[c].nslots == n && M.pool->meta[c].orig_phys == phys && M.pool->meta[c].size == size &&
+           M.pool->meta[c].dir == dir && M.pool->meta[c].dev == d && M.pool->meta[c].offset == rel % SLOT &&
+           M.pool->meta[c].clear_on_unmap == clear_on_unmap));
     for (uint32_t k = 0; k < n; k++)
         M.owner[c + k] = c + 1;
     M.used += n;
@@ -346,7 +347,7 @@ static bool model_map(int di, uint64_t phys, size_t size, int dir, unsigned attr
      * A TO_DEVICE mapping zeroes nothing and leaves its slots dirty; so does one mapped for exact
      * completion, which only ever copies back what the device wrote. */
     bool copy_in = !(attrs & DMA_ATTR_SKIP_CPU_SYNC) &&
-                   (dir != DMA_FROM_DEVICE || (attrs & DMA_ATTR_PRESERVE) || M.policy == BOUNCE_COPY);
+        (dir != DMA_FROM_DEVICE || (attrs & DMA_ATTR_PRESERVE) || M.policy == BOUNCE_COPY);
     if (dir != DMA_TO_DEVICE && !exact && (M.policy == BOUNCE_ZERO || (!copy_in && M.policy != BOUNCE_NONE))) {
         for (uint32_t k = c; k < c + n; k++) {
             uint8_t *b = model_pool(slot_addr(k), SLOT);
@@ -432,11 +433,11 @@ static void model_unmap_written(int di, dma_addr_t addr, size_t size, int dir, u
     struct coh *cpick = NULL;
     uint64_t pseq = 0;
     bool found = false, exact = false;
-#define CONSIDER(seq_, e_, live_, coh_)                                                                    \
-    do {                                                                                                \
-        if (!found || ((e_) && (!exact || (seq_) < pseq)) || (!exact && !(e_) && (seq_) > pseq)) {       \
-            found = true, pseq = (seq_), exact = (e_), pick = (live_), cpick = (coh_);                   \
-        }                                                                                               \
+#define CONSIDER(seq_, e_, live_, coh_)                                                            \
+    do {                                                                                           \
+        if (!found || ((e_) && (!exact || (seq_) < pseq)) || (!exact && !(e_) && (seq_) > pseq)) { \
+            found = true, pseq = (seq_), exact = (e_), pick = (live_), cpick = (coh_);             \
+        }                                                                                          \
     } while (0)
     for (int i = 0; i < M.nlive; i++) {
         struct live *l = &M.live[i];
@@ -583,13 +584,13 @@ static void check_state(void)
     M.exp.slots_in_use = M.used;
     M.exp.slots_high_water = M.high_water;
     M.exp.slots_total = M.nslots;
-#define SAME(f)                                                                                                   \
-    do {                                                                                                          \
-        if (s.f != M.exp.f) {                                                                                     \
-            fprintf(stderr, "fuzz_dma: counter %s is %llu, the model says %llu\n", #f, (unsigned long long)s.f,  \
-                    (unsigned long long)M.exp.f);                                                                 \
-            abort();                                                                                              \
-        }                                                                                                         \
+#define SAME(f)                                                                                                 \
+    do {                                                                                                        \
+        if (s.f != M.exp.f) {                                                                                   \
+            fprintf(stderr, "fuzz_dma: counter %s is %llu, the model says %llu\n", #f, (unsigned long long)s.f, \
+                    (unsigned long long)M.exp.f);                                                               \
+            abort();                                                                                            \
+        }                                                                                                       \
     } while (0)
     SAME(maps);
     SAME(unmaps);
@@ -644,7 +645,7 @@ static unsigned pick_attrs(struct input *in)
 {
     uint8_t b = u8(in);
     return ((b & 3) == 3 ? DMA_ATTR_PRESERVE : 0) | ((b & 12) == 12 ? DMA_ATTR_SKIP_CPU_SYNC : 0) |
-           ((b & 48) == 48 ? DMA_ATTR_EXACT_COMPLETION : 0);
+        ((b & 48) == 48 ? DMA_ATTR_EXACT_COMPLETION : 0);
 }
 
 /* A buffer inside one original: phys of size bytes. */
@@ -658,10 +659,7 @@ static uint64_t pick_buffer(struct input *in, size_t size)
     return origs[o].phys + off;
 }
 
-static struct live *pick_live(struct input *in)
-{
-    return M.nlive ? &M.live[u8(in) % M.nlive] : NULL;
-}
+static struct live *pick_live(struct input *in) { return M.nlive ? &M.live[u8(in) % M.nlive] : NULL; }
 
 static void op_map(struct input *in, bool page)
 {
@@ -882,7 +880,7 @@ static void op_sync(struct input *in, bool for_cpu)
         dir = how < 150 ? l->dir : pick_dir(in);
     } else if (l != NULL && how < 200) { /* reaching past the end, or starting before */
         di = l->dev;
-        addr = l->addr + (how % 2 ? u16(in) % (l->size + 1) : (uint64_t)-(int64_t)(1 + u8(in) % 64));
+        addr = l->addr + (how % 2 ? u16(in) % (l->size + 1) : (uint64_t) - (int64_t)(1 + u8(in) % 64));
         len = l->size - (addr - l->addr < l->size ? addr - l->addr : 0) + 1 + u8(in) % 64;
         dir = l->dir;
     } else if (l != NULL && how < 215) { /* another device, or nothing, inside a mapping */
@@ -968,13 +966,13 @@ static void op_coherent(struct input *in)
         return;
     case 2: { /* another size: one more or less page, or any */
         uint8_t b = u8(in);
-        size_t size = b % 3 == 0 ? c->size + PAGE_SIZE : b % 3 == 1 && c->size > PAGE_SIZE ? c->size - PAGE_SIZE : 1 + u16(in) % 40000;
+        size_t size = b % 3 == 0                ? c->size + PAGE_SIZE
+            : b % 3 == 1 && c->size > PAGE_SIZE ? c->size - PAGE_SIZE
+                                                : 1 + u16(in) % 40000;
         model_free_coherent(c, c->dev, size);
         return;
     }
-    case 3: /* some device */
-        model_free_coherent(c, u8(in) % NDEV, c->size);
-        return;
+    case 3: /* some device */ model_free_coherent(c, u8(in) % NDEV, c->size); return;
     default: /* right (a double free when it was freed already) */
         model_free_coherent(c, c->dev, u8(in) % 2 ? c->size : page_round(c->size));
         return;
@@ -1012,10 +1010,15 @@ static void setup_world(struct input *in)
     }
     devs[0] = (struct dma_dev){.name = "d32", .dma_mask = DMA_BIT_MASK(32)};
     devs[1] = (struct dma_dev){.name = "d64", .dma_mask = DMA_BIT_MASK(64), .force_bounce = b1 & 1};
-    devs[2] = (struct dma_dev){.name = "nvme", .dma_mask = nvme_masks[(b1 >> 1) & 3],
-                               .min_align_mask = aligns[(b1 >> 3) & 7], .max_segment_size = max_segs[(b1 >> 6) | ((b2 & 1) << 2)]};
-    devs[3] = (struct dma_dev){.name = "seg", .dma_mask = DMA_BIT_MASK(32), .seg_boundary_mask = bounds[(b2 >> 1) & 7],
-                               .min_align_mask = b2 & 0x10 ? 0xfff : 0, .force_bounce = (b2 & 0x20) != 0};
+    devs[2] = (struct dma_dev){.name = "nvme",
+                               .dma_mask = nvme_masks[(b1 >> 1) & 3],
+                               .min_align_mask = aligns[(b1 >> 3) & 7],
+                               .max_segment_size = max_segs[(b1 >> 6) | ((b2 & 1) << 2)]};
+    devs[3] = (struct dma_dev){.name = "seg",
+                               .dma_mask = DMA_BIT_MASK(32),
+                               .seg_boundary_mask = bounds[(b2 >> 1) & 7],
+                               .min_align_mask = b2 & 0x10 ? 0xfff : 0,
+                               .force_bounce = (b2 & 0x20) != 0};
     /* A mask that ends inside the pool: on a slot boundary, or inside a slot. */
     uint64_t part = M.start + (1 + b3 % M.nslots) * SLOT - 1;
     if (b3 & 0x80)
@@ -1041,7 +1044,8 @@ static void finish_world(void)
         model_free_coherent(&M.coh[i], M.coh[i].dev, M.coh[i].size);
     check_state();
     CHECK(M.used == 0);
-    compare_region(M.pool->vaddr, m_pool, ((size_t)M.nslots * SLOT + (PAGE_SIZE - 1)) & ~(size_t)(PAGE_SIZE - 1), M.pool_lo, M.pool_hi);
+    compare_region(M.pool->vaddr, m_pool, ((size_t)M.nslots * SLOT + (PAGE_SIZE - 1)) & ~(size_t)(PAGE_SIZE - 1),
+                   M.pool_lo, M.pool_hi);
     for (int o = 0; o < NORIG; o++)
         compare_region(origs[o].v, m_orig[o], ORIG_BYTES, M.orig_lo[o], M.orig_hi[o]);
     char json[1024];

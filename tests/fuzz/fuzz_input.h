@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_input.h - reading a libFuzzer input as a stream of little-endian integers.
  *
  * Every fuzz target turns its input bytes into a sequence of operations; past the end of the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_virtqueue.c - libFuzzer over the split virtqueue (drivers/virtqueue.c) with a hostile device.
  *
  * The input is a script: driver adds and publishes, device used-ring writes with arbitrary ids,
@@ -24,7 +25,6 @@
 
 #define MAX_TOKENS 256
 
-
 struct model {
     bool live;
     uint16_t head, ndesc;
@@ -42,7 +42,7 @@ struct world {
     uint32_t model_chains, model_descs; /* live chains and their descriptors */
     uint16_t free_tok[MAX_TOKENS];      /* stack of unused model entries */
     unsigned nfree_tok;
-    int16_t tok_of_head[128];           /* live chain's model entry by head, -1 if none */
+    int16_t tok_of_head[128]; /* live chain's model entry by head, -1 if none */
     /* the device */
     uint16_t dev_avail, dev_used;
     uint16_t taken[MAX_TOKENS]; /* heads the device read from the available ring */
@@ -223,9 +223,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
             break;
         }
-        case 2: /* driver publishes */
-            vq_publish(&w->vq);
-            break;
+        case 2: /* driver publishes */ vq_publish(&w->vq); break;
         case 3: /* device: arbitrary used entry */
             device_write_used(w, (op & 0x80) ? u32(&in) : u16(&in) % (w->size * 2), u32(&in) >> (u8(&in) % 32), true);
             break;
@@ -258,9 +256,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 ((uint8_t *)w->avail)[at % abytes] = v;
             break;
         }
-        case 8: /* driver reaps */
-            driver_reap(w, &in);
-            break;
+        case 8: /* driver reaps */ driver_reap(w, &in); break;
         }
         check(w);
     }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_vmm_virtio.c - libFuzzer over tools/vmm's virtio-mmio transport and virtio-blk device with a
  * hostile driver (the guest), plus the KVM_HC_MAP_GPA_RANGE argument checks.
  *
@@ -41,7 +42,6 @@
 #define PAGES 16
 #define RAM_BYTES (PAGES * 4096ull)
 #define DISK_SECTORS 24
-
 
 static uint8_t *region; /* guard page, RAM, guard page */
 static uint8_t *ram;
@@ -98,9 +98,9 @@ static void guest_write(uint64_t gpa, const void *src, size_t len)
 static uint64_t pick_gpa(struct input *in)
 {
     switch (u8(in) % 4) {
-    case 0: return u64(in);                                   /* anything */
-    case 1: return RAM_BYTES - (u8(in) % 64);                 /* around the end */
-    default: return (uint64_t)u16(in) % (RAM_BYTES + PAGE_SIZE);   /* mostly inside */
+    case 0: return u64(in);                                      /* anything */
+    case 1: return RAM_BYTES - (u8(in) % 64);                    /* around the end */
+    default: return (uint64_t)u16(in) % (RAM_BYTES + PAGE_SIZE); /* mostly inside */
     }
 }
 
@@ -112,7 +112,8 @@ static void driver_init(struct input *in)
     vmmio_write(&m, VIRTIO_MMIO_DRIVER_FEATURES, 4, 1); /* VERSION_1 */
     vmmio_write(&m, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 4, 0);
     vmmio_write(&m, VIRTIO_MMIO_DRIVER_FEATURES, 4, u8(in) & 1 ? 0 : (1u << VIRTIO_BLK_F_FLUSH));
-    vmmio_write(&m, VIRTIO_MMIO_STATUS, 4, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+    vmmio_write(&m, VIRTIO_MMIO_STATUS, 4,
+                VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
     uint32_t num = 1 + u8(in) % 32;
     if (u8(in) == 0xff)
         num = u32(in); /* anything, including 0 and > max */
@@ -200,7 +201,8 @@ static void fuzz_mapgpa(struct input *in)
     struct mapgpa_req q;
     if (mapgpa_check(ram_size, gpa, npages, attrs, &q) != MAPGPA_OK)
         return;
-    if (q.gpa % PAGE_SIZE || q.npages == 0 || q.npages > ram_size / PAGE_SIZE || q.gpa > ram_size - q.npages * PAGE_SIZE ||
+    if (q.gpa % PAGE_SIZE || q.npages == 0 || q.npages > ram_size / PAGE_SIZE ||
+        q.gpa > ram_size - q.npages * PAGE_SIZE ||
         (q.gpa < HIGH_RAM_START && q.gpa + q.npages * PAGE_SIZE > LOW_RAM_END))
         abort();
 }
@@ -285,9 +287,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 guest_write(dev.q.driver + 2, &avail_idx, 2);
             break;
         }
-        case 6: /* notify */
-            vmmio_write(&m, VIRTIO_MMIO_QUEUE_NOTIFY, 4, u8(&in) % 8 == 0 ? u32(&in) : 0);
-            break;
+        case 6: /* notify */ vmmio_write(&m, VIRTIO_MMIO_QUEUE_NOTIFY, 4, u8(&in) % 8 == 0 ? u32(&in) : 0); break;
         case 7: { /* poke bytes */
             uint64_t gpa = u16(&in) % RAM_BYTES;
             uint8_t n = u8(&in) % 32, buf[32];
@@ -305,8 +305,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 9: { /* a request header */
             uint64_t gpa = u16(&in) % RAM_BYTES;
             struct virtio_blk_req_hdr h;
-            static const uint32_t types[] = {VIRTIO_BLK_T_IN, VIRTIO_BLK_T_OUT, VIRTIO_BLK_T_FLUSH,
-                                             VIRTIO_BLK_T_GET_ID, 0};
+            static const uint32_t types[] = {VIRTIO_BLK_T_IN, VIRTIO_BLK_T_OUT, VIRTIO_BLK_T_FLUSH, VIRTIO_BLK_T_GET_ID,
+                                             0};
             h.type = types[u8(&in) % 5];
             if (h.type == 0 && u8(&in) & 1)
                 h.type = u32(&in);
@@ -320,12 +320,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             vmmio_write(&m, VIRTIO_MMIO_STATUS, 4, 0);
             avail_idx = 0;
             break;
-        case 11:
-            fuzz_mapgpa(&in);
-            break;
-        case 12: case 13: case 14:
-            request(&in, &avail_idx);
-            break;
+        case 11: fuzz_mapgpa(&in); break;
+        case 12:
+        case 13:
+        case 14: request(&in, &avail_idx); break;
         }
         check_invariants();
     }

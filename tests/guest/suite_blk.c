@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* suite_blk.c - the block drivers, the page cache and readahead, on the test disks.
  *
  * The data disk (tools/mkdisk data) has self-describing sectors: every byte read is checked
@@ -39,7 +40,8 @@ static bool verify(struct ktest *t, const uint8_t *buf, uint64_t pos, size_t len
 {
     char why[120];
     for (size_t off = 0; off < len; off += SECTOR_SIZE) {
-        if (testdisk_check(buf + off, (pos + off) / SECTOR_SIZE, TESTDISK_ID_READONLY, why, sizeof(why)) != TESTDISK_OK) {
+        if (testdisk_check(buf + off, (pos + off) / SECTOR_SIZE, TESTDISK_ID_READONLY, why, sizeof(why)) !=
+            TESTDISK_OK) {
             ktest_fail(t, __FILE__, __LINE__, "%s", why);
             return false;
         }
@@ -50,8 +52,8 @@ static bool verify(struct ktest *t, const uint8_t *buf, uint64_t pos, size_t len
 static bool bounces_reads(const struct blk_dev *d)
 {
     return d->fills_by_dma && d->dma &&
-           (kopts.swiotlb_force ||
-            (mm_frames()->zones[ZONE_HIGH].managed > 0 && kopts.pagecache_zone == 0 && d->dma->dma_mask < GiB(4)));
+        (kopts.swiotlb_force ||
+         (mm_frames()->zones[ZONE_HIGH].managed > 0 && kopts.pagecache_zone == 0 && d->dma->dma_mask < GiB(4)));
 }
 
 /* Every disk the drivers registered, which of them are the test disks, what was refused; a disk
@@ -105,14 +107,17 @@ static void sequential_read_whole_disk(struct ktest *t)
     KEXPECT_MSG(t, ps.sync_windows <= 2, "%llu synchronous windows: readahead did not keep ahead",
                 (unsigned long long)ps.sync_windows);
     KEXPECT(t, ps.filled_pages == (bytes + PAGE_SIZE - 1) / PAGE_SIZE);
-    ktest_note(t, "%s: %llu MiB in %llu ms (%llu KiB/s); %llu misses, %llu hits, windows %llu sync + %llu async, "
-               "%llu waits, %llu requests", d->name, (unsigned long long)(bytes >> 20), (unsigned long long)(ns / 1000000),
+    ktest_note(t,
+               "%s: %llu MiB in %llu ms (%llu KiB/s); %llu misses, %llu hits, windows %llu sync + %llu async, "
+               "%llu waits, %llu requests",
+               d->name, (unsigned long long)(bytes >> 20), (unsigned long long)(ns / 1000000),
                (unsigned long long)(bytes * 1000000 / (ns / 1000 + 1) / 1024), (unsigned long long)ps.misses,
                (unsigned long long)ps.hits, (unsigned long long)ps.sync_windows, (unsigned long long)ps.async_windows,
                (unsigned long long)ps.waits, (unsigned long long)ps.requests);
     uint64_t bounced = after.bytes_bounced - before.bytes_bounced;
     ktest_note(t, "dma: %llu KiB bounced, %llu KiB zeroed, %llu KiB of originals read, %llu requeues",
-               (unsigned long long)(bounced >> 10), (unsigned long long)((after.bytes_zeroed - before.bytes_zeroed) >> 10),
+               (unsigned long long)(bounced >> 10),
+               (unsigned long long)((after.bytes_zeroed - before.bytes_zeroed) >> 10),
                (unsigned long long)((after.orig_bytes_read - before.orig_bytes_read) >> 10),
                (unsigned long long)d->stats.requeues);
     if (bounces_reads(d)) {
@@ -226,7 +231,8 @@ static void direct_reads_any_buffer(struct ktest *t)
             uint32_t off = (uint32_t)(ktest_rand(t) % 8) * SECTOR_SIZE;
             uint64_t lba = per_block * (ktest_rand(t) % ((d->capacity - n) / per_block));
             enum blk_status st = blk_rw(d, BLK_READ, lba, n, buf + off);
-            KEXPECT_MSG(t, st == BLK_OK, "direct read of %u at %llu: %s", n, (unsigned long long)lba, blk_status_name(st));
+            KEXPECT_MSG(t, st == BLK_OK, "direct read of %u at %llu: %s", n, (unsigned long long)lba,
+                        blk_status_name(st));
             if (st == BLK_OK && !verify(t, buf + off, lba * SECTOR_SIZE, (size_t)n * SECTOR_SIZE))
                 break;
         }
@@ -260,7 +266,8 @@ static void scratch_write_and_read_back(struct ktest *t)
         KEXPECT_EQ(t, blk_rw(d, BLK_READ, lba, n, r), BLK_OK);
         for (uint32_t k = 0; k < n; k++)
             if (testdisk_check(r + k * SECTOR_SIZE, lba + k, TESTDISK_ID_SCRATCH, why, sizeof(why)) != TESTDISK_OK) {
-                ktest_fail(t, __FILE__, __LINE__, "after writing %u sectors at %llu: %s", n, (unsigned long long)lba, why);
+                ktest_fail(t, __FILE__, __LINE__, "after writing %u sectors at %llu: %s", n, (unsigned long long)lba,
+                           why);
                 break;
             }
     }
@@ -318,7 +325,8 @@ static void injected_read_error(struct ktest *t)
         KEXPECT_MSG(t, i == sizeof(b), "exact completion of a failed read changed byte %zu of the buffer to %#x", i,
                     b[i]);
     }
-    KEXPECT_MSG(t, time_ns() - t0 < 5 * NSEC_PER_SEC, "the error took %llu ms", (unsigned long long)((time_ns() - t0) / NSEC_PER_MSEC));
+    KEXPECT_MSG(t, time_ns() - t0 < 5 * NSEC_PER_SEC, "the error took %llu ms",
+                (unsigned long long)((time_ns() - t0) / NSEC_PER_MSEC));
     KEXPECT_EQ(t, blk_rw(d, BLK_READ, bad + 64, 8, b), BLK_OK);
     verify(t, b, (bad + 64) * SECTOR_SIZE, PAGE_SIZE);
     pagecache_invalidate(d);
@@ -388,8 +396,8 @@ static void partial_read(struct ktest *t)
                 blk_status_name(st));
     char why[120];
     uint32_t k = 0; /* sectors from the start that hold the disk's data */
-    while (k < SECTORS && testdisk_check(buf + k * SECTOR_SIZE, start + k, TESTDISK_ID_READONLY, why, sizeof(why)) ==
-                              TESTDISK_OK)
+    while (k < SECTORS &&
+           testdisk_check(buf + k * SECTOR_SIZE, start + k, TESTDISK_ID_READONLY, why, sizeof(why)) == TESTDISK_OK)
         k++;
     KEXPECT_MSG(t, start + k <= bad, "%u sectors of disk data, reaching past the bad sector %llu", k,
                 (unsigned long long)bad);
@@ -400,8 +408,10 @@ static void partial_read(struct ktest *t)
     }
     const char *rest = kept ? "as it was" : zeros ? "zeros" : "other bytes";
     bool bounced = after.bounced_maps > before.bounced_maps;
-    ktest_note(t, "partial read: %s lba %llu +%u, error at %llu: the device wrote %u sectors; the rest %s (%s, policy %s, "
-               "%s completion)", d->name, (unsigned long long)start, SECTORS, (unsigned long long)bad, k, rest,
+    ktest_note(t,
+               "partial read: %s lba %llu +%u, error at %llu: the device wrote %u sectors; the rest %s (%s, policy %s, "
+               "%s completion)",
+               d->name, (unsigned long long)start, SECTORS, (unsigned long long)bad, k, rest,
                bounced ? "bounced" : "not bounced", bounce_policy_name(dma_bounce_policy()),
                d->completes_exactly && bounced ? "exact" : "whole");
     if (!bounced)
@@ -415,9 +425,15 @@ static void partial_read(struct ktest *t)
 }
 
 static const struct ktest_case cases[] = {
-    KTEST_CASE(disks_found),         KTEST_CASE(sequential_read_whole_disk), KTEST_CASE(cache_pages_above_4g),
-    KTEST_CASE(random_reads),        KTEST_CASE(readahead_windows_grow),     KTEST_CASE(direct_reads_any_buffer),
-    KTEST_CASE(scratch_write_and_read_back), KTEST_CASE(invalid_requests_refused), KTEST_CASE(injected_read_error),
+    KTEST_CASE(disks_found),
+    KTEST_CASE(sequential_read_whole_disk),
+    KTEST_CASE(cache_pages_above_4g),
+    KTEST_CASE(random_reads),
+    KTEST_CASE(readahead_windows_grow),
+    KTEST_CASE(direct_reads_any_buffer),
+    KTEST_CASE(scratch_write_and_read_back),
+    KTEST_CASE(invalid_requests_refused),
+    KTEST_CASE(injected_read_error),
     KTEST_CASE(partial_read),
 };
 KTEST_SUITE(blk, "block drivers, page cache and readahead on the test disks", cases);

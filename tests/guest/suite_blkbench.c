@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* suite_blkbench.c - block read benchmark on the data disk (tools/bench-blk.py runs it per driver
  * and policy). Not part of tests=all: it measures rather than checks, and it is slow under PIO.
  *
@@ -29,7 +30,8 @@ static struct blk_dev *bench_disk(struct ktest *t)
     static uint8_t s[SECTOR_SIZE] __attribute__((aligned(SECTOR_SIZE)));
     for (size_t i = 0; i < blk_count(); i++) {
         struct blk_dev *d = blk_get(i);
-        if (blk_rw(d, BLK_READ, 0, 1, s) == BLK_OK && testdisk_check(s, 0, TESTDISK_ID_READONLY, NULL, 0) == TESTDISK_OK)
+        if (blk_rw(d, BLK_READ, 0, 1, s) == BLK_OK &&
+            testdisk_check(s, 0, TESTDISK_ID_READONLY, NULL, 0) == TESTDISK_OK)
             return d;
     }
     ktest_skip(t, "no data disk attached");

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* suite_boot.c - what the boot path handed over, and the basic services built on it. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +30,8 @@ static void memory_map_sorted_disjoint(struct ktest *t)
         KEXPECT_MSG(t, m[i].len > 0, "range %zu is empty", i);
         KEXPECT_MSG(t, m[i].type > 0 && m[i].type < MEM_TYPE_MAX, "range %zu has type %u", i, m[i].type);
         if (i > 0)
-            KEXPECT_MSG(t, memrange_end(&m[i - 1]) <= m[i].base, "ranges %zu and %zu overlap or are unsorted", i - 1, i);
+            KEXPECT_MSG(t, memrange_end(&m[i - 1]) <= m[i].base, "ranges %zu and %zu overlap or are unsorted", i - 1,
+                        i);
     }
     uint64_t usable = memrange_total(m, n, MEM_USABLE) + memrange_total(m, n, MEM_BOOT_RECLAIM);
     KEXPECT_MSG(t, usable >= MiB(32), "only %llu KiB of usable RAM", (unsigned long long)(usable / 1024));
@@ -41,7 +43,8 @@ static void kernel_image_not_free(struct ktest *t)
     KASSERT(t, bi->image_end > bi->image_start);
     KEXPECT(t, bi->text_start >= bi->image_start && bi->text_end <= bi->image_end);
     for (uint64_t a = ALIGN_DOWN(bi->image_start, PAGE_SIZE); a < bi->image_end; a += PAGE_SIZE)
-        KEXPECT_MSG(t, !frame_is_free(mm_frames(), a), "kernel image page %#llx is on the free list", (unsigned long long)a);
+        KEXPECT_MSG(t, !frame_is_free(mm_frames(), a), "kernel image page %#llx is on the free list",
+                    (unsigned long long)a);
     for (uint64_t a = 0; a < MiB(1); a += PAGE_SIZE)
         KEXPECT_MSG(t, !frame_is_free(mm_frames(), a), "low page %#llx is on the free list", (unsigned long long)a);
 }
@@ -116,13 +119,21 @@ static void tsc_agrees_with_an_independent_clock(struct ktest *t)
     uint64_t hz = tsc_hz(), diff = hz > measured ? hz - measured : measured - hz;
     KEXPECT_MSG(t, diff <= measured / 50, "TSC %llu kHz (from %s), but %llu kHz measured against the %s",
                 (unsigned long long)(hz / 1000), tsc_source(), (unsigned long long)(measured / 1000), ref);
-    ktest_note(t, "TSC %llu kHz from %s; %llu kHz measured against the %s (%+lld ppm)",
-               (unsigned long long)(hz / 1000), tsc_source(), (unsigned long long)(measured / 1000), ref,
+    ktest_note(t, "TSC %llu kHz from %s; %llu kHz measured against the %s (%+lld ppm)", (unsigned long long)(hz / 1000),
+               tsc_source(), (unsigned long long)(measured / 1000), ref,
                (long long)(((double)hz - (double)measured) / (double)measured * 1e6));
 }
 
-static bool never(void *arg) { (void)arg; return false; }
-static bool always(void *arg) { (void)arg; return true; }
+static bool never(void *arg)
+{
+    (void)arg;
+    return false;
+}
+static bool always(void *arg)
+{
+    (void)arg;
+    return true;
+}
 
 static void wait_until_has_timeouts(struct ktest *t)
 {
@@ -161,9 +172,15 @@ static void newlib_heap_and_printf(struct ktest *t)
 }
 
 static const struct ktest_case cases[] = {
-    KTEST_CASE(boot_method_recorded),  KTEST_CASE(memory_map_sorted_disjoint), KTEST_CASE(kernel_image_not_free),
-    KTEST_CASE(command_line_recorded), KTEST_CASE(acpi_rsdp_found),            KTEST_CASE(tsc_calibrated),
+    KTEST_CASE(boot_method_recorded),
+    KTEST_CASE(memory_map_sorted_disjoint),
+    KTEST_CASE(kernel_image_not_free),
+    KTEST_CASE(command_line_recorded),
+    KTEST_CASE(acpi_rsdp_found),
+    KTEST_CASE(tsc_calibrated),
     KTEST_CASE(tsc_agrees_with_an_independent_clock),
-    KTEST_CASE(wait_until_has_timeouts), KTEST_CASE(cpu_state_as_configured),  KTEST_CASE(newlib_heap_and_printf),
+    KTEST_CASE(wait_until_has_timeouts),
+    KTEST_CASE(cpu_state_as_configured),
+    KTEST_CASE(newlib_heap_and_printf),
 };
 KTEST_SUITE(boot, "boot information and basic services", cases);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* suite_cc.c - the confidential mode (docs/confidential.md) from inside the guest: KVM detection,
  * the private/shared state bitmap, conversions (skipping, coalescing, refusals), DMA that only
  * ever uses shared memory (the bounce pool, coherent memory, converted buffers), and the canary.
@@ -128,7 +129,7 @@ static void state_at_boot(struct ktest *t)
     KEXPECT_EQ(t, page_state_of(ALIGN_DOWN(bi->image_end - 1, PAGE_SIZE)), PAGE_SHARED);
     static int in_bss;
     KEXPECT_EQ(t, page_state_of(virt_to_phys(&in_bss)), PAGE_SHARED); /* the image's data: boot-shared */
-    KEXPECT_EQ(t, page_state_of(0xfee00000), PAGE_SHARED);              /* not RAM: not private */
+    KEXPECT_EQ(t, page_state_of(0xfee00000), PAGE_SHARED);            /* not RAM: not private */
     /* Nothing below S can be handed out: the kernel's data stays private. */
     uint64_t free_below = 0;
     for (uint64_t pa = 0; pa < s; pa += PAGE_SIZE)
@@ -162,13 +163,13 @@ static void expect_runs(struct ktest *t, const struct cc_stats *before, uint64_t
     if (now.runs - before->runs != runs || now.hypercalls - before->hypercalls != (kvm ? runs : 0) ||
         now.pages_to_shared - before->pages_to_shared != to_shared ||
         now.pages_to_private - before->pages_to_private != to_private)
-        ktest_fail(t, __FILE__, line,
-                   "runs %llu (want %llu), hypercalls %llu, pages to shared %llu (want %llu), to private %llu (want %llu)",
-                   (unsigned long long)(now.runs - before->runs), (unsigned long long)runs,
-                   (unsigned long long)(now.hypercalls - before->hypercalls),
-                   (unsigned long long)(now.pages_to_shared - before->pages_to_shared), (unsigned long long)to_shared,
-                   (unsigned long long)(now.pages_to_private - before->pages_to_private),
-                   (unsigned long long)to_private);
+        ktest_fail(
+            t, __FILE__, line,
+            "runs %llu (want %llu), hypercalls %llu, pages to shared %llu (want %llu), to private %llu (want %llu)",
+            (unsigned long long)(now.runs - before->runs), (unsigned long long)runs,
+            (unsigned long long)(now.hypercalls - before->hypercalls),
+            (unsigned long long)(now.pages_to_shared - before->pages_to_shared), (unsigned long long)to_shared,
+            (unsigned long long)(now.pages_to_private - before->pages_to_private), (unsigned long long)to_private);
 }
 
 static void conversions_skip_and_coalesce(struct ktest *t)
@@ -189,8 +190,9 @@ static void conversions_skip_and_coalesce(struct ktest *t)
 
     s0 = cc_now();
     KEXPECT_EQ(t, set_memory_private(pa + 2 * PAGE_SIZE, 3), 0); /* pages 2-4 */
-    KEXPECT(t, all_in_state(pa, 2, PAGE_SHARED) && all_in_state(pa + 2 * PAGE_SIZE, 3, PAGE_PRIVATE) &&
-                   all_in_state(pa + 5 * PAGE_SIZE, 3, PAGE_SHARED));
+    KEXPECT(t,
+            all_in_state(pa, 2, PAGE_SHARED) && all_in_state(pa + 2 * PAGE_SIZE, 3, PAGE_PRIVATE) &&
+                all_in_state(pa + 5 * PAGE_SIZE, 3, PAGE_SHARED));
     expect_runs(t, &s0, 1, 0, 3, __LINE__);
 
     s0 = cc_now();
@@ -229,14 +231,14 @@ static void bad_ranges_refused(struct ktest *t)
             hole = ALIGN_UP(map[i].base, PAGE_SIZE);
     }
     KASSERT(t, hole != 0);
-    KEXPECT_EQ(t, set_memory_shared(pa + 1, 1), -EINVAL);                   /* misaligned */
-    KEXPECT_EQ(t, set_memory_shared(pa + PAGE_SIZE / 2, 1), -EINVAL);     /* mid-page */
-    KEXPECT_EQ(t, set_memory_shared(pa, 0), -EINVAL);                       /* empty */
-    KEXPECT_EQ(t, set_memory_private(0xfee00000, 1), -EINVAL);              /* the local APIC: not RAM */
-    KEXPECT_EQ(t, set_memory_shared(hole, 1), -EINVAL);                     /* reserved, not RAM */
-    KEXPECT_EQ(t, set_memory_shared(ram_end - PAGE_SIZE, 2), -EINVAL);      /* runs off the end of RAM */
+    KEXPECT_EQ(t, set_memory_shared(pa + 1, 1), -EINVAL);              /* misaligned */
+    KEXPECT_EQ(t, set_memory_shared(pa + PAGE_SIZE / 2, 1), -EINVAL);  /* mid-page */
+    KEXPECT_EQ(t, set_memory_shared(pa, 0), -EINVAL);                  /* empty */
+    KEXPECT_EQ(t, set_memory_private(0xfee00000, 1), -EINVAL);         /* the local APIC: not RAM */
+    KEXPECT_EQ(t, set_memory_shared(hole, 1), -EINVAL);                /* reserved, not RAM */
+    KEXPECT_EQ(t, set_memory_shared(ram_end - PAGE_SIZE, 2), -EINVAL); /* runs off the end of RAM */
     KEXPECT_EQ(t, set_memory_shared(ram_end, 1), -EINVAL);
-    KEXPECT_EQ(t, set_memory_shared(pa, UINT64_MAX / PAGE_SIZE), -EINVAL);  /* wraps */
+    KEXPECT_EQ(t, set_memory_shared(pa, UINT64_MAX / PAGE_SIZE), -EINVAL); /* wraps */
     KEXPECT_EQ(t, set_memory_shared(0xfffffffffffff000ull, 1), -EINVAL);
     struct cc_stats s1 = cc_now();
     KEXPECT_EQ(t, s1.invalid - s0.invalid, 9);
@@ -442,19 +444,16 @@ static void canary_in_private_memory_only(struct ktest *t)
     } else {
         KEXPECT_MSG(t, found == 0, "the canary's prefix is in shared memory %llu time(s), first at %#llx",
                     (unsigned long long)found, (unsigned long long)where);
-        ktest_note(t, "the canary's prefix is nowhere in the %llu shared pages", (unsigned long long)cc_count_pages(PAGE_SHARED));
+        ktest_note(t, "the canary's prefix is nowhere in the %llu shared pages",
+                   (unsigned long long)cc_count_pages(PAGE_SHARED));
     }
 }
 
 static const struct ktest_case cases[] = {
-    KTEST_CASE(hypercall_encoding),
-    KTEST_CASE(kvm_detected_or_not),
-    KTEST_CASE(state_at_boot),
-    KTEST_CASE(conversions_skip_and_coalesce),
-    KTEST_CASE(bad_ranges_refused),
-    KTEST_CASE(every_mapping_shared),
-    KTEST_CASE(convert_path),
-    KTEST_CASE(canary_in_private_memory_only),
+    KTEST_CASE(hypercall_encoding), KTEST_CASE(kvm_detected_or_not),
+    KTEST_CASE(state_at_boot),      KTEST_CASE(conversions_skip_and_coalesce),
+    KTEST_CASE(bad_ranges_refused), KTEST_CASE(every_mapping_shared),
+    KTEST_CASE(convert_path),       KTEST_CASE(canary_in_private_memory_only),
 };
 
 KTEST_SUITE(cc, "confidential mode: KVM, page states, conversions, shared-only DMA, the canary", cases);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* suite_dma.c - the DMA API (dma/dma.h) on the guest's real memory: when a mapping bounces, what
  * the CPU sees after each policy x direction x partial device write, the stale-slot leak of the
  * `none` policy, syncs, pool exhaustion, misuse reports, scatter-gather and coherent memory.
@@ -379,7 +380,7 @@ static void policy_matrix(struct ktest *t, enum bounce_policy pol)
             KEXPECT_MSG(t, bad == ALL_GOOD, "%s/%s: slot byte %zu at map is %#x", dn, wr_names[w], bad,
                         bad == ALL_GOOD ? 0 : slot[bad]);
             struct dma_stats sm = stats_now(); /* after the map, before the unmap */
-            fill_pat(slot, wlo, whi, DEVICE); /* the device's DMA */
+            fill_pat(slot, wlo, whi, DEVICE);  /* the device's DMA */
             dma_unmap_single(&dev, d, size, (enum dma_data_direction)dir);
             struct dma_stats s1 = stats_now();
 
@@ -420,7 +421,8 @@ static void policy_matrix(struct ktest *t, enum bounce_policy pol)
             /* Zeroing: only the zero policy zeroes, whole slots, for mappings the device writes - at
              * map the slots some other use left dirty (a multiple of 2 KiB, at most the run), at
              * unmap the whole run. */
-            uint64_t run = (((d & (SWIOTLB_SLOT_SIZE - 1)) + size + (SWIOTLB_SLOT_SIZE - 1)) / SWIOTLB_SLOT_SIZE) * SWIOTLB_SLOT_SIZE;
+            uint64_t run = (((d & (SWIOTLB_SLOT_SIZE - 1)) + size + (SWIOTLB_SLOT_SIZE - 1)) / SWIOTLB_SLOT_SIZE) *
+                SWIOTLB_SLOT_SIZE;
             uint64_t zmap = sm.bytes_zeroed - s0.bytes_zeroed, zunmap = s1.bytes_zeroed - sm.bytes_zeroed;
             bool zeroing = pol == BOUNCE_ZERO && dir != DMA_TO_DEVICE; /* TO_DEVICE slots stay dirty */
             KEXPECT_EQ(t, zunmap, zeroing ? run : 0);
@@ -460,8 +462,8 @@ static void exact_completion_matrix(struct ktest *t)
             memset(b.va, CANARY, 2 * PAGE_SIZE);
             fill_pat(orig, 0, size, ORIG);
             struct dma_stats s0 = stats_now();
-            dma_addr_t d = dma_map_single_attrs(&dev, orig, size, (enum dma_data_direction)dir,
-                                                DMA_ATTR_EXACT_COMPLETION);
+            dma_addr_t d =
+                dma_map_single_attrs(&dev, orig, size, (enum dma_data_direction)dir, DMA_ATTR_EXACT_COMPLETION);
             if (dma_mapping_error(&dev, d) || d == b.pa + off) {
                 ktest_fail(t, __FILE__, __LINE__, "%s: map did not bounce (%#llx)", dn, (unsigned long long)d);
                 if (!dma_mapping_error(&dev, d))
@@ -547,7 +549,8 @@ static bool fillers_fill(struct ktest *t, struct fillers *f)
     f->n = 0;
     f->addr = malloc(cap * sizeof(*f->addr));
     f->len = malloc(cap * sizeof(*f->len));
-    if (!f->addr || !f->len || !buf_alloc(&f->b, FRAME_PREFER_HIGH, SWIOTLB_MAX_MAPPING_SLOTS * SWIOTLB_SLOT_SIZE / PAGE_SIZE)) {
+    if (!f->addr || !f->len ||
+        !buf_alloc(&f->b, FRAME_PREFER_HIGH, SWIOTLB_MAX_MAPPING_SLOTS * SWIOTLB_SLOT_SIZE / PAGE_SIZE)) {
         ktest_fail(t, __FILE__, __LINE__, "no memory for the fillers");
         return false;
     }
@@ -651,11 +654,11 @@ static void stale_slot(struct ktest *t, enum bounce_policy pol, enum dma_data_di
         KEXPECT_MSG(t, bad == ALL_GOOD, "A's secret did not leak into B (byte %zu)", bad);
         if (bad == ALL_GOOD)
             ktest_note(t, "policy none, A mapped %s: B at %#llx now starts \"%.17s\" - A's secret, via slot %#llx",
-                       dma_dir_name(first_dir), (unsigned long long)b.pa, (const char *)b.va,
-                       (unsigned long long)db);
+                       dma_dir_name(first_dir), (unsigned long long)b.pa, (const char *)b.va, (unsigned long long)db);
     } else if (pol == BOUNCE_ZERO) {
         bad = bad_byte(b.va, 0, size, 0);
-        KEXPECT_MSG(t, bad == ALL_GOOD, "policy zero: B byte %zu is %#x, not zero", bad, bad == ALL_GOOD ? 0 : b.va[bad]);
+        KEXPECT_MSG(t, bad == ALL_GOOD, "policy zero: B byte %zu is %#x, not zero", bad,
+                    bad == ALL_GOOD ? 0 : b.va[bad]);
     } else {
         bad = bad_pat(b.va, 0, size, OTHER);
         KEXPECT_MSG(t, bad == ALL_GOOD, "policy copy: B byte %zu is not B's own", bad);
@@ -939,12 +942,12 @@ static void misuse_reported(struct ktest *t)
     struct dma_stats s0 = stats_now();
     dma_addr_t d;
 
-#define EXPECT_MISUSE(what, needle)                                                                          \
-    do {                                                                                                     \
-        expected++;                                                                                          \
-        KEXPECT_MSG(t, stats_now().misuse == expected, "%s: not counted as misuse", what);                 \
+#define EXPECT_MISUSE(what, needle)                                                                            \
+    do {                                                                                                       \
+        expected++;                                                                                            \
+        KEXPECT_MSG(t, stats_now().misuse == expected, "%s: not counted as misuse", what);                     \
         KEXPECT_MSG(t, strstr(dma_last_misuse(), needle) != NULL, "%s: last misuse \"%s\" lacks \"%s\"", what, \
-                    dma_last_misuse(), needle);                                                              \
+                    dma_last_misuse(), needle);                                                                \
     } while (0)
 
     /* Bounced: double unmap. The second is refused and changes nothing. */
@@ -1110,24 +1113,15 @@ static void alloc_coherent_32bit(struct ktest *t)
 }
 
 static const struct ktest_case cases[] = {
-    KTEST_CASE(dev32_bounces_high_buffer),
-    KTEST_CASE(dev32_maps_low_buffer_directly),
-    KTEST_CASE(dev64_never_bounces),
-    KTEST_CASE(dev_force_bounce),
-    KTEST_CASE(platform_force_bounce),
-    KTEST_CASE(policy_zero_matrix),
-    KTEST_CASE(policy_copy_matrix),
-    KTEST_CASE(policy_none_matrix),
-    KTEST_CASE(exact_completion_matrix),
-    KTEST_CASE(zero_never_reads_original),
-    KTEST_CASE(stale_slot_none_leaks),
-    KTEST_CASE(stale_slot_zero_and_copy_do_not_leak),
-    KTEST_CASE(preserve_attr_under_zero),
-    KTEST_CASE(sync_for_cpu_from_device),
-    KTEST_CASE(sync_for_device_to_device),
-    KTEST_CASE(exhaustion_and_recovery),
-    KTEST_CASE(misuse_reported),
-    KTEST_CASE(sg_high_pages_bounce_each),
+    KTEST_CASE(dev32_bounces_high_buffer), KTEST_CASE(dev32_maps_low_buffer_directly),
+    KTEST_CASE(dev64_never_bounces),       KTEST_CASE(dev_force_bounce),
+    KTEST_CASE(platform_force_bounce),     KTEST_CASE(policy_zero_matrix),
+    KTEST_CASE(policy_copy_matrix),        KTEST_CASE(policy_none_matrix),
+    KTEST_CASE(exact_completion_matrix),   KTEST_CASE(zero_never_reads_original),
+    KTEST_CASE(stale_slot_none_leaks),     KTEST_CASE(stale_slot_zero_and_copy_do_not_leak),
+    KTEST_CASE(preserve_attr_under_zero),  KTEST_CASE(sync_for_cpu_from_device),
+    KTEST_CASE(sync_for_device_to_device), KTEST_CASE(exhaustion_and_recovery),
+    KTEST_CASE(misuse_reported),           KTEST_CASE(sg_high_pages_bounce_each),
     KTEST_CASE(alloc_coherent_32bit),
 };
 KTEST_SUITE(dma, "DMA mapping and bounce buffers on real guest memory", cases);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* suite_mm.c - the frame allocator on the guest's real memory, both zones. */
 #include <stdlib.h>
 #include <string.h>
@@ -86,9 +87,9 @@ static void bad_frees_refused(struct ktest *t)
     KASSERT(t, pa != FRAME_NONE);
     KEXPECT(t, free_pages(pa, 2));
     uint64_t free_now = frame_alloc_free_frames(fa);
-    KEXPECT(t, !free_pages(pa, 1));                           /* double free */
+    KEXPECT(t, !free_pages(pa, 1));                                               /* double free */
     KEXPECT(t, !free_pages(ktest_boot_info()->text_start & ~(PAGE_SIZE - 1), 1)); /* the kernel image */
-    KEXPECT(t, !free_pages(pa + 1, 1));                       /* misaligned */
+    KEXPECT(t, !free_pages(pa + 1, 1));                                           /* misaligned */
     KEXPECT_EQ(t, frame_alloc_free_frames(fa), free_now);
     KEXPECT_EQ(t, fa->stats.misuse, misuse + 3);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* suite_paging.c - the kernel's page tables: what is mapped, with which rights and memory type. */
 #include <string.h>
 
@@ -99,7 +100,8 @@ static void ram_identity_mapped(struct ktest *t)
             int level;
             if (probes[k] >= ALIGN_DOWN(bi->image_start, PAGE_SIZE) && probes[k] < bi->image_end)
                 continue;
-            KEXPECT_MSG(t, mmu_lookup(probes[k], &pte, &level), "RAM page %#llx unmapped", (unsigned long long)probes[k]);
+            KEXPECT_MSG(t, mmu_lookup(probes[k], &pte, &level), "RAM page %#llx unmapped",
+                        (unsigned long long)probes[k]);
             KEXPECT_MSG(t, (pte & PTE_W) && (pte & PTE_NX) && pt_cache_mode(pte, level) == CACHE_WB,
                         "RAM page %#llx has pte %#llx", (unsigned long long)probes[k], (unsigned long long)pte);
         }
@@ -166,8 +168,8 @@ static void unmap_and_remap(struct ktest *t)
 }
 
 static const struct ktest_case cases[] = {
-    KTEST_CASE(control_registers),   KTEST_CASE(null_page_unmapped), KTEST_CASE(text_read_only_executable),
-    KTEST_CASE(rodata_read_only),    KTEST_CASE(data_not_executable), KTEST_CASE(ram_identity_mapped),
-    KTEST_CASE(mmio_uncached),       KTEST_CASE(stack_guard_page),   KTEST_CASE(unmap_and_remap),
+    KTEST_CASE(control_registers), KTEST_CASE(null_page_unmapped),  KTEST_CASE(text_read_only_executable),
+    KTEST_CASE(rodata_read_only),  KTEST_CASE(data_not_executable), KTEST_CASE(ram_identity_mapped),
+    KTEST_CASE(mmio_uncached),     KTEST_CASE(stack_guard_page),    KTEST_CASE(unmap_and_remap),
 };
 KTEST_SUITE(paging, "page tables, permissions and memory types", cases);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* suite_selftest.c - suites that fail, fault, panic or hang on purpose, to test the test machinery
  * (the framework, the panic path and the runner's timeout). Not part of tests=all: the runner's
  * own tests (tests/runner/) select them by name and check that each is reported as it should be. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* suite_traps.c - exceptions provoked on purpose are caught and reported with the right details. */
 #include <stdlib.h>
 #include <string.h>
@@ -10,9 +11,17 @@
 #define UNMAPPED_VA 0x00007f0000000000ull
 #define NONCANONICAL_VA 0x8000000000000000ull
 
-static void __attribute__((noinline)) do_ud2(void *arg) { (void)arg; __asm__ volatile("ud2"); }
+static void __attribute__((noinline)) do_ud2(void *arg)
+{
+    (void)arg;
+    __asm__ volatile("ud2");
+}
 static void __attribute__((noinline)) do_read(void *arg) { (void)*(volatile uint64_t *)arg; }
-static void __attribute__((noinline)) do_int3(void *arg) { (void)arg; __asm__ volatile("int3"); }
+static void __attribute__((noinline)) do_int3(void *arg)
+{
+    (void)arg;
+    __asm__ volatile("int3");
+}
 
 static void __attribute__((noinline)) do_divide(void *arg)
 {
@@ -107,8 +116,12 @@ static void symbols_resolve(struct ktest *t)
 }
 
 static const struct ktest_case cases[] = {
-    KTEST_CASE(invalid_opcode), KTEST_CASE(page_fault_not_present), KTEST_CASE(general_protection_noncanonical),
-    KTEST_CASE(divide_error),   KTEST_CASE(breakpoint),             KTEST_CASE(catches_nest),
+    KTEST_CASE(invalid_opcode),
+    KTEST_CASE(page_fault_not_present),
+    KTEST_CASE(general_protection_noncanonical),
+    KTEST_CASE(divide_error),
+    KTEST_CASE(breakpoint),
+    KTEST_CASE(catches_nest),
     KTEST_CASE(symbols_resolve),
 };
 KTEST_SUITE(traps, "exceptions caught and reported", cases);

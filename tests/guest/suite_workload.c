@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* suite_workload.c - the KVM rig's workload: one cold, sequential read of the whole data disk
  * through the page cache, every sector verified. Readahead fills page-cache pages (above 4 GiB
  * with -m 6G) by DMA; the rig's host-side observers attribute KVM's faults to those pages through
@@ -27,7 +28,8 @@ static void readahead_whole_disk(struct ktest *t)
         size_t n = bytes - pos < CHUNK ? (size_t)(bytes - pos) : CHUNK;
         KASSERT(t, pagecache_read(d, pos, buf, n) == BLK_OK);
         for (size_t off = 0; off < n; off += SECTOR_SIZE)
-            if (testdisk_check(buf + off, (pos + off) / SECTOR_SIZE, TESTDISK_ID_READONLY, why, sizeof(why)) != TESTDISK_OK) {
+            if (testdisk_check(buf + off, (pos + off) / SECTOR_SIZE, TESTDISK_ID_READONLY, why, sizeof(why)) !=
+                TESTDISK_OK) {
                 ktest_fail(t, __FILE__, __LINE__, "%s", why);
                 return;
             }

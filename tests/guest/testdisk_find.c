@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* testdisk_find.c - find the test disks by content (see testdisk_find.h and testdisk.h). */
 #include "tests/guest/testdisk_find.h"
 
@@ -79,7 +80,10 @@ void testdisk_why_missing(enum test_disk kind, char *buf, size_t len)
     }
     for (size_t i = 0; i < refused; i++) {
         const struct dev_refusal *r = dev_refusal_get(i);
-        append(buf, len, "%s%s %s: %s", i ? "; " : unrecognised ? "; refused by a driver: " : "refused by a driver: ",
+        append(buf, len, "%s%s %s: %s",
+               i                  ? "; "
+                   : unrecognised ? "; refused by a driver: "
+                                  : "refused by a driver: ",
                r->driver, r->where, r->reason);
     }
     if (unrecognised == 0 && refused == 0)
@@ -94,7 +98,8 @@ struct blk_dev *testdisk_for_case(struct ktest *t, enum test_disk kind)
     char why[400];
     testdisk_why_missing(kind, why, sizeof(why));
     if ((kopts.require >> kind) & 1)
-        ktest_fail(t, __FILE__, __LINE__, "the %s disk is required (require=) and missing: %s", testdisk_kind_name(kind), why);
+        ktest_fail(t, __FILE__, __LINE__, "the %s disk is required (require=) and missing: %s",
+                   testdisk_kind_name(kind), why);
     else
         ktest_skip(t, "no %s disk: %s", testdisk_kind_name(kind), why);
     return NULL;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* testdisk_find.h - the test disks among the block devices, found by content, and - when one is
  * missing - the true reason: not attached, refused by a driver, or there but not recognised.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fake_clock.c - the simulated clock behind kernel/time.h in host tests (see fake_clock.h). */
 #include "tests/host/fake_clock.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fake_clock.h - kernel/time.h for host tests: a simulated clock that moves only when told.
  *
  * Drivers under test wait with wait_until() and delay_ns() as in the guest; here time advances

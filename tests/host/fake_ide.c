@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fake_ide.c - a PIIX IDE channel behind fake port I/O (see fake_ide.h). Register semantics
  * follow ATA8-ACS and QEMU's hw/ide/core.c; the constants are the specification's, spelled out
  * here rather than taken from the driver under test. */
@@ -141,7 +142,7 @@ static void data_command(struct fake_ata_drive *d, bool ext, bool write)
     uint32_t count;
     if (ext) {
         lba = (uint64_t)d->hob_hcyl << 40 | (uint64_t)d->hob_lcyl << 32 | (uint64_t)d->hob_sector << 24 |
-              (uint64_t)d->hcyl << 16 | (uint64_t)d->lcyl << 8 | d->sector;
+            (uint64_t)d->hcyl << 16 | (uint64_t)d->lcyl << 8 | d->sector;
         count = (uint32_t)d->hob_nsector << 8 | d->nsector;
         count = count ? count : 65536;
     } else {
@@ -195,7 +196,8 @@ static void command(uint8_t cmd)
     case 0x24: data_command(d, true, false); return;  /* READ SECTORS EXT */
     case 0x30: data_command(d, false, true); return;  /* WRITE SECTORS */
     case 0x34: data_command(d, true, true); return;   /* WRITE SECTORS EXT */
-    case 0xe7: case 0xea: d->status = ST_DRDY | ST_DSC; return; /* FLUSH CACHE (EXT) */
+    case 0xe7:
+    case 0xea: d->status = ST_DRDY | ST_DSC; return; /* FLUSH CACHE (EXT) */
     default: abort_command(d, ER_ABRT); return;
     }
 }
@@ -242,8 +244,8 @@ void outb(uint16_t port, uint8_t v)
         if (!(fake_ide.devctl & CTL_SRST) && (v & CTL_SRST)) { /* QEMU: BSY now, reset in a bottom half */
             fake_ide.drive[0].status |= ST_BSY;
             fake_ide.drive[1].status |= ST_BSY;
-            fake_ide.srst_at = fake_ide.srst_delay_ns == FAKE_IDE_NEVER ? FAKE_IDE_NEVER
-                                                                         : time_ns() + fake_ide.srst_delay_ns;
+            fake_ide.srst_at =
+                fake_ide.srst_delay_ns == FAKE_IDE_NEVER ? FAKE_IDE_NEVER : time_ns() + fake_ide.srst_delay_ns;
         }
         fake_ide.devctl = v;
         return;
@@ -337,5 +339,9 @@ void outsw_rep(uint16_t port, const void *buf, size_t words)
 }
 
 uint32_t inl(uint16_t port) { die("inl: no bus master in this fake", port); }
-void outl(uint16_t port, uint32_t v) { (void)v; die("outl: no bus master in this fake", port); }
+void outl(uint16_t port, uint32_t v)
+{
+    (void)v;
+    die("outl: no bus master in this fake", port);
+}
 void cpu_relax(void) {}

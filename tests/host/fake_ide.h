@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fake_ide.h - one PIIX IDE channel, as QEMU's hw/ide/core.c models it, behind fake port I/O.
  *
  * An independent model of what a driver talks to, written from ATA8-ACS/ATA8-APT and from QEMU's
@@ -25,7 +26,7 @@ struct fake_ata_drive {
     bool hangs_on_data;   /* stays BSY for good once a data command is issued */
     bool has_bad_sector;  /* a read reaching bad_sector ends there: ERR with UNC (an unreadable sector) */
     uint64_t bad_sector;
-    uint8_t *media;       /* sectors * 512 bytes */
+    uint8_t *media; /* sectors * 512 bytes */
     uint64_t sectors;
     uint16_t identify[256];
     /* the device's registers (ATA8-ACS, command block) */
@@ -45,8 +46,8 @@ struct fake_ata_drive {
 
 struct fake_ide {
     struct fake_ata_drive drive[2];
-    int unit;        /* the selected device (QEMU: bus->unit) */
-    uint8_t devctl;  /* Device Control as last written */
+    int unit;               /* the selected device (QEMU: bus->unit) */
+    uint8_t devctl;         /* Device Control as last written */
     uint64_t srst_delay_ns; /* from SRST set to the reset done (QEMU: its bottom half runs) */
     uint64_t srst_at;       /* when the pending reset completes; FAKE_IDE_NEVER: none pending */
     unsigned resets;        /* completed software resets */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* host_test.h - shared bits of the host unit tests: cmocka's includes and a seeded PRNG.
  *
  * cmocka needs <stdarg.h>, <stddef.h>, <setjmp.h> and <stdint.h> before <cmocka.h>.
@@ -57,11 +58,11 @@ static inline struct rng rng_begin(void)
 }
 
 /* An assertion for randomized tests: the failure names the seed that reproduces it. */
-#define RAND_ASSERT(cond)                                                                          \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            fail_msg("%s:%d: %s; seed=%llu (rerun with BOUNCE_TEST_SEED=%llu)", __FILE__, __LINE__, \
-                     #cond, test_seed(), test_seed());                                             \
+#define RAND_ASSERT(cond)                                                                                  \
+    do {                                                                                                   \
+        if (!(cond))                                                                                       \
+            fail_msg("%s:%d: %s; seed=%llu (rerun with BOUNCE_TEST_SEED=%llu)", __FILE__, __LINE__, #cond, \
+                     test_seed(), test_seed());                                                            \
     } while (0)
 
 #endif

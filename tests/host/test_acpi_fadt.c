@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_acpi_fadt.c - host unit tests for kernel/acpi_fadt.c: the PM timer from FADTs as QEMU's
  * q35 (ICH9, port 0x608) and pc (PIIX4, port 0xb008) firmware build them, and from bad ones. */
 #include "tests/host/host_test.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_cmdline.c - host unit tests for kernel/cmdline.c. */
 #define _POSIX_C_SOURCE 200809L /* strnlen */
 #include "tests/host/host_test.h"
@@ -92,7 +93,7 @@ static void test_parse_size_rejects_overflow_with_suffix(void **state)
     assert_true(size_of("17179869183G", &v));
     assert_int_equal(v, (((uint64_t)1 << 34) - 1) << 30);
     assert_false(size_of("17179869184G", &v));
-    assert_false(size_of("17592186044416M", &v)); /* 2^44 M */
+    assert_false(size_of("17592186044416M", &v));    /* 2^44 M */
     assert_false(size_of("18014398509481984K", &v)); /* 2^54 K */
     assert_false(size_of("18446744073709551616", &v));
 }
@@ -168,13 +169,13 @@ static int parse(const char *line)
 }
 
 /* The line fails and the reason mentions every given fragment (the offending word, the choices...). */
-#define assert_parse_error(line, ...)                                                   \
-    do {                                                                                \
-        const char *frags_[] = {__VA_ARGS__};                                           \
-        assert_int_equal(parse(line), -1);                                              \
-        for (size_t f_ = 0; f_ < ARRAY_LEN(frags_); f_++)                               \
-            if (strstr(err, frags_[f_]) == NULL)                                        \
-                fail_msg("error for '%s' lacks '%s': %s", line, frags_[f_], err);       \
+#define assert_parse_error(line, ...)                                             \
+    do {                                                                          \
+        const char *frags_[] = {__VA_ARGS__};                                     \
+        assert_int_equal(parse(line), -1);                                        \
+        for (size_t f_ = 0; f_ < ARRAY_LEN(frags_); f_++)                         \
+            if (strstr(err, frags_[f_]) == NULL)                                  \
+                fail_msg("error for '%s' lacks '%s': %s", line, frags_[f_], err); \
     } while (0)
 
 static void test_parse_sets_every_kind_of_option(void **state)
@@ -313,7 +314,7 @@ static void test_parse_rejects_unknown_option(void **state)
     (void)state;
     assert_parse_error("bogus", "unknown option", "bogus");
     assert_parse_error("verbose cpus=3 bogus=1", "bogus=1");
-    assert_parse_error("verb", "verb");       /* prefixes are not abbreviations */
+    assert_parse_error("verb", "verb"); /* prefixes are not abbreviations */
     assert_parse_error("verbosely", "verbosely");
     assert_parse_error("=5", "'=5'");
 }
@@ -404,9 +405,40 @@ static void test_parse_rejects_oversized_table(void **state)
 static void random_line(struct rng *rng, char *buf, size_t size)
 {
     static const char *const pieces[] = {
-        "verbose", "cpus", "addr", "heap", "tag", "mode", "debug", "trace", "answer", "=", "=", ",", ",",
-        "0x", "1", "42", "64", "ff", "K", "m", "G", "off", "auto", "force", "mm", "irq", "dma", "pci",
-        " ", " ", "\t", "\n", "18446744073709551615", "99999999999999999999",
+        "verbose",
+        "cpus",
+        "addr",
+        "heap",
+        "tag",
+        "mode",
+        "debug",
+        "trace",
+        "answer",
+        "=",
+        "=",
+        ",",
+        ",",
+        "0x",
+        "1",
+        "42",
+        "64",
+        "ff",
+        "K",
+        "m",
+        "G",
+        "off",
+        "auto",
+        "force",
+        "mm",
+        "irq",
+        "dma",
+        "pci",
+        " ",
+        " ",
+        "\t",
+        "\n",
+        "18446744073709551615",
+        "99999999999999999999",
     };
     size_t len = 0, words = (size_t)rng_below(rng, 12);
     for (size_t w = 0; w < words; w++) {
@@ -472,8 +504,16 @@ static void test_parse_virtio_mmio_rejects_malformed_specs(void **state)
 {
     (void)state;
     struct virtio_mmio_spec v;
-    static const char *const bad[] = {"", "512", "512@0xd0000000", "@0x1000:5", "512@:5", "512@0x1000:",
-                                      "0@0x1000:5", "512@zz:5", "512@0x1000:256", "512@0xffffffffffffff00:5",
+    static const char *const bad[] = {"",
+                                      "512",
+                                      "512@0xd0000000",
+                                      "@0x1000:5",
+                                      "512@:5",
+                                      "512@0x1000:",
+                                      "0@0x1000:5",
+                                      "512@zz:5",
+                                      "512@0x1000:256",
+                                      "512@0xffffffffffffff00:5",
                                       "512@0x1000:5x"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         if (parse_virtio_mmio(bad[i], &v))

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_dma_api.c - host unit tests for the DMA API (dma/dma.h) over the fake platform.
  *
  * The fake platform (tools/hostlib/dma_fake_platform.h) gives buffers made-up physical addresses
@@ -133,22 +134,22 @@ static void expect_u64(const char *what, const char *counter, uint64_t got, uint
 }
 
 /* stmt must be reported as exactly one misuse by dev, leaving the pool consistent. */
-#define EXPECT_MISUSE(dev, stmt)                                                                   \
-    do {                                                                                           \
-        uint64_t misuse0_ = now().misuse;                                                          \
-        stmt;                                                                                      \
-        assert_int_equal(now().misuse, misuse0_ + 1);                                              \
-        assert_true(strncmp(dma_last_misuse(), (dev)->name, strlen((dev)->name)) == 0);            \
-        assert_true(strlen(dma_last_misuse()) > strlen((dev)->name) + 2);                          \
-        pool_ok();                                                                                 \
+#define EXPECT_MISUSE(dev, stmt)                                                        \
+    do {                                                                                \
+        uint64_t misuse0_ = now().misuse;                                               \
+        stmt;                                                                           \
+        assert_int_equal(now().misuse, misuse0_ + 1);                                   \
+        assert_true(strncmp(dma_last_misuse(), (dev)->name, strlen((dev)->name)) == 0); \
+        assert_true(strlen(dma_last_misuse()) > strlen((dev)->name) + 2);               \
+        pool_ok();                                                                      \
     } while (0)
 
-#define EXPECT_NO_MISUSE(stmt)                                                                     \
-    do {                                                                                           \
-        uint64_t misuse0_ = now().misuse;                                                          \
-        stmt;                                                                                      \
-        assert_int_equal(now().misuse, misuse0_);                                                  \
-        pool_ok();                                                                                 \
+#define EXPECT_NO_MISUSE(stmt)                    \
+    do {                                          \
+        uint64_t misuse0_ = now().misuse;         \
+        stmt;                                     \
+        assert_int_equal(now().misuse, misuse0_); \
+        pool_ok();                                \
     } while (0)
 
 static struct dma_dev dev32 = {.name = "nic32", .dma_mask = DMA_BIT_MASK(32)};
@@ -184,7 +185,8 @@ static void test_bounce_only_when_unreachable_or_forced(void **state)
     start(64 * SLOT, BOUNCE_ZERO);
     struct buf lo = buf_low(KiB(8), 0x11), hi = buf_high(KiB(8), 0x22);
     struct dma_dev forced = {.name = "forced", .dma_mask = DMA_BIT_MASK(64), .force_bounce = true};
-    struct dma_dev narrow = {.name = "narrow", .dma_mask = lo.phys + (PAGE_SIZE - 1)}; /* reaches lo's first page only */
+    struct dma_dev narrow = {.name = "narrow",
+                             .dma_mask = lo.phys + (PAGE_SIZE - 1)}; /* reaches lo's first page only */
     const struct {
         const char *what;
         struct dma_dev *dev;
@@ -266,7 +268,8 @@ static void fill_case(enum bounce_policy policy, enum dma_data_direction dir, co
 {
     const size_t n = 3000, off = 0x123;
     char what[128];
-    snprintf(what, sizeof(what), "policy %s, %s, device writes %s", bounce_policy_name(policy), dma_dir_name(dir), pat->name);
+    snprintf(what, sizeof(what), "policy %s, %s, device writes %s", bounce_policy_name(policy), dma_dir_name(dir),
+             pat->name);
     /* A pool of exactly the mapping's 2 slots, so every mapping lands on the same slots. */
     restart(2 * SLOT, policy);
     /* The previous user maps under the copy policy, so its data stays in the slots (the zero
@@ -441,8 +444,8 @@ static void test_exact_completion_of_a_scatterlist_fills_entries_in_order(void *
     (void)state;
     start(32 * SLOT, BOUNCE_ZERO);
     struct buf a = buf_high(3000, ORIG), b = buf_low(2000, ORIG), c = buf_high(4000, ORIG);
-    struct scatterlist sg[3] = {{.phys = a.phys, .length = 3000}, {.phys = b.phys, .length = 2000},
-                                {.phys = c.phys, .length = 4000}};
+    struct scatterlist sg[3] = {
+        {.phys = a.phys, .length = 3000}, {.phys = b.phys, .length = 2000}, {.phys = c.phys, .length = 4000}};
     assert_int_equal(dma_map_sg(&dev32, sg, 3, DMA_FROM_DEVICE), 3);
     assert_true(in_pool(sg[0].dma_address) && !in_pool(sg[1].dma_address) && in_pool(sg[2].dma_address));
     memset(bus(sg[0].dma_address), DEVICE, 3000);
@@ -768,7 +771,8 @@ static void test_exhaustion_fails_cleanly_and_recovers(void **state)
     expect_bytes("after recovery", bus(a[9]), o[9].v, PAGE_SIZE);
     for (int i = 0; i < 10; i++)
         if (i != 5 && i != 8)
-            EXPECT_NO_MISUSE(dma_unmap_single(&dev32, a[i], PAGE_SIZE, i == 9 || i % 2 ? DMA_TO_DEVICE : DMA_BIDIRECTIONAL));
+            EXPECT_NO_MISUSE(
+                dma_unmap_single(&dev32, a[i], PAGE_SIZE, i == 9 || i % 2 ? DMA_TO_DEVICE : DMA_BIDIRECTIONAL));
     assert_int_equal(now().slots_in_use, 0);
     assert_int_equal(now().slots_high_water, 16);
     for (int i = 0; i < 10; i++)
@@ -785,8 +789,9 @@ static void test_unmap_of_unmapped_address_is_misuse(void **state)
     dma_addr_t live = dma_map_single(&dev32, hi.v, 100, DMA_FROM_DEVICE);
     memset(bus(live), DEVICE, 100);
     struct dma_stats s0 = now();
-    EXPECT_MISUSE(&dev32, dma_unmap_single(&dev32, pool_start() + 8 * SLOT, 100, DMA_FROM_DEVICE)); /* bounced: free slot */
-    EXPECT_MISUSE(&dev32, dma_unmap_single(&dev32, lo.phys, 100, DMA_TO_DEVICE));                /* direct: never mapped */
+    EXPECT_MISUSE(&dev32,
+                  dma_unmap_single(&dev32, pool_start() + 8 * SLOT, 100, DMA_FROM_DEVICE)); /* bounced: free slot */
+    EXPECT_MISUSE(&dev32, dma_unmap_single(&dev32, lo.phys, 100, DMA_TO_DEVICE));           /* direct: never mapped */
     EXPECT_MISUSE(&dev32, dma_unmap_single(&dev32, DMA_MAPPING_ERROR, 100, DMA_TO_DEVICE));
     EXPECT_MISUSE(&dev32, dma_unmap_page(&dev32, 0, 100, DMA_TO_DEVICE));
     assert_int_equal(now().unmaps, s0.unmaps);
@@ -839,7 +844,8 @@ static void test_unmap_with_other_size_or_direction_is_reported_and_torn_down_as
 {
     (void)state;
     start(16 * SLOT, BOUNCE_ZERO);
-    struct buf a = buf_high(PAGE_SIZE, ORIG), b = buf_high(PAGE_SIZE, ORIG), c = buf_high(PAGE_SIZE, ORIG), lo = buf_low(PAGE_SIZE, ORIG);
+    struct buf a = buf_high(PAGE_SIZE, ORIG), b = buf_high(PAGE_SIZE, ORIG), c = buf_high(PAGE_SIZE, ORIG),
+               lo = buf_low(PAGE_SIZE, ORIG);
     /* Wrong size: the whole mapped size is copied back and its slots freed. */
     dma_addr_t x = dma_map_single(&dev32, a.v, 3000, DMA_FROM_DEVICE);
     memset(bus(x), DEVICE, 3000);
@@ -932,7 +938,8 @@ static void test_bad_syncs_are_misuse_and_copy_nothing(void **state)
     struct dma_stats s1 = now();
     assert_int_equal(s1.bytes_copied_out, s0.bytes_copied_out);
     assert_int_equal(s1.bytes_copied_in, s0.bytes_copied_in);
-    assert_int_equal(s1.syncs_for_cpu + s1.syncs_for_device, s0.syncs_for_cpu + s0.syncs_for_device); /* refused: not counted */
+    assert_int_equal(s1.syncs_for_cpu + s1.syncs_for_device,
+                     s0.syncs_for_cpu + s0.syncs_for_device); /* refused: not counted */
     expect_fill("refused syncs copy nothing back", hi.v, PAGE_SIZE, ORIG);
     expect_fill("refused syncs copy nothing in", bus(t), 3000, DEVICE);
     /* Everything still unmaps cleanly. */
@@ -955,7 +962,7 @@ static void test_bad_maps_are_misuse(void **state)
     assert_true(dma_mapping_error(&dev32, a));
     EXPECT_MISUSE(&dev32, a = dma_map_single(&dev32, lo.v, 100, (enum dma_data_direction)7));
     assert_true(dma_mapping_error(&dev32, a));
-    EXPECT_MISUSE(&dev32, a = dma_map_page(&dev32, hi.phys, 0, 100, (enum dma_data_direction)-1));
+    EXPECT_MISUSE(&dev32, a = dma_map_page(&dev32, hi.phys, 0, 100, (enum dma_data_direction) - 1));
     assert_true(dma_mapping_error(&dev32, a));
     EXPECT_MISUSE(&dev32, a = dma_map_single(&dev32, hi.v, 0, DMA_TO_DEVICE));
     assert_true(dma_mapping_error(&dev32, a));
@@ -1001,7 +1008,8 @@ static void test_sg_maps_every_entry(void **state)
     (void)state;
     start(32 * SLOT, BOUNCE_ZERO);
     struct buf lo = buf_low(PAGE_SIZE, ORIG), h1 = buf_high(6000, ORIG), h2 = buf_high(100, ORIG);
-    struct scatterlist sg[3] = {{.phys = lo.phys, .length = PAGE_SIZE}, {.phys = h1.phys, .length = 6000}, {.phys = h2.phys, .length = 100}};
+    struct scatterlist sg[3] = {
+        {.phys = lo.phys, .length = PAGE_SIZE}, {.phys = h1.phys, .length = 6000}, {.phys = h2.phys, .length = 100}};
     assert_int_equal(dma_map_sg(&dev32, sg, 3, DMA_FROM_DEVICE), 3);
     assert_int_equal(sg[0].dma_address, lo.phys); /* direct */
     assert_true(in_pool(sg[1].dma_address) && in_pool(sg[2].dma_address));
@@ -1043,7 +1051,7 @@ static void test_sg_failure_undoes_every_entry(void **state)
         assert_int_equal(s1.slots_in_use, 0);
         assert_int_equal(s1.map_failures, s0.map_failures + 1);
         assert_int_equal(s1.maps - s0.maps, s1.unmaps - s0.unmaps); /* every map undone */
-        assert_int_equal(s1.bytes_copied_out, s0.bytes_copied_out);  /* the device never had them */
+        assert_int_equal(s1.bytes_copied_out, s0.bytes_copied_out); /* the device never had them */
         expect_fill("direct entry untouched", lo.v, PAGE_SIZE, ORIG);
         for (int i = 0; i < 5; i++)
             expect_fill("bounced entry untouched", hi[i].v, PAGE_SIZE, ORIG + i);
@@ -1052,8 +1060,8 @@ static void test_sg_failure_undoes_every_entry(void **state)
         pool_ok();
     }
     /* A misuse in the middle (a zero-length entry) undoes the same way. */
-    struct scatterlist bad[3] = {{.phys = hi[0].phys, .length = 100}, {.phys = hi[1].phys, .length = 0},
-                                 {.phys = hi[2].phys, .length = 100}};
+    struct scatterlist bad[3] = {
+        {.phys = hi[0].phys, .length = 100}, {.phys = hi[1].phys, .length = 0}, {.phys = hi[2].phys, .length = 100}};
     EXPECT_MISUSE(&dev32, assert_int_equal(dma_map_sg(&dev32, bad, 3, DMA_TO_DEVICE), 0));
     assert_int_equal(now().slots_in_use, 0);
     EXPECT_MISUSE(&dev32, assert_int_equal(dma_map_sg(&dev32, sg, 6, DMA_NONE), 0));
@@ -1076,7 +1084,8 @@ static void test_coherent_memory_is_zeroed_and_within_the_mask(void **state)
         struct dma_dev *dev;
         size_t size;
         uint64_t mask;
-    } cases[] = {{&dev32, 10000, DMA_BIT_MASK(32)}, {&split, 1, DMA_BIT_MASK(32)}, {&dev64, 3 * PAGE_SIZE, DMA_BIT_MASK(64)}};
+    } cases[] = {
+        {&dev32, 10000, DMA_BIT_MASK(32)}, {&split, 1, DMA_BIT_MASK(32)}, {&dev64, 3 * PAGE_SIZE, DMA_BIT_MASK(64)}};
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
         dma_addr_t h = 0;
         uint8_t *p = dma_alloc_coherent(cases[i].dev, cases[i].size, &h);
@@ -1156,7 +1165,7 @@ static void test_stats_json_has_every_counter(void **state)
     dma_sync_single_for_cpu(&dev32, a, 10, DMA_FROM_DEVICE);
     dma_sync_single_for_device(&dev32, a, 10, DMA_FROM_DEVICE);
     dma_unmap_single_written(&dev32, a, 5000, DMA_FROM_DEVICE, 4000);
-    dma_unmap_single(&dev32, a, 5000, DMA_FROM_DEVICE); /* misuse */
+    dma_unmap_single(&dev32, a, 5000, DMA_FROM_DEVICE);    /* misuse */
     dma_map_single(&dev32, hi.v, KiB(300), DMA_TO_DEVICE); /* failure */
     dma_addr_t h;
     void *c = dma_alloc_coherent(&dev32, 100, &h);
@@ -1334,7 +1343,9 @@ static void exact_watch(uint8_t *orig, size_t n, size_t written, unsigned attrs)
         if (watch.first[pg] != (touched ? ACCESS_WRITE : ACCESS_NONE) ||
             (touched && watch.first_phase[pg] != PHASE_UNMAP))
             fail_msg("%s: page %d first accessed by a %s", what, pg,
-                     watch.first[pg] == ACCESS_READ ? "READ" : watch.first[pg] == ACCESS_WRITE ? "write" : "nothing");
+                     watch.first[pg] == ACCESS_READ        ? "READ"
+                         : watch.first[pg] == ACCESS_WRITE ? "write"
+                                                           : "nothing");
     }
     watch_stop();
     expect_fill(what, orig, written, DEVICE);
@@ -1369,7 +1380,9 @@ static void test_zero_policy_never_reads_the_original(void **state)
     for (int pg = 0; pg < WATCH_PAGES; pg++) {
         if (watch.first[pg] != ACCESS_WRITE || watch.first_phase[pg] != PHASE_UNMAP)
             fail_msg("zero: page %d first accessed by a %s in phase %d", pg,
-                     watch.first[pg] == ACCESS_READ ? "READ" : watch.first[pg] == ACCESS_WRITE ? "write" : "nothing",
+                     watch.first[pg] == ACCESS_READ        ? "READ"
+                         : watch.first[pg] == ACCESS_WRITE ? "write"
+                                                           : "nothing",
                      (int)watch.first_phase[pg]);
     }
     assert_int_equal(watch.faults, WATCH_PAGES); /* one fault per page */
@@ -1397,7 +1410,9 @@ static void test_zero_policy_never_reads_the_original(void **state)
     for (int pg = 0; pg < WATCH_PAGES; pg++) {
         if (watch.first[pg] != ACCESS_READ || watch.first_phase[pg] != PHASE_MAP)
             fail_msg("copy: page %d first accessed by a %s in phase %d", pg,
-                     watch.first[pg] == ACCESS_READ ? "read" : watch.first[pg] == ACCESS_WRITE ? "WRITE" : "nothing",
+                     watch.first[pg] == ACCESS_READ        ? "read"
+                         : watch.first[pg] == ACCESS_WRITE ? "WRITE"
+                                                           : "nothing",
                      (int)watch.first_phase[pg]);
     }
     assert_int_equal(watch.faults, WATCH_PAGES);
@@ -1613,7 +1628,7 @@ static void test_convert_falls_back_to_the_bounce_pool(void **state)
     a[0] = dma_map_single(&dev64, lo.v + 16, PG, DMA_TO_DEVICE); /* misaligned */
     a[1] = dma_map_single(&dev64, lo.v, 1000, DMA_TO_DEVICE);    /* part of a page */
     a[2] = dma_map_single(&forced, lo.v, PG, DMA_TO_DEVICE);
-    a[3] = dma_map_single(&dev32, hi.v, PG, DMA_TO_DEVICE);     /* beyond 32 bits */
+    a[3] = dma_map_single(&dev32, hi.v, PG, DMA_TO_DEVICE); /* beyond 32 bits */
     dma_addr_t first = dma_map_single(&dev64, lo.v + PG, PG, DMA_TO_DEVICE);
     a[4] = dma_map_single(&dev64, lo.v + PG, PG, DMA_TO_DEVICE); /* shared by the first */
     assert_int_equal(first, lo.phys + PG);
@@ -1672,8 +1687,8 @@ static void test_convert_misuse_is_reported(void **state)
     EXPECT_MISUSE(&dev64, dma_sync_single_for_cpu(&dev64, a, 100, DMA_TO_DEVICE));
     EXPECT_MISUSE(&dev32, dma_sync_single_for_cpu(&dev32, a, 100, DMA_FROM_DEVICE));
     EXPECT_MISUSE(&dev32, dma_unmap_single(&dev32, a, 2 * PG, DMA_FROM_DEVICE)); /* refused: */
-    assert_true(all_shared(b.phys, 2 * PG, true));                             /* still live */
-    EXPECT_MISUSE(&dev64, dma_unmap_single(&dev64, a, PG, DMA_FROM_DEVICE)); /* wrong size: torn down */
+    assert_true(all_shared(b.phys, 2 * PG, true));                               /* still live */
+    EXPECT_MISUSE(&dev64, dma_unmap_single(&dev64, a, PG, DMA_FROM_DEVICE));     /* wrong size: torn down */
     assert_true(all_shared(b.phys, 2 * PG, false));
     EXPECT_MISUSE(&dev64, dma_unmap_single(&dev64, a, 2 * PG, DMA_FROM_DEVICE)); /* double */
     assert_int_equal(now().maps, now().unmaps);
@@ -1686,8 +1701,8 @@ static void test_convert_scatterlist(void **state)
     start_cc(true, BOUNCE_ZERO);
     struct buf b = buf_low(3 * PG, 0);
     fill_seq(b.v, 3 * PG);
-    struct scatterlist sg[3] = {{.phys = b.phys + 2 * PG, .length = PG}, {.phys = b.phys, .length = PG},
-                                {.phys = b.phys + PG, .length = PG}};
+    struct scatterlist sg[3] = {
+        {.phys = b.phys + 2 * PG, .length = PG}, {.phys = b.phys, .length = PG}, {.phys = b.phys + PG, .length = PG}};
     assert_int_equal(dma_map_sg(&dev64, sg, 3, DMA_TO_DEVICE), 3);
     for (int i = 0; i < 3; i++)
         assert_int_equal(sg[i].dma_address, sg[i].phys);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_frame_alloc.c - host unit tests for mm/frame_alloc.c.
  *
  * Physical addresses are only numbers here: the allocator never touches the frames, only its
@@ -16,14 +17,14 @@
 
 /* Low RAM with a hole, boot-services memory, and a usable range straddling 4 GiB. */
 static const struct mem_range straddle_map[] = {
-    R(0x0, 0x9f000, MEM_USABLE),                        /* 159 frames */
+    R(0x0, 0x9f000, MEM_USABLE), /* 159 frames */
     R(0x9f000, 0x61000, MEM_RESERVED),
-    R(0x100000, 0x100000, MEM_USABLE),                  /* 256 frames */
-    R(0x200000, 0x100000, MEM_BOOT_RECLAIM),            /* 256 frames, after frame_alloc_release() */
+    R(0x100000, 0x100000, MEM_USABLE),       /* 256 frames */
+    R(0x200000, 0x100000, MEM_BOOT_RECLAIM), /* 256 frames, after frame_alloc_release() */
     R(0xfec00000, 0x1000, MEM_MMIO),
-    R(GiB(4) - MiB(2), MiB(4), MEM_USABLE),             /* 512 frames below 4 GiB, 512 above */
+    R(GiB(4) - MiB(2), MiB(4), MEM_USABLE), /* 512 frames below 4 GiB, 512 above */
     R(GiB(4) + MiB(2), MiB(1), MEM_ACPI_NVS),
-    R(GiB(4) + MiB(3), MiB(1) + 0x800, MEM_USABLE),     /* 256 frames: the partial one is not RAM */
+    R(GiB(4) + MiB(3), MiB(1) + 0x800, MEM_USABLE), /* 256 frames: the partial one is not RAM */
 };
 #define STRADDLE_DMA32_FRAMES (159 + 256 + 512)
 #define STRADDLE_HIGH_FRAMES (512 + 256)
@@ -152,9 +153,9 @@ static void test_init_sets_zone_spans_and_counts(void **state)
     assert_true(frame_is_free(&e->fa, 0x0));
     assert_true(frame_is_free(&e->fa, GiB(4) - PAGE_SIZE));
     assert_true(frame_is_free(&e->fa, GiB(4)));
-    assert_false(frame_is_free(&e->fa, 0x9f000));          /* reserved hole */
-    assert_false(frame_is_free(&e->fa, 0x200000));         /* boot reclaim, not yet released */
-    assert_false(frame_is_free(&e->fa, GiB(4) + MiB(4)));  /* the partial frame past the last range */
+    assert_false(frame_is_free(&e->fa, 0x9f000));         /* reserved hole */
+    assert_false(frame_is_free(&e->fa, 0x200000));        /* boot reclaim, not yet released */
+    assert_false(frame_is_free(&e->fa, GiB(4) + MiB(4))); /* the partial frame past the last range */
     assert_false(frame_is_allocated(&e->fa, 0x0));
     assert_false(frame_is_allocated(&e->fa, 0x9f000));
 }
@@ -281,9 +282,8 @@ static void test_contiguous_run_never_spans_the_4gib_split(void **state)
 
 /* The zone starts at an odd frame, so alignment is only right if it is of the physical address. */
 static const struct mem_range holey_map[] = {
-    R(0x101000, 0x8000, MEM_USABLE), /* pfn 0x101..0x108 */
-    R(0x109000, 0x1000, MEM_RESERVED),
-    R(0x10a000, 0x8000, MEM_USABLE), /* pfn 0x10a..0x111 */
+    R(0x101000, 0x8000, MEM_USABLE),                                    /* pfn 0x101..0x108 */
+    R(0x109000, 0x1000, MEM_RESERVED), R(0x10a000, 0x8000, MEM_USABLE), /* pfn 0x10a..0x111 */
 };
 
 static int setup_holey(void **state)
@@ -366,11 +366,11 @@ static void test_free_of_non_ram_frame_is_refused(void **state)
 {
     struct env *e = *state;
     struct snapshot s = take_snapshot(&e->fa);
-    assert_false(frame_free(&e->fa, 0xa0000, 1));          /* reserved hole inside the DMA32 span */
-    assert_false(frame_free(&e->fa, 0xfec00000, 1));       /* MMIO inside the span */
-    assert_false(frame_free(&e->fa, 0x200000, 1));         /* boot reclaim, not released yet */
-    assert_false(frame_free(&e->fa, GiB(4) + MiB(2), 1));  /* ACPI NVS inside the high span */
-    assert_false(frame_free(&e->fa, GiB(8), 1));           /* outside every zone */
+    assert_false(frame_free(&e->fa, 0xa0000, 1));         /* reserved hole inside the DMA32 span */
+    assert_false(frame_free(&e->fa, 0xfec00000, 1));      /* MMIO inside the span */
+    assert_false(frame_free(&e->fa, 0x200000, 1));        /* boot reclaim, not released yet */
+    assert_false(frame_free(&e->fa, GiB(4) + MiB(2), 1)); /* ACPI NVS inside the high span */
+    assert_false(frame_free(&e->fa, GiB(8), 1));          /* outside every zone */
     assert_only_misuse_grew(&s, &e->fa, 5);
 }
 
@@ -494,11 +494,11 @@ static void test_reserve_covers_partial_frames_and_ignores_non_ram(void **state)
     assert_int_equal(e->fa.zones[ZONE_DMA32].free, STRADDLE_DMA32_FRAMES - 2);
 
     struct snapshot s = take_snapshot(&e->fa);
-    frame_alloc_reserve(&e->fa, 0x9f000, 0x61000);  /* the reserved hole */
-    frame_alloc_reserve(&e->fa, 0x200000, 0x1000);  /* boot reclaim not yet released */
-    frame_alloc_reserve(&e->fa, GiB(8), MiB(1));    /* outside the zones */
-    frame_alloc_reserve(&e->fa, 0x100000, 0x2000);  /* already reserved */
-    frame_alloc_reserve(&e->fa, 0x105800, 0);       /* empty: covers no frame at all */
+    frame_alloc_reserve(&e->fa, 0x9f000, 0x61000); /* the reserved hole */
+    frame_alloc_reserve(&e->fa, 0x200000, 0x1000); /* boot reclaim not yet released */
+    frame_alloc_reserve(&e->fa, GiB(8), MiB(1));   /* outside the zones */
+    frame_alloc_reserve(&e->fa, 0x100000, 0x2000); /* already reserved */
+    frame_alloc_reserve(&e->fa, 0x105800, 0);      /* empty: covers no frame at all */
     assert_only_misuse_grew(&s, &e->fa, 0);
     assert_true(frame_is_free(&e->fa, 0x105000));
 }
@@ -670,8 +670,7 @@ static void op_bad_free(struct model *m, struct frame_allocator *fa, struct rng 
 {
     uint64_t idx = rng_below(rng, M_FRAMES), count = 1 + rng_below(rng, 8);
     uint64_t phys = m_phys(idx) + (rng_one_in(rng, 8) ? 8 * (1 + rng_below(rng, 511)) : 0);
-    bool valid = phys % PAGE_SIZE == 0 && idx + count <= M_FRAMES &&
-                 (idx >= M_SPLIT || idx + count <= M_SPLIT);
+    bool valid = phys % PAGE_SIZE == 0 && idx + count <= M_FRAMES && (idx >= M_SPLIT || idx + count <= M_SPLIT);
     for (uint64_t k = 0; valid && k < count; k++)
         valid = m->state[idx + k] == M_USED;
     if (valid)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_hypercall.c - the pure parts of the KVM hypercall client (hypercall/map_gpa.c): the
  * KVM_HC_MAP_GPA_RANGE encoding with its page-size hint, the merging of page runs into as few
  * hypercalls as possible (examples, then a randomized comparison with a bitmap model), and the
@@ -149,7 +150,8 @@ static void test_coalesce_matches_a_bitmap_model(void **state)
         uint64_t base = rng_one_in(&r, 4) ? (rng_next(&r) >> 20) : 0; /* sometimes far from 0 */
         for (size_t i = 0; i < n; i++) {
             uint64_t s = rng_below(&r, UNIVERSE - 1);
-            uint64_t max = UNIVERSE - s, len = rng_one_in(&r, 8) ? 0 : 1 + rng_below(&r, rng_one_in(&r, 4) ? max : (max < 8 ? max : 8));
+            uint64_t max = UNIVERSE - s,
+                     len = rng_one_in(&r, 8) ? 0 : 1 + rng_below(&r, rng_one_in(&r, 4) ? max : (max < 8 ? max : 8));
             if (len > max)
                 len = max;
             runs[i][0] = base + s;

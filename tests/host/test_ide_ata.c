@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_ide_ata.c - host unit tests for drivers/ide_ata.c against a fake PIIX IDE channel
  * (tests/host/fake_ide.c: QEMU's register semantics, written from ATA8-ACS, not from the driver).
  *

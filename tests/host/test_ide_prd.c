@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_ide_prd.c - host unit tests for drivers/ide_prd.c (the bus-master IDE PRD table builder). */
 #include "tests/host/host_test.h"
 
@@ -83,12 +84,12 @@ static void test_rejects_bad_pieces(void **state)
     struct ide_prd prd[8];
     const struct ide_prd_piece ok = P(0x1000, 0x1000);
     const struct ide_prd_piece bad[] = {
-        P(0x1000, 0),             /* empty */
-        P(0x1000, 511),           /* odd length */
-        P(0x1001, 512),           /* odd address */
-        P(GiB4, 512),             /* above 4 GiB */
-        P(0xfffff000, 0x2000),    /* starts below 4 GiB, ends above */
-        P(0xffffffffe, 2),        /* far above */
+        P(0x1000, 0),          /* empty */
+        P(0x1000, 511),        /* odd length */
+        P(0x1001, 512),        /* odd address */
+        P(GiB4, 512),          /* above 4 GiB */
+        P(0xfffff000, 0x2000), /* starts below 4 GiB, ends above */
+        P(0xffffffffe, 2),     /* far above */
     };
     assert_int_equal(ide_prd_build(&ok, 0, prd, ARRAY_LEN(prd)), -1); /* no piece at all */
     for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
@@ -118,10 +119,7 @@ static void test_too_many_entries_fails_without_writing_past_max(void **state)
  * boundary; only the last entry has EOT; and the number of entries is the number of 64 KiB
  * windows each piece touches, summed (so the builder splits no more than it has to). */
 
-static uint64_t windows_touched(uint64_t addr, uint64_t len)
-{
-    return ((addr + len - 1) >> 16) - (addr >> 16) + 1;
-}
+static uint64_t windows_touched(uint64_t addr, uint64_t len) { return ((addr + len - 1) >> 16) - (addr >> 16) + 1; }
 
 static int model_valid(const struct ide_prd_piece *p, size_t n)
 {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_memrange.c - host unit tests for mm/memrange.c. */
 #include "tests/host/host_test.h"
 
@@ -99,8 +100,7 @@ static void test_normalize_drops_empty_ranges(void **state)
 {
     (void)state;
     struct mem_range r[8] = {
-        R(0x5000, 0, MEM_RESERVED),
-        R(0x0, 0x1000, MEM_USABLE),
+        R(0x5000, 0, MEM_RESERVED), R(0x0, 0x1000, MEM_USABLE),
         R(0x800, 0, MEM_MMIO), /* empty, inside a usable range: must not split it */
     };
     assert_int_equal(memrange_normalize(r, 3, ARRAY_LEN(r)), 1);
@@ -305,10 +305,10 @@ static void test_page_align_shrinks_to_whole_pages_and_drops_slivers(void **stat
 {
     (void)state;
     struct mem_range r[5] = {
-        R(0x800, 0x2000, MEM_USABLE),      /* [0x800, 0x2800) -> [0x1000, 0x2000) */
-        R(0x3001, 0xffe, MEM_USABLE),      /* inside one page: dropped */
-        R(0x5000, 0x2000, MEM_RESERVED),   /* already aligned: kept */
-        R(0x8800, 0x1000, MEM_USABLE),     /* straddles a boundary but holds no whole page: dropped */
+        R(0x800, 0x2000, MEM_USABLE),             /* [0x800, 0x2800) -> [0x1000, 0x2000) */
+        R(0x3001, 0xffe, MEM_USABLE),             /* inside one page: dropped */
+        R(0x5000, 0x2000, MEM_RESERVED),          /* already aligned: kept */
+        R(0x8800, 0x1000, MEM_USABLE),            /* straddles a boundary but holds no whole page: dropped */
         R(UINT64_MAX - 0x7ff, 0x7ff, MEM_USABLE), /* rounding the base up would wrap: dropped */
     };
     assert_int_equal(memrange_page_align(r, 5), 2);
@@ -363,10 +363,9 @@ static void test_find_chooses_lowest_address_in_unsorted_ranges(void **state)
 {
     (void)state;
     const struct mem_range r[] = {
-        R(MiB(64), MiB(1), MEM_USABLE),
-        R(MiB(8), MiB(1), MEM_USABLE),
-        R(MiB(1), MiB(1), MEM_RESERVED),  /* lower, but the wrong type */
-        R(MiB(4), 0x1000, MEM_USABLE),    /* lower, but too small */
+        R(MiB(64), MiB(1), MEM_USABLE),  R(MiB(8), MiB(1), MEM_USABLE),
+        R(MiB(1), MiB(1), MEM_RESERVED), /* lower, but the wrong type */
+        R(MiB(4), 0x1000, MEM_USABLE),   /* lower, but too small */
         R(MiB(16), MiB(1), MEM_USABLE),
     };
     uint64_t at = 0;
@@ -384,11 +383,8 @@ static void test_covers_joins_unsorted_adjacent_ranges(void **state)
 {
     (void)state;
     const struct mem_range r[] = {
-        R(0x3000, 0x1000, MEM_USABLE),
-        R(0x2000, 0x1000, MEM_USABLE),
-        R(0x1000, 0x1000, MEM_USABLE),
-        R(0x6000, 0x1000, MEM_USABLE),
-        R(0x4000, 0x1000, MEM_RESERVED),
+        R(0x3000, 0x1000, MEM_USABLE), R(0x2000, 0x1000, MEM_USABLE),   R(0x1000, 0x1000, MEM_USABLE),
+        R(0x6000, 0x1000, MEM_USABLE), R(0x4000, 0x1000, MEM_RESERVED),
     };
     assert_true(memrange_covers(r, 5, MEM_USABLE, 0x1000, 0x3000));
     assert_true(memrange_covers(r, 5, MEM_USABLE, 0x1800, 0x2000));

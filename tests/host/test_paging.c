@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_paging.c - host unit tests for mm/paging.c.
  *
  * Table pages are page-aligned heap pages and a "physical" address is just the host pointer, so
@@ -467,7 +468,7 @@ static void test_random_map_unmap_matches_page_model(void **state)
         } else {
             /* pa keeps va's offset within 2 MiB half the time, so huge pages are possible. */
             uint64_t pa = SZ_1G * (1 + rng_below(&rng, 4)) + (va & (SZ_2M - 1)) +
-                          (rng_one_in(&rng, 2) ? 0 : SZ_4K * (1 + rng_below(&rng, 511)));
+                (rng_one_in(&rng, 2) ? 0 : SZ_4K * (1 + rng_below(&rng, 511)));
             unsigned flags = (unsigned)rng_below(&rng, 8) | PT_CACHE(rng_below(&rng, 4));
             RAND_ASSERT(pt_map(&e->pt, va, pa, count * SZ_4K, flags) == 0);
             for (uint64_t k = 0; k < count; k++)

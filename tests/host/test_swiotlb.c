@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_swiotlb.c - host unit tests for dma/swiotlb.c, the bounce pool, driven directly.
  *
  * Placement (swiotlb_find_slots/swiotlb_release_slots) touches only the bookkeeping, so most
@@ -26,8 +27,8 @@
 
 struct env {
     struct swiotlb_pool p;
-    void *mem;   /* the pool's memory, NULL for placement-only pools */
-    void *meta;  /* exactly meta_bytes, malloc'ed */
+    void *mem;  /* the pool's memory, NULL for placement-only pools */
+    void *meta; /* exactly meta_bytes, malloc'ed */
     size_t meta_bytes;
     struct dma_stats st;
 };
@@ -82,14 +83,12 @@ static void pool_with_memory(struct env *e, uint32_t nslots)
     e->meta_bytes = swiotlb_meta_bytes(bytes);
     e->meta = malloc(e->meta_bytes);
     assert_non_null(e->meta);
-    assert_int_equal(swiotlb_pool_init(&e->p, e->mem, phys, bytes, e->meta, e->meta_bytes, fake_platform()->phys_to_virt), 0);
+    assert_int_equal(
+        swiotlb_pool_init(&e->p, e->mem, phys, bytes, e->meta, e->meta_bytes, fake_platform()->phys_to_virt), 0);
     assert_pool_ok(&e->p);
 }
 
-static struct dma_dev plain_dev(void)
-{
-    return (struct dma_dev){.name = "plain", .dma_mask = DMA_BIT_MASK(64)};
-}
+static struct dma_dev plain_dev(void) { return (struct dma_dev){.name = "plain", .dma_mask = DMA_BIT_MASK(64)}; }
 
 static uint64_t slot_phys(const struct swiotlb_pool *p, int64_t i) { return p->start + (uint64_t)i * SLOT; }
 
@@ -131,13 +130,15 @@ static void test_init_rejects_bad_arguments(void **state)
     uint64_t *meta = malloc(mb);
     assert_non_null(meta);
     struct swiotlb_pool p;
-    assert_int_equal(swiotlb_pool_init(&p, NULL, FAKE_LOW_BASE, 0, meta, mb, NULL), -1);            /* empty */
-    assert_int_equal(swiotlb_pool_init(&p, NULL, FAKE_LOW_BASE, 1000, meta, mb, NULL), -1);         /* < a slot */
-    assert_int_equal(swiotlb_pool_init(&p, NULL, FAKE_LOW_BASE, SLOT + 1, meta, mb, NULL), -1);     /* not a multiple */
+    assert_int_equal(swiotlb_pool_init(&p, NULL, FAKE_LOW_BASE, 0, meta, mb, NULL), -1);        /* empty */
+    assert_int_equal(swiotlb_pool_init(&p, NULL, FAKE_LOW_BASE, 1000, meta, mb, NULL), -1);     /* < a slot */
+    assert_int_equal(swiotlb_pool_init(&p, NULL, FAKE_LOW_BASE, SLOT + 1, meta, mb, NULL), -1); /* not a multiple */
     assert_int_equal(swiotlb_pool_init(&p, NULL, FAKE_LOW_BASE, 64 * SLOT - 512, meta, mb, NULL), -1);
-    assert_int_equal(swiotlb_pool_init(&p, NULL, FAKE_LOW_BASE + SWIOTLB_SLOT_SIZE, 64 * SLOT, meta, mb, NULL), -1); /* not page-aligned */
+    assert_int_equal(swiotlb_pool_init(&p, NULL, FAKE_LOW_BASE + SWIOTLB_SLOT_SIZE, 64 * SLOT, meta, mb, NULL),
+                     -1); /* not page-aligned */
     assert_int_equal(swiotlb_pool_init(&p, NULL, FAKE_LOW_BASE + 8, 64 * SLOT, meta, mb, NULL), -1);
-    assert_int_equal(swiotlb_pool_init(&p, NULL, FAKE_LOW_BASE, 64 * SLOT, meta, mb - 1, NULL), -1); /* bookkeeping short */
+    assert_int_equal(swiotlb_pool_init(&p, NULL, FAKE_LOW_BASE, 64 * SLOT, meta, mb - 1, NULL),
+                     -1); /* bookkeeping short */
     assert_int_equal(swiotlb_pool_init(&p, NULL, FAKE_LOW_BASE, 65 * SLOT, meta, mb, NULL), -1);
     /* 2^30 slots: refused before the (absurd) bookkeeping size is even looked at. */
     assert_int_equal(swiotlb_pool_init(&p, NULL, 0, (1ull << 30) * SLOT, meta, SIZE_MAX, NULL), -1);
@@ -156,7 +157,8 @@ static void test_init_rejects_bad_arguments(void **state)
 static void test_tiny_and_odd_pools_hand_out_exactly_their_slots(void **state)
 {
     struct env *e = *state;
-    static const uint32_t sizes[] = {1, 2, 3, 5, 31, 63, 64, 65, 100, 127, 128, 129, 191, (PAGE_SIZE - 1), PAGE_SIZE, 4097, 64 * 64 * 2 + 1};
+    static const uint32_t sizes[] = {
+        1, 2, 3, 5, 31, 63, 64, 65, 100, 127, 128, 129, 191, (PAGE_SIZE - 1), PAGE_SIZE, 4097, 64 * 64 * 2 + 1};
     struct dma_dev dev = plain_dev();
     for (size_t s = 0; s < ARRAY_LEN(sizes); s++) {
         uint32_t n = sizes[s];
@@ -214,7 +216,8 @@ static void test_multislot_mappings_are_contiguous_and_sized(void **state)
     static const struct {
         size_t size;
         uint32_t nslots;
-    } cases[] = {{1, 1}, {SWIOTLB_SLOT_SIZE, 1}, {2049, 2}, {PAGE_SIZE, 2}, {4097, 3}, {65536, 32}, {MAX_MAP - 1, 128}, {MAX_MAP, 128}};
+    } cases[] = {{1, 1},      {SWIOTLB_SLOT_SIZE, 1}, {2049, 2},     {PAGE_SIZE, 2}, {4097, 3},
+                 {65536, 32}, {MAX_MAP - 1, 128},     {MAX_MAP, 128}};
     pool_at(e, 512, FAKE_LOW_BASE);
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
         uint64_t orig = 0x200000000ull + 0x10000 * i;
@@ -228,7 +231,7 @@ static void test_multislot_mappings_are_contiguous_and_sized(void **state)
     }
     uint32_t used = e->p.used_slots;
     assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, MAX_MAP + 1), SWIOTLB_TOO_LARGE); /* > 128 slots */
-    assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, 0), SWIOTLB_TOO_LARGE);           /* nothing to map: no valid size */
+    assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, 0), SWIOTLB_TOO_LARGE); /* nothing to map: no valid size */
     assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, SIZE_MAX), SWIOTLB_TOO_LARGE);
     assert_int_equal(e->p.used_slots, used);
     assert_pool_ok(&e->p);
@@ -243,7 +246,7 @@ static void test_page_sized_mappings_start_page_aligned(void **state)
     pool_at(e, 64, FAKE_LOW_BASE);
     assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0x5000, 100), 0);
     assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0x5000, (PAGE_SIZE - 1)), 1); /* below a page: odd slot is fine */
-    int64_t c = swiotlb_find_slots(&e->p, &dev, 0x5000, PAGE_SIZE);     /* cursor at 3: skips to 4 */
+    int64_t c = swiotlb_find_slots(&e->p, &dev, 0x5000, PAGE_SIZE);                /* cursor at 3: skips to 4 */
     assert_int_equal(c, 4);
     assert_int_equal(slot_phys(&e->p, c) % PAGE_SIZE, 0);
     assert_int_equal(swiotlb_slot_owner(&e->p, 3), 0);
@@ -282,7 +285,8 @@ static void test_min_align_mask_preserves_the_offset_bits(void **state)
             for (size_t s = 0; s < ARRAY_LEN(sizes); s++) {
                 uint64_t o = ophys + lows[l];
                 struct swiotlb_map_info info;
-                uint64_t dma = swiotlb_tbl_map_single(&e->p, &dev, o, sizes[s], DMA_TO_DEVICE, 0, BOUNCE_ZERO, &e->st, &info);
+                uint64_t dma =
+                    swiotlb_tbl_map_single(&e->p, &dev, o, sizes[s], DMA_TO_DEVICE, 0, BOUNCE_ZERO, &e->st, &info);
                 assert_int_not_equal(dma, DMA_MAPPING_ERROR);
                 assert_true(swiotlb_contains(&e->p, dma) && dma + sizes[s] <= e->p.end);
                 assert_int_equal(dma & masks[m], o & masks[m]);
@@ -293,7 +297,9 @@ static void test_min_align_mask_preserves_the_offset_bits(void **state)
                 assert_pool_ok(&e->p);
                 uint64_t out;
                 char why[200];
-                assert_int_equal(swiotlb_tbl_unmap_single(&e->p, &dev, dma, sizes[s], DMA_TO_DEVICE, 0, &e->st, &out, why, sizeof(why)), 0);
+                assert_int_equal(swiotlb_tbl_unmap_single(&e->p, &dev, dma, sizes[s], DMA_TO_DEVICE, 0, &e->st, &out,
+                                                          why, sizeof(why)),
+                                 0);
                 assert_int_equal(out, 0);
             }
         }
@@ -334,7 +340,7 @@ static void test_segment_boundary_is_never_crossed(void **state)
     assert_pool_ok(&e->p);
 
     /* A pool that starts in the middle of a segment. */
-    pool_at(e, 64, FAKE_LOW_BASE + 0x3000);  /* slot 0 is at offset 12 KiB of a 16 KiB segment */
+    pool_at(e, 64, FAKE_LOW_BASE + 0x3000); /* slot 0 is at offset 12 KiB of a 16 KiB segment */
     c = swiotlb_find_slots(&e->p, &dev, 0, 3 * SLOT);
     assert_int_equal(c, 2);
     for (int i = 0; i < 30; i++) {
@@ -498,17 +504,17 @@ static void test_exhaustion_fails_cleanly_and_recovers(void **state)
     uint64_t dma[8];
     struct swiotlb_map_info info;
     for (int b = 0; b < 8; b++) {
-        dma[b] = swiotlb_tbl_map_single(&e->p, &dev, ophys + PAGE_SIZE * (uint64_t)b, PAGE_SIZE, DMA_TO_DEVICE, 0, BOUNCE_ZERO,
-                                        &e->st, &info);
+        dma[b] = swiotlb_tbl_map_single(&e->p, &dev, ophys + PAGE_SIZE * (uint64_t)b, PAGE_SIZE, DMA_TO_DEVICE, 0,
+                                        BOUNCE_ZERO, &e->st, &info);
         assert_int_not_equal(dma[b], DMA_MAPPING_ERROR);
     }
     struct dma_stats before = e->st;
-    assert_int_equal(swiotlb_tbl_map_single(&e->p, &dev, ophys + PAGE_SIZE * 8, PAGE_SIZE, DMA_TO_DEVICE, 0, BOUNCE_ZERO, &e->st,
-                                            &info),
+    assert_int_equal(swiotlb_tbl_map_single(&e->p, &dev, ophys + PAGE_SIZE * 8, PAGE_SIZE, DMA_TO_DEVICE, 0,
+                                            BOUNCE_ZERO, &e->st, &info),
                      DMA_MAPPING_ERROR);
-    assert_int_equal(swiotlb_tbl_map_single(&e->p, &dev, ophys + PAGE_SIZE * 8, 1, DMA_FROM_DEVICE, 0, BOUNCE_ZERO, &e->st,
-                                            &info),
-                     DMA_MAPPING_ERROR);
+    assert_int_equal(
+        swiotlb_tbl_map_single(&e->p, &dev, ophys + PAGE_SIZE * 8, 1, DMA_FROM_DEVICE, 0, BOUNCE_ZERO, &e->st, &info),
+        DMA_MAPPING_ERROR);
     assert_memory_equal(&before, &e->st, sizeof(before)); /* a failed map copies and zeroes nothing */
     assert_pool_ok(&e->p);
     for (int b = 0; b < 8; b++) {
@@ -518,8 +524,10 @@ static void test_exhaustion_fails_cleanly_and_recovers(void **state)
     }
     uint64_t out;
     char why[200];
-    assert_int_equal(swiotlb_tbl_unmap_single(&e->p, &dev, dma[3], PAGE_SIZE, DMA_TO_DEVICE, 0, &e->st, &out, why, sizeof(why)), 0);
-    uint64_t again = swiotlb_tbl_map_single(&e->p, &dev, ophys + PAGE_SIZE * 9, PAGE_SIZE, DMA_TO_DEVICE, 0, BOUNCE_ZERO, &e->st, &info);
+    assert_int_equal(
+        swiotlb_tbl_unmap_single(&e->p, &dev, dma[3], PAGE_SIZE, DMA_TO_DEVICE, 0, &e->st, &out, why, sizeof(why)), 0);
+    uint64_t again = swiotlb_tbl_map_single(&e->p, &dev, ophys + PAGE_SIZE * 9, PAGE_SIZE, DMA_TO_DEVICE, 0,
+                                            BOUNCE_ZERO, &e->st, &info);
     assert_int_equal(again, dma[3]);
     assert_memory_equal(e->p.vaddr + (again - e->p.start), orig + PAGE_SIZE * 9, PAGE_SIZE);
     assert_pool_ok(&e->p);
@@ -568,8 +576,8 @@ static void test_from_device_fill_per_policy(void **state)
         assert_int_equal(e->st.bytes_zeroed, cases[i].zeroed);
         uint64_t out;
         char why[200];
-        assert_int_equal(swiotlb_tbl_unmap_single(&e->p, &dev, dma, 3000, DMA_FROM_DEVICE, DMA_ATTR_SKIP_CPU_SYNC, &e->st, &out,
-                                                  why, sizeof(why)),
+        assert_int_equal(swiotlb_tbl_unmap_single(&e->p, &dev, dma, 3000, DMA_FROM_DEVICE, DMA_ATTR_SKIP_CPU_SYNC,
+                                                  &e->st, &out, why, sizeof(why)),
                          0);
         assert_int_equal(out, 0);
         assert_int_equal(e->p.used_slots, 0);
@@ -594,11 +602,12 @@ static void test_unmap_and_sync_refuse_what_is_not_a_mapping(void **state)
     char why[200];
     uint64_t n;
     /* Inside the mapping, before it (in its first slot), in its last slot's slack, in a free slot. */
-    static const int64_t bad[] = {1, 2999, -1, -0x100, 3000, 3100, 4 * SWIOTLB_SLOT_SIZE, -0x100 + 16 * SWIOTLB_SLOT_SIZE - 1};
+    static const int64_t bad[] = {
+        1, 2999, -1, -0x100, 3000, 3100, 4 * SWIOTLB_SLOT_SIZE, -0x100 + 16 * SWIOTLB_SLOT_SIZE - 1};
     for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
         why[0] = '\0';
-        assert_int_equal(swiotlb_tbl_unmap_single(&e->p, &dev, dma + (uint64_t)bad[i], 3000, DMA_FROM_DEVICE, 0, &e->st, &n, why,
-                                                  sizeof(why)),
+        assert_int_equal(swiotlb_tbl_unmap_single(&e->p, &dev, dma + (uint64_t)bad[i], 3000, DMA_FROM_DEVICE, 0, &e->st,
+                                                  &n, why, sizeof(why)),
                          -1);
         assert_true(strlen(why) > 0);
         assert_int_equal(n, 0);
@@ -607,19 +616,28 @@ static void test_unmap_and_sync_refuse_what_is_not_a_mapping(void **state)
     /* Syncs: inside is fine, anything reaching out of [dma, dma + 3000) or of the wrong direction is not. */
     assert_int_equal(swiotlb_sync_single(&e->p, dma, 3000, DMA_FROM_DEVICE, true, &e->st, &n, why, sizeof(why)), 0);
     assert_int_equal(n, 3000);
-    assert_int_equal(swiotlb_sync_single(&e->p, dma + 100, 2900, DMA_FROM_DEVICE, true, &e->st, &n, why, sizeof(why)), 0);
+    assert_int_equal(swiotlb_sync_single(&e->p, dma + 100, 2900, DMA_FROM_DEVICE, true, &e->st, &n, why, sizeof(why)),
+                     0);
     assert_int_equal(n, 2900);
-    assert_int_equal(swiotlb_sync_single(&e->p, dma + 100, 2900, DMA_FROM_DEVICE, false, &e->st, &n, why, sizeof(why)), 0);
+    assert_int_equal(swiotlb_sync_single(&e->p, dma + 100, 2900, DMA_FROM_DEVICE, false, &e->st, &n, why, sizeof(why)),
+                     0);
     assert_int_equal(n, 0); /* for_device copies nothing into a FROM_DEVICE slot */
     static const struct {
         int64_t off;
         size_t size;
         enum dma_data_direction dir;
     } bad_sync[] = {
-        {100, 2901, DMA_FROM_DEVICE}, {0, 3001, DMA_FROM_DEVICE}, {0, 0, DMA_FROM_DEVICE},
-        {-1, 10, DMA_FROM_DEVICE},    {3000, 1, DMA_FROM_DEVICE}, {2999, 2, DMA_FROM_DEVICE},
-        {0, SIZE_MAX, DMA_FROM_DEVICE}, {4 * SWIOTLB_SLOT_SIZE, 1, DMA_FROM_DEVICE}, {0, 10, DMA_TO_DEVICE},
-        {0, 10, DMA_BIDIRECTIONAL},   {0, 10, DMA_NONE},
+        {100, 2901, DMA_FROM_DEVICE},
+        {0, 3001, DMA_FROM_DEVICE},
+        {0, 0, DMA_FROM_DEVICE},
+        {-1, 10, DMA_FROM_DEVICE},
+        {3000, 1, DMA_FROM_DEVICE},
+        {2999, 2, DMA_FROM_DEVICE},
+        {0, SIZE_MAX, DMA_FROM_DEVICE},
+        {4 * SWIOTLB_SLOT_SIZE, 1, DMA_FROM_DEVICE},
+        {0, 10, DMA_TO_DEVICE},
+        {0, 10, DMA_BIDIRECTIONAL},
+        {0, 10, DMA_NONE},
     };
     for (size_t i = 0; i < ARRAY_LEN(bad_sync); i++) {
         why[0] = '\0';
@@ -641,7 +659,8 @@ static void test_unmap_and_sync_refuse_what_is_not_a_mapping(void **state)
     assert_int_equal(e->p.used_slots, 0);
     assert_int_equal(swiotlb_orig_addr(&e->p, dma), 0);
     /* Now it is gone: a second unmap is refused. */
-    assert_int_equal(swiotlb_tbl_unmap_single(&e->p, &dev, dma, 3000, DMA_FROM_DEVICE, 0, &e->st, &n, why, sizeof(why)), -1);
+    assert_int_equal(swiotlb_tbl_unmap_single(&e->p, &dev, dma, 3000, DMA_FROM_DEVICE, 0, &e->st, &n, why, sizeof(why)),
+                     -1);
     assert_pool_ok(&e->p);
 }
 
@@ -652,36 +671,36 @@ static void test_check_detects_each_broken_invariant(void **state)
     struct dma_dev dev = plain_dev();
     char why[256];
     pool_at(e, 100, FAKE_LOW_BASE);
-    assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, 3 * SLOT), 0);  /* slots 0-2 */
-    assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, 100), 3);       /* slot 3 */
+    assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, 3 * SLOT), 0); /* slots 0-2 */
+    assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, 100), 3);      /* slot 3 */
     for (int i = 0; i < 60; i++)
         assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, 1), 4 + i); /* word 0 full */
     assert_pool_ok(&e->p);
 
-#define BREAK_AND_RESTORE(lvalue, bad)                     \
-    do {                                                   \
-        __typeof__(lvalue) saved_ = (lvalue);              \
-        (lvalue) = (bad);                                  \
-        why[0] = '\0';                                     \
+#define BREAK_AND_RESTORE(lvalue, bad)                        \
+    do {                                                      \
+        __typeof__(lvalue) saved_ = (lvalue);                 \
+        (lvalue) = (bad);                                     \
+        why[0] = '\0';                                        \
         assert_false(swiotlb_check(&e->p, why, sizeof(why))); \
-        assert_true(strlen(why) > 0);                      \
-        (lvalue) = saved_;                                 \
-        assert_pool_ok(&e->p);                             \
+        assert_true(strlen(why) > 0);                         \
+        (lvalue) = saved_;                                    \
+        assert_pool_ok(&e->p);                                \
     } while (0)
 
-    BREAK_AND_RESTORE(e->p.used[0], e->p.used[0] & ~2ull);        /* used slot without its bit */
-    BREAK_AND_RESTORE(e->p.head[1], e->p.head[1] | (1ull << 6));  /* a mapping starting at free slot 70 */
-    BREAK_AND_RESTORE(e->p.used[1], e->p.used[1] | 1);            /* free slot with its bit */
-    BREAK_AND_RESTORE(e->p.full[0], e->p.full[0] & ~1ull);        /* full word not summarised */
-    BREAK_AND_RESTORE(e->p.full[0], e->p.full[0] | 2ull);         /* partial word summarised */
+    BREAK_AND_RESTORE(e->p.used[0], e->p.used[0] & ~2ull);       /* used slot without its bit */
+    BREAK_AND_RESTORE(e->p.head[1], e->p.head[1] | (1ull << 6)); /* a mapping starting at free slot 70 */
+    BREAK_AND_RESTORE(e->p.used[1], e->p.used[1] | 1);           /* free slot with its bit */
+    BREAK_AND_RESTORE(e->p.full[0], e->p.full[0] & ~1ull);       /* full word not summarised */
+    BREAK_AND_RESTORE(e->p.full[0], e->p.full[0] | 2ull);        /* partial word summarised */
     BREAK_AND_RESTORE(e->p.used_slots, e->p.used_slots + 1);
     BREAK_AND_RESTORE(e->p.used[1], e->p.used[1] & ~(1ull << 50)); /* padding past slot 99 */
-    BREAK_AND_RESTORE(e->p.meta[0].nslots, 2);                    /* slot 2 outside its owner's run */
-    BREAK_AND_RESTORE(e->p.meta[0].size, 2 * SLOT);               /* 3 slots for 2 slots' worth of bytes */
+    BREAK_AND_RESTORE(e->p.meta[0].nslots, 2);                     /* slot 2 outside its owner's run */
+    BREAK_AND_RESTORE(e->p.meta[0].size, 2 * SLOT);                /* 3 slots for 2 slots' worth of bytes */
     BREAK_AND_RESTORE(e->p.meta[0].size, 0);
-    BREAK_AND_RESTORE(e->p.head[0], e->p.head[0] | 2ull);         /* a head inside the run of the one at 0 */
-    BREAK_AND_RESTORE(e->p.head[0], e->p.head[0] & ~1ull);        /* used slots 0-2 held by no mapping */
-    BREAK_AND_RESTORE(e->p.meta[1].nslots, 1);                    /* meta of a slot that is no head */
+    BREAK_AND_RESTORE(e->p.head[0], e->p.head[0] | 2ull);  /* a head inside the run of the one at 0 */
+    BREAK_AND_RESTORE(e->p.head[0], e->p.head[0] & ~1ull); /* used slots 0-2 held by no mapping */
+    BREAK_AND_RESTORE(e->p.meta[1].nslots, 1);             /* meta of a slot that is no head */
     BREAK_AND_RESTORE(e->p.meta[3].nslots, 0);
 
     /* A hole: slot 1 of the 3-slot mapping at 0 released behind its back, with the bitmap, the
@@ -702,7 +721,7 @@ static void test_check_detects_each_broken_invariant(void **state)
 #define RMAX_LIVE 8200
 
 struct rmodel {
-    uint32_t owner[RMAX_SLOTS]; /* first slot + 1 of the mapping holding slot i, 0 free */
+    uint32_t owner[RMAX_SLOTS];   /* first slot + 1 of the mapping holding slot i, 0 free */
     uint32_t run[RMAX_SLOTS + 1]; /* scratch: free slots starting at i */
     uint32_t live[RMAX_LIVE];     /* first slots of the live mappings */
     uint32_t nlive, used, high_water;
@@ -739,15 +758,16 @@ static void rmodel_runs(struct rmodel *m, uint32_t nslots)
 
 static struct dma_dev random_dev(struct rng *r, const struct swiotlb_pool *p)
 {
-    static const uint64_t bounds[] = {0, 0, 0, 0x7ff, 0xfff, 0x1fff, 0x3fff, 0xffff, 0xfffff, DMA_BIT_MASK(32), DMA_BIT_MASK(64)};
+    static const uint64_t bounds[] = {
+        0, 0, 0, 0x7ff, 0xfff, 0x1fff, 0x3fff, 0xffff, 0xfffff, DMA_BIT_MASK(32), DMA_BIT_MASK(64)};
     static const uint32_t aligns[] = {0, 0, 0, 0x7ff, 0xfff, 0xfff, 0x1fff, 0x3fff, 0xffff};
     struct dma_dev d = {.name = "rand"};
     switch (rng_below(r, 6)) {
     case 0: d.dma_mask = DMA_BIT_MASK(64); break;
     case 1: d.dma_mask = DMA_BIT_MASK(32); break;
-    case 2: d.dma_mask = p->start + (1 + rng_below(r, p->nslots)) * SLOT - 1; break; /* ends on a slot */
+    case 2: d.dma_mask = p->start + (1 + rng_below(r, p->nslots)) * SLOT - 1; break;                /* ends on a slot */
     case 3: d.dma_mask = p->start + rng_below(r, p->nslots) * SLOT + rng_below(r, SLOT - 1); break; /* inside one */
-    case 4: d.dma_mask = p->start - 1; break; /* below the pool */
+    case 4: d.dma_mask = p->start - 1; break;                                                       /* below the pool */
     default: d.dma_mask = DMA_BIT_MASK(64); break;
     }
     d.seg_boundary_mask = bounds[rng_below(r, ARRAY_LEN(bounds))];
@@ -790,11 +810,12 @@ static void rand_find(struct rmodel *m, struct swiotlb_pool *p, const struct dma
         /* A failure is only allowed when no placement in the whole pool satisfies every rule. */
         for (uint64_t k = 0; k < p->nslots; k++)
             if (rule_ok(p, dev, orig, size, k, m->run))
-                fail_msg("find_slots(orig %#llx, size %zu, mask %#llx, boundary %#llx, align %#x) failed, but slot %llu "
-                         "fits (pool %u slots at %#llx, %u used); seed=%llu",
-                         (unsigned long long)orig, size, (unsigned long long)dev->dma_mask,
-                         (unsigned long long)dev->seg_boundary_mask, dev->min_align_mask, (unsigned long long)k, p->nslots,
-                         (unsigned long long)p->start, p->used_slots, test_seed());
+                fail_msg(
+                    "find_slots(orig %#llx, size %zu, mask %#llx, boundary %#llx, align %#x) failed, but slot %llu "
+                    "fits (pool %u slots at %#llx, %u used); seed=%llu",
+                    (unsigned long long)orig, size, (unsigned long long)dev->dma_mask,
+                    (unsigned long long)dev->seg_boundary_mask, dev->min_align_mask, (unsigned long long)k, p->nslots,
+                    (unsigned long long)p->start, p->used_slots, test_seed());
         return;
     }
     /* A success: every rule holds and every slot was free. */
@@ -831,7 +852,8 @@ static void test_random_ops_match_reference_model(void **state)
 {
     struct env *e = *state;
     static struct rmodel model;
-    static const uint32_t sizes[] = {1, 2, 3, 5, 8, 17, 31, 63, 64, 65, 100, 127, 128, 129, 200, 300, 512, 1000, 4100, 8195};
+    static const uint32_t sizes[] = {1,   2,   3,   5,   8,   17,  31,  63,   64,   65,
+                                     100, 127, 128, 129, 200, 300, 512, 1000, 4100, 8195};
     struct rng rng = rng_begin();
     uint64_t finds = 0, fails = 0, releases = 0;
     for (int round = 0; round < 40; round++) {

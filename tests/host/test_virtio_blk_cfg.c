@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_virtio_blk_cfg.c - host unit tests for drivers/virtio_blk_cfg.c: what a virtio-blk
  * configuration (virtio 1.2 5.2.4) means for the driver. The values real devices offer (QEMU's
  * virtio-blk-pci; qemu-storage-daemon's vhost-user-blk with size_max 0) are accepted, only what
@@ -14,9 +15,17 @@
 /* What QEMU 10's virtio-blk-pci offers, and what the driver brings (virtio_blk_probe.c). */
 static struct vblk_cfg qemu_cfg(void)
 {
-    return (struct vblk_cfg){.has_seg_max = true, .has_blk_size = true, .capacity = 65536, .seg_max = 254,
-                             .blk_size = 512, .device_qmax = 256, .depth = 32, .map_max = 256 * 1024,
-                             .max_block_size = PAGE_SIZE, .max_request_bytes = 1024 * 1024, .max_segments = 256};
+    return (struct vblk_cfg){.has_seg_max = true,
+                             .has_blk_size = true,
+                             .capacity = 65536,
+                             .seg_max = 254,
+                             .blk_size = 512,
+                             .device_qmax = 256,
+                             .depth = 32,
+                             .map_max = 256 * 1024,
+                             .max_block_size = PAGE_SIZE,
+                             .max_request_bytes = 1024 * 1024,
+                             .max_segments = 256};
 }
 
 static int limits(const struct vblk_cfg *c, struct vblk_limits *l, char *why)
@@ -94,8 +103,11 @@ static void test_blk_size(void **state)
     struct vblk_cfg c = qemu_cfg();
     struct vblk_limits l;
     char why[200];
-    static const struct { uint32_t blk_size, block_size; } accepted[] = {
-        {512, 512}, {1024, 1024}, {PAGE_SIZE, PAGE_SIZE}, {0, 512}, {3, 512}, {256, 512}, {(PAGE_SIZE - 1), 512}, {0xffffffffu, 512},
+    static const struct {
+        uint32_t blk_size, block_size;
+    } accepted[] = {
+        {512, 512}, {1024, 1024}, {PAGE_SIZE, PAGE_SIZE}, {0, 512},
+        {3, 512},   {256, 512},   {(PAGE_SIZE - 1), 512}, {0xffffffffu, 512},
     };
     for (size_t i = 0; i < sizeof(accepted) / sizeof(accepted[0]); i++) {
         c.blk_size = accepted[i].blk_size;

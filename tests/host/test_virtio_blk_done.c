@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_virtio_blk_done.c - host unit tests for drivers/virtio_blk_done.c: what a completed
  * virtio-blk request says, from its status byte and the used ring's len (virtio 1.2 2.7.8,
  * 5.2.6), checked case by case against the spec's rule - the device wrote the first `len` bytes
@@ -15,8 +16,9 @@ static void expect(bool reads, uint32_t data, uint32_t len, uint8_t st, enum blk
     struct vblk_done d = vblk_done(reads, data, len, st);
     if (d.status != want || d.data_written != written || d.len_short != short_len)
         fail_msg("%s of %u data bytes, used len %u, status byte %#x: got status %d / %u written / short %d, "
-                 "expected %d / %u / %d", reads ? "read" : "write", data, len, st, d.status, d.data_written,
-                 d.len_short, want, written, short_len);
+                 "expected %d / %u / %d",
+                 reads ? "read" : "write", data, len, st, d.status, d.data_written, d.len_short, want, written,
+                 short_len);
 }
 
 static void test_a_read_that_succeeds_wrote_all_its_data(void **state)

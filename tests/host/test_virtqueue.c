@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_virtqueue.c - the split virtqueue (drivers/virtqueue.c) against a fake device.
  *
  * The test plays the device: it reads the available ring and the descriptor table the way a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_vmm_pvh.c - host unit tests of tools/vmm/pvh.c: parsing bounce.elf-like images (and broken
  * ones), S, the hvm_start_info / memory map / command line the loader writes, and random
  * corruptions of a valid image that must never make the parser read outside the file or the
@@ -39,10 +40,13 @@ static void make_image(struct image *im, uint64_t paddr, uint64_t memsz)
     im->eh.e_ehsize = sizeof(Elf64_Ehdr);
     im->eh.e_phentsize = sizeof(Elf64_Phdr);
     im->eh.e_phnum = 2;
-    im->ph[0] = (Elf64_Phdr){.p_type = PT_LOAD, .p_offset = offsetof(struct image, code), .p_paddr = paddr,
-                             .p_vaddr = paddr, .p_filesz = sizeof(im->code), .p_memsz = memsz};
-    im->ph[1] = (Elf64_Phdr){.p_type = PT_NOTE, .p_offset = offsetof(struct image, note),
-                             .p_filesz = sizeof(im->note)};
+    im->ph[0] = (Elf64_Phdr){.p_type = PT_LOAD,
+                             .p_offset = offsetof(struct image, code),
+                             .p_paddr = paddr,
+                             .p_vaddr = paddr,
+                             .p_filesz = sizeof(im->code),
+                             .p_memsz = memsz};
+    im->ph[1] = (Elf64_Phdr){.p_type = PT_NOTE, .p_offset = offsetof(struct image, note), .p_filesz = sizeof(im->note)};
     im->note.nh = (Elf64_Nhdr){.n_namesz = 4, .n_descsz = 4, .n_type = XEN_ELFNOTE_PHYS32_ENTRY};
     memcpy(im->note.name, "Xen", 4);
     im->note.entry = (uint32_t)paddr + 8;

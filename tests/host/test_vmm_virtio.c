@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_vmm_virtio.c - host unit tests of tools/vmm's pure parts: the virtio-mmio transport and the
  * virtio-blk device against a hostile driver, the shared-page bitmap, the canary scan and the
  * KVM_HC_MAP_GPA_RANGE argument checks.
@@ -132,8 +133,8 @@ static void driver_init(uint32_t num, bool read_only_ok)
     wr32(VIRTIO_MMIO_QUEUE_DEVICE_HIGH, 0);
     wr32(VIRTIO_MMIO_QUEUE_READY, 1);
     assert_int_equal(rd32(VIRTIO_MMIO_QUEUE_READY), 1);
-    wr32(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK |
-                           VIRTIO_STATUS_DRIVER_OK);
+    wr32(VIRTIO_MMIO_STATUS,
+         VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
     w.avail_idx = 0;
 }
 
@@ -237,8 +238,9 @@ static void test_registers(void **state)
     wr32(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 2);
     assert_int_equal(rd32(VIRTIO_MMIO_DEVICE_FEATURES), 0);
     uint64_t f = (uint64_t)hi << 32 | lo;
-    assert_int_equal(f, VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_F_ACCESS_PLATFORM) |
-                            VIRTIO_BIT(VIRTIO_BLK_F_FLUSH) | VIRTIO_BIT(VIRTIO_BLK_F_SEG_MAX));
+    assert_int_equal(f,
+                     VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_F_ACCESS_PLATFORM) |
+                         VIRTIO_BIT(VIRTIO_BLK_F_FLUSH) | VIRTIO_BIT(VIRTIO_BLK_F_SEG_MAX));
     /* configuration: capacity at 0 in any width, seg_max at 12 */
     assert_int_equal(vmmio_read(&w.m, VIRTIO_MMIO_CONFIG, 8), DISK_SECTORS);
     assert_int_equal(vmmio_read(&w.m, VIRTIO_MMIO_CONFIG, 4), DISK_SECTORS);
@@ -260,7 +262,7 @@ static void test_registers(void **state)
     vmmio_write(&w.m, VIRTIO_MMIO_STATUS, 1, 0);
     assert_int_equal(w.m.bad_accesses, bad + 2);
     assert_true(rd32(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_DRIVER_OK); /* the 1-byte write did not reset */
-    vmmio_write(&w.m, VIRTIO_MMIO_CONFIG, 4, 123);                  /* config is read-only */
+    vmmio_write(&w.m, VIRTIO_MMIO_CONFIG, 4, 123);                   /* config is read-only */
     assert_int_equal(vmmio_read(&w.m, VIRTIO_MMIO_CONFIG, 8), DISK_SECTORS);
 }
 
@@ -302,7 +304,8 @@ static void test_read(void **state)
 {
     (void)state;
     /* header, two data pieces (one of them crossing a page boundary), status */
-    uint64_t hdr = rq(HDR_PAGE, 0), st = rq(HDR_PAGE, 100), a = rq(DATA_PAGE, PAGE_SIZE - 512), b = rq(DATA_PAGE + 3, 0);
+    uint64_t hdr = rq(HDR_PAGE, 0), st = rq(HDR_PAGE, 100), a = rq(DATA_PAGE, PAGE_SIZE - 512),
+             b = rq(DATA_PAGE + 3, 0);
     put_hdr(hdr, VIRTIO_BLK_T_IN, 5);
     w.ram[st] = 0xff;
     put_desc(3, hdr, 16, VIRTQ_DESC_F_NEXT, 7);
@@ -728,10 +731,10 @@ static void test_canary_scan(void **state)
     struct canary_log log = {0};
     memset(buf, 'B', sizeof(buf)); /* lots of near misses */
     assert_int_equal(canary_scan(&log, buf, sizeof(buf), 0, CANARY_AT_EXIT, 0), 0);
-    memcpy(buf + PAGE_SIZE - 7, CANARY_PREFIX, CANARY_PREFIX_LEN); /* across a page boundary */
-    memcpy(buf + 0, CANARY_PREFIX, CANARY_PREFIX_LEN);       /* at the start */
+    memcpy(buf + PAGE_SIZE - 7, CANARY_PREFIX, CANARY_PREFIX_LEN);                   /* across a page boundary */
+    memcpy(buf + 0, CANARY_PREFIX, CANARY_PREFIX_LEN);                               /* at the start */
     memcpy(buf + sizeof(buf) - CANARY_PREFIX_LEN, CANARY_PREFIX, CANARY_PREFIX_LEN); /* at the very end */
-    memcpy(buf + 200, "BOUNCE-CANARY", 13);                                           /* 13 bytes only */
+    memcpy(buf + 200, "BOUNCE-CANARY", 13);                                          /* 13 bytes only */
     assert_int_equal(canary_scan(&log, buf, sizeof(buf), 0x10000, CANARY_AT_EXIT, 0), 3);
     assert_int_equal(log.where[0].gpa, 0x10000);
     assert_int_equal(log.where[1].gpa, 0x10000 + PAGE_SIZE - 7);
@@ -883,8 +886,8 @@ static void test_random_requests(void **state)
             for (uint32_t i = 0; i < total; i++)
                 w.ram[base + i] = (uint8_t)rng_next(&r);
         for (unsigned i = 0; i < npieces; i++) {
-            put_desc(d, base + cut[i], cut[i + 1] - cut[i],
-                     VIRTQ_DESC_F_NEXT | (write ? 0 : VIRTQ_DESC_F_WRITE), (uint16_t)(d + 1));
+            put_desc(d, base + cut[i], cut[i + 1] - cut[i], VIRTQ_DESC_F_NEXT | (write ? 0 : VIRTQ_DESC_F_WRITE),
+                     (uint16_t)(d + 1));
             d++;
         }
         put_desc(d, st, 1, VIRTQ_DESC_F_WRITE, 0);

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Unit tests of tools/check-layers.py on small trees built here: a downward include passes; an
 upward one, one across, one into tests/, one into a folder outside the table, an unresolvable
 one, and a known edge that no longer exists each fail, naming the file and line. Printed as TAP."""

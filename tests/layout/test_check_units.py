@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Unit tests of tools/check-units.py on small trees: a bare 4096, 4095 or 2048 in code fails,
 naming file and line; the same number in a comment, a string or as a #define's value passes, and
 so do numbers that merely contain it. Printed as TAP."""

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Unit tests of tools/rig/analyze.py on traces in the exact format of Linux 6.12's kvm
 tracepoints (lines taken from a real rig run), and of rig.py's watch over a silent L1, printed
 as TAP."""

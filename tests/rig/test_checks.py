@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Unit tests of tools/rig/checks.py: each check can fail. A complete, healthy run (the figures of a
 real rig run) passes every check; a missing scenario, empty results, a figure out of its band, a
 missing count, a hypercall count that disagrees with the VMM's, or a trace that could not be

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Unit tests of the rig's L1 recovery (tools/rig/rig.py, save-scenario.sh): each finished
 scenario is saved in a slot of the results disk by the real save-scenario.sh (sh, tar, dd on a
 file standing in for /dev/vdb) and read back by rig.read_slots; an L1 that goes silent gets an

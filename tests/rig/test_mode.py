@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Unit tests of tools/rig/mode.py: where each scenario group runs on the hosts KVM developers
 have - a workstation without KVM_SW_PROTECTED_VM, one with it, a non-root run, a /dev/kvm that
 only emulates, no /dev/kvm at all, no kvm tracepoints - and --mode native forced on each, the

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Unit tests of tools/rig/report.py: the README's rig tables come from a results.json, and a
 hand edit of them, or a README without the generated block, is caught. Printed as TAP."""
 import json

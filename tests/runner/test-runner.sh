@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Tests of the test machinery itself: guests that fail, fault, panic, crash or hang on purpose
 # (tests/guest/suite_selftest.c) and bad command lines, each run through tools/run. Every case
 # checks the runner's exit status and what the output says. Output: TAP.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Tests of make test's own machinery: a step that hangs is killed at its limit and named
 # (tools/test-steps.sh, tools/tap-summary.py), with its children; and .ci/run ends with an
 # "N passed, N failed" line even when make test stops before its summary. Output: TAP.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Unit tests of tools/tap-summary.py, the verdict of make test: a step that cannot pass must
 fail - all cases skipped, no results, fewer results than planned, a crash - unless the step list
 declares it may skip. Printed as TAP."""

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench_dma.c - benchmark of the DMA layer (dma/), run natively on the fake platform
  * (tools/hostlib/dma_fake_platform.h). `make bench` builds it with -O2 and runs it. It prints a
  * readable table and, as its LAST line, one JSON object with every number in the table.
@@ -205,7 +206,7 @@ static void cpu_model(char *out, size_t len)
 /* ---------------------------------------------------------------- setup */
 
 static struct dma_dev dev32 = {.name = "bench32", .dma_mask = DMA_BIT_MASK(32)};
-static uint8_t *high;     /* the one region above 4 GiB */
+static uint8_t *high; /* the one region above 4 GiB */
 static uint64_t high_phys;
 #define HIGH_BYTES (1u << 20)
 
@@ -388,18 +389,45 @@ static void bench_map_unmap(void)
 
 /* ---------------------------------------------------------------- 2. 64 KiB FROM_DEVICE cycle */
 
-enum { C_MEMCPY, C_MEMSET, C_ZERO_DMA, C_ZERO_DEV, C_ZERO_ALL, C_COPY_DMA, C_COPY_DEV, C_COPY_ALL, C_NONE_DMA,
-       C_NONE_DEV, C_NONE_ALL, C_EXACT_DMA, C_EXACT_DEV, C_EXACT_ALL, C_TIMER, C_N };
-static const char *const c_names[C_N] = {"memcpy", "memset", "zero_dma", "zero_device_write", "zero_cycle",
-                                         "copy_dma", "copy_device_write", "copy_cycle", "none_dma",
-                                         "none_device_write", "none_cycle", "exact_dma", "exact_device_write",
-                                         "exact_cycle", "timer"};
+enum {
+    C_MEMCPY,
+    C_MEMSET,
+    C_ZERO_DMA,
+    C_ZERO_DEV,
+    C_ZERO_ALL,
+    C_COPY_DMA,
+    C_COPY_DEV,
+    C_COPY_ALL,
+    C_NONE_DMA,
+    C_NONE_DEV,
+    C_NONE_ALL,
+    C_EXACT_DMA,
+    C_EXACT_DEV,
+    C_EXACT_ALL,
+    C_TIMER,
+    C_N
+};
+static const char *const c_names[C_N] = {"memcpy",
+                                         "memset",
+                                         "zero_dma",
+                                         "zero_device_write",
+                                         "zero_cycle",
+                                         "copy_dma",
+                                         "copy_device_write",
+                                         "copy_cycle",
+                                         "none_dma",
+                                         "none_device_write",
+                                         "none_cycle",
+                                         "exact_dma",
+                                         "exact_device_write",
+                                         "exact_cycle",
+                                         "timer"};
 
 struct cycle_result {
-    double ns[C_N];                /* medians, ns per operation */
+    double ns[C_N];                                         /* medians, ns per operation */
     double zero_ratio, copy_ratio, none_ratio, exact_ratio; /* memcpy / (map + unmap), median of per-rep ratios */
-    double zero_full, copy_full;  /* memcpy / (map + device write + unmap) */
-    double zero_ceiling;          /* memcpy / (memset + memcpy): the best a zero-then-copy-back can do */
+    double zero_full, copy_full;                            /* memcpy / (map + device write + unmap) */
+    double zero_ceiling; /* memcpy / (memset + memcpy): the best a zero-then-copy-back can do */
 };
 
 /* How a FROM_DEVICE cycle completes: under a policy with a plain unmap (the whole mapping comes
@@ -469,7 +497,8 @@ static double timer_batch(void)
     return (double)acc / CYCLE_BATCH;
 }
 
-static const struct cycle_kind cycle_kinds[] = { /* in the order of the C_* rows */
+static const struct cycle_kind cycle_kinds[] = {
+    /* in the order of the C_* rows */
     {BOUNCE_ZERO, false, CYCLE_BYTES, CYCLE_BYTES},
     {BOUNCE_COPY, false, CYCLE_BYTES, CYCLE_BYTES},
     {BOUNCE_NONE, false, CYCLE_BYTES, CYCLE_BYTES},
@@ -660,11 +689,11 @@ static void print_cycle(const char *title, const struct cycle_result *c)
 {
     printf("%s\n", title);
     printf("  %-34s %10s %10s\n", "operation (64 KiB)", "ns", "GB/s");
-    const char *label[C_N] = {
-        "plain memcpy", "plain memset", "zero: map + unmap (DMA layer)", "zero: device write", "zero: whole cycle",
-        "copy: map + unmap (DMA layer)", "copy: device write", "copy: whole cycle", "none: map + unmap (DMA layer)",
-        "none: device write", "none: whole cycle", "exact: map + unmap (DMA layer)", "exact: device write",
-        "exact: whole cycle", "timer (empty interval)"};
+    const char *label[C_N] = {"plain memcpy",        "plain memset",       "zero: map + unmap (DMA layer)",
+                              "zero: device write",  "zero: whole cycle",  "copy: map + unmap (DMA layer)",
+                              "copy: device write",  "copy: whole cycle",  "none: map + unmap (DMA layer)",
+                              "none: device write",  "none: whole cycle",  "exact: map + unmap (DMA layer)",
+                              "exact: device write", "exact: whole cycle", "timer (empty interval)"};
     for (int k = 0; k < C_N; k++) {
         if (k == C_TIMER)
             printf("  %-34s %10.1f\n", label[k], c->ns[k]);
@@ -762,7 +791,8 @@ int main(void)
 
     printf("\n4. exact completion by size: map with DMA_ATTR_EXACT_COMPLETION (policy zero), the device\n"
            "   writes all or the first half, dma_unmap_page_written(); against a plain memcpy of the\n"
-           "   bytes written, side by side, median of %d repetitions\n", CYCLE_REPS);
+           "   bytes written, side by side, median of %d repetitions\n",
+           CYCLE_REPS);
     printf("  %-8s %-8s %12s %16s %20s\n", "size", "written", "memcpy ns", "map+unmap ns", "memcpy/(map+unmap)");
     for (int si = 0; si < NEXACT; si++)
         for (int h = 0; h < 2; h++)

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """docs/bounce.md's table of what each FROM_DEVICE policy costs, generated from measurements,
 never typed: the rig's results (docs/kvm-results.json, `make kvm-report`) and the DMA layer's
 benchmark (docs/bench.json, `make bench-report`).

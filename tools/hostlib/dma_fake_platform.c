@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dma_fake_platform.c - see dma_fake_platform.h. */
 #define _DEFAULT_SOURCE
 #include "tools/hostlib/dma_fake_platform.h"
@@ -99,7 +100,8 @@ static int convert(uint64_t phys, size_t bytes, bool to_shared)
     if (fail_after > 0)
         fail_after--;
     if (phys % PAGE_SIZE != 0 || bytes == 0) {
-        fprintf(stderr, "fake platform: conversion of [%#llx, +%zu) is not whole pages\n", (unsigned long long)phys, bytes);
+        fprintf(stderr, "fake platform: conversion of [%#llx, +%zu) is not whole pages\n", (unsigned long long)phys,
+                bytes);
         abort();
     }
     for (uint64_t pa = phys; pa < phys + page_round(bytes); pa += PAGE_SIZE) {

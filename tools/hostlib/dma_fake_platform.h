@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dma_fake_platform.h - a fake physical address space for running dma/ natively.
  *
  * Host memory (mmap'ed, page-aligned, so tests can mprotect it) is given made-up physical

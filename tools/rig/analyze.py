@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Analyze one rig scenario: what KVM did on the host while the guest read its disk.
 
 Inputs (per scenario directory, from tools/rig/scenarios.sh): trace.gz (the tracefs text of

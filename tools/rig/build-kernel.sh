@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Build the rig's sw-protected L1 kernel from Debian's linux-source-6.12 with the config fragment
 # tools/rig/kernel-sw-protected.config, and cache it OUTSIDE the clone, keyed by the source
 # version and the fragment, so a fresh clone (CI) reuses it: ~/.cache/bounce/ (or $BOUNCE_CACHE).

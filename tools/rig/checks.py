@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """What must hold about a rig run: the assertions behind `make kvm-test --tap`, one Check each. Every check can fail: a missing scenario, a missing figure, a
 figure out of its band or a trace that could not be parsed fails, never passes by default.
 

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # /init of the rig's L1 host (busybox). Loads KVM, takes its work from the first virtio disk (a
 # tar archive: run.sh and what it needs) and runs it; run.sh saves its results, scenario by
 # scenario, to the second virtio disk (save-scenario.sh). Progress goes to the console as "rig-l1: ..." lines; the last line is

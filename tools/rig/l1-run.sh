@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # l1-run.sh OUTDIR - the rig's work inside the L1 (init.sh runs /work/run.sh, which is this):
 # the scenarios of /work/scenarios.txt, each saved to the results disk as it ends; then, if
 # /work/selftest names scenarios, the rig's own native mode on them (rig.py --mode native: the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Where each group of the rig's scenarios runs: natively on this host's KVM, in the L1 (a KVM
 host booted under QEMU TCG), or nowhere - skipped, with the reason.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """The rig's result tables, generated from a results.json (`make kvm-report`), never typed by hand.
 
   report.py RESULTS.json                      print the tables (Markdown)

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """make kvm-test: run the guest on real KVM and watch what the host does.
 
 Each group of scenarios runs natively where this host can run it - root, KVM at native speed,

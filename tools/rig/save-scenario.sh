@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # save-scenario.sh DIR - in the rig's L1: save one finished scenario's folder to the results disk
 # (/dev/vdb), in the next free slot: slot k is a tar archive at k * SLOT_MIB MiB. The host reads
 # the slots back (rig.py, read_slots) after the L1 ends - or after it hangs, and then boots it

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Run the rig's scenarios on a KVM host (the L1 under TCG, or a real one) and collect, per
 # scenario, the kvm tracepoints (kvm_page_fault, kvm_exit, kvm_hypercall), the guest's serial
 # log and the QEMU status. POSIX sh: busybox in L1, dash on a native host.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """make kvm-soak N=10: run the KVM host rig N times and say, per scenario, in how many runs every
 check about it held - the rig's reliability as a figure, not an impression.
 

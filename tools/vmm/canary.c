@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* canary.c - find "BOUNCE-CANARY:" in host-visible guest memory (see canary.h). */
 #include "tools/vmm/canary.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* canary.h - looking for the guest's secret where the host can see it. Pure.
  *
  * The confidential guest writes a canary into private memory: the 14 bytes "BOUNCE-CANARY:"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cpu.c - CPUID and the PVH entry registers of the vCPU (see cpu.h).
  *
  * Documentation/virt/kvm/api.rst: KVM_GET_SUPPORTED_CPUID (E2BIG until the array is large
@@ -75,8 +76,13 @@ int cpu_setup_cpuid(int kvm_fd, int vcpu_fd, uint32_t *tsc_khz)
     struct kvm_cpuid_entry2 *t = leaf(c, CPUID_TIMING_LEAF);
     if (t == NULL)
         t = &c->entries[c->nent++];
-    *t = (struct kvm_cpuid_entry2){.function = CPUID_TIMING_LEAF, .index = 0, .flags = 0,
-                                   .eax = (uint32_t)khz, .ebx = 1000000, .ecx = 0, .edx = 0};
+    *t = (struct kvm_cpuid_entry2){.function = CPUID_TIMING_LEAF,
+                                   .index = 0,
+                                   .flags = 0,
+                                   .eax = (uint32_t)khz,
+                                   .ebx = 1000000,
+                                   .ecx = 0,
+                                   .edx = 0};
     struct kvm_cpuid_entry2 *l1 = leaf(c, 1);
     if (l1)
         l1->ecx |= CPUID_1_ECX_HYPERVISOR;
@@ -94,15 +100,27 @@ int cpu_setup_pvh_entry(int vcpu_fd, uint64_t entry, uint64_t start_info)
         vmm_info("error: KVM_GET_SREGS: %s", strerror(errno));
         return -1;
     }
-    struct kvm_segment code = {.base = 0, .limit = 0xffffffff, .selector = 0x08, .type = 0xb, /* code, read, accessed */
-                               .present = 1, .dpl = 0, .db = 1, .s = 1, .l = 0, .g = 1};
+    struct kvm_segment code = {.base = 0,
+                               .limit = 0xffffffff,
+                               .selector = 0x08,
+                               .type = 0xb, /* code, read, accessed */
+                               .present = 1,
+                               .dpl = 0,
+                               .db = 1,
+                               .s = 1,
+                               .l = 0,
+                               .g = 1};
     struct kvm_segment data = code;
     data.selector = 0x10;
     data.type = 0x3; /* data, read/write, accessed */
     s.cs = code;
     s.ds = s.es = s.fs = s.gs = s.ss = data;
-    s.tr = (struct kvm_segment){.base = 0, .limit = 0xffff, .selector = 0x18, .type = 0xb, /* busy 32-bit TSS */
-                                .present = 1, .s = 0};
+    s.tr = (struct kvm_segment){.base = 0,
+                                .limit = 0xffff,
+                                .selector = 0x18,
+                                .type = 0xb, /* busy 32-bit TSS */
+                                .present = 1,
+                                .s = 0};
     s.ldt = (struct kvm_segment){.type = 0x2, .present = 1, .unusable = 1};
     s.gdt.base = 0, s.gdt.limit = 0xffff;
     s.idt.base = 0, s.idt.limit = 0;

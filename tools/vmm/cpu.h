@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cpu.h - the one vCPU: CPUID and the PVH entry state. */
 #ifndef BOUNCE_VMM_CPU_H
 #define BOUNCE_VMM_CPU_H

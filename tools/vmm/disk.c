@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* disk.c - raw disk image file (see disk.h). */
 #define _GNU_SOURCE
 #include "tools/vmm/disk.h"
@@ -34,8 +35,8 @@ int disk_open(struct disk *d, const char *path, bool read_only)
     }
     d->sectors = (uint64_t)st.st_size / 512;
     if (st.st_size % 512)
-        vmm_info("disk %s: %lld bytes are not whole sectors; the last %lld are not used", path,
-                 (long long)st.st_size, (long long)(st.st_size % 512));
+        vmm_info("disk %s: %lld bytes are not whole sectors; the last %lld are not used", path, (long long)st.st_size,
+                 (long long)(st.st_size % 512));
     return 0;
 }
 

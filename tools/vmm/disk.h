@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* disk.h - the disk image behind virtio-blk: a raw file, pread/pwrite. */
 #ifndef BOUNCE_VMM_DISK_H
 #define BOUNCE_VMM_DISK_H

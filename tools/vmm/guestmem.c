@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* guestmem.c - range checks and the shared-page bitmap (see guestmem.h). */
 #include "tools/vmm/guestmem.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* guestmem.h - the host's view of guest RAM and the per-page private/shared state. Pure.
  *
  * Guest RAM is [0, size). `host` maps it in the VMM: in a sw-protected VM that is the shared

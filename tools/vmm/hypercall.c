@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hypercall.c - KVM_EXIT_HYPERCALL: the guest's KVM_HC_MAP_GPA_RANGE conversions.
  *
  * KVM exits to userspace only for the hypercalls enabled with KVM_CAP_EXIT_HYPERCALL (here just

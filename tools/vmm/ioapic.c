@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ioapic.c - the register-only I/O APIC (see ioapic.h). */
 #include "tools/vmm/ioapic.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ioapic.h - a register-only I/O APIC at 0xfec00000 (82093AA layout: IOREGSEL at 0x00, IOWIN at
  * 0x10; ID, version 0x00170011 = version 0x11 with 24 entries, arbitration, 24 redirection
  * entries that read back what was written and start masked). No interrupt is ever delivered: the

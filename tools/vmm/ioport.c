@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ioport.c - COM1, isa-debug-exit, unassigned ports (see ioport.h). */
 #include "tools/vmm/ioport.h"
 

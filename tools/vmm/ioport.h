@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ioport.h - port I/O: the COM1 serial port, isa-debug-exit, and nothing else.
  *
  * Serial (16550, ports 0x3f8-0x3ff): THR writes (DLAB off) go to `out`; LSR reads 0x60

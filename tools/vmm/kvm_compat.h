@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* kvm_compat.h - the parts of the Linux 6.12 KVM uapi the VMM needs that older <linux/kvm.h>
  * (Debian 12 ships the 6.1 headers) lacks. Each definition is the one in Linux 6.12 and is used
  * only if the system header does not have it; values and layouts from:

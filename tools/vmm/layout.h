@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* layout.h - the guest physical address map the VMM builds (docs/confidential.md). */
 #ifndef BOUNCE_VMM_LAYOUT_H
 #define BOUNCE_VMM_LAYOUT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* log.c - "vmm: ..." messages on stderr, guest errors rate-limited (see log.h). */
 #include "tools/vmm/log.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* log.h - the VMM's messages: "vmm: ..." lines on stderr.
  *
  * Problems caused by the guest (bad hypercall arguments, malformed descriptors, DMA to private

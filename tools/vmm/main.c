@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* main.c - tools/vmm: run bounce.elf as a confidential guest on KVM (docs/confidential.md).
  *
  *   vmm [--memory 512M] [--disk FILE] [--disk-readonly] [--cmdline "..."]
@@ -35,22 +36,23 @@ static struct vblk_dev blkdev;
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: vmm [--memory 512M] [--disk FILE] [--disk-readonly] [--cmdline \"...\"]\n"
-               "           [--mode auto|sw-protected|fallback] [--timeout SEC] [--report FILE] bounce.elf\n"
-               "Runs bounce.elf as a confidential guest on KVM (docs/confidential.md).\n"
-               "  --memory N      guest RAM, K/M/G suffix, 16M..3G, a multiple of 2M (default 512M)\n"
-               "  --disk FILE     raw disk image behind virtio-blk over virtio-mmio at 0xd0000000;\n"
-               "                  appends \"" VIRTIO_MMIO_CMDLINE "\" to the guest command line\n"
-               "  --disk-readonly attach the disk read-only (VIRTIO_BLK_F_RO)\n"
-               "  --bad-sector N  reads of sector N fail after delivering the sectors before it (IOERR,\n"
-               "                  used len = the data written): partial transfers for tests\n"
-               "  --cmdline S     the guest's command line\n"
-               "  --mode M        auto (default): sw-protected if KVM offers it, else fallback\n"
-               "  --timeout SEC   kill the guest after SEC seconds, exit status 4 (default %d, 0 = none)\n"
-               "  --report FILE   write the report (JSON) there; it also goes to stderr as a VMM-REPORT line,\n"
-               "                  never to stdout, which carries the guest's console\n"
-               "Exit status: 0 the guest passed, 1 it failed, 2 VMM or usage error, 3 canary found,\n"
-               "4 the guest stopped without an exit code or timed out.\n",
+    fprintf(f,
+            "usage: vmm [--memory 512M] [--disk FILE] [--disk-readonly] [--cmdline \"...\"]\n"
+            "           [--mode auto|sw-protected|fallback] [--timeout SEC] [--report FILE] bounce.elf\n"
+            "Runs bounce.elf as a confidential guest on KVM (docs/confidential.md).\n"
+            "  --memory N      guest RAM, K/M/G suffix, 16M..3G, a multiple of 2M (default 512M)\n"
+            "  --disk FILE     raw disk image behind virtio-blk over virtio-mmio at 0xd0000000;\n"
+            "                  appends \"" VIRTIO_MMIO_CMDLINE "\" to the guest command line\n"
+            "  --disk-readonly attach the disk read-only (VIRTIO_BLK_F_RO)\n"
+            "  --bad-sector N  reads of sector N fail after delivering the sectors before it (IOERR,\n"
+            "                  used len = the data written): partial transfers for tests\n"
+            "  --cmdline S     the guest's command line\n"
+            "  --mode M        auto (default): sw-protected if KVM offers it, else fallback\n"
+            "  --timeout SEC   kill the guest after SEC seconds, exit status 4 (default %d, 0 = none)\n"
+            "  --report FILE   write the report (JSON) there; it also goes to stderr as a VMM-REPORT line,\n"
+            "                  never to stdout, which carries the guest's console\n"
+            "Exit status: 0 the guest passed, 1 it failed, 2 VMM or usage error, 3 canary found,\n"
+            "4 the guest stopped without an exit code or timed out.\n",
             DEFAULT_TIMEOUT_S);
 }
 
@@ -63,9 +65,21 @@ static int parse_size(const char *s, uint64_t *out)
         return -1;
     unsigned shift = 0;
     switch (*end) {
-    case 'k': case 'K': shift = 10; end++; break;
-    case 'm': case 'M': shift = 20; end++; break;
-    case 'g': case 'G': shift = 30; end++; break;
+    case 'k':
+    case 'K':
+        shift = 10;
+        end++;
+        break;
+    case 'm':
+    case 'M':
+        shift = 20;
+        end++;
+        break;
+    case 'g':
+    case 'G':
+        shift = 30;
+        end++;
+        break;
     default: break;
     }
     if (*end != '\0' || v > (UINT64_MAX >> shift))
@@ -77,12 +91,11 @@ static int parse_size(const char *s, uint64_t *out)
 static int parse_args(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"memory", required_argument, NULL, 'm'}, {"disk", required_argument, NULL, 'd'},
+        {"memory", required_argument, NULL, 'm'},  {"disk", required_argument, NULL, 'd'},
         {"disk-readonly", no_argument, NULL, 'r'}, {"cmdline", required_argument, NULL, 'c'},
-        {"mode", required_argument, NULL, 'M'},   {"timeout", required_argument, NULL, 't'},
-        {"report", required_argument, NULL, 'R'}, {"bad-sector", required_argument, NULL, 'B'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"mode", required_argument, NULL, 'M'},    {"timeout", required_argument, NULL, 't'},
+        {"report", required_argument, NULL, 'R'},  {"bad-sector", required_argument, NULL, 'B'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     vm.ram = RAM_DEFAULT;
     vm.cmdline = "";
@@ -303,8 +316,8 @@ static int setup(void)
         vmmio_init(&vm.vmmio, &blkdev);
         vm.have_disk = true;
         vmm_info("device: virtio-blk over virtio-mmio at %#llx (+%#llx, irq %d unused: polled): %s, %llu sectors, %s",
-                 VIRTIO_MMIO_BASE, VIRTIO_MMIO_SIZE, VIRTIO_MMIO_IRQ, vm.disk_path,
-                 (unsigned long long)vm.disk.sectors, vm.disk.read_only ? "read-only" : "read-write");
+                 VIRTIO_MMIO_BASE, VIRTIO_MMIO_SIZE, VIRTIO_MMIO_IRQ, vm.disk_path, (unsigned long long)vm.disk.sectors,
+                 vm.disk.read_only ? "read-only" : "read-write");
     }
     vmm_info("devices: COM1 serial -> stdout, isa-debug-exit at %#x, I/O APIC registers at %#llx; no PIT, no PCI",
              PORT_DEBUG_EXIT, IOAPIC_BASE);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mapgpa.c - validation of KVM_HC_MAP_GPA_RANGE arguments (see mapgpa.h). */
 #include "tools/vmm/mapgpa.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mapgpa.h - checking the arguments of KVM_HC_MAP_GPA_RANGE from the untrusted guest. Pure.
  *
  * The guest asks: convert [gpa, gpa + npages * 4 KiB) to private (attrs bit 4) or shared, attrs

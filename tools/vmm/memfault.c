@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* memfault.c - KVM_EXIT_MEMORY_FAULT: a guest access KVM could not map, e.g. a private access to
  * a page whose attributes say shared (Documentation/virt/kvm/api.rst: KVM_EXIT_MEMORY_FAULT,
  * which comes with KVM_RUN returning -1/EFAULT). Resolved as QEMU does: the pages are converted

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* memory.c - guest RAM backing, the memory slot, conversions and the exit scan (see memory.h).
  *
  * KVM API (Documentation/virt/kvm/api.rst, Linux 6.12): KVM_CREATE_GUEST_MEMFD (4.142),
@@ -69,7 +70,10 @@ int mem_create(struct vm_memory *m, int vm_fd, uint64_t ram, bool sw_protected)
     gm_set_pages(&m->gm, 0, ram / PAGE_SIZE, true);
 
     if (!sw_protected) {
-        struct kvm_userspace_memory_region r = {.slot = 0, .flags = 0, .guest_phys_addr = 0, .memory_size = ram,
+        struct kvm_userspace_memory_region r = {.slot = 0,
+                                                .flags = 0,
+                                                .guest_phys_addr = 0,
+                                                .memory_size = ram,
                                                 .userspace_addr = (uint64_t)(uintptr_t)m->host};
         if (ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &r) != 0) {
             vmm_info("error: KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
@@ -92,9 +96,13 @@ int mem_create(struct vm_memory *m, int vm_fd, uint64_t ram, bool sw_protected)
         vmm_info("error: KVM_CREATE_GUEST_MEMFD (%llu bytes): %s", (unsigned long long)ram, strerror(errno));
         return -1;
     }
-    struct kvm_compat_userspace_memory_region2 r2 = {
-        .slot = 0, .flags = KVM_MEM_GUEST_MEMFD, .guest_phys_addr = 0, .memory_size = ram,
-        .userspace_addr = (uint64_t)(uintptr_t)m->host, .guest_memfd_offset = 0, .guest_memfd = (uint32_t)m->gmemfd};
+    struct kvm_compat_userspace_memory_region2 r2 = {.slot = 0,
+                                                     .flags = KVM_MEM_GUEST_MEMFD,
+                                                     .guest_phys_addr = 0,
+                                                     .memory_size = ram,
+                                                     .userspace_addr = (uint64_t)(uintptr_t)m->host,
+                                                     .guest_memfd_offset = 0,
+                                                     .guest_memfd = (uint32_t)m->gmemfd};
     if (ioctl(vm_fd, KVM_COMPAT_SET_USER_MEMORY_REGION2, &r2) != 0) {
         vmm_info("error: KVM_SET_USER_MEMORY_REGION2 with guest_memfd: %s", strerror(errno));
         return -1;
@@ -155,8 +163,7 @@ void mem_scan_canary(const struct vm_memory *m, struct canary_log *log)
     if (!m->sw_protected) {
         uint64_t p = 0, n;
         while (gm_next_run(&m->gm, true, &p, &n)) {
-            canary_scan(log, m->host + p * PAGE_SIZE, n * PAGE_SIZE, p * PAGE_SIZE, CANARY_AT_EXIT,
-                        0);
+            canary_scan(log, m->host + p * PAGE_SIZE, n * PAGE_SIZE, p * PAGE_SIZE, CANARY_AT_EXIT, 0);
             p += n;
         }
         return;
@@ -175,4 +182,3 @@ void mem_scan_canary(const struct vm_memory *m, struct canary_log *log)
         pos = hole;
     }
 }
-

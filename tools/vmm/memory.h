@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* memory.h - guest RAM: the backing files, the KVM memory slot, private/shared conversions.
  *
  * sw-protected VM: RAM is a guest_memfd (private, the host cannot map it) plus a memfd mapped

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pvh.c - the PVH loader: ELF64 segments, the Xen PHYS32 entry note, hvm_start_info (see pvh.h).
  *
  * struct hvm_start_info and struct hvm_memmap_table_entry as in Xen's public header
@@ -134,10 +135,16 @@ int pvh_load(const struct pvh_image *img, uint8_t *ram, uint64_t ram_size, const
         {LOW_RAM_END, HIGH_RAM_START - LOW_RAM_END, E820_RESERVED, 0},
         {HIGH_RAM_START, ram_size - HIGH_RAM_START, E820_RAM, 0},
     };
-    struct hvm_start_info si = {
-        .magic = HVM_START_MAGIC, .version = 1, .flags = 0, .nr_modules = 0, .modlist_paddr = 0,
-        .cmdline_paddr = PVH_CMDLINE_GPA, .rsdp_paddr = 0, /* no ACPI */
-        .memmap_paddr = PVH_MEMMAP_GPA, .memmap_entries = 3, .reserved = 0};
+    struct hvm_start_info si = {.magic = HVM_START_MAGIC,
+                                .version = 1,
+                                .flags = 0,
+                                .nr_modules = 0,
+                                .modlist_paddr = 0,
+                                .cmdline_paddr = PVH_CMDLINE_GPA,
+                                .rsdp_paddr = 0, /* no ACPI */
+                                .memmap_paddr = PVH_MEMMAP_GPA,
+                                .memmap_entries = 3,
+                                .reserved = 0};
     memset(ram + PVH_START_INFO_GPA, 0, PVH_BOOT_AREA_END - PVH_START_INFO_GPA);
     memcpy(ram + PVH_START_INFO_GPA, &si, sizeof(si));
     memcpy(ram + PVH_MEMMAP_GPA, map, sizeof(map));

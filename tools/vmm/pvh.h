@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pvh.h - loading bounce.elf for PVH direct boot (docs/confidential.md "Boot (PVH)"). Pure.
  *
  * The ELF file is untrusted input too: headers, program headers and notes are bounds-checked.

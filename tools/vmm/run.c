@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* run.c - the vCPU loop: KVM_RUN and the exits (Documentation/virt/kvm/api.rst, 4.10 KVM_RUN and
  * 5. The kvm_run structure). Polled operation: no interrupt is ever injected.
  *
@@ -99,7 +100,8 @@ static void dump_regs(struct vmm *v)
     struct kvm_sregs s;
     if (ioctl(v->vcpu_fd, KVM_GET_REGS, &r) == 0 && ioctl(v->vcpu_fd, KVM_GET_SREGS, &s) == 0)
         vmm_info("vcpu: rip %#llx rsp %#llx rax %#llx rbx %#llx rcx %#llx rdx %#llx cr0 %#llx cr2 %#llx cr3 %#llx "
-                 "cr4 %#llx efer %#llx", r.rip, r.rsp, r.rax, r.rbx, r.rcx, r.rdx, s.cr0, s.cr2, s.cr3, s.cr4, s.efer);
+                 "cr4 %#llx efer %#llx",
+                 r.rip, r.rsp, r.rax, r.rbx, r.rcx, r.rdx, s.cr0, s.cr2, s.cr3, s.cr4, s.efer);
 }
 
 static void exit_internal_error(struct vmm *v)
@@ -111,8 +113,8 @@ static void exit_internal_error(struct vmm *v)
     for (uint32_t i = 0; i < run->internal.ndata && i < 4 && n < sizeof(extra); i++)
         n += (size_t)snprintf(extra + n, sizeof(extra) - n, " %#llx", (unsigned long long)run->internal.data[i]);
     dump_regs(v);
-    vmm_end(v, END_GUEST_STOPPED, "KVM internal error, suberror %u%s%s (1 = emulation failure)",
-            run->internal.suberror, n ? ", data" : "", extra);
+    vmm_end(v, END_GUEST_STOPPED, "KVM internal error, suberror %u%s%s (1 = emulation failure)", run->internal.suberror,
+            n ? ", data" : "", extra);
 }
 
 void vmm_run(struct vmm *v)
@@ -150,12 +152,8 @@ void vmm_run(struct vmm *v)
             break;
         }
         switch (run->exit_reason) {
-        case KVM_EXIT_IO:
-            exit_io(v);
-            break;
-        case KVM_EXIT_MMIO:
-            exit_mmio(v);
-            break;
+        case KVM_EXIT_IO: exit_io(v); break;
+        case KVM_EXIT_MMIO: exit_mmio(v); break;
         case KVM_EXIT_HYPERCALL:
             v->exits.hypercall++;
             hypercall_handle(v);
@@ -175,17 +173,13 @@ void vmm_run(struct vmm *v)
             vmm_end(v, END_GUEST_STOPPED, "system event %u (reset or shutdown) without an exit code",
                     run->system_event.type);
             break;
-        case KVM_EXIT_INTERNAL_ERROR:
-            exit_internal_error(v);
-            break;
+        case KVM_EXIT_INTERNAL_ERROR: exit_internal_error(v); break;
         case KVM_EXIT_FAIL_ENTRY:
             v->exits.fail_entry++;
             vmm_end(v, END_VMM_ERROR, "KVM could not enter the guest: hardware reason %#llx",
                     (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
             break;
-        case KVM_EXIT_INTR:
-            v->exits.intr++;
-            break;
+        case KVM_EXIT_INTR: v->exits.intr++; break;
         default:
             v->exits.other++;
             dump_regs(v);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* virtio_blk.c - virtio-blk device side: split virtqueue parsing and block requests (see
  * virtio_blk.h). virtio 1.2: 2.7 "Split Virtqueues", 5.2 "Block Device".
  *
@@ -40,7 +41,7 @@ void vblk_dev_reset(struct vblk_dev *d)
 uint64_t vblk_dev_features(const struct vblk_dev *d)
 {
     uint64_t f = VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_F_ACCESS_PLATFORM) |
-                 VIRTIO_BIT(VIRTIO_BLK_F_FLUSH) | VIRTIO_BIT(VIRTIO_BLK_F_SEG_MAX);
+        VIRTIO_BIT(VIRTIO_BLK_F_FLUSH) | VIRTIO_BIT(VIRTIO_BLK_F_SEG_MAX);
     if (d->read_only)
         f |= VIRTIO_BIT(VIRTIO_BLK_F_RO);
     return f;
@@ -83,8 +84,8 @@ static bool ring_ok(struct vblk_dev *d)
         }
         if (!gm_is_shared(gm, part[i].gpa, part[i].bytes)) {
             vmm_guest_error("virtio-blk: %s at %#llx (+%llu bytes) is in a page the guest has not shared: refused, "
-                            "device needs reset", part[i].name, (unsigned long long)part[i].gpa,
-                            (unsigned long long)part[i].bytes);
+                            "device needs reset",
+                            part[i].name, (unsigned long long)part[i].gpa, (unsigned long long)part[i].bytes);
             d->st.refused_dma++;
             return false;
         }
@@ -231,8 +232,8 @@ static bool extent_ok(struct vblk_dev *d, unsigned long long r, const char *what
     if (whole && inside)
         return true;
     vmm_guest_error("virtio-blk: request %llu: %s of %llu bytes at sector %llu: %s (capacity %llu sectors)", r, what,
-                    (unsigned long long)bytes, (unsigned long long)sector,
-                    whole ? "past the end" : "not whole sectors", (unsigned long long)d->capacity);
+                    (unsigned long long)bytes, (unsigned long long)sector, whole ? "past the end" : "not whole sectors",
+                    (unsigned long long)d->capacity);
     return false;
 }
 
@@ -275,7 +276,8 @@ static uint32_t serve(struct vblk_dev *d, uint16_t head, uint32_t n)
             status = gm_shared_ptr(d->gm, s->gpa + s->len - 1, 1);
             if (status == NULL) {
                 vmm_guest_error("virtio-blk: request %llu (head %u): status byte at %#llx is %s: refused, no status "
-                                "written", r, head, (unsigned long long)(s->gpa + s->len - 1),
+                                "written",
+                                r, head, (unsigned long long)(s->gpa + s->len - 1),
                                 gm_in_ram(d->gm, s->gpa + s->len - 1, 1) ? "in a page the guest has not shared"
                                                                          : "outside RAM");
                 count_refused(d, s->gpa + s->len - 1, 1);
@@ -302,7 +304,8 @@ static uint32_t serve(struct vblk_dev *d, uint16_t head, uint32_t n)
     struct virtio_blk_req_hdr hdr;
     if (total_r < HDR_BYTES) {
         vmm_guest_error("virtio-blk: request %llu (head %u): %llu device-readable bytes, less than the 16-byte "
-                        "header", r, head, (unsigned long long)total_r);
+                        "header",
+                        r, head, (unsigned long long)total_r);
         d->st.malformed++;
         goto ioerr;
     }
@@ -396,7 +399,8 @@ unsigned vblk_dev_process(struct vblk_dev *d)
     unsigned done = 0;
     while (q->last_avail != avail_idx) {
         uint16_t head;
-        memcpy(&head, avail + offsetof(struct virtq_avail, ring) + sizeof(head) * (q->last_avail % q->num), sizeof(head));
+        memcpy(&head, avail + offsetof(struct virtq_avail, ring) + sizeof(head) * (q->last_avail % q->num),
+               sizeof(head));
         if (head >= q->num) {
             broken(d, "available ring names a head out of range; head, queue size", head, q->num);
             return done;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* virtio_blk.h - the DEVICE side of virtio-blk (virtio 1.2, 5.2) over one split virtqueue (2.7).
  * Pure: guest memory is a struct guest_mem, the disk a struct vblk_backend, so the same code runs
  * in the VMM, in the host unit tests and in the fuzzer.

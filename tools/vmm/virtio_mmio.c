@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* virtio_mmio.c - virtio-mmio transport registers, version 2 (see virtio_mmio.h; virtio 1.2 4.2.2). */
 #include "tools/vmm/virtio_mmio.h"
 
@@ -60,7 +61,8 @@ uint64_t vmmio_read(struct vmmio *m, uint64_t off, unsigned len)
     case VIRTIO_MMIO_VERSION: return 2;
     case VIRTIO_MMIO_DEVICE_ID: return m->device_id;
     case VIRTIO_MMIO_VENDOR_ID: return VMMIO_VENDOR;
-    case VIRTIO_MMIO_DEVICE_FEATURES: return m->dev_features_sel < 2 ? (uint32_t)(features >> (32 * m->dev_features_sel)) : 0;
+    case VIRTIO_MMIO_DEVICE_FEATURES:
+        return m->dev_features_sel < 2 ? (uint32_t)(features >> (32 * m->dev_features_sel)) : 0;
     case VIRTIO_MMIO_QUEUE_NUM_MAX: return q0 ? VBLK_DEV_QUEUE_MAX : 0;
     case VIRTIO_MMIO_QUEUE_READY: return q0 && q->ready;
     case VIRTIO_MMIO_INTERRUPT_STATUS: status_now(m); return m->interrupt_status;
@@ -72,13 +74,13 @@ uint64_t vmmio_read(struct vmmio *m, uint64_t off, unsigned len)
     case VIRTIO_MMIO_QUEUE_DRIVER_HIGH: return q0 ? (uint32_t)(q->driver >> 32) : 0;
     case VIRTIO_MMIO_QUEUE_DEVICE_LOW: return q0 ? (uint32_t)q->device : 0;
     case VIRTIO_MMIO_QUEUE_DEVICE_HIGH: return q0 ? (uint32_t)(q->device >> 32) : 0;
-    case VIRTIO_MMIO_SHM_LEN_LOW: case VIRTIO_MMIO_SHM_LEN_HIGH: return 0xffffffffu; /* no shared memory regions */
-    case VIRTIO_MMIO_SHM_BASE_LOW: case VIRTIO_MMIO_SHM_BASE_HIGH: return 0xffffffffu;
+    case VIRTIO_MMIO_SHM_LEN_LOW:
+    case VIRTIO_MMIO_SHM_LEN_HIGH: return 0xffffffffu; /* no shared memory regions */
+    case VIRTIO_MMIO_SHM_BASE_LOW:
+    case VIRTIO_MMIO_SHM_BASE_HIGH: return 0xffffffffu;
     case VIRTIO_MMIO_QUEUE_RESET: return 0;
     case VIRTIO_MMIO_CONFIG_GENERATION: return 0; /* the configuration never changes */
-    default:
-        bad_access(m, "read of a write-only or unknown register", off, len);
-        return 0;
+    default: bad_access(m, "read of a write-only or unknown register", off, len); return 0;
     }
 }
 
@@ -94,7 +96,8 @@ static void set_status(struct vmmio *m, uint32_t v)
         uint64_t offered = vblk_dev_features(m->dev);
         if ((m->drv_features & ~offered) || !(m->drv_features & VIRTIO_BIT(VIRTIO_F_VERSION_1))) {
             vmm_guest_error("virtio-mmio: driver features %#llx are not a subset of %#llx with VERSION_1: FEATURES_OK "
-                            "refused", (unsigned long long)m->drv_features, (unsigned long long)offered);
+                            "refused",
+                            (unsigned long long)m->drv_features, (unsigned long long)offered);
             v &= ~VIRTIO_STATUS_FEATURES_OK;
         }
     }
@@ -106,8 +109,10 @@ static void set_status(struct vmmio *m, uint32_t v)
 static void set_addr(struct vmmio *m, uint64_t *reg, bool high, uint32_t v, uint64_t off)
 {
     if (m->queue_sel != 0 || m->dev->q.ready) {
-        bad_access(m, m->queue_sel ? "queue address write for a queue that does not exist"
-                                   : "queue address write while the queue is enabled", off, 4);
+        bad_access(m,
+                   m->queue_sel ? "queue address write for a queue that does not exist"
+                                : "queue address write while the queue is enabled",
+                   off, 4);
         return;
     }
     *reg = high ? (*reg & 0xffffffffull) | (uint64_t)v << 32 : (*reg & ~0xffffffffull) | v;
@@ -183,8 +188,6 @@ void vmmio_write(struct vmmio *m, uint64_t off, unsigned len, uint64_t val)
     case VIRTIO_MMIO_QUEUE_DEVICE_HIGH: set_addr(m, &q->device, true, v, off); return;
     case VIRTIO_MMIO_SHM_SEL: return;
     case VIRTIO_MMIO_QUEUE_RESET: return; /* VIRTIO_F_RING_RESET is not offered */
-    default:
-        bad_access(m, "write to a read-only or unknown register", off, len);
-        return;
+    default: bad_access(m, "write to a read-only or unknown register", off, len); return;
     }
 }

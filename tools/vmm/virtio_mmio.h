@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* virtio_mmio.h - the virtio-mmio transport registers of one device (virtio 1.2, 4.2.2 "MMIO Device
  * Register Layout", version 2). Pure: the VMM forwards KVM_EXIT_MMIO accesses at offsets inside
  * the device's 0x200-byte window here.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* vmm.h - the VMM's state, shared by the files that drive KVM (main.c, run.c, hypercall.c,
  * memfault.c, report.c). The pure parts (guestmem, virtio_mmio, virtio_blk, canary, mapgpa, pvh)
  * do not include it.

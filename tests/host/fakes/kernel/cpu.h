@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* kernel/cpu.h, as host tests see it: port I/O goes to a fake device instead of the CPU.
  *
  * A host test that compiles a driver with -Itests/host/fakes ahead of -I. gets this header in
