@@ -987,7 +987,7 @@ static void setup_world(struct input *in)
     static const uint32_t pool_slots[] = {32, 64, 100, 128, 12, 128, 64, 100};
     static const uint64_t nvme_masks[] = {DMA_BIT_MASK(32), DMA_BIT_MASK(64), DMA_BIT_MASK(36), DMA_BIT_MASK(32)};
     static const uint32_t aligns[] = {0xfff, 0x7ff, 0x3fff, 0, 0x1ff, 0xffff, 0xfff, 0xfff};
-    static const uint32_t max_segs[] = {0, 0, PAGE_SIZE, 65536, 300 * 1024, SWIOTLB_SLOT_SIZE, 0, 12000};
+    static const uint32_t max_segs[] = {0, 0, KiB(4), KiB(64), KiB(300), KiB(2), 0, 12000};
     static const uint64_t bounds[] = {0, 0x3fff, 0xffff, 0x7ff, DMA_BIT_MASK(32), ~0ull, 0x1fff, 0};
     uint8_t b0 = u8(in), b1 = u8(in), b2 = u8(in), b3 = u8(in);
     M.nslots = pool_slots[(b0 & 3) | (b0 >> 7) << 2];

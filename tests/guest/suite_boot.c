@@ -168,7 +168,7 @@ static void newlib_heap_and_printf(struct ktest *t)
     char buf[64];
     snprintf(buf, sizeof(buf), "%.3f|%lld|%s", 1.5, -42ll, "x"); /* floats go through dtoa and malloc */
     KEXPECT_MSG(t, strcmp(buf, "1.500|-42|x") == 0, "snprintf gave \"%s\"", buf);
-    KEXPECT_EQ(t, strtoul("0x1000", NULL, 0), PAGE_SIZE);
+    KEXPECT_EQ(t, strtoul("0x1000", NULL, 0), KiB(4));
 }
 
 static const struct ktest_case cases[] = {

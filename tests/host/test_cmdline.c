@@ -66,7 +66,7 @@ static void test_parse_size_applies_suffixes_in_either_case(void **state)
     (void)state;
     uint64_t v;
     assert_true(size_of("4096", &v));
-    assert_int_equal(v, PAGE_SIZE);
+    assert_int_equal(v, KiB(4));
     assert_true(size_of("64k", &v));
     assert_int_equal(v, KiB(64));
     assert_true(size_of("64K", &v));
@@ -496,8 +496,8 @@ static void test_parse_virtio_mmio_takes_linux_syntax(void **state)
     assert_int_equal(v.base, 0xd0000000ull);
     assert_int_equal(v.irq, 5);
     assert_true(parse_virtio_mmio("4K@4096:0", &v));
-    assert_int_equal(v.size, PAGE_SIZE);
-    assert_int_equal(v.base, PAGE_SIZE);
+    assert_int_equal(v.size, KiB(4));
+    assert_int_equal(v.base, KiB(4));
 }
 
 static void test_parse_virtio_mmio_rejects_malformed_specs(void **state)

@@ -1172,7 +1172,7 @@ static void test_stats_json_has_every_counter(void **state)
     dma_free_coherent(&dev32, 100, c, h);
     dma_set_bounce_policy(BOUNCE_NONE);
 
-    char json[SWIOTLB_SLOT_SIZE];
+    char json[KiB(2)];
     int len = dma_stats_json(json, sizeof(json));
     assert_true(len > 0 && (size_t)len < sizeof(json));
     assert_int_equal(strlen(json), (size_t)len);

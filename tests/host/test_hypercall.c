@@ -68,7 +68,7 @@ static void test_encode_never_sets_reserved_bits(void **state)
     for (int i = 0; i < 100000; i++) {
         uint64_t gpa = (rng_next(&r) & 0xfffffffff000ull) >> (rng_below(&r, 40));
         gpa &= ~0xfffull;
-        uint64_t n = rng_below(&r, 4) == 0 ? GB1 * (1 + rng_below(&r, 4)) : 1 + rng_below(&r, PAGE_SIZE);
+        uint64_t n = rng_below(&r, 4) == 0 ? GB1 * (1 + rng_below(&r, 4)) : 1 + rng_below(&r, 1u << 12);
         bool priv = rng_below(&r, 2);
         struct map_gpa_args a = map_gpa_encode(gpa, n, priv);
         RAND_ASSERT((a.attrs & ~0x1full) == 0);

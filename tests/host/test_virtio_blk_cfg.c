@@ -23,7 +23,7 @@ static struct vblk_cfg qemu_cfg(void)
                              .device_qmax = 256,
                              .depth = 32,
                              .map_max = 256 * 1024,
-                             .max_block_size = PAGE_SIZE,
+                             .max_block_size = KiB(4),
                              .max_request_bytes = 1024 * 1024,
                              .max_segments = 256};
 }
@@ -106,8 +106,8 @@ static void test_blk_size(void **state)
     static const struct {
         uint32_t blk_size, block_size;
     } accepted[] = {
-        {512, 512}, {1024, 1024}, {PAGE_SIZE, PAGE_SIZE}, {0, 512},
-        {3, 512},   {256, 512},   {(PAGE_SIZE - 1), 512}, {0xffffffffu, 512},
+        {512, 512}, {1024, 1024}, {KiB(4), KiB(4)},  {0, 512},
+        {3, 512},   {256, 512},   {KiB(4) - 1, 512}, {0xffffffffu, 512},
     };
     for (size_t i = 0; i < sizeof(accepted) / sizeof(accepted[0]); i++) {
         c.blk_size = accepted[i].blk_size;
@@ -163,7 +163,7 @@ static void test_no_request_within_the_limits_needs_more_descriptors(void **stat
 {
     (void)state;
     struct rng r = rng_begin();
-    static const uint32_t blk_sizes[] = {512, 1024, PAGE_SIZE, 0, 7};
+    static const uint32_t blk_sizes[] = {512, 1024, KiB(4), 0, 7};
     for (int round = 0; round < 20000; round++) {
         struct vblk_cfg c = qemu_cfg();
         c.has_size_max = rng_one_in(&r, 2);
