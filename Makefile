@@ -156,11 +156,12 @@ $(BUILD)/disks/scratch.img: $(BUILD)/tools/mkdisk
 disks: $(DISKS)
 
 # ---- host unit tests (native, ASan + UBSan, cmocka) ----
-DMA_HOST_SRCS := dma/swiotlb.c dma/mapping.c dma/names.c dma/dma_debug.c dma/convert.c tools/hostlib/dma_fake_platform.c
-HOST_TESTS := memrange frame_alloc cmdline paging swiotlb dma_api ide_prd virtqueue virtio_blk_cfg virtio_blk_done \
+DMA_HOST_SRCS := lib/json.c dma/swiotlb.c dma/mapping.c dma/names.c dma/trace.c dma/dma_debug.c dma/convert.c tools/hostlib/dma_fake_platform.c
+HOST_TESTS := memrange json frame_alloc cmdline paging swiotlb dma_api ide_prd virtqueue virtio_blk_cfg virtio_blk_done \
 	vmm_virtio vmm_pvh \
 	hypercall acpi_fadt ide_ata
 host_srcs_memrange    := lib/memrange.c
+host_srcs_json        := lib/json.c
 host_srcs_frame_alloc := mm/frame_alloc.c lib/memrange.c
 host_srcs_cmdline     := kernel/cmdline.c
 host_srcs_paging      := mm/paging.c

@@ -2,6 +2,7 @@
 /* convert.c - mapping by converting the buffer itself (see convert.h). */
 #include "dma/convert.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,14 +126,13 @@ int convert_unmap(struct convert_table *t, const struct dma_platform *plat, cons
     if (e == NULL)
         return CONVERT_NOT_MINE;
     if (e->dev != dev) {
-        snprintf(why, whylen, "unmap of %#llx, which %s mapped", (unsigned long long)addr, e->dev->name);
+        snprintf(why, whylen, "unmap of %#" PRIx64 ", which %s mapped", addr, e->dev->name);
         return -1;
     }
     uint64_t phys = e->addr, mapped = e->size; /* torn down as mapped, whatever the caller says */
     int rc = dma_debug_remove(&t->records, dev, addr, size, dir, false, why, whylen);
     if (convert_range(t, plat, phys, mapped, false, true, st) != 0)
-        printf("dma: could not convert [%#llx, +%llu) back to private: it stays shared\n", (unsigned long long)phys,
-               (unsigned long long)mapped);
+        printf("dma: could not convert [%#" PRIx64 ", +%" PRIu64 ") back to private: it stays shared\n", phys, mapped);
     return rc;
 }
 

@@ -78,30 +78,42 @@ struct scatterlist {
     uint32_t dma_length;
 };
 
-/* Counters over all devices since boot (or since dma_stats_reset()). */
+/* Counters over all devices since boot (or since dma_stats_reset()), declared once: the struct,
+ * the JSON report (dma_stats_json) and the host test that checks the report are made from this
+ * list, in this order. X(name, what it counts). */
+#define DMA_STATS(X)                                                                        \
+    X(maps, "streaming mappings made")                                                      \
+    X(unmaps, "streaming mappings torn down")                                               \
+    X(bounced_maps, "mappings that went through a bounce slot")                             \
+    X(bytes_mapped, "bytes in all mappings")                                                \
+    X(bytes_bounced, "bytes in bounced mappings")                                           \
+    X(bytes_copied_in, "original -> slot (map, sync_for_device)")                           \
+    X(bytes_copied_out, "slot -> original (unmap, sync_for_cpu)")                           \
+    X(bytes_zeroed, "slot bytes zeroed: dirty slots at map, cleared slots at unmap")        \
+    X(orig_bytes_read, "bytes of original buffers the DMA layer read")                      \
+    X(syncs_for_cpu, "dma_sync_*_for_cpu calls")                                            \
+    X(syncs_for_device, "dma_sync_*_for_device calls")                                      \
+    X(slots_in_use, "bounce slots held by live mappings (read from the pool)")              \
+    X(slots_high_water, "most slots held at once")                                          \
+    X(slots_total, "slots in the pool")                                                     \
+    X(map_failures, "could not bounce: pool full, too large, or unreachable by the device") \
+    X(misuse, "API misuse detected (see dma_last_misuse())")                                \
+    X(coherent_allocs, "dma_alloc_coherent calls that succeeded")                           \
+    X(coherent_frees, "dma_free_coherent calls")                                            \
+    /* The confidential guest's cc_io=convert path (dma/convert.h); all 0 otherwise. */     \
+    X(convert_maps, "mappings made by converting the buffer itself to shared")              \
+    X(convert_fallbacks, "mappings that could not be converted and bounced instead")        \
+    X(conversions, "share/unshare calls the convert path made (map and unmap)")             \
+    X(pages_converted, "pages those calls converted, both ways")                            \
+    X(convert_bytes_copied, "bytes copied aside and back around the conversions")           \
+    /* Exact completion (dma_unmap_*_written). */                                           \
+    X(exact_unmaps, "mappings completed with the number of bytes the device wrote")         \
+    X(bytes_not_written, "of those, bytes the device did not write: left alone in the original")
+
 struct dma_stats {
-    uint64_t maps, unmaps;     /* streaming mappings made and torn down */
-    uint64_t bounced_maps;     /* of those, the ones that went through a bounce slot */
-    uint64_t bytes_mapped;     /* bytes in all mappings */
-    uint64_t bytes_bounced;    /* bytes in bounced mappings */
-    uint64_t bytes_copied_in;  /* original -> slot (map, sync_for_device) */
-    uint64_t bytes_copied_out; /* slot -> original (unmap, sync_for_cpu) */
-    uint64_t bytes_zeroed;     /* slot bytes zeroed: dirty slots at map, cleared slots at unmap */
-    uint64_t orig_bytes_read;  /* bytes of original buffers the DMA layer read */
-    uint64_t syncs_for_cpu, syncs_for_device;
-    uint64_t slots_in_use, slots_high_water, slots_total;
-    uint64_t map_failures; /* could not bounce: pool full, too large, or unreachable by the device */
-    uint64_t misuse;       /* API misuse detected (see dma_last_misuse()) */
-    uint64_t coherent_allocs, coherent_frees;
-    /* The confidential guest's cc_io=convert path (dma/convert.h); all 0 otherwise. */
-    uint64_t convert_maps;         /* mappings made by converting the buffer itself to shared */
-    uint64_t convert_fallbacks;    /* mappings that could not be converted and bounced instead */
-    uint64_t conversions;          /* share/unshare calls the convert path made (map and unmap) */
-    uint64_t pages_converted;      /* pages those calls converted, both ways */
-    uint64_t convert_bytes_copied; /* bytes copied aside and back around the conversions */
-    /* Exact completion (dma_unmap_*_written). */
-    uint64_t exact_unmaps;      /* mappings completed with the number of bytes the device wrote */
-    uint64_t bytes_not_written; /* of those, bytes the device did not write: left alone in the original */
+#define DMA_STATS_FIELD(name, what) uint64_t name;
+    DMA_STATS(DMA_STATS_FIELD)
+#undef DMA_STATS_FIELD
 };
 
 static inline bool dma_mapping_error(const struct dma_dev *dev, dma_addr_t addr)

@@ -2,6 +2,7 @@
 /* dma_debug.c - records of direct streaming mappings (see dma_debug.h). */
 #include "dma/dma_debug.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -58,25 +59,26 @@ int dma_debug_remove(struct dma_debug *d, const struct dma_dev *dev, dma_addr_t 
     if (match < 0) {
         if (d->dropped)
             return 0; /* it may be one of the unrecorded mappings */
-        snprintf(why, whylen, "unmap of %#llx: not mapped (double unmap?)", (unsigned long long)addr);
+        snprintf(why, whylen, "unmap of %#" PRIx64 ": not mapped (double unmap?)", addr);
         return -1;
     }
     struct dma_debug_entry *e = &d->e[match];
     if (coherent && !exact) { /* a free refused changes nothing: the right free must still work */
-        snprintf(why, whylen, "free of %#llx as %llu bytes, but it is recorded as %llu bytes %s",
-                 (unsigned long long)addr, (unsigned long long)size, (unsigned long long)e->size,
+        snprintf(why, whylen, "free of %#" PRIx64 " as %" PRIu64 " bytes, but it is recorded as %" PRIu64 " bytes %s",
+                 addr, size, e->size,
                  e->dir == DMA_NONE ? "of coherent memory" : dma_dir_name((enum dma_data_direction)e->dir));
         return -1;
     }
     int rc = 0;
     if (!exact) {
         if (e->dir == DMA_NONE)
-            snprintf(why, whylen, "unmap of %#llx: that is %llu bytes of coherent memory, not a streaming mapping",
-                     (unsigned long long)addr, (unsigned long long)e->size);
+            snprintf(why, whylen,
+                     "unmap of %#" PRIx64 ": that is %" PRIu64 " bytes of coherent memory, not a streaming mapping",
+                     addr, e->size);
         else
-            snprintf(why, whylen, "unmap of %#llx as %llu bytes %s, but it was mapped as %llu bytes %s",
-                     (unsigned long long)addr, (unsigned long long)size, dma_dir_name(dir), (unsigned long long)e->size,
-                     dma_dir_name((enum dma_data_direction)e->dir));
+            snprintf(why, whylen,
+                     "unmap of %#" PRIx64 " as %" PRIu64 " bytes %s, but it was mapped as %" PRIu64 " bytes %s", addr,
+                     size, dma_dir_name(dir), e->size, dma_dir_name((enum dma_data_direction)e->dir));
         rc = 1;
     }
     *match_link = e->next;
@@ -97,13 +99,12 @@ int dma_debug_check_sync(const struct dma_debug *d, const struct dma_dev *dev, d
             if (e->dev != dev || addr < e->addr || size > e->size || addr - e->addr > e->size - size)
                 continue;
             if (e->dir == DMA_NONE) { /* whatever dir says, DMA_NONE included */
-                snprintf(why, whylen, "sync of %#llx: that is coherent memory, not a streaming mapping",
-                         (unsigned long long)addr);
+                snprintf(why, whylen, "sync of %#" PRIx64 ": that is coherent memory, not a streaming mapping", addr);
                 return -1;
             }
             if (e->dir != dir) {
-                snprintf(why, whylen, "sync of %#llx as %s, but it was mapped %s", (unsigned long long)addr,
-                         dma_dir_name(dir), dma_dir_name((enum dma_data_direction)e->dir));
+                snprintf(why, whylen, "sync of %#" PRIx64 " as %s, but it was mapped %s", addr, dma_dir_name(dir),
+                         dma_dir_name((enum dma_data_direction)e->dir));
                 return -1;
             }
             return 0;
@@ -111,8 +112,7 @@ int dma_debug_check_sync(const struct dma_debug *d, const struct dma_dev *dev, d
     }
     if (d->dropped)
         return 0;
-    snprintf(why, whylen, "sync of [%#llx, +%llu) outside any live mapping", (unsigned long long)addr,
-             (unsigned long long)size);
+    snprintf(why, whylen, "sync of [%#" PRIx64 ", +%" PRIu64 ") outside any live mapping", addr, size);
     return DMA_DEBUG_NOT_FOUND;
 }
 

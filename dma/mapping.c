@@ -8,6 +8,7 @@
  * is the physical address: there is no IOMMU, and in this guest's confidential mode shared and
  * private memory differ by page attributes, not by an address bit.
  */
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,8 @@
 #include "dma/dma_internal.h"
 #include "dma/dma_platform.h"
 #include "dma/swiotlb.h"
+#include "dma/trace.h"
+#include "lib/json.h"
 #include "lib/units.h"
 
 static const struct dma_platform *plat;
@@ -101,7 +104,7 @@ static void __attribute__((format(printf, 2, 3))) misuse(const struct dma_dev *d
     va_end(ap);
     snprintf(last_misuse, sizeof(last_misuse), "%s: %s", dev ? dev->name : "?", msg);
     stats.misuse++;
-    printf("dma: MISUSE by %s\n", last_misuse);
+    dma_trace_misuse(last_misuse);
 }
 
 const char *dma_last_misuse(void) { return last_misuse; }
@@ -132,100 +135,89 @@ static bool valid_dir(enum dma_data_direction dir)
     return dir == DMA_BIDIRECTIONAL || dir == DMA_TO_DEVICE || dir == DMA_FROM_DEVICE;
 }
 
+/* trace=dma narrates every event; a refused conversion is reported whether traced or not. */
+static void narrate_map(const struct dma_map_event *e)
+{
+    if (plat->trace || e->path == DMA_MAP_CONVERT_FAILED)
+        dma_trace_map(e);
+}
+
+static void narrate_unmap(const struct dma_unmap_event *e)
+{
+    if (plat->trace)
+        dma_trace_unmap(e);
+}
+
 static dma_addr_t map_phys(struct dma_dev *dev, uint64_t phys, size_t size, enum dma_data_direction dir, unsigned attrs)
 {
     if (!valid_dir(dir)) {
-        misuse(dev, "map of %#llx with direction %s", (unsigned long long)phys, dma_dir_name(dir));
+        misuse(dev, "map of %#" PRIx64 " with direction %s", phys, dma_dir_name(dir));
         return DMA_MAPPING_ERROR;
     }
     if (size == 0) {
-        misuse(dev, "map of 0 bytes at %#llx", (unsigned long long)phys);
+        misuse(dev, "map of 0 bytes at %#" PRIx64, phys);
         return DMA_MAPPING_ERROR;
     }
     if (dev->max_segment_size && size > dev->max_segment_size) {
-        misuse(dev, "map of %zu bytes at %#llx, more than the device's %u-byte segments", size,
-               (unsigned long long)phys, dev->max_segment_size);
+        misuse(dev, "map of %zu bytes at %#" PRIx64 ", more than the device's %u-byte segments", size, phys,
+               dev->max_segment_size);
         return DMA_MAPPING_ERROR;
     }
+    struct dma_map_event ev = {.dev = dev, .dir = dir, .size = size, .phys = phys, .attrs = attrs, .policy = policy};
     if (!must_bounce(dev, phys, size)) {
         dma_debug_add(debug, dev, phys, size, dir);
         stats.maps++;
         stats.bytes_mapped += size;
-        if (plat->trace)
-            printf("dma: map   %s %s %zu B  cpu %#llx = dma %#llx  direct (within the device's mask)\n", dev->name,
-                   dma_dir_name(dir), size, (unsigned long long)phys, (unsigned long long)phys);
+        ev.path = DMA_MAP_DIRECT;
+        ev.addr = phys;
+        narrate_map(&ev);
         return phys;
     }
     if (plat->convert) {
-        const char *unsuitable = convert_unsuitable(convtab, plat, dev, phys, size);
-        if (unsuitable == NULL) {
-            dma_addr_t a = convert_map(convtab, plat, dev, phys, size, dir, attrs, policy, &stats);
-            if (a == DMA_MAPPING_ERROR) {
+        ev.reason = convert_unsuitable(convtab, plat, dev, phys, size);
+        if (ev.reason == NULL) {
+            ev.addr = convert_map(convtab, plat, dev, phys, size, dir, attrs, policy, &stats);
+            if (ev.addr == DMA_MAPPING_ERROR) {
                 stats.map_failures++;
-                printf("dma: map   %s %s %zu B  cpu %#llx -> FAILED: the host refused to share the pages\n", dev->name,
-                       dma_dir_name(dir), size, (unsigned long long)phys);
+                ev.path = DMA_MAP_CONVERT_FAILED;
+                narrate_map(&ev);
                 return DMA_MAPPING_ERROR;
             }
             stats.maps++;
             stats.bytes_mapped += size;
-            if (plat->trace)
-                printf("dma: map   %s %s %zu B  cpu %#llx = dma %#llx  converted to shared (%s, policy %s%s)\n",
-                       dev->name, dma_dir_name(dir), size, (unsigned long long)phys, (unsigned long long)a,
-                       dir != DMA_FROM_DEVICE || policy == BOUNCE_COPY || (attrs & DMA_ATTR_PRESERVE)
-                           ? "contents copied aside and back"
-                           : policy == BOUNCE_ZERO ? "zeroed, the original never read"
-                                                   : "left as the host left it",
-                       bounce_policy_name(policy), attrs & DMA_ATTR_PRESERVE ? ", PRESERVE" : "");
-            return a;
+            ev.path = DMA_MAP_CONVERTED;
+            narrate_map(&ev);
+            return ev.addr;
         }
         stats.convert_fallbacks++;
-        if (plat->trace)
-            printf("dma: map   %s %s %zu B  cpu %#llx  cannot be converted (%s): bounces\n", dev->name,
-                   dma_dir_name(dir), size, (unsigned long long)phys, unsuitable);
+        ev.path = DMA_MAP_UNCONVERTIBLE;
+        narrate_map(&ev);
     }
     struct swiotlb_map_info info;
-    dma_addr_t addr =
+    ev.addr =
         pool ? swiotlb_tbl_map_single(pool, dev, phys, size, dir, attrs, policy, &stats, &info) : DMA_MAPPING_ERROR;
-    if (addr == DMA_MAPPING_ERROR) {
+    if (ev.addr == DMA_MAPPING_ERROR) {
         stats.map_failures++;
-        if (plat->trace && pool == NULL)
-            printf("dma: map   %s %s %zu B  cpu %#llx -> FAILED: there is no bounce pool\n", dev->name,
-                   dma_dir_name(dir), size, (unsigned long long)phys);
-        else if (plat->trace)
-            printf("dma: map   %s %s %zu B  cpu %#llx -> FAILED: %s (%u of %u slots used)\n", dev->name,
-                   dma_dir_name(dir), size, (unsigned long long)phys, swiotlb_error_name(info.error), pool->used_slots,
-                   pool->nslots);
+        ev.path = pool ? DMA_MAP_POOL_FAILED : DMA_MAP_NO_POOL;
+        if (pool) {
+            ev.reason = swiotlb_error_name(info.error);
+            ev.index = pool->used_slots;
+            ev.nslots = pool->nslots;
+        }
+        narrate_map(&ev);
         return DMA_MAPPING_ERROR;
     }
     stats.maps++;
     stats.bounced_maps++;
     stats.bytes_mapped += size;
     stats.bytes_bounced += size; /* slots_in_use and slots_high_water: read from the pool by dma_get_stats() */
-    if (plat->trace) {
-        char what[80];
-        if (info.copied_in && info.zeroed)
-            snprintf(what, sizeof(what), "zeroed %llu B of dirty slots, copied in %llu B",
-                     (unsigned long long)info.zeroed, (unsigned long long)info.copied_in);
-        else if (info.copied_in)
-            snprintf(what, sizeof(what), "copied in %llu B", (unsigned long long)info.copied_in);
-        else if (info.zeroed)
-            snprintf(what, sizeof(what), "zeroed %llu B of dirty slots", (unsigned long long)info.zeroed);
-        else if (dir != DMA_TO_DEVICE && (attrs & DMA_ATTR_EXACT_COMPLETION))
-            snprintf(what, sizeof(what), "slots not zeroed: exact completion copies back only what is written");
-        else if (dir != DMA_TO_DEVICE && policy != BOUNCE_NONE)
-            snprintf(what, sizeof(what), "slots already zero");
-        else if (dir != DMA_TO_DEVICE)
-            snprintf(what, sizeof(what), "slots left as the last user left them");
-        else
-            snprintf(what, sizeof(what), "nothing copied in (the caller syncs)");
-        printf("dma: map   %s %s %zu B  cpu %#llx -> dma %#llx  slots %u+%u  %s (policy %s%s)\n", dev->name,
-               dma_dir_name(dir), size, (unsigned long long)phys, (unsigned long long)addr, info.index, info.nslots,
-               what, bounce_policy_name(policy),
-               attrs & DMA_ATTR_PRESERVE               ? ", PRESERVE"
-                   : attrs & DMA_ATTR_EXACT_COMPLETION ? ", EXACT"
-                                                       : "");
-    }
-    return addr;
+    ev.path = DMA_MAP_BOUNCED;
+    ev.index = info.index;
+    ev.nslots = info.nslots;
+    ev.copied_in = info.copied_in;
+    ev.zeroed = info.zeroed;
+    narrate_map(&ev);
+    return ev.addr;
 }
 
 /* written: bytes the device wrote from the start of the mapping, or SWIOTLB_WRITTEN_ALL. */
@@ -233,34 +225,26 @@ static void unmap_addr(struct dma_dev *dev, dma_addr_t addr, size_t size, enum d
                        size_t written)
 {
     char why[200];
+    struct dma_unmap_event ev = {.dev = dev, .dir = dir, .size = size, .addr = addr};
     if (swiotlb_contains(pool, addr)) {
-        uint64_t orig = plat->trace ? swiotlb_orig_addr(pool, addr) : 0, copied;
-        uint32_t mapped = plat->trace ? swiotlb_mapping_size(pool, addr) : 0; /* for the trace line only */
-        uint32_t index = (uint32_t)((addr - pool->start) >> SWIOTLB_SLOT_SHIFT);
-        uint64_t zeroed_before = stats.bytes_zeroed;
-        int rc =
-            swiotlb_tbl_unmap_written(pool, dev, addr, size, dir, attrs, written, &stats, &copied, why, sizeof(why));
+        struct swiotlb_unmap_info info;
+        int rc = swiotlb_tbl_unmap_written(pool, dev, addr, size, dir, attrs, written, &stats, &info, why, sizeof(why));
         if (rc != 0)
             misuse(dev, "%s", why);
         if (rc < 0)
             return;
         stats.unmaps++;
-        if (plat->trace) {
-            char what[80];
-            uint64_t cleared = stats.bytes_zeroed - zeroed_before;
-            if (copied && written != SWIOTLB_WRITTEN_ALL)
-                snprintf(what, sizeof(what), "copied out %llu B, the bytes the device wrote",
-                         (unsigned long long)copied);
-            else if (copied)
-                snprintf(what, sizeof(what), "copied out %llu B", (unsigned long long)copied);
-            else
-                snprintf(what, sizeof(what), "nothing copied out");
-            if (cleared)
-                snprintf(what + strlen(what), sizeof(what) - strlen(what), ", slots cleared (%llu B)",
-                         (unsigned long long)cleared);
-            printf("dma: unmap %s %s %u B  dma %#llx -> cpu %#llx  slot %u  %s\n", dev->name, dma_dir_name(dir), mapped,
-                   (unsigned long long)addr, (unsigned long long)orig, index, what);
-        }
+        ev = (struct dma_unmap_event){.path = DMA_UNMAP_BOUNCED,
+                                      .dev = dev,
+                                      .dir = dir,
+                                      .size = info.mapped,
+                                      .addr = addr,
+                                      .orig = info.orig_phys,
+                                      .index = info.index,
+                                      .exact = written != SWIOTLB_WRITTEN_ALL,
+                                      .copied = info.copied,
+                                      .cleared = info.cleared};
+        narrate_unmap(&ev);
         return;
     }
     int crc = convert_unmap(convtab, plat, dev, addr, size, dir, &stats, why, sizeof(why));
@@ -270,9 +254,8 @@ static void unmap_addr(struct dma_dev *dev, dma_addr_t addr, size_t size, enum d
         if (crc < 0)
             return;
         stats.unmaps++;
-        if (plat->trace)
-            printf("dma: unmap %s %s %zu B  dma %#llx  converted back to private (contents copied aside and back)\n",
-                   dev->name, dma_dir_name(dir), size, (unsigned long long)addr);
+        ev.path = DMA_UNMAP_CONVERTED;
+        narrate_unmap(&ev);
         return;
     }
     int rc = dma_debug_remove(debug, dev, addr, size, dir, false, why, sizeof(why));
@@ -281,9 +264,8 @@ static void unmap_addr(struct dma_dev *dev, dma_addr_t addr, size_t size, enum d
     if (rc < 0)
         return;
     stats.unmaps++;
-    if (plat->trace)
-        printf("dma: unmap %s %s %zu B  dma %#llx  direct\n", dev->name, dma_dir_name(dir), size,
-               (unsigned long long)addr);
+    ev.path = DMA_UNMAP_DIRECT;
+    narrate_unmap(&ev);
 }
 
 dma_addr_t dma_map_single_attrs(struct dma_dev *dev, void *cpu_addr, size_t size, enum dma_data_direction dir,
@@ -342,12 +324,11 @@ static size_t written_within(struct dma_dev *dev, dma_addr_t addr, size_t size, 
                              size_t written)
 {
     if (dir == DMA_TO_DEVICE && written) {
-        misuse(dev, "unmap of %#llx: %zu bytes written into a TO_DEVICE mapping", (unsigned long long)addr, written);
+        misuse(dev, "unmap of %#" PRIx64 ": %zu bytes written into a TO_DEVICE mapping", addr, written);
         return 0;
     }
     if (written > size) {
-        misuse(dev, "unmap of %#llx: %zu bytes written into a %zu-byte mapping (clamped)", (unsigned long long)addr,
-               written, size);
+        misuse(dev, "unmap of %#" PRIx64 ": %zu bytes written into a %zu-byte mapping (clamped)", addr, written, size);
         return size;
     }
     return written;
@@ -395,13 +376,13 @@ static void sync(struct dma_dev *dev, dma_addr_t addr, size_t size, enum dma_dat
     const char *what = for_cpu ? "sync_for_cpu" : "sync_for_device";
     int rc;
     if (size == 0) {
-        misuse(dev, "%s of 0 bytes at %#llx", what, (unsigned long long)addr);
+        misuse(dev, "%s of 0 bytes at %#" PRIx64, what, addr);
         return;
     }
     if (swiotlb_contains(pool, addr)) {
         const struct dma_dev *owner = swiotlb_mapping_dev(pool, addr);
         if (owner != NULL && owner != dev) {
-            misuse(dev, "%s of %#llx, which %s mapped", what, (unsigned long long)addr, owner->name);
+            misuse(dev, "%s of %#" PRIx64 ", which %s mapped", what, addr, owner->name);
             return;
         }
         rc = swiotlb_sync_single(pool, addr, size, dir, for_cpu, &stats, &copied, why, sizeof(why));
@@ -419,9 +400,7 @@ static void sync(struct dma_dev *dev, dma_addr_t addr, size_t size, enum dma_dat
     else
         stats.syncs_for_device++;
     if (plat->trace)
-        printf("dma: %s %s %s %zu B  dma %#llx  %s %llu B\n", what, dev->name, dma_dir_name(dir), size,
-               (unsigned long long)addr, copied ? (for_cpu ? "copied out" : "copied in") : "copied",
-               (unsigned long long)copied);
+        dma_trace_sync(dev, addr, size, dir, for_cpu, copied);
 }
 
 void dma_sync_single_for_cpu(struct dma_dev *dev, dma_addr_t addr, size_t size, enum dma_data_direction dir)
@@ -472,7 +451,7 @@ void *dma_alloc_coherent(struct dma_dev *dev, size_t size, dma_addr_t *handle)
     dma_debug_add(debug, dev, phys, page_round(size), DMA_NONE); /* DMA_NONE marks a coherent buffer */
     *handle = phys;
     if (plat->trace)
-        printf("dma: alloc_coherent %s %zu B  cpu %p = dma %#llx\n", dev->name, size, p, (unsigned long long)phys);
+        dma_trace_alloc_coherent(dev, size, p, phys);
     return p;
 }
 
@@ -480,8 +459,7 @@ void dma_free_coherent(struct dma_dev *dev, size_t size, void *cpu_addr, dma_add
 {
     char why[200];
     if (cpu_addr == NULL || plat->virt_to_phys(cpu_addr) != handle) {
-        misuse(dev, "dma_free_coherent of %p with handle %#llx that do not belong together", cpu_addr,
-               (unsigned long long)handle);
+        misuse(dev, "dma_free_coherent of %p with handle %#" PRIx64 " that do not belong together", cpu_addr, handle);
         return;
     }
     if (dma_debug_remove(debug, dev, handle, page_round(size), DMA_NONE, true, why, sizeof(why)) != 0) {
@@ -491,8 +469,7 @@ void dma_free_coherent(struct dma_dev *dev, size_t size, void *cpu_addr, dma_add
     /* Back to private before the frames return to the allocator, whose next user may keep secrets
      * in them. Frames the host would not take back stay out of the allocator: shared for good. */
     if (plat->unshare_pages && plat->unshare_pages(handle, page_round(size)) != 0) {
-        printf("dma: %s: coherent memory at %#llx could not be made private again: not freed\n", dev->name,
-               (unsigned long long)handle);
+        dma_trace_stuck_shared(dev, handle);
         stats.coherent_frees++;
         return;
     }
@@ -521,25 +498,13 @@ void dma_stats_reset(void)
 int dma_stats_json(char *buf, size_t size)
 {
     struct dma_stats s;
+    struct json_writer w;
     dma_get_stats(&s);
-    return snprintf(
-        buf, size,
-        "{\"policy\":\"%s\",\"pool_bytes\":%llu,\"maps\":%llu,\"unmaps\":%llu,\"bounced_maps\":%llu,"
-        "\"bytes_mapped\":%llu,\"bytes_bounced\":%llu,\"bytes_copied_in\":%llu,\"bytes_copied_out\":%llu,"
-        "\"bytes_zeroed\":%llu,\"orig_bytes_read\":%llu,\"syncs_for_cpu\":%llu,\"syncs_for_device\":%llu,"
-        "\"slots_in_use\":%llu,\"slots_high_water\":%llu,\"slots_total\":%llu,\"map_failures\":%llu,"
-        "\"misuse\":%llu,\"coherent_allocs\":%llu,\"coherent_frees\":%llu,\"convert_maps\":%llu,"
-        "\"convert_fallbacks\":%llu,\"conversions\":%llu,\"pages_converted\":%llu,"
-        "\"convert_bytes_copied\":%llu,\"exact_unmaps\":%llu,\"bytes_not_written\":%llu}",
-        bounce_policy_name(policy), (unsigned long long)pool_bytes, (unsigned long long)s.maps,
-        (unsigned long long)s.unmaps, (unsigned long long)s.bounced_maps, (unsigned long long)s.bytes_mapped,
-        (unsigned long long)s.bytes_bounced, (unsigned long long)s.bytes_copied_in,
-        (unsigned long long)s.bytes_copied_out, (unsigned long long)s.bytes_zeroed,
-        (unsigned long long)s.orig_bytes_read, (unsigned long long)s.syncs_for_cpu,
-        (unsigned long long)s.syncs_for_device, (unsigned long long)s.slots_in_use,
-        (unsigned long long)s.slots_high_water, (unsigned long long)s.slots_total, (unsigned long long)s.map_failures,
-        (unsigned long long)s.misuse, (unsigned long long)s.coherent_allocs, (unsigned long long)s.coherent_frees,
-        (unsigned long long)s.convert_maps, (unsigned long long)s.convert_fallbacks, (unsigned long long)s.conversions,
-        (unsigned long long)s.pages_converted, (unsigned long long)s.convert_bytes_copied,
-        (unsigned long long)s.exact_unmaps, (unsigned long long)s.bytes_not_written);
+    json_begin(&w, buf, size);
+    json_str(&w, "policy", bounce_policy_name(policy));
+    json_u64(&w, "pool_bytes", pool_bytes);
+#define DMA_STATS_JSON(name, what) json_u64(&w, #name, s.name);
+    DMA_STATS(DMA_STATS_JSON)
+#undef DMA_STATS_JSON
+    return (int)json_end(&w);
 }

@@ -2,6 +2,7 @@
 /* swiotlb.c - the bounce pool: slot allocation and the copies (see swiotlb.h). */
 #include "dma/swiotlb.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -426,41 +427,41 @@ uint32_t swiotlb_mapping_size(const struct swiotlb_pool *p, uint64_t tlb_addr)
 
 int swiotlb_tbl_unmap_written(struct swiotlb_pool *p, const struct dma_dev *dev, uint64_t tlb_addr, size_t size,
                               enum dma_data_direction dir, unsigned attrs, size_t written, struct dma_stats *st,
-                              uint64_t *copied_out, char *why, size_t whylen)
+                              struct swiotlb_unmap_info *info, char *why, size_t whylen)
 {
     int64_t h = mapping_of(p, tlb_addr);
-    *copied_out = 0;
+    *info = (struct swiotlb_unmap_info){0};
     if (h < 0) {
-        snprintf(why, whylen, "unmap of %#llx: no live mapping there (double unmap?)", (unsigned long long)tlb_addr);
+        snprintf(why, whylen, "unmap of %#" PRIx64 ": no live mapping there (double unmap?)", tlb_addr);
         return -1;
     }
     const struct swiotlb_meta *m = &p->meta[h];
     if (m->dev != dev) {
-        snprintf(why, whylen, "unmap of %#llx, which %s mapped", (unsigned long long)tlb_addr, m->dev->name);
+        snprintf(why, whylen, "unmap of %#" PRIx64 ", which %s mapped", tlb_addr, m->dev->name);
         return -1;
     }
     uint64_t head = slot_addr(p, (uint32_t)h) + m->offset;
     if (tlb_addr != head) {
-        snprintf(why, whylen, "unmap of %#llx: inside the mapping at %#llx, not its start",
-                 (unsigned long long)tlb_addr, (unsigned long long)head);
+        snprintf(why, whylen, "unmap of %#" PRIx64 ": inside the mapping at %#" PRIx64 ", not its start", tlb_addr,
+                 head);
         return -1;
     }
     int rc = 0;
     if (size != m->size || dir != (enum dma_data_direction)m->dir) {
-        snprintf(why, whylen, "unmap of %#llx as %zu bytes %s, but it was mapped as %u bytes %s",
-                 (unsigned long long)tlb_addr, size, dma_dir_name(dir), m->size,
-                 dma_dir_name((enum dma_data_direction)m->dir));
+        snprintf(why, whylen, "unmap of %#" PRIx64 " as %zu bytes %s, but it was mapped as %u bytes %s", tlb_addr, size,
+                 dma_dir_name(dir), m->size, dma_dir_name((enum dma_data_direction)m->dir));
         rc = 1; /* reported; tear it down as it was mapped, which is what the slots hold */
     }
     enum dma_data_direction mdir = (enum dma_data_direction)m->dir;
     bool copy_out = mdir != DMA_TO_DEVICE && !(attrs & DMA_ATTR_SKIP_CPU_SYNC);
     if (copy_out && written == SWIOTLB_WRITTEN_ALL && (m->attrs & DMA_ATTR_EXACT_COMPLETION) && rc == 0) {
         snprintf(why, whylen,
-                 "unmap of %#llx without a length, but it was mapped for exact completion: the bytes "
+                 "unmap of %#" PRIx64 " without a length, but it was mapped for exact completion: the bytes "
                  "the device did not write come back as stale slot bytes",
-                 (unsigned long long)tlb_addr);
+                 tlb_addr);
         rc = 1; /* reported; the whole mapping goes back, so no byte the device wrote is lost */
     }
+    *info = (struct swiotlb_unmap_info){.orig_phys = m->orig_phys, .index = (uint32_t)h, .mapped = m->size};
     /* What goes back: the whole mapping, or exactly what the device wrote. */
     uint32_t back = written == SWIOTLB_WRITTEN_ALL || written > m->size ? m->size : (uint32_t)written;
     uint8_t *slot = p->vaddr + (tlb_addr - p->start), *orig = copy_out ? p->phys_to_virt(m->orig_phys) : NULL;
@@ -478,10 +479,11 @@ int swiotlb_tbl_unmap_written(struct swiotlb_pool *p, const struct dma_dev *dev,
         uint32_t clear = written == SWIOTLB_WRITTEN_ALL ? (uint32_t)m->nslots << SWIOTLB_SLOT_SHIFT : m->offset + back;
         memset(first, 0, clear);
         st->bytes_zeroed += clear;
+        info->cleared = clear;
         assign_run(p->clean, NULL, (uint32_t)h, clear >> SWIOTLB_SLOT_SHIFT, true);
     }
     if (copy_out) {
-        *copied_out = back;
+        info->copied = back;
         st->bytes_copied_out += back;
     }
     release_slots(p, (uint32_t)h);
@@ -494,19 +496,19 @@ int swiotlb_sync_single(struct swiotlb_pool *p, uint64_t tlb_addr, size_t size, 
     int64_t h = mapping_of(p, tlb_addr);
     *copied = 0;
     if (h < 0) {
-        snprintf(why, whylen, "sync of %#llx: no live mapping there", (unsigned long long)tlb_addr);
+        snprintf(why, whylen, "sync of %#" PRIx64 ": no live mapping there", tlb_addr);
         return -1;
     }
     const struct swiotlb_meta *m = &p->meta[h];
     uint64_t head = slot_addr(p, (uint32_t)h) + m->offset;
     if (tlb_addr < head || size == 0 || size > m->size || tlb_addr - head > m->size - size) {
-        snprintf(why, whylen, "sync of [%#llx, +%zu) reaches outside the mapping [%#llx, +%u)",
-                 (unsigned long long)tlb_addr, size, (unsigned long long)head, m->size);
+        snprintf(why, whylen, "sync of [%#" PRIx64 ", +%zu) reaches outside the mapping [%#" PRIx64 ", +%u)", tlb_addr,
+                 size, head, m->size);
         return -1;
     }
     if (dir != (enum dma_data_direction)m->dir) {
-        snprintf(why, whylen, "sync of %#llx as %s, but it was mapped %s", (unsigned long long)tlb_addr,
-                 dma_dir_name(dir), dma_dir_name((enum dma_data_direction)m->dir));
+        snprintf(why, whylen, "sync of %#" PRIx64 " as %s, but it was mapped %s", tlb_addr, dma_dir_name(dir),
+                 dma_dir_name((enum dma_data_direction)m->dir));
         return -1;
     }
     uint8_t *slot = p->vaddr + (tlb_addr - p->start);
@@ -577,8 +579,7 @@ bool swiotlb_check(const struct swiotlb_pool *p, char *why, size_t whylen)
     for (uint32_t w = 0; w < p->nwords; w++) {
         bool full = (p->full[w / WORD_BITS] >> (w % WORD_BITS)) & 1;
         if (full != (p->used[w] == ~0ull)) {
-            snprintf(why, whylen, "summary bit of word %u is %d but the word is %#llx", w, full,
-                     (unsigned long long)p->used[w]);
+            snprintf(why, whylen, "summary bit of word %u is %d but the word is %#" PRIx64, w, full, p->used[w]);
             return false;
         }
     }

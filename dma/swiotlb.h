@@ -138,15 +138,21 @@ uint64_t swiotlb_tbl_map_single(struct swiotlb_pool *p, const struct dma_dev *de
  * data, which no path copies into a slot under the zero policy. A mapping made with the attribute
  * and completed without a length is misuse (returns 1): the whole mapping is copied back. */
 #define SWIOTLB_WRITTEN_ALL SIZE_MAX
+/* What an unmap did: the mapping it tore down, the bytes it copied back and cleared. */
+struct swiotlb_unmap_info {
+    uint64_t orig_phys;
+    uint32_t index, mapped; /* its first slot, its size as mapped */
+    uint64_t copied, cleared;
+};
 int swiotlb_tbl_unmap_written(struct swiotlb_pool *p, const struct dma_dev *dev, uint64_t tlb_addr, size_t size,
                               enum dma_data_direction dir, unsigned attrs, size_t written, struct dma_stats *st,
-                              uint64_t *copied_out, char *why, size_t whylen);
+                              struct swiotlb_unmap_info *info, char *why, size_t whylen);
 static inline int swiotlb_tbl_unmap_single(struct swiotlb_pool *p, const struct dma_dev *dev, uint64_t tlb_addr,
                                            size_t size, enum dma_data_direction dir, unsigned attrs,
-                                           struct dma_stats *st, uint64_t *copied_out, char *why, size_t whylen)
+                                           struct dma_stats *st, struct swiotlb_unmap_info *info, char *why,
+                                           size_t whylen)
 {
-    return swiotlb_tbl_unmap_written(p, dev, tlb_addr, size, dir, attrs, SWIOTLB_WRITTEN_ALL, st, copied_out, why,
-                                     whylen);
+    return swiotlb_tbl_unmap_written(p, dev, tlb_addr, size, dir, attrs, SWIOTLB_WRITTEN_ALL, st, info, why, whylen);
 }
 /* Sync [tlb_addr, tlb_addr + size), which must lie inside one live mapping (else -1 and why). */
 int swiotlb_sync_single(struct swiotlb_pool *p, uint64_t tlb_addr, size_t size, enum dma_data_direction dir,

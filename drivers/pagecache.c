@@ -2,6 +2,7 @@
 /* pagecache.c - page cache and on-demand readahead (see pagecache.h). */
 #include "drivers/pagecache.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "kernel/panic.h"
 #include "kernel/report.h"
 #include "kernel/time.h"
+#include "lib/json.h"
 #include "mm/cc_canary.h"
 #include "mm/mm.h"
 
@@ -468,23 +470,24 @@ static void print_report(void)
         }
     }
     nfilled = n;
-    printf(REPORT_PREFIX " pagecache {\"zone\":\"%s\",\"init_on_alloc\":%s,\"max_pages\":%u,\"pages\":%llu,"
-                         "\"hits\":%llu,\"misses\":%llu,\"sync_windows\":%llu,\"async_windows\":%llu,"
-                         "\"readahead_pages\":%llu,\"random_reads\":%llu,\"waits\":%llu,\"filled_pages\":%llu,"
-                         "\"dma_filled_pages\":%llu,\"evictions\":%llu,\"io_errors\":%llu,\"requests\":%llu,"
-                         "\"partial_pages\":%llu,\"page_retries\":%llu,"
-                         "\"ranges_dropped\":%u,\"dma_filled_ranges\":[",
-           zone_pref == FRAME_DMA32 ? "dma32" : "high", kopts.init_on_alloc ? "true" : "false", max_pages,
-           (unsigned long long)stats.pages, (unsigned long long)stats.hits, (unsigned long long)stats.misses,
-           (unsigned long long)stats.sync_windows, (unsigned long long)stats.async_windows,
-           (unsigned long long)stats.readahead_pages, (unsigned long long)stats.random_reads,
-           (unsigned long long)stats.waits, (unsigned long long)stats.filled_pages,
-           (unsigned long long)stats.dma_filled_pages, (unsigned long long)stats.evictions,
-           (unsigned long long)stats.io_errors, (unsigned long long)stats.requests,
-           (unsigned long long)stats.partial_pages, (unsigned long long)stats.page_retries, filled_dropped);
+    struct json_writer w;
+    printf(REPORT_PREFIX " pagecache ");
+    json_begin(&w, NULL, 0);
+    json_str(&w, "zone", zone_pref == FRAME_DMA32 ? "dma32" : "high");
+    json_bool(&w, "init_on_alloc", kopts.init_on_alloc);
+    json_u64(&w, "max_pages", max_pages);
+    json_u64(&w, "pages", stats.pages);
+#define PAGECACHE_STATS_JSON(name, what) json_u64(&w, #name, stats.name);
+    PAGECACHE_STATS(PAGECACHE_STATS_JSON)
+#undef PAGECACHE_STATS_JSON
+    json_u64(&w, "ranges_dropped", filled_dropped);
+    json_key(&w, "dma_filled_ranges");
+    json_append(&w, "[");
     for (uint32_t k = 0; k < nfilled; k++)
-        printf("%s[%llu,%llu]", k ? "," : "", (unsigned long long)filled[k].start, (unsigned long long)filled[k].len);
-    printf("]}\n");
+        json_append(&w, "%s[%" PRIu64 ",%" PRIu64 "]", k ? "," : "", filled[k].start, filled[k].len);
+    json_append(&w, "]");
+    json_end(&w);
+    printf("\n");
 }
 
 void pagecache_init(void)

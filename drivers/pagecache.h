@@ -22,19 +22,29 @@
 
 #include "drivers/blk.h"
 
+/* The page cache's counters, declared once: the struct and the end-of-run report
+ * ("BOUNCE-REPORT pagecache {...}") are made from this list, in this order. X(name, what). */
+#define PAGECACHE_STATS(X)                                                                    \
+    X(hits, "page lookups by readers that found the page")                                    \
+    X(misses, "page lookups by readers that did not")                                         \
+    X(sync_windows, "readahead windows read because a reader missed")                         \
+    X(async_windows, "windows started by reaching a PG_READAHEAD page")                       \
+    X(readahead_pages, "pages read ahead of any reader")                                      \
+    X(random_reads, "misses read alone (not sequential)")                                     \
+    X(waits, "times a reader waited for a page still being read")                             \
+    X(filled_pages, "pages filled by the device")                                             \
+    X(dma_filled_pages, "... by DMA (not PIO)")                                               \
+    X(evictions, "pages evicted to make room")                                                \
+    X(io_errors, "requests that failed")                                                      \
+    X(requests, "requests sent to the block layer")                                           \
+    X(partial_pages, "pages filled by a request that failed after them (blk_req.bytes_done)") \
+    X(page_retries, "pages of a failed request read again on their own for a reader")
+
 struct pagecache_stats {
-    uint64_t hits, misses;     /* page lookups by readers */
-    uint64_t sync_windows;     /* readahead windows read because a reader missed */
-    uint64_t async_windows;    /* windows started by reaching a PG_READAHEAD page */
-    uint64_t readahead_pages;  /* pages read ahead of any reader */
-    uint64_t random_reads;     /* misses read alone (not sequential) */
-    uint64_t waits;            /* times a reader waited for a page still being read */
-    uint64_t filled_pages;     /* pages filled by the device */
-    uint64_t dma_filled_pages; /* ... by DMA (not PIO) */
-    uint64_t evictions, io_errors, requests;
-    uint64_t partial_pages; /* pages filled by a request that failed after them (blk_req.bytes_done) */
-    uint64_t page_retries;  /* pages of a failed request read again on their own for a reader */
-    uint64_t pages, max_pages;
+#define PAGECACHE_STATS_FIELD(name, what) uint64_t name;
+    PAGECACHE_STATS(PAGECACHE_STATS_FIELD)
+#undef PAGECACHE_STATS_FIELD
+    uint64_t pages, max_pages; /* held now, and the most it may hold */
 };
 
 /* Set up from the options (pagecache=, pagecache_zone=, readahead=, readahead_max=, init_on_alloc)

@@ -17,6 +17,7 @@
 #include "drivers/blk.h"
 #include "kernel/options.h"
 #include "kernel/report.h"
+#include "lib/json.h"
 #include "mm/cc_canary.h"
 #include "mm/mem_encrypt.h"
 #include "hypercall/kvm_hypercall.h"
@@ -48,25 +49,37 @@ static void print_report(void)
     bool serviced = svc == CC_SERVICE_SERVICED;
     uint64_t requests = requests_completed();
     uint64_t copied = d.bytes_copied_in + d.bytes_copied_out + d.bytes_zeroed + d.convert_bytes_copied;
-    printf(REPORT_PREFIX
-           " cc {\"mode\":\"confidential\",\"strategy\":\"%s\",\"kvm\":%s,\"map_gpa_range_offered\":%s,"
-           "\"host_services_conversion\":%s,\"service\":\"%s\",\"note\":\"%s\",\"boot_shared_end\":%llu,"
-           "\"pages_private\":%llu,\"pages_shared\":%llu,\"hypercalls\":%llu,\"pages_to_shared\":%llu,"
-           "\"pages_to_private\":%llu,\"enosys\":%llu,\"failures\":%llu,\"bookkeeping_only\":%llu,\"invalid\":%llu,"
-           "\"canary\":%s,\"requests\":%llu,\"bytes_copied\":%llu,\"bytes_copied_per_request\":%.1f,"
-           "\"hypercalls_per_request\":%.3f,\"conversion_runs_per_request\":%.3f}\n",
-           kopts.cc_io == 1 ? "convert" : "bounce", kvm->present ? "true" : "false",
-           kvm->map_gpa_range ? "true" : "false", serviced ? "true" : "false", cc_service_name(svc),
-           serviced                        ? "the host converted the pages"
-               : svc == CC_SERVICE_UNKNOWN ? "no conversion was needed"
-                                           : "the host does not service conversions: bookkeeping only",
-           (unsigned long long)cc_boot_shared_end_now(), (unsigned long long)cc_count_pages(PAGE_PRIVATE),
-           (unsigned long long)cc_count_pages(PAGE_SHARED), (unsigned long long)s.hypercalls,
-           (unsigned long long)s.pages_to_shared, (unsigned long long)s.pages_to_private, (unsigned long long)s.enosys,
-           (unsigned long long)s.failures, (unsigned long long)s.bookkeeping_only, (unsigned long long)s.invalid,
-           cc_canary_planted() ? "true" : "false", (unsigned long long)requests, (unsigned long long)copied,
-           per(copied, requests), per(s.hypercalls - at_start.hypercalls, requests),
-           per(s.runs - at_start.runs, requests));
+    struct json_writer w;
+    printf(REPORT_PREFIX " cc ");
+    json_begin(&w, NULL, 0);
+    json_str(&w, "mode", "confidential");
+    json_str(&w, "strategy", kopts.cc_io == 1 ? "convert" : "bounce");
+    json_bool(&w, "kvm", kvm->present);
+    json_bool(&w, "map_gpa_range_offered", kvm->map_gpa_range);
+    json_bool(&w, "host_services_conversion", serviced);
+    json_str(&w, "service", cc_service_name(svc));
+    json_str(&w, "note",
+             serviced                        ? "the host converted the pages"
+                 : svc == CC_SERVICE_UNKNOWN ? "no conversion was needed"
+                                             : "the host does not service conversions: bookkeeping only");
+    json_u64(&w, "boot_shared_end", cc_boot_shared_end_now());
+    json_u64(&w, "pages_private", cc_count_pages(PAGE_PRIVATE));
+    json_u64(&w, "pages_shared", cc_count_pages(PAGE_SHARED));
+    json_u64(&w, "hypercalls", s.hypercalls);
+    json_u64(&w, "pages_to_shared", s.pages_to_shared);
+    json_u64(&w, "pages_to_private", s.pages_to_private);
+    json_u64(&w, "enosys", s.enosys);
+    json_u64(&w, "failures", s.failures);
+    json_u64(&w, "bookkeeping_only", s.bookkeeping_only);
+    json_u64(&w, "invalid", s.invalid);
+    json_bool(&w, "canary", cc_canary_planted());
+    json_u64(&w, "requests", requests);
+    json_u64(&w, "bytes_copied", copied);
+    json_fixed(&w, "bytes_copied_per_request", per(copied, requests), 1);
+    json_fixed(&w, "hypercalls_per_request", per(s.hypercalls - at_start.hypercalls, requests), 3);
+    json_fixed(&w, "conversion_runs_per_request", per(s.runs - at_start.runs, requests), 3);
+    json_end(&w);
+    printf("\n");
 }
 
 void cc_report_init(void) { report_register(print_report); }

@@ -295,12 +295,12 @@ static void test_min_align_mask_preserves_the_offset_bits(void **state)
                 assert_int_equal(swiotlb_orig_addr(&e->p, dma), o);
                 assert_memory_equal(e->p.vaddr + (dma - e->p.start), orig + lows[l], sizes[s]);
                 assert_pool_ok(&e->p);
-                uint64_t out;
+                struct swiotlb_unmap_info out;
                 char why[200];
                 assert_int_equal(swiotlb_tbl_unmap_single(&e->p, &dev, dma, sizes[s], DMA_TO_DEVICE, 0, &e->st, &out,
                                                           why, sizeof(why)),
                                  0);
-                assert_int_equal(out, 0);
+                assert_int_equal(out.copied, 0);
             }
         }
     }
@@ -522,7 +522,7 @@ static void test_exhaustion_fails_cleanly_and_recovers(void **state)
         memset(want, 0x30 + b, sizeof(want));
         assert_memory_equal(e->p.vaddr + (dma[b] - e->p.start), want, PAGE_SIZE);
     }
-    uint64_t out;
+    struct swiotlb_unmap_info out;
     char why[200];
     assert_int_equal(
         swiotlb_tbl_unmap_single(&e->p, &dev, dma[3], PAGE_SIZE, DMA_TO_DEVICE, 0, &e->st, &out, why, sizeof(why)), 0);
@@ -574,12 +574,12 @@ static void test_from_device_fill_per_policy(void **state)
         assert_int_equal(e->st.bytes_copied_in, cases[i].copied_in);
         assert_int_equal(e->st.orig_bytes_read, cases[i].copied_in);
         assert_int_equal(e->st.bytes_zeroed, cases[i].zeroed);
-        uint64_t out;
+        struct swiotlb_unmap_info out;
         char why[200];
         assert_int_equal(swiotlb_tbl_unmap_single(&e->p, &dev, dma, 3000, DMA_FROM_DEVICE, DMA_ATTR_SKIP_CPU_SYNC,
                                                   &e->st, &out, why, sizeof(why)),
                          0);
-        assert_int_equal(out, 0);
+        assert_int_equal(out.copied, 0);
         assert_int_equal(e->p.used_slots, 0);
     }
     uint8_t want[PAGE_SIZE];
@@ -601,16 +601,17 @@ static void test_unmap_and_sync_refuse_what_is_not_a_mapping(void **state)
     assert_int_equal(dma, e->p.start + 0x100);
     char why[200];
     uint64_t n;
+    struct swiotlb_unmap_info u;
     /* Inside the mapping, before it (in its first slot), in its last slot's slack, in a free slot. */
     static const int64_t bad[] = {
         1, 2999, -1, -0x100, 3000, 3100, 4 * SWIOTLB_SLOT_SIZE, -0x100 + 16 * SWIOTLB_SLOT_SIZE - 1};
     for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
         why[0] = '\0';
         assert_int_equal(swiotlb_tbl_unmap_single(&e->p, &dev, dma + (uint64_t)bad[i], 3000, DMA_FROM_DEVICE, 0, &e->st,
-                                                  &n, why, sizeof(why)),
+                                                  &u, why, sizeof(why)),
                          -1);
         assert_true(strlen(why) > 0);
-        assert_int_equal(n, 0);
+        assert_int_equal(u.copied, 0);
         assert_int_equal(e->p.used_slots, 2);
     }
     /* Syncs: inside is fine, anything reaching out of [dma, dma + 3000) or of the wrong direction is not. */
@@ -649,9 +650,11 @@ static void test_unmap_and_sync_refuse_what_is_not_a_mapping(void **state)
     }
     /* Wrong size and direction: reported (1), torn down as it was mapped (3000 bytes copied out). */
     memset(e->mem, 0xEE, PAGE_SIZE);
-    assert_int_equal(swiotlb_tbl_unmap_single(&e->p, &dev, dma, 17, DMA_TO_DEVICE, 0, &e->st, &n, why, sizeof(why)), 1);
+    assert_int_equal(swiotlb_tbl_unmap_single(&e->p, &dev, dma, 17, DMA_TO_DEVICE, 0, &e->st, &u, why, sizeof(why)), 1);
     assert_true(strstr(why, "3000") != NULL);
-    assert_int_equal(n, 3000);
+    assert_int_equal(u.copied, 3000);
+    assert_int_equal(u.mapped, 3000); /* what it was mapped as, not what the unmap said */
+    assert_int_equal(u.orig_phys, o);
     assert_int_equal(orig[0x100], 0xEE);
     assert_int_equal(orig[0x100 + 2999], 0xEE);
     assert_int_equal(orig[0x100 + 3000], 0);
@@ -659,7 +662,7 @@ static void test_unmap_and_sync_refuse_what_is_not_a_mapping(void **state)
     assert_int_equal(e->p.used_slots, 0);
     assert_int_equal(swiotlb_orig_addr(&e->p, dma), 0);
     /* Now it is gone: a second unmap is refused. */
-    assert_int_equal(swiotlb_tbl_unmap_single(&e->p, &dev, dma, 3000, DMA_FROM_DEVICE, 0, &e->st, &n, why, sizeof(why)),
+    assert_int_equal(swiotlb_tbl_unmap_single(&e->p, &dev, dma, 3000, DMA_FROM_DEVICE, 0, &e->st, &u, why, sizeof(why)),
                      -1);
     assert_pool_ok(&e->p);
 }
