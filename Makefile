@@ -156,7 +156,7 @@ $(BUILD)/disks/scratch.img: $(BUILD)/tools/mkdisk
 disks: $(DISKS)
 
 # ---- host unit tests (native, ASan + UBSan, cmocka) ----
-DMA_HOST_SRCS := lib/json.c dma/swiotlb.c dma/mapping.c dma/names.c dma/trace.c dma/dma_debug.c dma/convert.c tools/hostlib/dma_fake_platform.c
+DMA_HOST_SRCS := lib/json.c dma/swiotlb.c dma/mapping.c dma/names.c dma/trace.c dma/records.c dma/convert.c tools/hostlib/dma_fake_platform.c
 HOST_TESTS := memrange json frame_alloc cmdline paging swiotlb dma_api ide_prd virtqueue virtio_blk_cfg virtio_blk_done \
 	vmm_virtio vmm_pvh \
 	hypercall acpi_fadt ide_ata

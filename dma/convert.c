@@ -7,12 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dma/dma_debug.h"
+#include "dma/records.h"
+#include "dma/trace.h"
 #include "lib/units.h"
 
-/* The live conversion mappings are kept as dma_debug records: the same table, the same checks. */
+/* The live conversion mappings are kept in a table of records (records.h): the same checks. */
 struct convert_table {
-    struct dma_debug records;
+    struct dma_records records;
     uint8_t *scratch; /* one private page: the way through when a large temporary cannot be had */
 };
 
@@ -25,7 +26,7 @@ struct convert_table *convert_table_new(void)
         free(scratch);
         return NULL;
     }
-    dma_debug_init(&t->records);
+    dma_records_init(&t->records);
     t->scratch = scratch;
     return t;
 }
@@ -52,7 +53,7 @@ const char *convert_unsuitable(const struct convert_table *t, const struct dma_p
         return "the platform cannot convert";
     if (!plat->pages_private(phys, size))
         return "not all private (shared already)";
-    if (dma_debug_full(&t->records))
+    if (dma_records_full(&t->records))
         return "too many conversion mappings live";
     return NULL;
 }
@@ -114,33 +115,33 @@ dma_addr_t convert_map(struct convert_table *t, const struct dma_platform *plat,
         memset(plat->phys_to_virt(phys), 0, size);
         st->bytes_zeroed += size;
     }
-    dma_debug_add(&t->records, dev, phys, size, dir); /* convert_unsuitable() checked there is room */
+    dma_records_add(&t->records, dev, phys, size, dir); /* convert_unsuitable() checked there is room */
     st->convert_maps++;
     return phys;
 }
 
-int convert_unmap(struct convert_table *t, const struct dma_platform *plat, const struct dma_dev *dev, dma_addr_t addr,
-                  size_t size, enum dma_data_direction dir, struct dma_stats *st, char *why, size_t whylen)
+enum dma_verdict convert_unmap(struct convert_table *t, const struct dma_platform *plat, const struct dma_dev *dev,
+                               dma_addr_t addr, size_t size, enum dma_data_direction dir, struct dma_stats *st,
+                               char *why, size_t whylen)
 {
-    const struct dma_debug_entry *e = t ? dma_debug_find(&t->records, addr) : NULL;
+    const struct dma_record *e = t ? dma_records_find(&t->records, addr) : NULL;
     if (e == NULL)
-        return CONVERT_NOT_MINE;
+        return DMA_NOT_MINE;
     if (e->dev != dev) {
         snprintf(why, whylen, "unmap of %#" PRIx64 ", which %s mapped", addr, e->dev->name);
-        return -1;
+        return DMA_REFUSED;
     }
     uint64_t phys = e->addr, mapped = e->size; /* torn down as mapped, whatever the caller says */
-    int rc = dma_debug_remove(&t->records, dev, addr, size, dir, false, why, whylen);
+    enum dma_verdict v = dma_records_remove(&t->records, dev, addr, size, dir, false, why, whylen);
     if (convert_range(t, plat, phys, mapped, false, true, st) != 0)
-        printf("dma: could not convert [%#" PRIx64 ", +%" PRIu64 ") back to private: it stays shared\n", phys, mapped);
-    return rc;
+        dma_trace_stuck_converted(phys, mapped);
+    return v;
 }
 
-int convert_sync(const struct convert_table *t, const struct dma_dev *dev, dma_addr_t addr, size_t size,
-                 enum dma_data_direction dir, char *why, size_t whylen)
+enum dma_verdict convert_sync(const struct convert_table *t, const struct dma_dev *dev, dma_addr_t addr, size_t size,
+                              enum dma_data_direction dir, char *why, size_t whylen)
 {
     if (t == NULL || t->records.live == 0)
-        return CONVERT_NOT_MINE;
-    int rc = dma_debug_check_sync(&t->records, dev, addr, size, dir, why, whylen);
-    return rc == DMA_DEBUG_NOT_FOUND ? CONVERT_NOT_MINE : rc;
+        return DMA_NOT_MINE;
+    return dma_records_check_sync(&t->records, dev, addr, size, dir, why, whylen);
 }

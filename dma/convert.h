@@ -32,6 +32,7 @@
 #include <stdint.h>
 
 #include "dma/dma.h"
+#include "dma/dma_internal.h"
 #include "dma/dma_platform.h"
 
 struct convert_table;
@@ -49,16 +50,16 @@ dma_addr_t convert_map(struct convert_table *t, const struct dma_platform *plat,
                        uint64_t phys, size_t size, enum dma_data_direction dir, unsigned attrs,
                        enum bounce_policy policy, struct dma_stats *st);
 
-/* Unmap if addr starts a live conversion mapping. Returns CONVERT_NOT_MINE if it does not;
- * -1 if another device mapped it (refused, why says so, nothing changes); 0 torn down; 1 torn
+/* Unmap if addr starts a live conversion mapping. DMA_NOT_MINE if it does not; DMA_REFUSED if
+ * another device mapped it (why says so, nothing changes); DMA_OK torn down; DMA_MISMATCH torn
  * down as it was mapped, but size or direction differ (why says how). */
-#define CONVERT_NOT_MINE (-2)
-int convert_unmap(struct convert_table *t, const struct dma_platform *plat, const struct dma_dev *dev, dma_addr_t addr,
-                  size_t size, enum dma_data_direction dir, struct dma_stats *st, char *why, size_t whylen);
+enum dma_verdict convert_unmap(struct convert_table *t, const struct dma_platform *plat, const struct dma_dev *dev,
+                               dma_addr_t addr, size_t size, enum dma_data_direction dir, struct dma_stats *st,
+                               char *why, size_t whylen);
 
-/* A sync: CONVERT_NOT_MINE if [addr, addr + size) is in no conversion mapping; -1 (why) if it is
- * in one of another device or direction; 0 if it is fine (nothing to copy). */
-int convert_sync(const struct convert_table *t, const struct dma_dev *dev, dma_addr_t addr, size_t size,
-                 enum dma_data_direction dir, char *why, size_t whylen);
+/* A sync: DMA_NOT_MINE if [addr, addr + size) is in no conversion mapping; DMA_REFUSED (why)
+ * if it is in one of another device or direction; DMA_OK if it is fine (nothing to copy). */
+enum dma_verdict convert_sync(const struct convert_table *t, const struct dma_dev *dev, dma_addr_t addr, size_t size,
+                              enum dma_data_direction dir, char *why, size_t whylen);
 
 #endif

@@ -16,7 +16,7 @@
 
 #include "dma/convert.h"
 #include "dma/dma.h"
-#include "dma/dma_debug.h"
+#include "dma/records.h"
 #include "dma/dma_internal.h"
 #include "dma/dma_platform.h"
 #include "dma/swiotlb.h"
@@ -29,13 +29,13 @@ static struct swiotlb_pool pool_storage;
 static struct swiotlb_pool *pool; /* NULL until dma_init() sets one up */
 static void *pool_virt, *pool_meta;
 static size_t pool_bytes;
-static struct dma_debug *debug;
+static struct dma_records *records;
 static struct convert_table *convtab; /* NULL unless the platform converts */
 static struct dma_stats stats;
 static enum bounce_policy policy = BOUNCE_ZERO;
 static char last_misuse[256];
 
-struct swiotlb_pool *dma_debug_pool(void) { return pool; }
+struct swiotlb_pool *dma_installed_pool(void) { return pool; }
 
 enum bounce_policy dma_bounce_policy(void) { return policy; }
 void dma_set_bounce_policy(enum bounce_policy p) { policy = p; }
@@ -46,10 +46,10 @@ int dma_init(const struct dma_platform *platform, size_t bytes, int initial_poli
     policy = (enum bounce_policy)initial_policy;
     memset(&stats, 0, sizeof(stats));
     last_misuse[0] = '\0';
-    debug = malloc(sizeof(*debug));
-    if (debug == NULL)
+    records = malloc(sizeof(*records));
+    if (records == NULL)
         return -1;
-    dma_debug_init(debug);
+    dma_records_init(records);
     /* The table of conversion mappings, whenever the platform can convert (so tests can switch
      * the convert path on and off at run time). */
     if ((plat->convert || plat->pages_private) && (convtab = convert_table_new()) == NULL) {
@@ -86,12 +86,12 @@ void dma_shutdown(void)
     if (pool_virt)
         plat->free_pages(pool_virt, pool_bytes);
     free(pool_meta);
-    free(debug);
+    free(records);
     convert_table_free(convtab);
     convtab = NULL;
     pool = NULL;
     pool_virt = pool_meta = NULL;
-    debug = NULL;
+    records = NULL;
     pool_bytes = 0;
 }
 
@@ -165,7 +165,7 @@ static dma_addr_t map_phys(struct dma_dev *dev, uint64_t phys, size_t size, enum
     }
     struct dma_map_event ev = {.dev = dev, .dir = dir, .size = size, .phys = phys, .attrs = attrs, .policy = policy};
     if (!must_bounce(dev, phys, size)) {
-        dma_debug_add(debug, dev, phys, size, dir);
+        dma_records_add(records, dev, phys, size, dir);
         stats.maps++;
         stats.bytes_mapped += size;
         ev.path = DMA_MAP_DIRECT;
@@ -220,6 +220,14 @@ static dma_addr_t map_phys(struct dma_dev *dev, uint64_t phys, size_t size, enum
     return ev.addr;
 }
 
+/* Report a verdict that is not DMA_OK as misuse; true if the mapping was torn down all the same. */
+static bool torn_down(struct dma_dev *dev, enum dma_verdict v, const char *why)
+{
+    if (v != DMA_OK)
+        misuse(dev, "%s", why);
+    return v == DMA_OK || v == DMA_MISMATCH;
+}
+
 /* written: bytes the device wrote from the start of the mapping, or SWIOTLB_WRITTEN_ALL. */
 static void unmap_addr(struct dma_dev *dev, dma_addr_t addr, size_t size, enum dma_data_direction dir, unsigned attrs,
                        size_t written)
@@ -228,10 +236,10 @@ static void unmap_addr(struct dma_dev *dev, dma_addr_t addr, size_t size, enum d
     struct dma_unmap_event ev = {.dev = dev, .dir = dir, .size = size, .addr = addr};
     if (swiotlb_contains(pool, addr)) {
         struct swiotlb_unmap_info info;
-        int rc = swiotlb_tbl_unmap_written(pool, dev, addr, size, dir, attrs, written, &stats, &info, why, sizeof(why));
-        if (rc != 0)
-            misuse(dev, "%s", why);
-        if (rc < 0)
+        if (!torn_down(
+                dev,
+                swiotlb_tbl_unmap_written(pool, dev, addr, size, dir, attrs, written, &stats, &info, why, sizeof(why)),
+                why))
             return;
         stats.unmaps++;
         ev = (struct dma_unmap_event){.path = DMA_UNMAP_BOUNCED,
@@ -247,21 +255,16 @@ static void unmap_addr(struct dma_dev *dev, dma_addr_t addr, size_t size, enum d
         narrate_unmap(&ev);
         return;
     }
-    int crc = convert_unmap(convtab, plat, dev, addr, size, dir, &stats, why, sizeof(why));
-    if (crc != CONVERT_NOT_MINE) {
-        if (crc != 0)
-            misuse(dev, "%s", why);
-        if (crc < 0)
+    enum dma_verdict v = convert_unmap(convtab, plat, dev, addr, size, dir, &stats, why, sizeof(why));
+    if (v != DMA_NOT_MINE) {
+        if (!torn_down(dev, v, why))
             return;
         stats.unmaps++;
         ev.path = DMA_UNMAP_CONVERTED;
         narrate_unmap(&ev);
         return;
     }
-    int rc = dma_debug_remove(debug, dev, addr, size, dir, false, why, sizeof(why));
-    if (rc != 0)
-        misuse(dev, "%s", why);
-    if (rc < 0)
+    if (!torn_down(dev, dma_records_remove(records, dev, addr, size, dir, false, why, sizeof(why)), why))
         return;
     stats.unmaps++;
     ev.path = DMA_UNMAP_DIRECT;
@@ -374,7 +377,7 @@ static void sync(struct dma_dev *dev, dma_addr_t addr, size_t size, enum dma_dat
     char why[200];
     uint64_t copied = 0;
     const char *what = for_cpu ? "sync_for_cpu" : "sync_for_device";
-    int rc;
+    enum dma_verdict v;
     if (size == 0) {
         misuse(dev, "%s of 0 bytes at %#" PRIx64, what, addr);
         return;
@@ -385,13 +388,13 @@ static void sync(struct dma_dev *dev, dma_addr_t addr, size_t size, enum dma_dat
             misuse(dev, "%s of %#" PRIx64 ", which %s mapped", what, addr, owner->name);
             return;
         }
-        rc = swiotlb_sync_single(pool, addr, size, dir, for_cpu, &stats, &copied, why, sizeof(why));
-    } else if ((rc = convert_sync(convtab, dev, addr, size, dir, why, sizeof(why))) != CONVERT_NOT_MINE) {
+        v = swiotlb_sync_single(pool, addr, size, dir, for_cpu, &stats, &copied, why, sizeof(why));
+    } else if ((v = convert_sync(convtab, dev, addr, size, dir, why, sizeof(why))) != DMA_NOT_MINE) {
         /* a converted buffer: the device and the CPU share the pages, nothing to copy */
     } else {
-        rc = dma_debug_check_sync(debug, dev, addr, size, dir, why, sizeof(why)); /* coherent: nothing to copy */
+        v = dma_records_check_sync(records, dev, addr, size, dir, why, sizeof(why)); /* coherent: nothing to copy */
     }
-    if (rc != 0) {
+    if (v != DMA_OK) { /* the last table asked: not in it (DMA_NOT_MINE) is misuse too */
         misuse(dev, "%s", why);
         return;
     }
@@ -448,7 +451,7 @@ void *dma_alloc_coherent(struct dma_dev *dev, size_t size, dma_addr_t *handle)
         memset(p, 0, page_round(size)); /* a conversion leaves the contents undefined: zeroed is the promise */
     }
     stats.coherent_allocs++;
-    dma_debug_add(debug, dev, phys, page_round(size), DMA_NONE); /* DMA_NONE marks a coherent buffer */
+    dma_records_add(records, dev, phys, page_round(size), DMA_NONE); /* DMA_NONE marks a coherent buffer */
     *handle = phys;
     if (plat->trace)
         dma_trace_alloc_coherent(dev, size, p, phys);
@@ -462,7 +465,7 @@ void dma_free_coherent(struct dma_dev *dev, size_t size, void *cpu_addr, dma_add
         misuse(dev, "dma_free_coherent of %p with handle %#" PRIx64 " that do not belong together", cpu_addr, handle);
         return;
     }
-    if (dma_debug_remove(debug, dev, handle, page_round(size), DMA_NONE, true, why, sizeof(why)) != 0) {
+    if (dma_records_remove(records, dev, handle, page_round(size), DMA_NONE, true, why, sizeof(why)) != DMA_OK) {
         misuse(dev, "dma_free_coherent: %s", why); /* not allocated (a double free), or another size */
         return;
     }

@@ -425,41 +425,42 @@ uint32_t swiotlb_mapping_size(const struct swiotlb_pool *p, uint64_t tlb_addr)
     return h < 0 ? 0 : p->meta[h].size;
 }
 
-int swiotlb_tbl_unmap_written(struct swiotlb_pool *p, const struct dma_dev *dev, uint64_t tlb_addr, size_t size,
-                              enum dma_data_direction dir, unsigned attrs, size_t written, struct dma_stats *st,
-                              struct swiotlb_unmap_info *info, char *why, size_t whylen)
+enum dma_verdict swiotlb_tbl_unmap_written(struct swiotlb_pool *p, const struct dma_dev *dev, uint64_t tlb_addr,
+                                           size_t size, enum dma_data_direction dir, unsigned attrs, size_t written,
+                                           struct dma_stats *st, struct swiotlb_unmap_info *info, char *why,
+                                           size_t whylen)
 {
     int64_t h = mapping_of(p, tlb_addr);
     *info = (struct swiotlb_unmap_info){0};
     if (h < 0) {
         snprintf(why, whylen, "unmap of %#" PRIx64 ": no live mapping there (double unmap?)", tlb_addr);
-        return -1;
+        return DMA_REFUSED;
     }
     const struct swiotlb_meta *m = &p->meta[h];
     if (m->dev != dev) {
         snprintf(why, whylen, "unmap of %#" PRIx64 ", which %s mapped", tlb_addr, m->dev->name);
-        return -1;
+        return DMA_REFUSED;
     }
     uint64_t head = slot_addr(p, (uint32_t)h) + m->offset;
     if (tlb_addr != head) {
         snprintf(why, whylen, "unmap of %#" PRIx64 ": inside the mapping at %#" PRIx64 ", not its start", tlb_addr,
                  head);
-        return -1;
+        return DMA_REFUSED;
     }
-    int rc = 0;
+    enum dma_verdict v = DMA_OK;
     if (size != m->size || dir != (enum dma_data_direction)m->dir) {
         snprintf(why, whylen, "unmap of %#" PRIx64 " as %zu bytes %s, but it was mapped as %u bytes %s", tlb_addr, size,
                  dma_dir_name(dir), m->size, dma_dir_name((enum dma_data_direction)m->dir));
-        rc = 1; /* reported; tear it down as it was mapped, which is what the slots hold */
+        v = DMA_MISMATCH; /* reported; tear it down as it was mapped, which is what the slots hold */
     }
     enum dma_data_direction mdir = (enum dma_data_direction)m->dir;
     bool copy_out = mdir != DMA_TO_DEVICE && !(attrs & DMA_ATTR_SKIP_CPU_SYNC);
-    if (copy_out && written == SWIOTLB_WRITTEN_ALL && (m->attrs & DMA_ATTR_EXACT_COMPLETION) && rc == 0) {
+    if (copy_out && written == SWIOTLB_WRITTEN_ALL && (m->attrs & DMA_ATTR_EXACT_COMPLETION) && v == DMA_OK) {
         snprintf(why, whylen,
                  "unmap of %#" PRIx64 " without a length, but it was mapped for exact completion: the bytes "
                  "the device did not write come back as stale slot bytes",
                  tlb_addr);
-        rc = 1; /* reported; the whole mapping goes back, so no byte the device wrote is lost */
+        v = DMA_MISMATCH; /* reported; the whole mapping goes back, so no byte the device wrote is lost */
     }
     *info = (struct swiotlb_unmap_info){.orig_phys = m->orig_phys, .index = (uint32_t)h, .mapped = m->size};
     /* What goes back: the whole mapping, or exactly what the device wrote. */
@@ -487,29 +488,30 @@ int swiotlb_tbl_unmap_written(struct swiotlb_pool *p, const struct dma_dev *dev,
         st->bytes_copied_out += back;
     }
     release_slots(p, (uint32_t)h);
-    return rc;
+    return v;
 }
 
-int swiotlb_sync_single(struct swiotlb_pool *p, uint64_t tlb_addr, size_t size, enum dma_data_direction dir,
-                        bool for_cpu, struct dma_stats *st, uint64_t *copied, char *why, size_t whylen)
+enum dma_verdict swiotlb_sync_single(struct swiotlb_pool *p, uint64_t tlb_addr, size_t size,
+                                     enum dma_data_direction dir, bool for_cpu, struct dma_stats *st, uint64_t *copied,
+                                     char *why, size_t whylen)
 {
     int64_t h = mapping_of(p, tlb_addr);
     *copied = 0;
     if (h < 0) {
         snprintf(why, whylen, "sync of %#" PRIx64 ": no live mapping there", tlb_addr);
-        return -1;
+        return DMA_REFUSED;
     }
     const struct swiotlb_meta *m = &p->meta[h];
     uint64_t head = slot_addr(p, (uint32_t)h) + m->offset;
     if (tlb_addr < head || size == 0 || size > m->size || tlb_addr - head > m->size - size) {
         snprintf(why, whylen, "sync of [%#" PRIx64 ", +%zu) reaches outside the mapping [%#" PRIx64 ", +%u)", tlb_addr,
                  size, head, m->size);
-        return -1;
+        return DMA_REFUSED;
     }
     if (dir != (enum dma_data_direction)m->dir) {
         snprintf(why, whylen, "sync of %#" PRIx64 " as %s, but it was mapped %s", tlb_addr, dma_dir_name(dir),
                  dma_dir_name((enum dma_data_direction)m->dir));
-        return -1;
+        return DMA_REFUSED;
     }
     uint8_t *slot = p->vaddr + (tlb_addr - p->start);
     uint8_t *orig = p->phys_to_virt(m->orig_phys + (tlb_addr - head));
@@ -523,7 +525,7 @@ int swiotlb_sync_single(struct swiotlb_pool *p, uint64_t tlb_addr, size_t size, 
         st->orig_bytes_read += size;
         *copied = size;
     }
-    return 0;
+    return DMA_OK;
 }
 
 bool swiotlb_check(const struct swiotlb_pool *p, char *why, size_t whylen)

@@ -38,6 +38,7 @@
 #include <stdint.h>
 
 #include "dma/dma.h"
+#include "dma/dma_internal.h"
 
 #define SWIOTLB_SLOT_SHIFT 11
 #define SWIOTLB_SLOT_SIZE (1u << SWIOTLB_SLOT_SHIFT)
@@ -117,9 +118,9 @@ uint64_t swiotlb_tbl_map_single(struct swiotlb_pool *p, const struct dma_dev *de
  * original is neither read nor written), or SWIOTLB_WRITTEN_ALL when the driver does not know
  * (the whole mapping is copied back: unwritten bytes arrive as the policy filled them). The
  * caller clamps `written` to the mapping. A tlb_addr that is not the start of a live mapping, or
- * one that another device mapped, is refused (returns -1, nothing changes). A size or direction that differs from the map is
- * reported (returns 1) but the mapping is still torn down as it was made. `why` receives the
- * reason in both cases. Returns 0 when all was right.
+ * one that another device mapped, is refused (DMA_REFUSED, nothing changes). A size or direction
+ * that differs from the map is reported (DMA_MISMATCH) but the mapping is still torn down as it
+ * was made. `why` receives the reason in both cases. DMA_OK when all was right.
  *
  * Slots after an exact completion under the zero policy: of a mapping made without
  * DMA_ATTR_EXACT_COMPLETION (zeroed at map, like any other), the written part is copied back and
@@ -144,19 +145,22 @@ struct swiotlb_unmap_info {
     uint32_t index, mapped; /* its first slot, its size as mapped */
     uint64_t copied, cleared;
 };
-int swiotlb_tbl_unmap_written(struct swiotlb_pool *p, const struct dma_dev *dev, uint64_t tlb_addr, size_t size,
-                              enum dma_data_direction dir, unsigned attrs, size_t written, struct dma_stats *st,
-                              struct swiotlb_unmap_info *info, char *why, size_t whylen);
-static inline int swiotlb_tbl_unmap_single(struct swiotlb_pool *p, const struct dma_dev *dev, uint64_t tlb_addr,
-                                           size_t size, enum dma_data_direction dir, unsigned attrs,
+enum dma_verdict swiotlb_tbl_unmap_written(struct swiotlb_pool *p, const struct dma_dev *dev, uint64_t tlb_addr,
+                                           size_t size, enum dma_data_direction dir, unsigned attrs, size_t written,
                                            struct dma_stats *st, struct swiotlb_unmap_info *info, char *why,
-                                           size_t whylen)
+                                           size_t whylen);
+static inline enum dma_verdict swiotlb_tbl_unmap_single(struct swiotlb_pool *p, const struct dma_dev *dev,
+                                                        uint64_t tlb_addr, size_t size, enum dma_data_direction dir,
+                                                        unsigned attrs, struct dma_stats *st,
+                                                        struct swiotlb_unmap_info *info, char *why, size_t whylen)
 {
     return swiotlb_tbl_unmap_written(p, dev, tlb_addr, size, dir, attrs, SWIOTLB_WRITTEN_ALL, st, info, why, whylen);
 }
-/* Sync [tlb_addr, tlb_addr + size), which must lie inside one live mapping (else -1 and why). */
-int swiotlb_sync_single(struct swiotlb_pool *p, uint64_t tlb_addr, size_t size, enum dma_data_direction dir,
-                        bool for_cpu, struct dma_stats *st, uint64_t *copied, char *why, size_t whylen);
+/* Sync [tlb_addr, tlb_addr + size), which must lie inside one live mapping (else DMA_REFUSED and
+ * why). */
+enum dma_verdict swiotlb_sync_single(struct swiotlb_pool *p, uint64_t tlb_addr, size_t size,
+                                     enum dma_data_direction dir, bool for_cpu, struct dma_stats *st, uint64_t *copied,
+                                     char *why, size_t whylen);
 
 /* The original buffer behind a live bounce address (for tracing); 0 if none. */
 uint64_t swiotlb_orig_addr(const struct swiotlb_pool *p, uint64_t tlb_addr);

@@ -103,3 +103,8 @@ void dma_trace_stuck_shared(const struct dma_dev *dev, dma_addr_t addr)
 {
     printf("dma: %s: coherent memory at %#" PRIx64 " could not be made private again: not freed\n", dev->name, addr);
 }
+
+void dma_trace_stuck_converted(uint64_t phys, uint64_t len)
+{
+    printf("dma: could not convert [%#" PRIx64 ", +%" PRIu64 ") back to private: it stays shared\n", phys, len);
+}

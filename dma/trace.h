@@ -60,6 +60,7 @@ void dma_trace_sync(const struct dma_dev *dev, dma_addr_t addr, size_t size, enu
  * would not take back (it stays shared, out of the allocator). */
 void dma_trace_misuse(const char *what);
 void dma_trace_stuck_shared(const struct dma_dev *dev, dma_addr_t addr);
+void dma_trace_stuck_converted(uint64_t phys, uint64_t len);
 void dma_trace_alloc_coherent(const struct dma_dev *dev, size_t size, const void *cpu, dma_addr_t addr);
 
 #endif

@@ -86,20 +86,25 @@ static inline int virtio_begin_init(struct virtio_device *vdev)
     return 0;
 }
 
-/* Steps 4-6: read the offered features; if a `required` bit is missing return -2 (nothing
- * written, the caller names the bits); else accept offered & wanted, set FEATURES_OK and re-read
- * it: -1 if the device did not keep it (it refused our subset), 0 on success. */
-static inline int virtio_negotiate(struct virtio_device *vdev, uint64_t wanted, uint64_t required, uint64_t *offered,
-                                   uint64_t *negotiated)
+enum virtio_negotiation {
+    VIRTIO_NEGOTIATED,       /* FEATURES_OK set and kept */
+    VIRTIO_MISSING_REQUIRED, /* a `required` bit is not offered: nothing written */
+    VIRTIO_FEATURES_REFUSED, /* the device cleared FEATURES_OK: it refused our subset */
+};
+
+/* Steps 4-6: read the offered features; if a `required` bit is missing stop (the caller names
+ * the bits); else accept offered & wanted, set FEATURES_OK and re-read it. */
+static inline enum virtio_negotiation virtio_negotiate(struct virtio_device *vdev, uint64_t wanted, uint64_t required,
+                                                       uint64_t *offered, uint64_t *negotiated)
 {
     *offered = vdev->ops->get_features(vdev);
     *negotiated = 0;
     if ((*offered & required) != required)
-        return -2;
+        return VIRTIO_MISSING_REQUIRED;
     *negotiated = *offered & wanted;
     vdev->ops->set_features(vdev, *negotiated);
     virtio_add_status(vdev, VIRTIO_STATUS_FEATURES_OK);
-    return (vdev->ops->get_status(vdev) & VIRTIO_STATUS_FEATURES_OK) ? 0 : -1;
+    return (vdev->ops->get_status(vdev) & VIRTIO_STATUS_FEATURES_OK) ? VIRTIO_NEGOTIATED : VIRTIO_FEATURES_REFUSED;
 }
 
 /* Something went wrong: tell the device we gave up (2.1: FAILED). */

@@ -47,15 +47,15 @@ int vblk_negotiate(struct vblk *v)
     if (virtio_begin_init(vdev) != 0)
         return -1;
     uint64_t offered, neg;
-    int rc = virtio_negotiate(vdev, VBLK_WANTED, VIRTIO_BIT(VIRTIO_F_VERSION_1), &offered, &neg);
-    if (rc == -2) {
+    enum virtio_negotiation n = virtio_negotiate(vdev, VBLK_WANTED, VIRTIO_BIT(VIRTIO_F_VERSION_1), &offered, &neg);
+    if (n == VIRTIO_MISSING_REQUIRED) {
         virtio_fail(vdev);
         return vblk_unusable(v,
                              "the device does not offer VIRTIO_F_VERSION_1 (features %#" PRIx64 "): a legacy-only "
                              "device, which bounce does not drive",
                              offered);
     }
-    if (rc != 0) {
+    if (n == VIRTIO_FEATURES_REFUSED) {
         virtio_fail(vdev);
         return vblk_unusable(v, "the device did not accept features %#" PRIx64 " (FEATURES_OK cleared)", neg);
     }

@@ -9,7 +9,7 @@
  * Beside the real layer runs a model that simulates the whole memory system: the bytes of every
  * original buffer and of every bounce slot, which slots each live mapping holds, which slots are
  * clean (known all-zero), the next-fit cursor, the records of direct mappings and of coherent
- * buffers (dma_debug), and every counter. The model predicts each operation exactly - whether it
+ * buffers (dma/records.c), and every counter. The model predicts each operation exactly - whether it
  * is direct or bounced, whether it is misuse, which slot a bounce lands on, what its slots hold
  * after the map under each policy and attribute (dirty slots zeroed whole, clean ones left), what
  * is copied and cleared at sync and unmap. Placement is checked twice: the slots the layer picked
@@ -22,7 +22,7 @@
  * every original. Any difference aborts.
  *
  * Streaming unmaps and syncs that hit a coherent buffer's record are generated on purpose (odd
- * addresses, and dedicated cases in op_unmap/op_sync) and modelled as dma_debug treats them: a
+ * addresses, and dedicated cases in op_unmap/op_sync) and modelled as the records (dma/records.c) treat them: a
  * coherent record is never an exact match for a streaming call, whatever its direction (DMA_NONE
  * included), so such an unmap is a reported mismatch that removes the record (the buffer's later
  * free is then "not recorded": misuse, nothing freed), and such a sync is refused. Streaming maps
@@ -121,8 +121,8 @@ struct coh {
     uint8_t *cpu;
     dma_addr_t handle;
     size_t size;
-    uint64_t seq;  /* its dma_debug record's place in the same order as the streaming ones */
-    bool recorded; /* dma_debug still holds its record: not freed, not taken by a streaming unmap */
+    uint64_t seq;  /* its record's place in the same order as the streaming ones */
+    bool recorded; /* the records still hold it: not freed, not taken by a streaming unmap */
 };
 
 static struct dma_dev devs[NDEV];
@@ -426,7 +426,7 @@ static void model_unmap_written(int di, dma_addr_t addr, size_t size, int dir, u
         return;
     }
     /* Direct: the records of (device, address), streaming mappings' and coherent buffers' alike.
-     * dma_debug_remove() walks a newest-first chain, takes the first record it meets and lets
+     * dma_records_remove() walks a newest-first chain, takes the first record it meets and lets
      * every exact one (size and direction; a coherent record never is, for a streaming unmap)
      * override it: the oldest exact record if there is one, else the newest. */
     struct live *pick = NULL;
@@ -995,7 +995,7 @@ static void setup_world(struct input *in)
     M.force = (b0 >> 4) % 8 == 0;
     CHECK(dma_init(fake_platform(), M.nslots * SLOT, M.policy) == 0);
     fake_platform()->force_bounce = M.force;
-    M.pool = dma_debug_pool();
+    M.pool = dma_installed_pool();
     CHECK(M.pool != NULL && M.pool->nslots == M.nslots);
     M.start = M.pool->start;
     for (uint32_t k = 0; k < M.nslots; k++)

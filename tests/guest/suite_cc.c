@@ -146,7 +146,7 @@ static void state_at_boot(struct ktest *t)
     KEXPECT(t, all_in_state(pa, 4, PAGE_PRIVATE));
     free_pages(pa, 4);
     /* The bounce pool: shared since dma_guest_init(). */
-    const struct swiotlb_pool *pool = dma_debug_pool();
+    const struct swiotlb_pool *pool = dma_installed_pool();
     KASSERT(t, pool != NULL);
     KEXPECT(t, all_in_state(pool->start, (pool->end - pool->start) / PAGE_SIZE, PAGE_SHARED));
     ktest_note(t, "boot-shared [0, %#llx); pool [%#llx, %#llx) shared; %llu pages private, %llu shared",
@@ -253,7 +253,7 @@ static void every_mapping_shared(struct ktest *t)
         return;
     KEXPECT(t, dma_guest_force_bounce());
     struct dma_dev dev = {.name = "cc-test", .dma_mask = DMA_BIT_MASK(64)};
-    const struct swiotlb_pool *pool = dma_debug_pool();
+    const struct swiotlb_pool *pool = dma_installed_pool();
     uint64_t pa = alloc_pages(FRAME_DMA32, 1);
     KASSERT(t, pa != FRAME_NONE && pool != NULL);
     uint8_t *va = phys_to_virt(pa);

@@ -72,18 +72,18 @@ static struct dma_stats now(void)
 static void pool_ok(void)
 {
     char why[256] = "";
-    const struct swiotlb_pool *p = dma_debug_pool();
+    const struct swiotlb_pool *p = dma_installed_pool();
     if (p != NULL && !swiotlb_check(p, why, sizeof(why)))
         fail_msg("swiotlb_check: %s", why);
 }
 
 static uint64_t pool_start(void)
 {
-    assert_non_null(dma_debug_pool());
-    return dma_debug_pool()->start;
+    assert_non_null(dma_installed_pool());
+    return dma_installed_pool()->start;
 }
 
-static bool in_pool(dma_addr_t a) { return swiotlb_contains(dma_debug_pool(), a); }
+static bool in_pool(dma_addr_t a) { return swiotlb_contains(dma_installed_pool(), a); }
 
 /* What the device sees at a DMA address. */
 static uint8_t *bus(dma_addr_t a) { return fake_platform()->phys_to_virt(a); }
@@ -161,14 +161,14 @@ static void test_init_and_pool_size(void **state)
 {
     (void)state;
     assert_int_equal(dma_init(fake_platform(), 3000, BOUNCE_ZERO), -1); /* not a multiple of 2 KiB */
-    assert_null(dma_debug_pool());
+    assert_null(dma_installed_pool());
     assert_int_equal(dma_init(fake_platform(), 100 * SLOT, BOUNCE_COPY), 0);
     assert_int_equal(now().slots_total, 100);
     assert_int_equal(dma_bounce_policy(), BOUNCE_COPY);
     assert_true(pool_start() + 100 * SLOT <= DMA_BIT_MASK(32)); /* the pool is below 4 GiB */
     pool_ok();
     restart(0, BOUNCE_ZERO); /* no pool at all: direct mappings only */
-    assert_null(dma_debug_pool());
+    assert_null(dma_installed_pool());
     struct buf lo = buf_low(PAGE_SIZE, 1), hi = buf_high(PAGE_SIZE, 2);
     dma_addr_t a = dma_map_single(&dev32, lo.v, PAGE_SIZE, DMA_TO_DEVICE);
     assert_int_equal(a, lo.phys);
@@ -817,7 +817,7 @@ static void test_double_unmap_is_misuse(void **state)
     expect_fill("first unmap", hi.v, 3000, DEVICE);
     memset(bus(b), 0x66, 3000); /* the device keeps writing into the freed slot */
     char why[200];
-    assert_false(swiotlb_check(dma_debug_pool(), why, sizeof(why))); /* and the pool's check sees it */
+    assert_false(swiotlb_check(dma_installed_pool(), why, sizeof(why))); /* and the pool's check sees it */
     assert_non_null(strstr(why, "marked clean but byte 0 is 0x66"));
     memset(bus(b), 0, 3000);
     struct dma_stats s0 = now();
@@ -1457,7 +1457,7 @@ static void test_confidential_pool_and_coherent_memory_are_shared_and_zero(void 
 {
     (void)state;
     start_cc(false, BOUNCE_ZERO);
-    const struct swiotlb_pool *p = dma_debug_pool();
+    const struct swiotlb_pool *p = dma_installed_pool();
     assert_true(all_shared(p->start, p->end - p->start, true));
     assert_true(all_bytes(bus(p->start), p->end - p->start, 0));
     dma_addr_t h;

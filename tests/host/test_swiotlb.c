@@ -299,7 +299,7 @@ static void test_min_align_mask_preserves_the_offset_bits(void **state)
                 char why[200];
                 assert_int_equal(swiotlb_tbl_unmap_single(&e->p, &dev, dma, sizes[s], DMA_TO_DEVICE, 0, &e->st, &out,
                                                           why, sizeof(why)),
-                                 0);
+                                 DMA_OK);
                 assert_int_equal(out.copied, 0);
             }
         }
@@ -525,7 +525,8 @@ static void test_exhaustion_fails_cleanly_and_recovers(void **state)
     struct swiotlb_unmap_info out;
     char why[200];
     assert_int_equal(
-        swiotlb_tbl_unmap_single(&e->p, &dev, dma[3], PAGE_SIZE, DMA_TO_DEVICE, 0, &e->st, &out, why, sizeof(why)), 0);
+        swiotlb_tbl_unmap_single(&e->p, &dev, dma[3], PAGE_SIZE, DMA_TO_DEVICE, 0, &e->st, &out, why, sizeof(why)),
+        DMA_OK);
     uint64_t again = swiotlb_tbl_map_single(&e->p, &dev, ophys + PAGE_SIZE * 9, PAGE_SIZE, DMA_TO_DEVICE, 0,
                                             BOUNCE_ZERO, &e->st, &info);
     assert_int_equal(again, dma[3]);
@@ -578,7 +579,7 @@ static void test_from_device_fill_per_policy(void **state)
         char why[200];
         assert_int_equal(swiotlb_tbl_unmap_single(&e->p, &dev, dma, 3000, DMA_FROM_DEVICE, DMA_ATTR_SKIP_CPU_SYNC,
                                                   &e->st, &out, why, sizeof(why)),
-                         0);
+                         DMA_OK);
         assert_int_equal(out.copied, 0);
         assert_int_equal(e->p.used_slots, 0);
     }
@@ -609,19 +610,20 @@ static void test_unmap_and_sync_refuse_what_is_not_a_mapping(void **state)
         why[0] = '\0';
         assert_int_equal(swiotlb_tbl_unmap_single(&e->p, &dev, dma + (uint64_t)bad[i], 3000, DMA_FROM_DEVICE, 0, &e->st,
                                                   &u, why, sizeof(why)),
-                         -1);
+                         DMA_REFUSED);
         assert_true(strlen(why) > 0);
         assert_int_equal(u.copied, 0);
         assert_int_equal(e->p.used_slots, 2);
     }
     /* Syncs: inside is fine, anything reaching out of [dma, dma + 3000) or of the wrong direction is not. */
-    assert_int_equal(swiotlb_sync_single(&e->p, dma, 3000, DMA_FROM_DEVICE, true, &e->st, &n, why, sizeof(why)), 0);
+    assert_int_equal(swiotlb_sync_single(&e->p, dma, 3000, DMA_FROM_DEVICE, true, &e->st, &n, why, sizeof(why)),
+                     DMA_OK);
     assert_int_equal(n, 3000);
     assert_int_equal(swiotlb_sync_single(&e->p, dma + 100, 2900, DMA_FROM_DEVICE, true, &e->st, &n, why, sizeof(why)),
-                     0);
+                     DMA_OK);
     assert_int_equal(n, 2900);
     assert_int_equal(swiotlb_sync_single(&e->p, dma + 100, 2900, DMA_FROM_DEVICE, false, &e->st, &n, why, sizeof(why)),
-                     0);
+                     DMA_OK);
     assert_int_equal(n, 0); /* for_device copies nothing into a FROM_DEVICE slot */
     static const struct {
         int64_t off;
@@ -644,13 +646,14 @@ static void test_unmap_and_sync_refuse_what_is_not_a_mapping(void **state)
         why[0] = '\0';
         assert_int_equal(swiotlb_sync_single(&e->p, dma + (uint64_t)bad_sync[i].off, bad_sync[i].size, bad_sync[i].dir,
                                              true, &e->st, &n, why, sizeof(why)),
-                         -1);
+                         DMA_REFUSED);
         assert_true(strlen(why) > 0);
         assert_int_equal(n, 0);
     }
     /* Wrong size and direction: reported (1), torn down as it was mapped (3000 bytes copied out). */
     memset(e->mem, 0xEE, PAGE_SIZE);
-    assert_int_equal(swiotlb_tbl_unmap_single(&e->p, &dev, dma, 17, DMA_TO_DEVICE, 0, &e->st, &u, why, sizeof(why)), 1);
+    assert_int_equal(swiotlb_tbl_unmap_single(&e->p, &dev, dma, 17, DMA_TO_DEVICE, 0, &e->st, &u, why, sizeof(why)),
+                     DMA_MISMATCH);
     assert_true(strstr(why, "3000") != NULL);
     assert_int_equal(u.copied, 3000);
     assert_int_equal(u.mapped, 3000); /* what it was mapped as, not what the unmap said */
@@ -663,7 +666,7 @@ static void test_unmap_and_sync_refuse_what_is_not_a_mapping(void **state)
     assert_int_equal(swiotlb_orig_addr(&e->p, dma), 0);
     /* Now it is gone: a second unmap is refused. */
     assert_int_equal(swiotlb_tbl_unmap_single(&e->p, &dev, dma, 3000, DMA_FROM_DEVICE, 0, &e->st, &u, why, sizeof(why)),
-                     -1);
+                     DMA_REFUSED);
     assert_pool_ok(&e->p);
 }
 

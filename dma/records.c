@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* dma_debug.c - records of direct streaming mappings (see dma_debug.h). */
-#include "dma/dma_debug.h"
+/* records.c - the table of direct mappings (see records.h). */
+#include "dma/records.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
-static uint32_t hash(dma_addr_t addr) { return (uint32_t)((addr >> 9) * 0x9e3779b1u) % DMA_DEBUG_BUCKETS; }
+static uint32_t hash(dma_addr_t addr) { return (uint32_t)((addr >> 9) * 0x9e3779b1u) % DMA_RECORDS_BUCKETS; }
 
-void dma_debug_init(struct dma_debug *d)
+void dma_records_init(struct dma_records *d)
 {
     memset(d->bucket, 0xff, sizeof(d->bucket)); /* -1: empty */
     d->free_head = -1;
@@ -17,28 +17,27 @@ void dma_debug_init(struct dma_debug *d)
     d->dropped = 0;
 }
 
-void dma_debug_add(struct dma_debug *d, const struct dma_dev *dev, dma_addr_t addr, uint64_t size,
-                   enum dma_data_direction dir)
+void dma_records_add(struct dma_records *d, const struct dma_dev *dev, dma_addr_t addr, uint64_t size,
+                     enum dma_data_direction dir)
 {
     int32_t i;
     if (d->free_head >= 0) {
         i = d->free_head;
         d->free_head = d->e[i].next;
-    } else if (d->never_used < DMA_DEBUG_ENTRIES) {
+    } else if (d->never_used < DMA_RECORDS_MAX) {
         i = d->never_used++;
     } else {
         d->dropped++;
         return;
     }
     uint32_t b = hash(addr);
-    d->e[i] =
-        (struct dma_debug_entry){.dev = dev, .addr = addr, .size = size, .dir = (uint8_t)dir, .next = d->bucket[b]};
+    d->e[i] = (struct dma_record){.dev = dev, .addr = addr, .size = size, .dir = (uint8_t)dir, .next = d->bucket[b]};
     d->bucket[b] = i;
     d->live++;
 }
 
-int dma_debug_remove(struct dma_debug *d, const struct dma_dev *dev, dma_addr_t addr, uint64_t size,
-                     enum dma_data_direction dir, bool coherent, char *why, size_t whylen)
+enum dma_verdict dma_records_remove(struct dma_records *d, const struct dma_dev *dev, dma_addr_t addr, uint64_t size,
+                                    enum dma_data_direction dir, bool coherent, char *why, size_t whylen)
 {
     uint32_t b = hash(addr);
     int32_t *link = &d->bucket[b], match = -1;
@@ -46,7 +45,7 @@ int dma_debug_remove(struct dma_debug *d, const struct dma_dev *dev, dma_addr_t 
     bool exact = false;
     /* Prefer an exact record; the same buffer may legitimately be mapped more than once. */
     for (int32_t i = *link; i >= 0; link = &d->e[i].next, i = *link) {
-        const struct dma_debug_entry *e = &d->e[i];
+        const struct dma_record *e = &d->e[i];
         if (e->dev != dev || e->addr != addr)
             continue;
         bool e_exact = e->size == size && e->dir == dir && (e->dir == DMA_NONE) == coherent;
@@ -58,18 +57,18 @@ int dma_debug_remove(struct dma_debug *d, const struct dma_dev *dev, dma_addr_t 
     }
     if (match < 0) {
         if (d->dropped)
-            return 0; /* it may be one of the unrecorded mappings */
+            return DMA_OK; /* it may be one of the unrecorded mappings */
         snprintf(why, whylen, "unmap of %#" PRIx64 ": not mapped (double unmap?)", addr);
-        return -1;
+        return DMA_REFUSED;
     }
-    struct dma_debug_entry *e = &d->e[match];
+    struct dma_record *e = &d->e[match];
     if (coherent && !exact) { /* a free refused changes nothing: the right free must still work */
         snprintf(why, whylen, "free of %#" PRIx64 " as %" PRIu64 " bytes, but it is recorded as %" PRIu64 " bytes %s",
                  addr, size, e->size,
                  e->dir == DMA_NONE ? "of coherent memory" : dma_dir_name((enum dma_data_direction)e->dir));
-        return -1;
+        return DMA_REFUSED;
     }
-    int rc = 0;
+    enum dma_verdict v = DMA_OK;
     if (!exact) {
         if (e->dir == DMA_NONE)
             snprintf(why, whylen,
@@ -79,44 +78,44 @@ int dma_debug_remove(struct dma_debug *d, const struct dma_dev *dev, dma_addr_t 
             snprintf(why, whylen,
                      "unmap of %#" PRIx64 " as %" PRIu64 " bytes %s, but it was mapped as %" PRIu64 " bytes %s", addr,
                      size, dma_dir_name(dir), e->size, dma_dir_name((enum dma_data_direction)e->dir));
-        rc = 1;
+        v = DMA_MISMATCH;
     }
     *match_link = e->next;
     e->next = d->free_head;
     d->free_head = match;
     d->live--;
-    return rc;
+    return v;
 }
 
-int dma_debug_check_sync(const struct dma_debug *d, const struct dma_dev *dev, dma_addr_t addr, uint64_t size,
-                         enum dma_data_direction dir, char *why, size_t whylen)
+enum dma_verdict dma_records_check_sync(const struct dma_records *d, const struct dma_dev *dev, dma_addr_t addr,
+                                        uint64_t size, enum dma_data_direction dir, char *why, size_t whylen)
 {
     /* A sync may cover part of a mapping, so the record is found by range, not by key: walk all
      * live records. Syncs of direct mappings are rare (x86 is cache-coherent; nothing is copied). */
-    for (int b = 0; b < DMA_DEBUG_BUCKETS; b++) {
+    for (int b = 0; b < DMA_RECORDS_BUCKETS; b++) {
         for (int32_t i = d->bucket[b]; i >= 0; i = d->e[i].next) {
-            const struct dma_debug_entry *e = &d->e[i];
+            const struct dma_record *e = &d->e[i];
             if (e->dev != dev || addr < e->addr || size > e->size || addr - e->addr > e->size - size)
                 continue;
             if (e->dir == DMA_NONE) { /* whatever dir says, DMA_NONE included */
                 snprintf(why, whylen, "sync of %#" PRIx64 ": that is coherent memory, not a streaming mapping", addr);
-                return -1;
+                return DMA_REFUSED;
             }
             if (e->dir != dir) {
                 snprintf(why, whylen, "sync of %#" PRIx64 " as %s, but it was mapped %s", addr, dma_dir_name(dir),
                          dma_dir_name((enum dma_data_direction)e->dir));
-                return -1;
+                return DMA_REFUSED;
             }
-            return 0;
+            return DMA_OK;
         }
     }
     if (d->dropped)
-        return 0;
+        return DMA_OK;
     snprintf(why, whylen, "sync of [%#" PRIx64 ", +%" PRIu64 ") outside any live mapping", addr, size);
-    return DMA_DEBUG_NOT_FOUND;
+    return DMA_NOT_MINE;
 }
 
-const struct dma_debug_entry *dma_debug_find(const struct dma_debug *d, dma_addr_t addr)
+const struct dma_record *dma_records_find(const struct dma_records *d, dma_addr_t addr)
 {
     for (int32_t i = d->bucket[hash(addr)]; i >= 0; i = d->e[i].next)
         if (d->e[i].addr == addr)
@@ -124,4 +123,4 @@ const struct dma_debug_entry *dma_debug_find(const struct dma_debug *d, dma_addr
     return NULL;
 }
 
-bool dma_debug_full(const struct dma_debug *d) { return d->free_head < 0 && d->never_used == DMA_DEBUG_ENTRIES; }
+bool dma_records_full(const struct dma_records *d) { return d->free_head < 0 && d->never_used == DMA_RECORDS_MAX; }
