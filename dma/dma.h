@@ -212,6 +212,8 @@ static inline bool dma_capable(const struct dma_dev *dev, uint64_t phys, size_t 
 enum bounce_policy dma_bounce_policy(void);
 void dma_set_bounce_policy(enum bounce_policy p);
 const char *bounce_policy_name(enum bounce_policy p);
+/* The policies' names in enum order, NULL-ended: bounce_policy='s choices. */
+extern const char *const bounce_policy_names[];
 const char *dma_dir_name(enum dma_data_direction dir);
 
 void dma_get_stats(struct dma_stats *out);

@@ -150,7 +150,7 @@ static int ide_submit(struct blk_dev *bd, struct blk_req *req)
     struct ide_channel *ch = d->ch;
     if (ch->busy || d->done_req)
         return -1; /* a command in progress on the channel, or a finished one not reaped yet */
-    bd->fills_by_dma = kopts.ide_mode == 0 && d->dma_capable && ch->prdt; /* ide= may change at run time */
+    bd->fills_by_dma = kopts.ide_mode == IDE_MODE_DMA && d->dma_capable && ch->prdt; /* ide= may change at run time */
     /* PIO: the CPU stores exactly the sectors the drive delivered, exact by construction. */
     bd->completes_exactly = exact_completion() || !bd->fills_by_dma;
     bool dma = req->op != BLK_FLUSH && bd->fills_by_dma;
@@ -257,13 +257,13 @@ static void register_disk(struct ide_channel *ch, int c, uint8_t drive, const ui
     b->max_segments = BLK_MAX_SEGMENTS;
     b->has_flush = true;
     b->dma = d->dma_capable && ch->prdt ? &ide_dma : NULL;
-    b->fills_by_dma = b->dma && kopts.ide_mode == 0;
+    b->fills_by_dma = b->dma && kopts.ide_mode == IDE_MODE_DMA;
     b->completes_exactly = exact_completion() || !b->fills_by_dma;
     b->ops = &ide_ops;
     b->driver = d;
     printf("ide: %s = %s: serial %s, %s, %s%s\n", b->name, pos, d->serial, d->lba48 ? "LBA48" : "LBA28",
            d->dma_capable && ch->prdt ? "bus-master DMA" : "PIO only",
-           kopts.ide_mode == 1 && d->dma_capable && ch->prdt ? " (ide=pio: using PIO)" : "");
+           kopts.ide_mode == IDE_MODE_PIO && d->dma_capable && ch->prdt ? " (ide=pio: using PIO)" : "");
     blk_register(b);
 }
 static void probe_drive(struct ide_channel *ch, int c, uint8_t drive)
@@ -333,7 +333,7 @@ void ide_probe(void)
     if (bus_master)
         snprintf(bmdesc, sizeof(bmdesc), "at I/O %#llx", (unsigned long long)pd->bar[4].base);
     printf("ide: %04x:%04x at %02x:%02x.%x, prog-if %#x, bus master %s, ide=%s\n", pd->vendor, pd->device, pd->bus,
-           pd->dev, pd->fn, pd->prog_if, bmdesc, kopts.ide_mode ? "pio" : "dma");
+           pd->dev, pd->fn, pd->prog_if, bmdesc, ide_mode_names[kopts.ide_mode]);
     for (int c = 0; c < 2; c++) {
         struct ide_channel *ch = &channels[c];
         ch->name = c ? "secondary" : "primary";

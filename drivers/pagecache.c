@@ -473,7 +473,7 @@ static void print_report(void)
     struct json_writer w;
     printf(REPORT_PREFIX " pagecache ");
     json_begin(&w, NULL, 0);
-    json_str(&w, "zone", zone_pref == FRAME_DMA32 ? "dma32" : "high");
+    json_str(&w, "zone", pagecache_zone_names[kopts.pagecache_zone]);
     json_bool(&w, "init_on_alloc", kopts.init_on_alloc);
     json_u64(&w, "max_pages", max_pages);
     json_u64(&w, "pages", stats.pages);
@@ -493,7 +493,7 @@ static void print_report(void)
 void pagecache_init(void)
 {
     max_pages = (uint32_t)(kopts.pagecache_bytes / PAGE_SIZE);
-    zone_pref = kopts.pagecache_zone == 1 ? FRAME_DMA32 : FRAME_PREFER_HIGH;
+    zone_pref = kopts.pagecache_zone == PAGECACHE_DMA32 ? FRAME_DMA32 : FRAME_PREFER_HIGH;
     ra_init_pages = kopts.readahead_bytes / PAGE_SIZE;
     ra_max_pages = kopts.readahead_max_bytes / PAGE_SIZE;
     if (ra_init_pages > ra_max_pages)
@@ -509,7 +509,7 @@ void pagecache_init(void)
         buckets[b] = NONE;
     printf("pagecache: up to %u pages (%llu MiB) from zone %s, readahead %llu KiB growing to %llu KiB, "
            "pages %s at allocation\n",
-           max_pages, (unsigned long long)(kopts.pagecache_bytes >> 20), zone_pref == FRAME_DMA32 ? "dma32" : "high",
+           max_pages, (unsigned long long)(kopts.pagecache_bytes >> 20), pagecache_zone_names[kopts.pagecache_zone],
            (unsigned long long)(ra_init_pages * 4), (unsigned long long)(ra_max_pages * 4),
            kopts.init_on_alloc ? "zeroed" : "not zeroed");
     report_register(print_report);

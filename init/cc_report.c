@@ -53,7 +53,7 @@ static void print_report(void)
     printf(REPORT_PREFIX " cc ");
     json_begin(&w, NULL, 0);
     json_str(&w, "mode", "confidential");
-    json_str(&w, "strategy", kopts.cc_io == 1 ? "convert" : "bounce");
+    json_str(&w, "strategy", cc_io_names[kopts.cc_io]);
     json_bool(&w, "kvm", kvm->present);
     json_bool(&w, "map_gpa_range_offered", kvm->map_gpa_range);
     json_bool(&w, "host_services_conversion", serviced);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "mm/dma_guest.h"
+#include "dma/dma.h"
 #include "drivers/drivers.h"
 #include "drivers/pagecache.h"
 #include "drivers/pci.h"
@@ -41,7 +42,8 @@ _Noreturn void kmain(struct boot_info *bi)
     print_boot_info(bi);
 
     char err[256];
-    options_set_suite_names(ktest_suite_names);
+    options_set_choices("tests", ktest_suite_names);
+    options_set_choices("bounce_policy", bounce_policy_names);
     if (options_parse(bi->cmdline, err, sizeof(err)) != 0) {
         printf("bounce: bad command line: %s\n", err);
         options_print_help();

@@ -13,21 +13,22 @@ struct kernel_options kopts = {
     .seed = 1,
     .swiotlb_bytes = MiB(64),
     .bounce_policy = 0, /* BOUNCE_ZERO */
-    .ide_mode = 0,      /* bus-master DMA */
+    .ide_mode = IDE_MODE_DMA,
     .virtio_depth = 32,
     .pagecache_bytes = MiB(128),
-    .pagecache_zone = 0, /* high */
+    .pagecache_zone = PAGECACHE_HIGH,
     .readahead_bytes = KiB(128),
     .readahead_max_bytes = MiB(1),
 };
 
 static const char *const trace_names[] = {"mm", "dma", "pci", "blk", "hypercall", NULL};
-static const char *const policy_names[] = {"zero", "copy", "none", NULL}; /* enum bounce_policy order */
-static const char *const ide_modes[] = {"dma", "pio", NULL};
-static const char *const zones[] = {"high", "dma32", NULL};
-static const char *const modes[] = {"normal", "confidential", NULL};
-static const char *const cc_ios[] = {"bounce", "convert", NULL};
-static const char *const completions[] = {"whole", "exact", NULL};
+const char *const guest_mode_names[] = {"normal", "confidential", NULL};
+const char *const cc_io_names[] = {"bounce", "convert", NULL};
+const char *const ide_mode_names[] = {"dma", "pio", NULL};
+const char *const pagecache_zone_names[] = {"high", "dma32", NULL};
+const char *const dma_completion_names[] = {"whole", "exact", NULL};
+/* Choices handed in from above (options_set_choices): none until then. */
+static const char *const not_yet[] = {NULL};
 static const char *const test_disks[] = {"data", "scratch", NULL}; /* enum test_disk order */
 
 static int add_virtio_mmio(const char *value, void *dest, char *err, size_t errlen)
@@ -45,15 +46,14 @@ static int add_virtio_mmio(const char *value, void *dest, char *err, size_t errl
     return 0;
 }
 
-/* The choices of tests=: the suites' names, handed in from above (options_set_suite_names). */
-static const char *const no_suites[] = {NULL};
-static const char *const *suite_names = no_suites;
+/* tests= lists the suites by name (handed in from above): for options_print_help(). */
+static const char *const *suite_names = not_yet;
 
 static struct cmdline_option options[] = {
     {.name = "tests",
      .kind = OPT_LIST,
      .dest = &kopts.tests,
-     .choices = no_suites,
+     .choices = not_yet,
      .help = "in-guest test suites to run, comma-separated, or 'all' (default: none)"},
     {.name = "trace",
      .kind = OPT_LIST,
@@ -75,7 +75,7 @@ static struct cmdline_option options[] = {
     {.name = "bounce_policy",
      .kind = OPT_ENUM,
      .dest = &kopts.bounce_policy,
-     .choices = policy_names,
+     .choices = not_yet,
      .help = "what a FROM_DEVICE bounce slot holds: zero (default), copy (Linux), none (leaks)"},
     {.name = "swiotlb_force",
      .kind = OPT_FLAG,
@@ -84,7 +84,7 @@ static struct cmdline_option options[] = {
     {.name = "dma_completion",
      .kind = OPT_ENUM,
      .dest = &kopts.dma_completion,
-     .choices = completions,
+     .choices = dma_completion_names,
      .help = "whole (default): a device-written mapping comes back whole; exact: drivers report how "
              "much the device wrote, only that is copied back and the slot is never zeroed"},
     {.name = "require",
@@ -107,7 +107,7 @@ static struct cmdline_option options[] = {
     {.name = "ide",
      .kind = OPT_ENUM,
      .dest = &kopts.ide_mode,
-     .choices = ide_modes,
+     .choices = ide_mode_names,
      .help = "IDE transfers: dma (bus-master, default) or pio"},
     {.name = "virtio_depth",
      .kind = OPT_UINT,
@@ -124,7 +124,7 @@ static struct cmdline_option options[] = {
     {.name = "pagecache_zone",
      .kind = OPT_ENUM,
      .dest = &kopts.pagecache_zone,
-     .choices = zones,
+     .choices = pagecache_zone_names,
      .help = "where page-cache pages come from: high (above 4 GiB if any, default) or dma32"},
     {.name = "readahead",
      .kind = OPT_SIZE,
@@ -144,12 +144,12 @@ static struct cmdline_option options[] = {
     {.name = "mode",
      .kind = OPT_ENUM,
      .dest = &kopts.mode,
-     .choices = modes,
+     .choices = guest_mode_names,
      .help = "normal, or confidential: private memory, shared bounce pool (docs/confidential.md)"},
     {.name = "cc_io",
      .kind = OPT_ENUM,
      .dest = &kopts.cc_io,
-     .choices = cc_ios,
+     .choices = cc_io_names,
      .help = "confidential I/O: bounce (through the shared pool, default) or convert (share each buffer)"},
     {.name = "virtio_mmio.device",
      .kind = OPT_CALLBACK,
@@ -161,11 +161,12 @@ static struct cmdline_option options[] = {
     {.name = "help", .kind = OPT_FLAG, .dest = &kopts.help, .help = "print this list and exit"},
 };
 
-void options_set_suite_names(const char *const *names)
+void options_set_choices(const char *option, const char *const *names)
 {
-    suite_names = names;
-    for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
-        if (strcmp(options[i].name, "tests") == 0)
+    if (strcmp(option, "tests") == 0)
+        suite_names = names;
+    for (size_t i = 0; i < ARRAY_LEN(options); i++)
+        if (strcmp(options[i].name, option) == 0)
             options[i].choices = names;
 }
 

@@ -83,7 +83,7 @@ void dma_guest_init(void)
         platform.share_pages = guest_share_pages;
         platform.unshare_pages = guest_unshare_pages;
         platform.pages_private = guest_pages_private;
-        platform.convert = kopts.cc_io == 1;
+        platform.convert = kopts.cc_io == CC_IO_CONVERT;
     }
     if (dma_init(&platform, kopts.swiotlb_bytes, kopts.bounce_policy) != 0)
         panic("dma: cannot allocate a %llu KiB bounce pool below 4 GiB",

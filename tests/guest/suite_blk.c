@@ -53,7 +53,8 @@ static bool bounces_reads(const struct blk_dev *d)
 {
     return d->fills_by_dma && d->dma &&
         (kopts.swiotlb_force ||
-         (mm_frames()->zones[ZONE_HIGH].managed > 0 && kopts.pagecache_zone == 0 && d->dma->dma_mask < GiB(4)));
+         (mm_frames()->zones[ZONE_HIGH].managed > 0 && kopts.pagecache_zone == PAGECACHE_HIGH &&
+          d->dma->dma_mask < GiB(4)));
 }
 
 /* Every disk the drivers registered, which of them are the test disks, what was refused; a disk
@@ -144,7 +145,7 @@ static void cache_pages_above_4g(struct ktest *t)
     struct blk_dev *d = data_disk(t);
     if (d == NULL)
         return;
-    if (mm_frames()->zones[ZONE_HIGH].managed == 0 || kopts.pagecache_zone != 0) {
+    if (mm_frames()->zones[ZONE_HIGH].managed == 0 || kopts.pagecache_zone != PAGECACHE_HIGH) {
         ktest_skip(t, "no RAM above 4 GiB for the page cache");
         return;
     }

@@ -732,7 +732,6 @@ int main(void)
     bench_cycle(HOT_POOL_BYTES, &hot);
     struct exact_result ex;
     bench_exact(&ex);
-    static const char *const pol_names[3] = {"zero", "copy", "none"};
     struct traffic tf[3], tt[3];
     for (int p = 0; p < 3; p++) {
         run_traffic((enum bounce_policy)p, DMA_FROM_DEVICE, &tf[p]);
@@ -805,11 +804,11 @@ int main(void)
     printf("  %-8s %-12s %10s %10s %10s %10s %10s\n", "policy", "direction", "in", "out", "zeroed", "TOTAL",
            "orig read");
     for (int p = 0; p < 3; p++)
-        printf("  %-8s %-12s %10.3f %10.3f %10.3f %10.3f %10.3f\n", pol_names[p], "FROM_DEVICE", tf[p].copied_in,
-               tf[p].copied_out, tf[p].zeroed, tf[p].total, tf[p].orig_read);
+        printf("  %-8s %-12s %10.3f %10.3f %10.3f %10.3f %10.3f\n", bounce_policy_names[p], "FROM_DEVICE",
+               tf[p].copied_in, tf[p].copied_out, tf[p].zeroed, tf[p].total, tf[p].orig_read);
     for (int p = 0; p < 3; p++)
-        printf("  %-8s %-12s %10.3f %10.3f %10.3f %10.3f %10.3f\n", pol_names[p], "TO_DEVICE", tt[p].copied_in,
-               tt[p].copied_out, tt[p].zeroed, tt[p].total, tt[p].orig_read);
+        printf("  %-8s %-12s %10.3f %10.3f %10.3f %10.3f %10.3f\n", bounce_policy_names[p], "TO_DEVICE",
+               tt[p].copied_in, tt[p].copied_out, tt[p].zeroed, tt[p].total, tt[p].orig_read);
 
     /* ---- the JSON line */
     J("{\"bench\":\"bench_dma\",\"machine\":{\"cpu\":");
@@ -881,16 +880,16 @@ int main(void)
     json_cycle(&hot);
     J(",\"traffic_bytes_per_mapped_byte\":{\"from_device\":{");
     for (int p = 0; p < 3; p++)
-        J("%s\"%s\":%.3f", p ? "," : "", pol_names[p], tf[p].total);
+        J("%s\"%s\":%.3f", p ? "," : "", bounce_policy_names[p], tf[p].total);
     J("},\"to_device\":{");
     for (int p = 0; p < 3; p++)
-        J("%s\"%s\":%.3f", p ? "," : "", pol_names[p], tt[p].total);
+        J("%s\"%s\":%.3f", p ? "," : "", bounce_policy_names[p], tt[p].total);
     J("}},\"orig_bytes_read_per_mapped_byte\":{\"from_device\":{");
     for (int p = 0; p < 3; p++)
-        J("%s\"%s\":%.3f", p ? "," : "", pol_names[p], tf[p].orig_read);
+        J("%s\"%s\":%.3f", p ? "," : "", bounce_policy_names[p], tf[p].orig_read);
     J("},\"to_device\":{");
     for (int p = 0; p < 3; p++)
-        J("%s\"%s\":%.3f", p ? "," : "", pol_names[p], tt[p].orig_read);
+        J("%s\"%s\":%.3f", p ? "," : "", bounce_policy_names[p], tt[p].orig_read);
     J("}},\"targets\":{\"map_unmap_ns_4096_occ90_max\":%d,\"map_unmap_ns_4096_occ90_met\":%s,"
       "\"from_device_exact_vs_memcpy_64k_min\":%.2f,\"from_device_exact_vs_memcpy_64k_met\":%s,"
       "\"from_device_zero_vs_memcpy_64k_min_of_ceiling\":%.2f,\"from_device_zero_above_copy\":%s,"
