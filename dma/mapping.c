@@ -135,17 +135,89 @@ static bool valid_dir(enum dma_data_direction dir)
     return dir == DMA_BIDIRECTIONAL || dir == DMA_TO_DEVICE || dir == DMA_FROM_DEVICE;
 }
 
-/* trace=dma narrates every event; a refused conversion is reported whether traced or not. */
-static void narrate_map(const struct dma_map_event *e)
+/* Where a mapping went, as place() decided: what the narration needs beyond the arguments. */
+struct map_outcome {
+    enum dma_map_path path;
+    const char *unconvertible;    /* set: conversion was tried and refused for this reason first */
+    struct swiotlb_map_info info; /* BOUNCED, POOL_FAILED */
+};
+
+/* Map [phys, phys + size) for dev: directly, by conversion, or through the bounce pool. */
+static dma_addr_t place(struct dma_dev *dev, uint64_t phys, size_t size, enum dma_data_direction dir, unsigned attrs,
+                        struct map_outcome *o)
 {
-    if (plat->trace || e->path == DMA_MAP_CONVERT_FAILED)
-        dma_trace_map(e);
+    o->unconvertible = NULL;
+    if (!must_bounce(dev, phys, size)) {
+        dma_records_add(records, dev, phys, size, dir);
+        stats.maps++;
+        stats.bytes_mapped += size;
+        o->path = DMA_MAP_DIRECT;
+        return phys;
+    }
+    if (plat->convert) {
+        o->unconvertible = convert_unsuitable(convtab, plat, dev, phys, size);
+        if (o->unconvertible == NULL) {
+            dma_addr_t a = convert_map(convtab, plat, dev, phys, size, dir, attrs, policy, &stats);
+            if (a == DMA_MAPPING_ERROR) {
+                stats.map_failures++;
+                o->path = DMA_MAP_CONVERT_FAILED;
+                return DMA_MAPPING_ERROR;
+            }
+            stats.maps++;
+            stats.bytes_mapped += size;
+            o->path = DMA_MAP_CONVERTED;
+            return a;
+        }
+        stats.convert_fallbacks++;
+    }
+    if (pool == NULL) {
+        stats.map_failures++;
+        o->path = DMA_MAP_NO_POOL;
+        return DMA_MAPPING_ERROR;
+    }
+    dma_addr_t addr = swiotlb_tbl_map_single(pool, dev, phys, size, dir, attrs, policy, &stats, &o->info);
+    if (addr == DMA_MAPPING_ERROR) {
+        stats.map_failures++;
+        o->path = DMA_MAP_POOL_FAILED;
+        return DMA_MAPPING_ERROR;
+    }
+    stats.maps++;
+    stats.bounced_maps++;
+    stats.bytes_mapped += size;
+    stats.bytes_bounced += size; /* slots_in_use and slots_high_water: read from the pool by dma_get_stats() */
+    o->path = DMA_MAP_BOUNCED;
+    return addr;
 }
 
-static void narrate_unmap(const struct dma_unmap_event *e)
+/* The trace=dma lines of a map: built only when narrated, so an untraced map pays one test. */
+static void narrate_map(const struct dma_dev *dev, uint64_t phys, size_t size, enum dma_data_direction dir,
+                        unsigned attrs, dma_addr_t addr, const struct map_outcome *o)
 {
-    if (plat->trace)
-        dma_trace_unmap(e);
+    struct dma_map_event e = {.path = o->path,
+                              .dev = dev,
+                              .dir = dir,
+                              .size = size,
+                              .phys = phys,
+                              .addr = addr,
+                              .attrs = attrs,
+                              .policy = policy};
+    if (o->unconvertible) {
+        struct dma_map_event u = e;
+        u.path = DMA_MAP_UNCONVERTIBLE;
+        u.reason = o->unconvertible;
+        dma_trace_map(&u);
+    }
+    if (o->path == DMA_MAP_BOUNCED) {
+        e.index = o->info.index;
+        e.nslots = o->info.nslots;
+        e.copied_in = o->info.copied_in;
+        e.zeroed = o->info.zeroed;
+    } else if (o->path == DMA_MAP_POOL_FAILED) {
+        e.reason = swiotlb_error_name(o->info.error);
+        e.index = pool->used_slots;
+        e.nslots = pool->nslots;
+    }
+    dma_trace_map(&e);
 }
 
 static dma_addr_t map_phys(struct dma_dev *dev, uint64_t phys, size_t size, enum dma_data_direction dir, unsigned attrs)
@@ -163,61 +235,12 @@ static dma_addr_t map_phys(struct dma_dev *dev, uint64_t phys, size_t size, enum
                dev->max_segment_size);
         return DMA_MAPPING_ERROR;
     }
-    struct dma_map_event ev = {.dev = dev, .dir = dir, .size = size, .phys = phys, .attrs = attrs, .policy = policy};
-    if (!must_bounce(dev, phys, size)) {
-        dma_records_add(records, dev, phys, size, dir);
-        stats.maps++;
-        stats.bytes_mapped += size;
-        ev.path = DMA_MAP_DIRECT;
-        ev.addr = phys;
-        narrate_map(&ev);
-        return phys;
-    }
-    if (plat->convert) {
-        ev.reason = convert_unsuitable(convtab, plat, dev, phys, size);
-        if (ev.reason == NULL) {
-            ev.addr = convert_map(convtab, plat, dev, phys, size, dir, attrs, policy, &stats);
-            if (ev.addr == DMA_MAPPING_ERROR) {
-                stats.map_failures++;
-                ev.path = DMA_MAP_CONVERT_FAILED;
-                narrate_map(&ev);
-                return DMA_MAPPING_ERROR;
-            }
-            stats.maps++;
-            stats.bytes_mapped += size;
-            ev.path = DMA_MAP_CONVERTED;
-            narrate_map(&ev);
-            return ev.addr;
-        }
-        stats.convert_fallbacks++;
-        ev.path = DMA_MAP_UNCONVERTIBLE;
-        narrate_map(&ev);
-    }
-    struct swiotlb_map_info info;
-    ev.addr =
-        pool ? swiotlb_tbl_map_single(pool, dev, phys, size, dir, attrs, policy, &stats, &info) : DMA_MAPPING_ERROR;
-    if (ev.addr == DMA_MAPPING_ERROR) {
-        stats.map_failures++;
-        ev.path = pool ? DMA_MAP_POOL_FAILED : DMA_MAP_NO_POOL;
-        if (pool) {
-            ev.reason = swiotlb_error_name(info.error);
-            ev.index = pool->used_slots;
-            ev.nslots = pool->nslots;
-        }
-        narrate_map(&ev);
-        return DMA_MAPPING_ERROR;
-    }
-    stats.maps++;
-    stats.bounced_maps++;
-    stats.bytes_mapped += size;
-    stats.bytes_bounced += size; /* slots_in_use and slots_high_water: read from the pool by dma_get_stats() */
-    ev.path = DMA_MAP_BOUNCED;
-    ev.index = info.index;
-    ev.nslots = info.nslots;
-    ev.copied_in = info.copied_in;
-    ev.zeroed = info.zeroed;
-    narrate_map(&ev);
-    return ev.addr;
+    struct map_outcome o;
+    dma_addr_t addr = place(dev, phys, size, dir, attrs, &o);
+    /* A refused conversion is reported whether traced or not. */
+    if (plat->trace || o.path == DMA_MAP_CONVERT_FAILED)
+        narrate_map(dev, phys, size, dir, attrs, addr, &o);
+    return addr;
 }
 
 /* Report a verdict that is not DMA_OK as misuse; true if the mapping was torn down all the same. */
@@ -228,47 +251,49 @@ static bool torn_down(struct dma_dev *dev, enum dma_verdict v, const char *why)
     return v == DMA_OK || v == DMA_MISMATCH;
 }
 
+/* The trace=dma line of an unmap. */
+static void narrate_unmap(const struct dma_dev *dev, dma_addr_t addr, size_t size, enum dma_data_direction dir,
+                          size_t written, enum dma_unmap_path path, const struct swiotlb_unmap_info *info)
+{
+    struct dma_unmap_event e = {.path = path, .dev = dev, .dir = dir, .size = size, .addr = addr};
+    if (path == DMA_UNMAP_BOUNCED) {
+        e.size = info->mapped;
+        e.orig = info->orig_phys;
+        e.index = info->index;
+        e.exact = written != SWIOTLB_WRITTEN_ALL;
+        e.copied = info->copied;
+        e.cleared = info->cleared;
+    }
+    dma_trace_unmap(&e);
+}
+
 /* written: bytes the device wrote from the start of the mapping, or SWIOTLB_WRITTEN_ALL. */
 static void unmap_addr(struct dma_dev *dev, dma_addr_t addr, size_t size, enum dma_data_direction dir, unsigned attrs,
                        size_t written)
 {
     char why[200];
-    struct dma_unmap_event ev = {.dev = dev, .dir = dir, .size = size, .addr = addr};
+    struct swiotlb_unmap_info info;
+    enum dma_unmap_path path;
     if (swiotlb_contains(pool, addr)) {
-        struct swiotlb_unmap_info info;
+        path = DMA_UNMAP_BOUNCED;
         if (!torn_down(
                 dev,
                 swiotlb_tbl_unmap_written(pool, dev, addr, size, dir, attrs, written, &stats, &info, why, sizeof(why)),
                 why))
             return;
-        stats.unmaps++;
-        ev = (struct dma_unmap_event){.path = DMA_UNMAP_BOUNCED,
-                                      .dev = dev,
-                                      .dir = dir,
-                                      .size = info.mapped,
-                                      .addr = addr,
-                                      .orig = info.orig_phys,
-                                      .index = info.index,
-                                      .exact = written != SWIOTLB_WRITTEN_ALL,
-                                      .copied = info.copied,
-                                      .cleared = info.cleared};
-        narrate_unmap(&ev);
-        return;
-    }
-    enum dma_verdict v = convert_unmap(convtab, plat, dev, addr, size, dir, &stats, why, sizeof(why));
-    if (v != DMA_NOT_MINE) {
+    } else {
+        enum dma_verdict v = convert_unmap(convtab, plat, dev, addr, size, dir, &stats, why, sizeof(why));
+        path = DMA_UNMAP_CONVERTED;
+        if (v == DMA_NOT_MINE) {
+            path = DMA_UNMAP_DIRECT;
+            v = dma_records_remove(records, dev, addr, size, dir, false, why, sizeof(why));
+        }
         if (!torn_down(dev, v, why))
             return;
-        stats.unmaps++;
-        ev.path = DMA_UNMAP_CONVERTED;
-        narrate_unmap(&ev);
-        return;
     }
-    if (!torn_down(dev, dma_records_remove(records, dev, addr, size, dir, false, why, sizeof(why)), why))
-        return;
     stats.unmaps++;
-    ev.path = DMA_UNMAP_DIRECT;
-    narrate_unmap(&ev);
+    if (plat->trace) /* built only when narrated: an untraced unmap pays one test */
+        narrate_unmap(dev, addr, size, dir, written, path, &info);
 }
 
 dma_addr_t dma_map_single_attrs(struct dma_dev *dev, void *cpu_addr, size_t size, enum dma_data_direction dir,

@@ -121,22 +121,33 @@ static uint32_t free_run(const struct swiotlb_pool *p, uint32_t i, uint32_t want
     return min_u32(n, p->nslots - i);
 }
 
-/* The bits of the slots [pos, end) that lie in pos's word; *next: the first slot past them. Every
- * walk over a run of slots in a bitmap goes word by word with this (a run of at most
- * SWIOTLB_MAX_MAPPING_SLOTS spans at most 3 words; most runs, one). */
-static inline uint64_t word_part(uint32_t pos, uint32_t end, uint32_t *next)
+/* A walk over a run of slots [pos, end) in a bitmap, word by word: every walk over a run goes
+ * through next_word() (a run of at most SWIOTLB_MAX_MAPPING_SLOTS spans at most 3 words; most
+ * runs, one). */
+struct run_walk {
+    uint32_t pos, end;
+};
+
+/* The next word the run touches (*w) and the run's bits in it (*mask); false past the end. */
+static inline bool next_word(struct run_walk *r, uint32_t *w, uint64_t *mask)
 {
-    uint32_t bit = pos % WORD_BITS, cnt = min_u32(WORD_BITS - bit, end - pos); /* 1..64 */
-    *next = pos + cnt;
-    return (~0ull >> (WORD_BITS - cnt)) << bit;
+    if (r->pos >= r->end)
+        return false;
+    uint32_t bit = r->pos % WORD_BITS, cnt = min_u32(WORD_BITS - bit, r->end - r->pos); /* 1..64 */
+    *w = r->pos / WORD_BITS;
+    *mask = (~0ull >> (WORD_BITS - cnt)) << bit;
+    r->pos += cnt;
+    return true;
 }
 
 /* Set or clear the bits of [i, i + n) in a bitmap; with `full`, keep its summary bits too. */
 static inline void assign_run(uint64_t *map, uint64_t *full, uint32_t i, uint32_t n, bool set)
 {
-    for (uint32_t pos = i, next; pos < i + n; pos = next) {
-        uint32_t w = pos / WORD_BITS;
-        uint64_t mask = word_part(pos, i + n, &next), word = set ? map[w] | mask : map[w] & ~mask;
+    struct run_walk r = {i, i + n};
+    uint32_t w;
+    uint64_t mask;
+    while (next_word(&r, &w, &mask)) {
+        uint64_t word = set ? map[w] | mask : map[w] & ~mask;
         map[w] = word;
         if (full != NULL) {
             uint64_t bit = 1ull << (w % WORD_BITS);
@@ -227,8 +238,11 @@ static inline bool crosses_boundary(const struct swiotlb_pool *p, const struct p
 /* Whether every slot of [c, c + n) is free. */
 static inline bool run_free(const struct swiotlb_pool *p, uint32_t c, uint32_t n)
 {
-    for (uint32_t pos = c, next; pos < c + n; pos = next)
-        if (p->used[pos / WORD_BITS] & word_part(pos, c + n, &next))
+    struct run_walk r = {c, c + n};
+    uint32_t w;
+    uint64_t mask;
+    while (next_word(&r, &w, &mask))
+        if (p->used[w] & mask)
             return false;
     return true;
 }
@@ -316,10 +330,11 @@ void swiotlb_release_slots(struct swiotlb_pool *p, uint32_t index) { release_slo
  * In the steady state of the zero policy every slot is clean and this is one word test. */
 static uint64_t zero_dirty_slots(struct swiotlb_pool *p, uint32_t i, uint32_t n)
 {
-    uint64_t zeroed = 0;
-    for (uint32_t pos = i, next; pos < i + n; pos = next) {
-        uint32_t w = pos / WORD_BITS;
-        for (uint64_t dirty = ~p->clean[w] & word_part(pos, i + n, &next); dirty; dirty &= dirty - 1) {
+    uint64_t zeroed = 0, mask;
+    struct run_walk r = {i, i + n};
+    uint32_t w;
+    while (next_word(&r, &w, &mask)) {
+        for (uint64_t dirty = ~p->clean[w] & mask; dirty; dirty &= dirty - 1) {
             uint64_t k = (uint64_t)w * WORD_BITS + (uint64_t)__builtin_ctzll(dirty);
             memset(p->vaddr + (k << SWIOTLB_SLOT_SHIFT), 0, SWIOTLB_SLOT_SIZE);
             zeroed += SWIOTLB_SLOT_SIZE;
