@@ -2,6 +2,7 @@
 /* testdisk.c - build and check self-describing test sectors (see testdisk.h). */
 #include "abi/testdisk.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -58,31 +59,30 @@ enum testdisk_result testdisk_check(const uint8_t *buf, uint64_t lba, uint64_t i
     for (int i = 0; i < TESTDISK_SECTOR && zero; i++)
         zero = buf[i] == 0;
     if (zero) {
-        snprintf(why, whylen, "sector %llu reads as all zeros", (unsigned long long)lba);
+        snprintf(why, whylen, "sector %" PRIu64 " reads as all zeros", lba);
         return TESTDISK_ZEROED;
     }
     if (memcmp(buf, TESTDISK_MAGIC, 8) != 0) {
-        snprintf(why, whylen, "sector %llu has no test-disk magic", (unsigned long long)lba);
+        snprintf(why, whylen, "sector %" PRIu64 " has no test-disk magic", lba);
         return TESTDISK_NO_MAGIC;
     }
     if (get64(buf + 504) != fnv1a(buf, 504)) {
-        snprintf(why, whylen, "sector %llu fails its checksum", (unsigned long long)lba);
+        snprintf(why, whylen, "sector %" PRIu64 " fails its checksum", lba);
         return TESTDISK_BAD_SUM;
     }
     if (get64(buf + 8) != lba) {
-        snprintf(why, whylen, "sector %llu holds sector %llu", (unsigned long long)lba,
-                 (unsigned long long)get64(buf + 8));
+        snprintf(why, whylen, "sector %" PRIu64 " holds sector %" PRIu64, lba, get64(buf + 8));
         return TESTDISK_WRONG_LBA;
     }
     if (get64(buf + 16) != id) {
-        snprintf(why, whylen, "sector %llu belongs to disk %#llx, not %#llx", (unsigned long long)lba,
-                 (unsigned long long)get64(buf + 16), (unsigned long long)id);
+        snprintf(why, whylen, "sector %" PRIu64 " belongs to disk %#" PRIx64 ", not %#" PRIx64, lba, get64(buf + 16),
+                 id);
         return TESTDISK_WRONG_ID;
     }
     uint8_t expect[480];
     payload(expect, lba, id);
     if (memcmp(expect, buf + 24, sizeof(expect)) != 0) {
-        snprintf(why, whylen, "sector %llu has a valid header but the wrong payload", (unsigned long long)lba);
+        snprintf(why, whylen, "sector %" PRIu64 " has a valid header but the wrong payload", lba);
         return TESTDISK_BAD_PAYLOAD;
     }
     return TESTDISK_OK;

@@ -2,6 +2,7 @@
 /* blk.c - device registry, software queue and synchronous helpers (see blk.h). */
 #include "drivers/blk.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,9 +45,8 @@ void blk_register(struct blk_dev *dev)
     char blocks[24] = "";
     if (per_block > 1)
         snprintf(blocks, sizeof(blocks), ", %u-byte blocks", dev->block_size);
-    printf("blk: %s: %llu sectors (%llu MiB)%s%s, \"%s\"\n", dev->name, (unsigned long long)dev->capacity,
-           (unsigned long long)(dev->capacity * SECTOR_SIZE >> 20), dev->read_only ? ", read-only" : "", blocks,
-           dev->model);
+    printf("blk: %s: %" PRIu64 " sectors (%" PRIu64 " MiB)%s%s, \"%s\"\n", dev->name, dev->capacity,
+           (dev->capacity * SECTOR_SIZE >> 20), dev->read_only ? ", read-only" : "", blocks, dev->model);
 }
 
 size_t blk_count(void) { return ndevices; }
@@ -65,9 +65,8 @@ void blk_complete_bytes(struct blk_dev *dev, struct blk_req *req, enum blk_statu
     if (status != BLK_OK)
         dev->stats.errors++;
     if (trace_on(TRACE_BLK))
-        printf("blk: %s %s lba %llu +%u: %s after %llu us\n", dev->name, blk_op_name(req->op),
-               (unsigned long long)req->lba, req->nsectors, blk_status_name(status),
-               (unsigned long long)((time_ns() - req->submitted_ns) / 1000));
+        printf("blk: %s %s lba %" PRIu64 " +%u: %s after %" PRIu64 " us\n", dev->name, blk_op_name(req->op), req->lba,
+               req->nsectors, blk_status_name(status), ((time_ns() - req->submitted_ns) / 1000));
     req->done = true;
     if (req->end_io)
         req->end_io(req);
@@ -202,8 +201,8 @@ enum blk_status blk_wait(struct blk_dev *dev, struct blk_req *req, uint64_t time
                 if (unqueue(dev, req))
                     blk_complete(dev, req, BLK_ETIMEDOUT);
                 else
-                    printf("blk: %s: request at lba %llu still in the driver after %llu ms\n", dev->name,
-                           (unsigned long long)req->lba, (unsigned long long)(timeout_ns / 1000000));
+                    printf("blk: %s: request at lba %" PRIu64 " still in the driver after %" PRIu64 " ms\n", dev->name,
+                           req->lba, (timeout_ns / 1000000));
                 return BLK_ETIMEDOUT;
             }
             cpu_relax();

@@ -16,6 +16,7 @@
  */
 #include "drivers/ide.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -135,8 +136,8 @@ static enum dma_prep prepare_dma(struct ide_disk *d, const struct blk_req *req, 
 {
     enum map_result m = map_request(d->ch, req, dir, nprd);
     if (m == MAP_INVALID) {
-        printf("ide: %s: %s lba %llu +%u: segments cannot be described by a PRD table\n", d->blk.name,
-               blk_op_name(req->op), (unsigned long long)req->lba, req->nsectors);
+        printf("ide: %s: %s lba %" PRIu64 " +%u: segments cannot be described by a PRD table\n", d->blk.name,
+               blk_op_name(req->op), req->lba, req->nsectors);
         return DMA_INVALID;
     }
     return m == MAP_OK ? DMA_READY : DMA_WAIT;
@@ -173,11 +174,11 @@ static int ide_submit(struct blk_dev *bd, struct blk_req *req)
         if (req->op == BLK_FLUSH)
             printf("ide: %s %s\n", bd->name, c.name);
         else if (dma)
-            printf("ide: %s DMA %s lba %llu +%u, %s, %d PRD entries\n", bd->name, blk_op_name(req->op),
-                   (unsigned long long)req->lba, req->nsectors, c.name, nprd);
+            printf("ide: %s DMA %s lba %" PRIu64 " +%u, %s, %d PRD entries\n", bd->name, blk_op_name(req->op), req->lba,
+                   req->nsectors, c.name, nprd);
         else
-            printf("ide: %s PIO %s lba %llu +%u, %s\n", bd->name, blk_op_name(req->op), (unsigned long long)req->lba,
-                   req->nsectors, c.name);
+            printf("ide: %s PIO %s lba %" PRIu64 " +%u, %s\n", bd->name, blk_op_name(req->op), req->lba, req->nsectors,
+                   c.name);
     }
     uint32_t sectors_done;
     enum blk_status st = ide_execute(d, req, &c, &sectors_done);
@@ -305,12 +306,12 @@ static void probe_channel(struct ide_channel *ch, int c)
     snprintf(where, sizeof(where), "%s channel", ch->name);
     uint64_t t0 = time_ns();
     if (!ide_channel_reset(ch, IDE_PROBE_RESET_TIMEOUT_NS)) {
-        dev_refuse("ide", where, "BSY still set %llu s after a software reset (status %#x)",
+        dev_refuse("ide", where, "BSY still set %" PRIu64 " s after a software reset (status %#x)",
                    IDE_PROBE_RESET_TIMEOUT_NS / NSEC_PER_SEC, ide_alt_status(ch));
         return;
     }
     /* How long the device (QEMU: its main loop) took to finish the reset: the rig reports it. */
-    printf("ide: %s: reset done in %llu us\n", where, (time_ns() - t0) / NSEC_PER_USEC);
+    printf("ide: %s: reset done in %" PRIu64 " us\n", where, (time_ns() - t0) / NSEC_PER_USEC);
     for (uint8_t drive = 0; drive < 2; drive++)
         probe_drive(ch, c, drive);
 }
@@ -331,7 +332,7 @@ void ide_probe(void)
     pci_enable(pd, "ide", bus_master);
     char bmdesc[32] = "absent: PIO only";
     if (bus_master)
-        snprintf(bmdesc, sizeof(bmdesc), "at I/O %#llx", (unsigned long long)pd->bar[4].base);
+        snprintf(bmdesc, sizeof(bmdesc), "at I/O %#" PRIx64, pd->bar[4].base);
     printf("ide: %04x:%04x at %02x:%02x.%x, prog-if %#x, bus master %s, ide=%s\n", pd->vendor, pd->device, pd->bus,
            pd->dev, pd->fn, pd->prog_if, bmdesc, ide_mode_names[kopts.ide_mode]);
     for (int c = 0; c < 2; c++) {

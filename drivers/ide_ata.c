@@ -8,6 +8,7 @@
  */
 #include "drivers/ide_ata.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 
 #include "drivers/refusals.h"
@@ -169,9 +170,8 @@ static void report_failure(const struct ide_disk *d, const struct blk_req *req, 
     }
     if (c->dma)
         snprintf(bmb, sizeof(bmb), ", bus-master status 0x%02x", r->bm_status);
-    printf("ide: %s: %s lba %llu +%u: %s: status 0x%02x [%s]%s%s; %s\n", d->blk.name, c->name,
-           (unsigned long long)req->lba, req->nsectors, r->what, r->ata_status,
-           status_bits(r->ata_status, sb, sizeof(sb)), eb, bmb, outcome);
+    printf("ide: %s: %s lba %" PRIu64 " +%u: %s: status 0x%02x [%s]%s%s; %s\n", d->blk.name, c->name, req->lba,
+           req->nsectors, r->what, r->ata_status, status_bits(r->ata_status, sb, sizeof(sb)), eb, bmb, outcome);
 }
 
 /* ---- commands ---- */
@@ -356,8 +356,7 @@ enum blk_status ide_execute(struct ide_disk *d, const struct blk_req *req, const
     ide_channel_reset(d->ch, IDE_RECOVERY_RESET_TIMEOUT_NS);
     r = attempt(d, req, c);
     if (r.status == BLK_OK) {
-        printf("ide: %s: %s lba %llu +%u succeeded on retry\n", d->blk.name, c->name, (unsigned long long)req->lba,
-               req->nsectors);
+        printf("ide: %s: %s lba %" PRIu64 " +%u succeeded on retry\n", d->blk.name, c->name, req->lba, req->nsectors);
         return BLK_OK;
     }
     report_failure(d, req, c, &r, r.status == BLK_ETIMEDOUT ? "failed again: timed out" : "failed again: I/O error");

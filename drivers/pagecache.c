@@ -507,10 +507,10 @@ void pagecache_init(void)
         panic("pagecache: cannot allocate bookkeeping for %u pages", max_pages);
     for (uint32_t b = 0; b < nbuckets; b++)
         buckets[b] = NONE;
-    printf("pagecache: up to %u pages (%llu MiB) from zone %s, readahead %llu KiB growing to %llu KiB, "
+    printf("pagecache: up to %u pages (%" PRIu64 " MiB) from zone %s, readahead %" PRIu64 " KiB growing to %" PRIu64
+           " KiB, "
            "pages %s at allocation\n",
-           max_pages, (unsigned long long)(kopts.pagecache_bytes >> 20), pagecache_zone_names[kopts.pagecache_zone],
-           (unsigned long long)(ra_init_pages * 4), (unsigned long long)(ra_max_pages * 4),
-           kopts.init_on_alloc ? "zeroed" : "not zeroed");
+           max_pages, (kopts.pagecache_bytes >> 20), pagecache_zone_names[kopts.pagecache_zone], (ra_init_pages * 4),
+           (ra_max_pages * 4), kopts.init_on_alloc ? "zeroed" : "not zeroed");
     report_register(print_report);
 }

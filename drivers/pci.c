@@ -2,6 +2,7 @@
 /* pci.c - PCI enumeration and configuration access (see pci.h). */
 #include "drivers/pci.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -162,8 +163,8 @@ void pci_init(uint64_t rsdp)
             ecam_start = e->start_bus;
             ecam_end = e->end_bus;
             ecam = mmio_map(e->base, (uint64_t)(e->end_bus - e->start_bus + 1) << 20);
-            snprintf(access_method, sizeof(access_method), "ECAM at %#llx, buses %u-%u", (unsigned long long)e->base,
-                     ecam_start, ecam_end);
+            snprintf(access_method, sizeof(access_method), "ECAM at %#" PRIx64 ", buses %u-%u", e->base, ecam_start,
+                     ecam_end);
         }
     }
     ndevices = 0;
@@ -261,8 +262,8 @@ void pci_print(void)
                d->class_code, d->subclass, d->prog_if, class_name(d));
         for (int b = 0; b < 6; b++)
             if (d->bar[b].present)
-                printf(" BAR%d %s %#llx+%#llx", b, d->bar[b].io ? "io" : (d->bar[b].is64 ? "mem64" : "mem"),
-                       (unsigned long long)d->bar[b].base, (unsigned long long)d->bar[b].size);
+                printf(" BAR%d %s %#" PRIx64 "+%#" PRIx64, b, d->bar[b].io ? "io" : (d->bar[b].is64 ? "mem64" : "mem"),
+                       d->bar[b].base, d->bar[b].size);
         printf("\n");
     }
 }

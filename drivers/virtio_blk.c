@@ -48,6 +48,7 @@
  * BLK_ETIMEDOUT, and the device is initialized again (same features, fresh rings). A device
  * that will not come back is disabled (later requests: BLK_EIO).
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -122,10 +123,9 @@ static int vblk_submit(struct blk_dev *bd, struct blk_req *req)
                 /* With the whole bounce pool free it can never succeed (a request bigger than
                  * the pool): fail it rather than have it retried until blk_wait() times out. */
                 if (v->inflight == 0 && dma_bounce_bytes_in_use() == 0) {
-                    printf("virtio-blk: %s: %s lba %llu +%u cannot be mapped even with the bounce pool empty "
+                    printf("virtio-blk: %s: %s lba %" PRIu64 " +%u cannot be mapped even with the bounce pool empty "
                            "(%zu KiB): failed\n",
-                           bd->name, blk_op_name(req->op), (unsigned long long)req->lba, req->nsectors,
-                           dma_bounce_pool_bytes() >> 10);
+                           bd->name, blk_op_name(req->op), req->lba, req->nsectors, dma_bounce_pool_bytes() >> 10);
                     blk_complete(bd, req, BLK_EIO);
                     return 0;
                 }
@@ -164,8 +164,8 @@ static int vblk_submit(struct blk_dev *bd, struct blk_req *req)
     sl->started_ns = time_ns();
     v->inflight++;
     if (trace_on(TRACE_BLK))
-        printf("virtio-blk: %s submit %s lba %llu +%u: %u descriptors, head %u (%u in flight)\n", bd->name,
-               blk_op_name(req->op), (unsigned long long)req->lba, req->nsectors, n, head, v->inflight);
+        printf("virtio-blk: %s submit %s lba %" PRIu64 " +%u: %u descriptors, head %u (%u in flight)\n", bd->name,
+               blk_op_name(req->op), req->lba, req->nsectors, n, head, v->inflight);
     if (vq_publish(&v->vq))
         v->vdev->ops->notify(v->vdev, VBLK_QUEUE);
     return 0;
@@ -185,9 +185,9 @@ static void vblk_finish(struct vblk *v, struct vblk_slot *sl, const struct vq_us
         else
             unmap_pieces(v, sl, sl->npieces, 0);
         if (d.len_short)
-            printf("virtio-blk: %s: %s lba %llu +%u: used len %u does not reach the status byte (%u data bytes "
+            printf("virtio-blk: %s: %s lba %" PRIu64 " +%u: used len %u does not reach the status byte (%u data bytes "
                    "+ 1): failed, %u bytes taken as written\n",
-                   v->blk.name, blk_op_name(req->op), (unsigned long long)req->lba, req->nsectors, u->len,
+                   v->blk.name, blk_op_name(req->op), req->lba, req->nsectors, u->len,
                    sl->dir == DMA_FROM_DEVICE ? sl->data_bytes : 0, d.data_written);
         bs = d.status;
         written = d.data_written;
@@ -197,18 +197,17 @@ static void vblk_finish(struct vblk *v, struct vblk_slot *sl, const struct vq_us
     /* Every failed request is logged, as IDE logs every failed command: a failed flush in
      * particular means data the guest thinks is on the disk may not be. */
     if (bs == BLK_EPROTO)
-        printf("virtio-blk: %s: %s lba %llu: invalid status byte %#x from the device\n", v->blk.name,
-               blk_op_name(req->op), (unsigned long long)req->lba, st);
+        printf("virtio-blk: %s: %s lba %" PRIu64 ": invalid status byte %#x from the device\n", v->blk.name,
+               blk_op_name(req->op), req->lba, st);
     else if (bs != BLK_OK && req->op == BLK_FLUSH)
         printf("virtio-blk: %s: flush failed: status %u (%s): written data may not be on stable storage\n", v->blk.name,
                st, blk_status_name(bs));
     else if (bs != BLK_OK)
-        printf("virtio-blk: %s: %s lba %llu +%u failed: status %u (%s)\n", v->blk.name, blk_op_name(req->op),
-               (unsigned long long)req->lba, req->nsectors, st, blk_status_name(bs));
+        printf("virtio-blk: %s: %s lba %" PRIu64 " +%u failed: status %u (%s)\n", v->blk.name, blk_op_name(req->op),
+               req->lba, req->nsectors, st, blk_status_name(bs));
     if (trace_on(TRACE_BLK))
-        printf("virtio-blk: %s complete %s lba %llu +%u: %u descriptors, head %u, used len %u, status %u\n",
-               v->blk.name, blk_op_name(req->op), (unsigned long long)req->lba, req->nsectors, u->count, u->head,
-               u->len, st);
+        printf("virtio-blk: %s complete %s lba %" PRIu64 " +%u: %u descriptors, head %u, used len %u, status %u\n",
+               v->blk.name, blk_op_name(req->op), req->lba, req->nsectors, u->count, u->head, u->len, st);
     sl->req = NULL;
     v->inflight--;
     blk_complete_bytes(&v->blk, req, bs, written);
@@ -271,9 +270,9 @@ static int vblk_check_timeout(struct vblk *v)
             oldest = &v->slot[s];
     if (!oldest || now - oldest->started_ns < VBLK_REQ_TIMEOUT_NS)
         return 0;
-    printf("virtio-blk: %s: %s lba %llu +%u not completed after %llu ms: resetting the device\n", v->blk.name,
-           blk_op_name(oldest->req->op), (unsigned long long)oldest->req->lba, oldest->req->nsectors,
-           (unsigned long long)((now - oldest->started_ns) / NSEC_PER_MSEC));
+    printf("virtio-blk: %s: %s lba %" PRIu64 " +%u not completed after %" PRIu64 " ms: resetting the device\n",
+           v->blk.name, blk_op_name(oldest->req->op), oldest->req->lba, oldest->req->nsectors,
+           ((now - oldest->started_ns) / NSEC_PER_MSEC));
     bool ok;
     uint32_t n = vblk_reset_and_reap(v, &ok);
     if (!ok || vblk_negotiate(v) != 0 || vblk_start_queue(v) != 0) {

@@ -9,6 +9,7 @@
  */
 #include "drivers/virtio_mmio.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -61,8 +62,8 @@ static int vm_reset(struct virtio_device *vdev)
     /* 4.2.2.2: after writing 0 to Status the driver waits for it to read back 0 before it
      * reinitializes the device; the reset also clears every QueueReady. */
     if (!wait_until(status_is_zero, vm, RESET_TIMEOUT_NS)) {
-        printf("virtio-mmio: %s: device did not complete its reset within %llu ms (status %#x)\n", vdev->location,
-               (unsigned long long)(RESET_TIMEOUT_NS / NSEC_PER_MSEC), vm_get_status(vdev));
+        printf("virtio-mmio: %s: device did not complete its reset within %" PRIu64 " ms (status %#x)\n",
+               vdev->location, (RESET_TIMEOUT_NS / NSEC_PER_MSEC), vm_get_status(vdev));
         return -1;
     }
     memset(vm->queue_set, 0, sizeof(vm->queue_set));
@@ -188,7 +189,7 @@ static void look(struct virtio_mmio *vm, const struct virtio_mmio_spec *spec)
     vm->looked = true;
     vm->phys = spec->base;
     vm->size = spec->size;
-    snprintf(vm->vdev.location, sizeof(vm->vdev.location), "mmio %#llx", (unsigned long long)spec->base);
+    snprintf(vm->vdev.location, sizeof(vm->vdev.location), "mmio %#" PRIx64, spec->base);
     if (spec->size < VIRTIO_MMIO_CONFIG || spec->base % 4 != 0) {
         dev_refuse("virtio-mmio", vm->vdev.location, "a window of %llu bytes cannot hold the registers (0x100)",
                    (unsigned long long)spec->size);
@@ -223,9 +224,8 @@ static void look(struct virtio_mmio *vm, const struct virtio_mmio_spec *spec)
     vm->vdev.device_type = vm->device_id;
     vm->vdev.transport = vm;
     if (trace_on(TRACE_PCI))
-        printf("virtio-mmio: %s: version 2, device id %u, vendor %#x, %llu-byte window, irq %u (polled)\n",
-               vm->vdev.location, vm->device_id, r32(vm, VIRTIO_MMIO_VENDOR_ID), (unsigned long long)vm->size,
-               spec->irq);
+        printf("virtio-mmio: %s: version 2, device id %u, vendor %#x, %" PRIu64 "-byte window, irq %u (polled)\n",
+               vm->vdev.location, vm->device_id, r32(vm, VIRTIO_MMIO_VENDOR_ID), vm->size, spec->irq);
 }
 
 void virtio_mmio_enumerate(uint32_t device_type, const char *driver, virtio_probe_fn probe)

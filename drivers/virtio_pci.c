@@ -8,6 +8,7 @@
  */
 #include "drivers/virtio_pci.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -53,8 +54,8 @@ static int vp_reset(struct virtio_device *vdev)
     w8(vp->common, VIRTIO_PCI_COMMON_STATUS, 0);
     /* 4.1.4.3.2: wait for device_status to read 0 before reinitializing (the reset is done). */
     if (!wait_until(status_is_zero, vp, RESET_TIMEOUT_NS)) {
-        printf("virtio-pci: %s: device did not complete its reset within %llu ms (status %#x)\n", vdev->location,
-               (unsigned long long)(RESET_TIMEOUT_NS / NSEC_PER_MSEC), vp_get_status(vdev));
+        printf("virtio-pci: %s: device did not complete its reset within %" PRIu64 " ms (status %#x)\n", vdev->location,
+               (RESET_TIMEOUT_NS / NSEC_PER_MSEC), vp_get_status(vdev));
         return -1;
     }
     memset((void *)vp->queue_notify, 0, sizeof(vp->queue_notify));
@@ -142,8 +143,8 @@ static int vp_setup_queue(struct virtio_device *vdev, uint16_t index, uint32_t s
      * a 16-bit write there must lie inside the notify structure. */
     uint64_t at = (uint64_t)noff * vp->notify_mult;
     if (at + 2 > vp->notify_len) {
-        printf("virtio-pci: %s: queue %u notify offset %llu outside the %u-byte notify structure\n", vdev->location,
-               index, (unsigned long long)at, vp->notify_len);
+        printf("virtio-pci: %s: queue %u notify offset %" PRIu64 " outside the %u-byte notify structure\n",
+               vdev->location, index, at, vp->notify_len);
         return -1;
     }
     w16(vp->common, VIRTIO_PCI_COMMON_Q_SIZE, (uint16_t)size);

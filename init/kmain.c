@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* kmain.c - the common kernel entry: both boot paths arrive here on the boot stack. */
+#include <inttypes.h>
 #include <stdio.h>
 
 #include "mm/dma_guest.h"
@@ -29,9 +30,8 @@ static void print_boot_info(const struct boot_info *bi)
 {
     printf("boot: %s, loader: %s\n", bi->method == BOOT_UEFI ? "UEFI" : "PVH", bi->loader);
     printf("boot: command line \"%s\" (from %s)\n", bi->cmdline, bi->cmdline_source);
-    printf("boot: kernel image [%#llx-%#llx), text [%#llx-%#llx), ACPI RSDP %#llx\n",
-           (unsigned long long)bi->image_start, (unsigned long long)bi->image_end, (unsigned long long)bi->text_start,
-           (unsigned long long)bi->text_end, (unsigned long long)bi->rsdp);
+    printf("boot: kernel image [%#" PRIx64 "-%#" PRIx64 "), text [%#" PRIx64 "-%#" PRIx64 "), ACPI RSDP %#" PRIx64 "\n",
+           bi->image_start, bi->image_end, bi->text_start, bi->text_end, bi->rsdp);
 }
 
 _Noreturn void kmain(struct boot_info *bi)

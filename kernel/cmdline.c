@@ -2,6 +2,7 @@
 /* cmdline.c - the kernel command-line parser (see cmdline.h). */
 #include "kernel/cmdline.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -134,8 +135,8 @@ static int parse_word(const char *w, size_t wlen, const struct cmdline_option *o
                         o->kind == OPT_SIZE ? " (expected e.g. 4096, 64K, 64M, 1G)" : " (expected decimal or 0x hex)");
         if (v < o->min || (o->max && v > o->max)) {
             char range[64];
-            snprintf(range, sizeof(range), " (allowed %llu..%llu)", (unsigned long long)o->min,
-                     (unsigned long long)(o->max ? o->max : UINT64_MAX));
+            snprintf(range, sizeof(range), " (allowed %" PRIu64 "..%" PRIu64 ")", o->min,
+                     (o->max ? o->max : UINT64_MAX));
             return fail(err, errlen, "value out of range in '%s'%s", w, wlen, range);
         }
         *(uint64_t *)o->dest = v;

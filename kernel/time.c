@@ -19,6 +19,7 @@
  */
 #include "kernel/time.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 
 #include "kernel/cpu.h"
@@ -146,14 +147,14 @@ void time_init(void)
     ns_mult = (NSEC_PER_SEC << 32) / hz; /* 1e9 * 2^32 < 2^64: no 128-bit division needed */
     tsc_base = rdtsc();
     if (pit_present)
-        printf("time: TSC %llu.%03llu MHz from %s (PIT %llu kHz, cpuid 0x15 %llu kHz, 0x16 %llu kHz)\n",
-               (unsigned long long)(hz / 1000000), (unsigned long long)(hz / 1000 % 1000), tsc_src,
-               (unsigned long long)(pit / 1000), (unsigned long long)(hz15 / 1000), (unsigned long long)(hz16 / 1000));
+        printf("time: TSC %" PRIu64 ".%03" PRIu64 " MHz from %s (PIT %" PRIu64 " kHz, cpuid 0x15 %" PRIu64
+               " kHz, 0x16 %" PRIu64 " kHz)\n",
+               (hz / 1000000), (hz / 1000 % 1000), tsc_src, (pit / 1000), (hz15 / 1000), (hz16 / 1000));
     else
-        printf("time: TSC %llu.%03llu MHz from %s (no PIT: port 0x61 reads 0xff; hypervisor timing leaf %llu kHz, "
-               "cpuid 0x15 %llu kHz, 0x16 %llu kHz, unchecked)\n",
-               (unsigned long long)(hz / 1000000), (unsigned long long)(hz / 1000 % 1000), tsc_src,
-               (unsigned long long)(hv / 1000), (unsigned long long)(hz15 / 1000), (unsigned long long)(hz16 / 1000));
+        printf("time: TSC %" PRIu64 ".%03" PRIu64
+               " MHz from %s (no PIT: port 0x61 reads 0xff; hypervisor timing leaf %" PRIu64 " kHz, "
+               "cpuid 0x15 %" PRIu64 " kHz, 0x16 %" PRIu64 " kHz, unchecked)\n",
+               (hz / 1000000), (hz / 1000 % 1000), tsc_src, (hv / 1000), (hz15 / 1000), (hz16 / 1000));
 }
 
 uint64_t tsc_to_ns(uint64_t ticks) { return (uint64_t)(((unsigned __int128)ticks * ns_mult) >> 32); }

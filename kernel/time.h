@@ -6,9 +6,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define NSEC_PER_USEC 1000ull
-#define NSEC_PER_MSEC 1000000ull
-#define NSEC_PER_SEC 1000000000ull
+#define NSEC_PER_USEC ((uint64_t)1000)
+#define NSEC_PER_MSEC ((uint64_t)1000000)
+#define NSEC_PER_SEC ((uint64_t)1000000000)
 
 /* Calibrate the TSC (PIT channel 2, cross-checked against CPUID 0x15/0x16; without a PIT, the
  * hypervisor timing leaf CPUID 0x40000010, else 0x15/0x16 unchecked). */

@@ -2,6 +2,7 @@
 /* traps.c - GDT, TSS, IDT and the exception handler (see traps.h). */
 #include "kernel/traps.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -135,23 +136,22 @@ void trap_dump(const struct trap_frame *f)
     char pf[96] = "";
     if (f->vector == VEC_PF)
         decode_pf(f->error_code, pf, sizeof(pf));
-    printf("EXCEPTION: %s (vector %llu), error code 0x%llx%s\n", trap_name((unsigned)f->vector),
-           (unsigned long long)f->vector, (unsigned long long)f->error_code, pf);
+    printf("EXCEPTION: %s (vector %" PRIu64 "), error code 0x%" PRIx64 "%s\n", trap_name((unsigned)f->vector),
+           f->vector, f->error_code, pf);
     char sym[128];
     kallsyms_format(f->rip, sym, sizeof(sym));
-    printf("  RIP %016llx %s\n", (unsigned long long)f->rip, sym);
-    printf("  CR2 %016llx  CR3 %016llx  CR0 %016llx  CR4 %016llx\n", (unsigned long long)read_cr2(),
-           (unsigned long long)read_cr3(), (unsigned long long)read_cr0(), (unsigned long long)read_cr4());
-    printf("  RAX %016llx  RBX %016llx  RCX %016llx  RDX %016llx\n", (unsigned long long)f->rax,
-           (unsigned long long)f->rbx, (unsigned long long)f->rcx, (unsigned long long)f->rdx);
-    printf("  RSI %016llx  RDI %016llx  RBP %016llx  RSP %016llx\n", (unsigned long long)f->rsi,
-           (unsigned long long)f->rdi, (unsigned long long)f->rbp, (unsigned long long)f->rsp);
-    printf("  R8  %016llx  R9  %016llx  R10 %016llx  R11 %016llx\n", (unsigned long long)f->r8,
-           (unsigned long long)f->r9, (unsigned long long)f->r10, (unsigned long long)f->r11);
-    printf("  R12 %016llx  R13 %016llx  R14 %016llx  R15 %016llx\n", (unsigned long long)f->r12,
-           (unsigned long long)f->r13, (unsigned long long)f->r14, (unsigned long long)f->r15);
-    printf("  RFLAGS %016llx  CS %04llx  SS %04llx\n", (unsigned long long)f->rflags, (unsigned long long)f->cs,
-           (unsigned long long)f->ss);
+    printf("  RIP %016" PRIx64 " %s\n", f->rip, sym);
+    printf("  CR2 %016" PRIx64 "  CR3 %016" PRIx64 "  CR0 %016" PRIx64 "  CR4 %016" PRIx64 "\n", read_cr2(), read_cr3(),
+           read_cr0(), read_cr4());
+    printf("  RAX %016" PRIx64 "  RBX %016" PRIx64 "  RCX %016" PRIx64 "  RDX %016" PRIx64 "\n", f->rax, f->rbx, f->rcx,
+           f->rdx);
+    printf("  RSI %016" PRIx64 "  RDI %016" PRIx64 "  RBP %016" PRIx64 "  RSP %016" PRIx64 "\n", f->rsi, f->rdi, f->rbp,
+           f->rsp);
+    printf("  R8  %016" PRIx64 "  R9  %016" PRIx64 "  R10 %016" PRIx64 "  R11 %016" PRIx64 "\n", f->r8, f->r9, f->r10,
+           f->r11);
+    printf("  R12 %016" PRIx64 "  R13 %016" PRIx64 "  R14 %016" PRIx64 "  R15 %016" PRIx64 "\n", f->r12, f->r13, f->r14,
+           f->r15);
+    printf("  RFLAGS %016" PRIx64 "  CS %04" PRIx64 "  SS %04" PRIx64 "\n", f->rflags, f->cs, f->ss);
     backtrace_print(f->rip, f->rbp);
 }
 

@@ -2,6 +2,7 @@
 /* ktest.c - run in-guest test suites and report them as TAP (see ktest.h). */
 #include "ktest/ktest.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -114,14 +115,14 @@ struct ktest_result ktest_run(uint64_t mask, const struct boot_info *bi)
             } else if (trap_run(run_case, &run, &c)) {
                 char sym[128];
                 kallsyms_format(c.rip, sym, sizeof(sym));
-                printf("#   unexpected exception %s (vector %u), error code %#llx, at %#llx %s, CR2 %#llx\n",
-                       trap_name(c.vector), c.vector, (unsigned long long)c.error_code, (unsigned long long)c.rip, sym,
-                       (unsigned long long)c.cr2);
+                printf("#   unexpected exception %s (vector %u), error code %#" PRIx64 ", at %#" PRIx64
+                       " %s, CR2 %#" PRIx64 "\n",
+                       trap_name(c.vector), c.vector, c.error_code, c.rip, sym, c.cr2);
                 t.failures++;
             }
             if (t.failures) {
                 printf("not ok %u - %s.%s\n", n, su->name, t.name);
-                printf("#   (randomized inputs come from seed=%llu)\n", (unsigned long long)kopts.seed);
+                printf("#   (randomized inputs come from seed=%" PRIu64 ")\n", kopts.seed);
                 r.failed++, sf++;
             } else if (t.skipped) {
                 printf("ok %u - %s.%s # SKIP %s\n", n, su->name, t.name, t.skip_reason);
@@ -131,8 +132,8 @@ struct ktest_result ktest_run(uint64_t mask, const struct boot_info *bi)
                 r.passed++, sp++;
             }
         }
-        printf("# suite %s: %u passed, %u failed, %u skipped in %llu ms\n", su->name, sp, sf, ss,
-               (unsigned long long)((time_ns() - t0) / NSEC_PER_MSEC));
+        printf("# suite %s: %u passed, %u failed, %u skipped in %" PRIu64 " ms\n", su->name, sp, sf, ss,
+               ((time_ns() - t0) / NSEC_PER_MSEC));
     }
     return r;
 }

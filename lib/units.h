@@ -10,8 +10,8 @@
 #include <stdint.h>
 
 #define PAGE_SHIFT 12
-#define PAGE_SIZE (1ull << PAGE_SHIFT)
-#define HUGE_PAGE_SIZE (2ull << 20)
+#define PAGE_SIZE ((uint64_t)1 << PAGE_SHIFT)
+#define HUGE_PAGE_SIZE ((uint64_t)2 << 20)
 #define GiB(x) ((uint64_t)(x) << 30)
 #define MiB(x) ((uint64_t)(x) << 20)
 #define KiB(x) ((uint64_t)(x) << 10)

@@ -7,6 +7,7 @@
  * and every dma_alloc_coherent() buffer (the virtqueues) become shared when allocated and private
  * again when freed. With cc_io=convert a page-aligned buffer is converted itself instead of
  * bounced (dma/convert.h). */
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -86,13 +87,12 @@ void dma_guest_init(void)
         platform.convert = kopts.cc_io == CC_IO_CONVERT;
     }
     if (dma_init(&platform, kopts.swiotlb_bytes, kopts.bounce_policy) != 0)
-        panic("dma: cannot allocate a %llu KiB bounce pool below 4 GiB",
-              (unsigned long long)(kopts.swiotlb_bytes >> 10));
+        panic("dma: cannot allocate a %" PRIu64 " KiB bounce pool below 4 GiB", (kopts.swiotlb_bytes >> 10));
     struct dma_stats s;
     dma_get_stats(&s);
-    printf("dma: bounce pool %llu KiB, %llu slots of %u bytes, FROM_DEVICE policy '%s'%s%s\n",
-           (unsigned long long)(kopts.swiotlb_bytes >> 10), (unsigned long long)s.slots_total, SWIOTLB_SLOT_SIZE,
-           bounce_policy_name(dma_bounce_policy()), platform.force_bounce ? ", every mapping bounces" : "",
+    printf("dma: bounce pool %" PRIu64 " KiB, %" PRIu64 " slots of %u bytes, FROM_DEVICE policy '%s'%s%s\n",
+           (kopts.swiotlb_bytes >> 10), s.slots_total, SWIOTLB_SLOT_SIZE, bounce_policy_name(dma_bounce_policy()),
+           platform.force_bounce ? ", every mapping bounces" : "",
            !confidential() ? ""
                : platform.convert
                ? " (confidential: pool shared; whole private pages are converted instead, cc_io=convert)"

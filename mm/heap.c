@@ -5,6 +5,7 @@
  * memory above 4 GiB (to make a 32-bit device bounce) ask the frame allocator for it explicitly.
  */
 #define _DEFAULT_SOURCE /* sbrk()'s prototype in newlib's unistd.h */
+#include <inttypes.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,7 +24,7 @@ void heap_init(uint64_t bytes)
     uint64_t pages = ALIGN_UP(bytes, PAGE_SIZE) / PAGE_SIZE;
     uint64_t pa = alloc_pages(FRAME_DMA32, pages);
     if (pa == FRAME_NONE)
-        panic("heap: cannot allocate %llu KiB below 4 GiB", (unsigned long long)(bytes / 1024));
+        panic("heap: cannot allocate %" PRIu64 " KiB below 4 GiB", (bytes / 1024));
     heap_base = heap_brk = pa;
     heap_size = pages * PAGE_SIZE;
 }

@@ -16,6 +16,7 @@
  */
 #include "mm/mem_encrypt.h"
 
+#include <inttypes.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,7 +86,7 @@ void cc_init(const struct boot_info *bi)
             span_pages = memrange_end(&map[i]) / PAGE_SIZE;
     private_bits = calloc((span_pages + 63) / 64, sizeof(uint64_t));
     if (private_bits == NULL)
-        panic("cc: no heap for a %llu-page state bitmap", (unsigned long long)span_pages);
+        panic("cc: no heap for a %" PRIu64 "-page state bitmap", span_pages);
 
     /* The starting state the VMM set up: [0, S) shared, all other RAM private. Under UEFI the image
      * lies elsewhere; the firmware wrote it, so it counts as shared too (bookkeeping only there). */
@@ -116,10 +117,11 @@ void cc_init(const struct boot_info *bi)
     cc_on = true;
 
     const struct kvm_para_info *kvm = kvm_para_detect();
-    printf("cc: confidential mode: boot-shared [0, %#llx) (%s), %llu pages private, %llu free frames below it taken "
+    printf("cc: confidential mode: boot-shared [0, %#" PRIx64 ") (%s), %" PRIu64 " pages private, %" PRIu64
+           " free frames below it taken "
            "from the allocator\n",
-           (unsigned long long)shared_end, bi->method == BOOT_PVH ? "image end rounded up to 2 MiB" : "UEFI: low 1 MiB",
-           (unsigned long long)cc_count_pages(PAGE_PRIVATE), (unsigned long long)st.reserved_frames);
+           shared_end, bi->method == BOOT_PVH ? "image end rounded up to 2 MiB" : "UEFI: low 1 MiB",
+           cc_count_pages(PAGE_PRIVATE), st.reserved_frames);
     if (!kvm->present) {
         service = CC_SERVICE_NO_KVM;
         printf("cc: no KVM (no \"KVMKVMKVM\" signature at CPUID 0x40000000, CPU vendor %s): conversions are "
@@ -137,9 +139,9 @@ static void trace_call(uint64_t pfn, uint64_t npages, bool priv, const char *wha
     if (!trace_on(TRACE_HC))
         return;
     struct map_gpa_args a = map_gpa_encode(pfn * PAGE_SIZE, npages, priv);
-    printf("hypercall: MAP_GPA_RANGE gpa %#llx pages %llu attrs %#llx (%s, page-size hint %s) -> %s\n",
-           (unsigned long long)a.gpa, (unsigned long long)a.npages, (unsigned long long)a.attrs,
-           priv ? "private" : "shared",
+    printf("hypercall: MAP_GPA_RANGE gpa %#" PRIx64 " pages %" PRIu64 " attrs %#" PRIx64
+           " (%s, page-size hint %s) -> %s\n",
+           a.gpa, a.npages, a.attrs, priv ? "private" : "shared",
            (a.attrs & 0xf) == 2       ? "1G"
                : (a.attrs & 0xf) == 1 ? "2M"
                                       : "4K",
@@ -167,9 +169,8 @@ static int convert_run(uint64_t pfn, uint64_t npages, bool priv)
             service = CC_SERVICE_ENOSYS;
         } else if (ret != 0) {
             st.failures++;
-            printf("cc: the host refused to make [%#llx, +%llu pages) %s: %s (%ld)\n",
-                   (unsigned long long)(pfn * PAGE_SIZE), (unsigned long long)npages, priv ? "private" : "shared",
-                   kvm_hc_result_name(ret), ret);
+            printf("cc: the host refused to make [%#" PRIx64 ", +%" PRIu64 " pages) %s: %s (%ld)\n", (pfn * PAGE_SIZE),
+                   npages, priv ? "private" : "shared", kvm_hc_result_name(ret), ret);
             return -EIO;
         } else {
             service = CC_SERVICE_SERVICED;
@@ -191,8 +192,7 @@ static int set_memory(uint64_t phys, uint64_t npages, bool priv)
         !in_ram(phys, npages * PAGE_SIZE)) {
         st.invalid++;
         if (trace_on(TRACE_HC))
-            printf("hypercall: refused: [%#llx, +%llu pages) is %s\n", (unsigned long long)phys,
-                   (unsigned long long)npages,
+            printf("hypercall: refused: [%#" PRIx64 ", +%" PRIu64 " pages) is %s\n", phys, npages,
                    npages == 0            ? "empty"
                        : phys % PAGE_SIZE ? "not page-aligned"
                                           : "not inside RAM");

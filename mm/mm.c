@@ -2,6 +2,7 @@
 /* mm.c - bring up physical memory from the boot memory map. */
 #include "mm/mm.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -33,8 +34,7 @@ bool free_pages(uint64_t phys, uint64_t count)
 {
     if (frame_free(&frames, phys, count))
         return true;
-    printf("mm: bad free of %llu frame(s) at 0x%llx (not allocated)\n", (unsigned long long)count,
-           (unsigned long long)phys);
+    printf("mm: bad free of %" PRIu64 " frame(s) at 0x%" PRIx64 " (not allocated)\n", count, phys);
     return false;
 }
 
@@ -64,7 +64,7 @@ void mm_init(const struct boot_info *bi, uint64_t heap_bytes, uint64_t keep_out_
     /* The bitmaps go in the first usable RAM below 4 GiB: both boot paths map it already. */
     uint64_t bytes = ALIGN_UP(frame_alloc_bitmap_bytes(avail, navail), PAGE_SIZE), where;
     if (!memrange_find(avail, navail, MEM_USABLE, bytes, PAGE_SIZE, 0, GiB(4), &where))
-        panic("mm: no room below 4 GiB for %llu bytes of frame bitmaps", (unsigned long long)bytes);
+        panic("mm: no room below 4 GiB for %" PRIu64 " bytes of frame bitmaps", bytes);
     n = memrange_subtract(avail, navail, MAP_CAP, where, bytes);
     if (n < 0)
         panic("mm: memory map too fragmented");
@@ -79,8 +79,7 @@ void mm_init(const struct boot_info *bi, uint64_t heap_bytes, uint64_t keep_out_
         if (avail[i].type == MEM_BOOT_RECLAIM)
             reclaimed += frame_alloc_release(&frames, avail[i].base, avail[i].len);
     if (reclaimed)
-        printf("mm: reclaimed %llu KiB of firmware boot-services memory\n",
-               (unsigned long long)(reclaimed * PAGE_SIZE / 1024));
+        printf("mm: reclaimed %" PRIu64 " KiB of firmware boot-services memory\n", (reclaimed * PAGE_SIZE / 1024));
 
     heap_init(heap_bytes);
 }
@@ -90,8 +89,8 @@ void mm_print_map(void)
     printf("memory map (%zu ranges):\n", boot_map_n);
     for (size_t i = 0; i < boot_map_n; i++) {
         const struct mem_range *r = &boot_map[i];
-        printf("  [0x%012llx-0x%012llx] %10llu KiB  %s\n", (unsigned long long)r->base,
-               (unsigned long long)(memrange_end(r) - 1), (unsigned long long)(r->len / 1024), mem_type_name(r->type));
+        printf("  [0x%012" PRIx64 "-0x%012" PRIx64 "] %10" PRIu64 " KiB  %s\n", r->base, (memrange_end(r) - 1),
+               (r->len / 1024), mem_type_name(r->type));
     }
 }
 
@@ -99,11 +98,10 @@ void mm_print_zones(void)
 {
     for (int z = 0; z < NR_ZONES; z++) {
         const struct zone *zn = &frames.zones[z];
-        printf("zone %-5s: %8llu frames managed, %8llu free (%llu MiB free)", zn->name, (unsigned long long)zn->managed,
-               (unsigned long long)zn->free, (unsigned long long)(zn->free * PAGE_SIZE >> 20));
+        printf("zone %-5s: %8" PRIu64 " frames managed, %8" PRIu64 " free (%" PRIu64 " MiB free)", zn->name,
+               zn->managed, zn->free, (zn->free * PAGE_SIZE >> 20));
         if (zn->managed)
-            printf(", span [%#llx-%#llx)", (unsigned long long)(zn->base_pfn << PAGE_SHIFT),
-                   (unsigned long long)(zn->end_pfn << PAGE_SHIFT));
+            printf(", span [%#" PRIx64 "-%#" PRIx64 ")", (zn->base_pfn << PAGE_SHIFT), (zn->end_pfn << PAGE_SHIFT));
         printf("\n");
     }
 }

@@ -16,6 +16,7 @@
  * without decode assists) - private page tables would read as zeros there. A confidential guest
  * that outgrows the pool shares each further table page before writing it.
  */
+#include <inttypes.h>
 #include <stdio.h>
 
 #include "kernel/cpu.h"
@@ -62,8 +63,7 @@ static bool is_ram(uint32_t type)
 static void map_or_panic(uint64_t va, uint64_t pa, uint64_t size, unsigned flags, const char *what)
 {
     if (pt_map(&kpt, va, pa, size, flags) != 0)
-        panic("mmu: cannot map %s [%#llx, +%#llx): out of page-table memory", what, (unsigned long long)va,
-              (unsigned long long)size);
+        panic("mmu: cannot map %s [%#" PRIx64 ", +%#" PRIx64 "): out of page-table memory", what, va, size);
 }
 
 static void flush_range(uint64_t va, uint64_t size)
@@ -118,8 +118,8 @@ void mmu_init(const struct boot_info *bi, const struct mem_range *map, size_t n)
     wrmsr(MSR_PAT, PAT_LINUX_LAYOUT);
     write_cr3(kpt.root);
     write_cr0(read_cr0() | CR0_WP); /* the kernel honours read-only pages too */
-    printf("mmu: page tables live, %llu table pages, PAT %#llx\n", (unsigned long long)kpt.tables_allocated + 1,
-           (unsigned long long)rdmsr(MSR_PAT));
+    printf("mmu: page tables live, %" PRIu64 " table pages, PAT %#" PRIx64 "\n", kpt.tables_allocated + 1,
+           rdmsr(MSR_PAT));
 }
 
 int mmu_map(uint64_t va, uint64_t pa, uint64_t size, unsigned flags)
@@ -144,7 +144,7 @@ void *mmio_map(uint64_t phys, uint64_t size)
 {
     uint64_t b = ALIGN_DOWN(phys, PAGE_SIZE), e = ALIGN_UP(phys + size, PAGE_SIZE);
     if (mmu_map(b, b, e - b, PT_WRITE | PT_CACHE(CACHE_UC)) != 0)
-        panic("mmu: cannot map MMIO [%#llx, +%#llx)", (unsigned long long)phys, (unsigned long long)size);
+        panic("mmu: cannot map MMIO [%#" PRIx64 ", +%#" PRIx64 ")", phys, size);
     return phys_to_virt(phys);
 }
 
@@ -155,7 +155,7 @@ const void *firmware_map(uint64_t phys, uint64_t size)
         uint64_t pte;
         int level;
         if (!mmu_lookup(a, &pte, &level) && mmu_map(a, a, PAGE_SIZE, PT_CACHE(CACHE_WB)) != 0)
-            panic("mmu: cannot map firmware table at %#llx", (unsigned long long)a);
+            panic("mmu: cannot map firmware table at %#" PRIx64, a);
     }
     return phys_to_virt(phys);
 }

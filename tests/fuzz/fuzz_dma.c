@@ -31,6 +31,7 @@
  * Misuse messages go to stdout, which LLVMFuzzerInitialize sends to /dev/null.
  */
 #define _GNU_SOURCE
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -584,13 +585,13 @@ static void check_state(void)
     M.exp.slots_in_use = M.used;
     M.exp.slots_high_water = M.high_water;
     M.exp.slots_total = M.nslots;
-#define SAME(f)                                                                                                 \
-    do {                                                                                                        \
-        if (s.f != M.exp.f) {                                                                                   \
-            fprintf(stderr, "fuzz_dma: counter %s is %llu, the model says %llu\n", #f, (unsigned long long)s.f, \
-                    (unsigned long long)M.exp.f);                                                               \
-            abort();                                                                                            \
-        }                                                                                                       \
+#define SAME(f)                                                                                    \
+    do {                                                                                           \
+        if (s.f != M.exp.f) {                                                                      \
+            fprintf(stderr, "fuzz_dma: counter %s is %" PRIu64 ", the model says %llu\n", #f, s.f, \
+                    (unsigned long long)M.exp.f);                                                  \
+            abort();                                                                               \
+        }                                                                                          \
     } while (0)
     SAME(maps);
     SAME(unmaps);

@@ -6,6 +6,7 @@
  * and named. The scratch disk (tools/mkdisk scratch) takes writes. Disks are recognised by
  * content, so the suite runs unchanged over IDE (PIO or DMA) and virtio-blk, on any machine.
  */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,7 +30,7 @@ static struct blk_dev *data_disk(struct ktest *t) { return testdisk_for_case(t, 
 static struct blk_dev *whole_data_disk(struct ktest *t)
 {
     if (kopts.expect_eio) {
-        ktest_skip(t, "an I/O error is injected at LBA %llu", (unsigned long long)kopts.expect_eio);
+        ktest_skip(t, "an I/O error is injected at LBA %" PRIu64, kopts.expect_eio);
         return NULL;
     }
     return data_disk(t);
@@ -64,8 +65,8 @@ static void disks_found(struct ktest *t)
     struct blk_dev *data = testdisk_find(TEST_DISK_DATA), *scratch = testdisk_find(TEST_DISK_SCRATCH);
     for (size_t i = 0; i < blk_count(); i++) {
         struct blk_dev *d = blk_get(i);
-        ktest_note(t, "%s: %llu sectors, %u-byte blocks, %s%s%s", d->name, (unsigned long long)d->capacity,
-                   d->block_size, d->model, d == data ? " [data disk]" : "", d == scratch ? " [scratch disk]" : "");
+        ktest_note(t, "%s: %" PRIu64 " sectors, %u-byte blocks, %s%s%s", d->name, d->capacity, d->block_size, d->model,
+                   d == data ? " [data disk]" : "", d == scratch ? " [scratch disk]" : "");
     }
     for (size_t i = 0; i < dev_refusal_count(); i++)
         ktest_note(t, "refused by %s: %s: %s", dev_refusal_get(i)->driver, dev_refusal_get(i)->where,
@@ -96,7 +97,7 @@ static void sequential_read_whole_disk(struct ktest *t)
     for (uint64_t pos = 0; pos < bytes && ok; pos += CHUNK) {
         size_t n = bytes - pos < CHUNK ? (size_t)(bytes - pos) : CHUNK;
         enum blk_status st = pagecache_read(d, pos, buf, n);
-        KEXPECT_MSG(t, st == BLK_OK, "read at %llu: %s", (unsigned long long)pos, blk_status_name(st));
+        KEXPECT_MSG(t, st == BLK_OK, "read at %" PRIu64 ": %s", pos, blk_status_name(st));
         ok = st == BLK_OK && verify(t, buf, pos, n);
     }
     uint64_t ns = time_ns() - t0;
@@ -105,25 +106,23 @@ static void sequential_read_whole_disk(struct ktest *t)
     pagecache_get_stats(&ps);
     free(buf);
     KEXPECT(t, ps.async_windows > 0);
-    KEXPECT_MSG(t, ps.sync_windows <= 2, "%llu synchronous windows: readahead did not keep ahead",
-                (unsigned long long)ps.sync_windows);
+    KEXPECT_MSG(t, ps.sync_windows <= 2, "%" PRIu64 " synchronous windows: readahead did not keep ahead",
+                ps.sync_windows);
     KEXPECT(t, ps.filled_pages == (bytes + PAGE_SIZE - 1) / PAGE_SIZE);
     ktest_note(t,
-               "%s: %llu MiB in %llu ms (%llu KiB/s); %llu misses, %llu hits, windows %llu sync + %llu async, "
-               "%llu waits, %llu requests",
-               d->name, (unsigned long long)(bytes >> 20), (unsigned long long)(ns / 1000000),
-               (unsigned long long)(bytes * 1000000 / (ns / 1000 + 1) / 1024), (unsigned long long)ps.misses,
-               (unsigned long long)ps.hits, (unsigned long long)ps.sync_windows, (unsigned long long)ps.async_windows,
-               (unsigned long long)ps.waits, (unsigned long long)ps.requests);
+               "%s: %" PRIu64 " MiB in %" PRIu64 " ms (%" PRIu64 " KiB/s); %" PRIu64 " misses, %" PRIu64
+               " hits, windows %" PRIu64 " sync + %" PRIu64 " async, "
+               "%" PRIu64 " waits, %" PRIu64 " requests",
+               d->name, (bytes >> 20), (ns / 1000000), (bytes * 1000000 / (ns / 1000 + 1) / 1024), ps.misses, ps.hits,
+               ps.sync_windows, ps.async_windows, ps.waits, ps.requests);
     uint64_t bounced = after.bytes_bounced - before.bytes_bounced;
-    ktest_note(t, "dma: %llu KiB bounced, %llu KiB zeroed, %llu KiB of originals read, %llu requeues",
-               (unsigned long long)(bounced >> 10),
-               (unsigned long long)((after.bytes_zeroed - before.bytes_zeroed) >> 10),
-               (unsigned long long)((after.orig_bytes_read - before.orig_bytes_read) >> 10),
-               (unsigned long long)d->stats.requeues);
+    ktest_note(t,
+               "dma: %" PRIu64 " KiB bounced, %" PRIu64 " KiB zeroed, %" PRIu64 " KiB of originals read, %" PRIu64
+               " requeues",
+               (bounced >> 10), ((after.bytes_zeroed - before.bytes_zeroed) >> 10),
+               ((after.orig_bytes_read - before.orig_bytes_read) >> 10), d->stats.requeues);
     if (bounces_reads(d)) {
-        KEXPECT_MSG(t, bounced >= bytes, "only %llu of %llu bytes bounced", (unsigned long long)bounced,
-                    (unsigned long long)bytes);
+        KEXPECT_MSG(t, bounced >= bytes, "only %" PRIu64 " of %" PRIu64 " bytes bounced", bounced, bytes);
         if (d->completes_exactly && dma_bounce_policy() == BOUNCE_ZERO) {
             /* Mapped for exact completion: nothing zeroed, nothing read, every read completed with
              * the length the device reported - all of it, as every read succeeded. */
@@ -152,7 +151,7 @@ static void cache_pages_above_4g(struct ktest *t)
     uint8_t b[SECTOR_SIZE];
     KASSERT(t, pagecache_read(d, PAGE_SIZE * 7, b, sizeof(b)) == BLK_OK);
     uint64_t phys = pagecache_page_phys(d, PAGE_SIZE * 7);
-    KEXPECT_MSG(t, phys >= GiB(4), "page-cache page at %#llx", (unsigned long long)phys);
+    KEXPECT_MSG(t, phys >= GiB(4), "page-cache page at %#" PRIx64, phys);
 }
 
 /* Random extents anywhere on the disk, of random sizes, at sector (not page) granularity. */
@@ -170,15 +169,14 @@ static void random_reads(struct ktest *t)
         uint32_t n = 1 + (uint32_t)(ktest_rand(t) % 32);
         uint64_t lba = ktest_rand(t) % (sectors - n);
         enum blk_status st = pagecache_read(d, lba * SECTOR_SIZE, buf, n * SECTOR_SIZE);
-        KEXPECT_MSG(t, st == BLK_OK, "read of %u sectors at %llu: %s", n, (unsigned long long)lba, blk_status_name(st));
+        KEXPECT_MSG(t, st == BLK_OK, "read of %u sectors at %" PRIu64 ": %s", n, lba, blk_status_name(st));
         if (st == BLK_OK)
             verify(t, buf, lba * SECTOR_SIZE, n * SECTOR_SIZE);
     }
     struct pagecache_stats ps;
     pagecache_get_stats(&ps);
     KEXPECT(t, ps.random_reads > 0);
-    ktest_note(t, "%llu misses (%llu read alone), %llu hits", (unsigned long long)ps.misses,
-               (unsigned long long)ps.random_reads, (unsigned long long)ps.hits);
+    ktest_note(t, "%" PRIu64 " misses (%" PRIu64 " read alone), %" PRIu64 " hits", ps.misses, ps.random_reads, ps.hits);
     free(buf);
 }
 
@@ -208,9 +206,10 @@ static void readahead_windows_grow(struct ktest *t)
     /* 8 MiB in windows of 128K, 256K, 512K, then 1M: at least a handful of async windows. */
     KEXPECT(t, ps.async_windows >= 4);
     KEXPECT(t, ps.readahead_pages >= span / PAGE_SIZE - 1);
-    ktest_note(t, "8 MiB in 4 KiB reads: %llu sync + %llu async windows, %llu requests, %llu waits",
-               (unsigned long long)ps.sync_windows, (unsigned long long)ps.async_windows,
-               (unsigned long long)ps.requests, (unsigned long long)ps.waits);
+    ktest_note(t,
+               "8 MiB in 4 KiB reads: %" PRIu64 " sync + %" PRIu64 " async windows, %" PRIu64 " requests, %" PRIu64
+               " waits",
+               ps.sync_windows, ps.async_windows, ps.requests, ps.waits);
 }
 
 /* Direct reads (no cache) into buffers above and below 4 GiB, at offsets inside pages. */
@@ -232,8 +231,7 @@ static void direct_reads_any_buffer(struct ktest *t)
             uint32_t off = (uint32_t)(ktest_rand(t) % 8) * SECTOR_SIZE;
             uint64_t lba = per_block * (ktest_rand(t) % ((d->capacity - n) / per_block));
             enum blk_status st = blk_rw(d, BLK_READ, lba, n, buf + off);
-            KEXPECT_MSG(t, st == BLK_OK, "direct read of %u at %llu: %s", n, (unsigned long long)lba,
-                        blk_status_name(st));
+            KEXPECT_MSG(t, st == BLK_OK, "direct read of %u at %" PRIu64 ": %s", n, lba, blk_status_name(st));
             if (st == BLK_OK && !verify(t, buf + off, lba * SECTOR_SIZE, (size_t)n * SECTOR_SIZE))
                 break;
         }
@@ -267,8 +265,7 @@ static void scratch_write_and_read_back(struct ktest *t)
         KEXPECT_EQ(t, blk_rw(d, BLK_READ, lba, n, r), BLK_OK);
         for (uint32_t k = 0; k < n; k++)
             if (testdisk_check(r + k * SECTOR_SIZE, lba + k, TESTDISK_ID_SCRATCH, why, sizeof(why)) != TESTDISK_OK) {
-                ktest_fail(t, __FILE__, __LINE__, "after writing %u sectors at %llu: %s", n, (unsigned long long)lba,
-                           why);
+                ktest_fail(t, __FILE__, __LINE__, "after writing %u sectors at %" PRIu64 ": %s", n, lba, why);
                 break;
             }
     }
@@ -317,8 +314,7 @@ static void injected_read_error(struct ktest *t)
     uint64_t bad = kopts.expect_eio - kopts.expect_eio % per_block, t0 = time_ns();
     memset(b, 0xa5, sizeof(b));
     enum blk_status st = blk_rw(d, BLK_READ, bad, per_block, b);
-    KEXPECT_MSG(t, st == BLK_EIO, "read of LBA %llu gave %s, expected an I/O error", (unsigned long long)bad,
-                blk_status_name(st));
+    KEXPECT_MSG(t, st == BLK_EIO, "read of LBA %" PRIu64 " gave %s, expected an I/O error", bad, blk_status_name(st));
     if (d->completes_exactly && kopts.swiotlb_force) { /* bounced, completed with what the device wrote */
         size_t i = 0;
         while (i < sizeof(b) && b[i] == 0xa5)
@@ -326,8 +322,8 @@ static void injected_read_error(struct ktest *t)
         KEXPECT_MSG(t, i == sizeof(b), "exact completion of a failed read changed byte %zu of the buffer to %#x", i,
                     b[i]);
     }
-    KEXPECT_MSG(t, time_ns() - t0 < 5 * NSEC_PER_SEC, "the error took %llu ms",
-                (unsigned long long)((time_ns() - t0) / NSEC_PER_MSEC));
+    KEXPECT_MSG(t, time_ns() - t0 < 5 * NSEC_PER_SEC, "the error took %" PRIu64 " ms",
+                ((time_ns() - t0) / NSEC_PER_MSEC));
     KEXPECT_EQ(t, blk_rw(d, BLK_READ, bad + 64, 8, b), BLK_OK);
     verify(t, b, (bad + 64) * SECTOR_SIZE, PAGE_SIZE);
     pagecache_invalidate(d);
@@ -354,11 +350,10 @@ static void injected_read_error(struct ktest *t)
     verify(t, two, (bad_page - 1) * PAGE_SIZE, PAGE_SIZE);
     pagecache_get_stats(&after);
     uint64_t partial = after.partial_pages - before.partial_pages, retried = after.page_retries - before.page_retries;
-    ktest_note(t, "%s: a failed read of pages %llu-%llu: %llu partial, %llu read again", d->name,
-               (unsigned long long)bad_page - 1, (unsigned long long)bad_page, (unsigned long long)partial,
-               (unsigned long long)retried);
-    KEXPECT_MSG(t, partial + retried == 2 && retried >= 1, "%llu partial + %llu retried pages, expected 1 + 1 or 0 + 2",
-                (unsigned long long)partial, (unsigned long long)retried);
+    ktest_note(t, "%s: a failed read of pages %" PRIu64 "-%" PRIu64 ": %" PRIu64 " partial, %" PRIu64 " read again",
+               d->name, bad_page - 1, bad_page, partial, retried);
+    KEXPECT_MSG(t, partial + retried == 2 && retried >= 1,
+                "%" PRIu64 " partial + %" PRIu64 " retried pages, expected 1 + 1 or 0 + 2", partial, retried);
     if (!d->fills_by_dma) /* PIO: the drive delivered every sector before the bad one */
         KEXPECT_EQ(t, partial, 1);
 }
@@ -384,7 +379,7 @@ static void partial_read(struct ktest *t)
     uint64_t bad = kopts.expect_eio, start = bad >= SECTORS / 2 ? bad - SECTORS / 2 : 0;
     start -= start % per_block;
     if (start + SECTORS > d->capacity) {
-        ktest_skip(t, "the error at LBA %llu is too close to the end of the disk", (unsigned long long)bad);
+        ktest_skip(t, "the error at LBA %" PRIu64 " is too close to the end of the disk", bad);
         return;
     }
     for (size_t i = 0; i < sizeof(buf); i++)
@@ -393,15 +388,14 @@ static void partial_read(struct ktest *t)
     dma_get_stats(&before);
     enum blk_status st = blk_rw(d, BLK_READ, start, SECTORS, buf);
     dma_get_stats(&after);
-    KEXPECT_MSG(t, st == BLK_EIO, "read of LBA %llu +%u over the error gave %s", (unsigned long long)start, SECTORS,
+    KEXPECT_MSG(t, st == BLK_EIO, "read of LBA %" PRIu64 " +%u over the error gave %s", start, SECTORS,
                 blk_status_name(st));
     char why[120];
     uint32_t k = 0; /* sectors from the start that hold the disk's data */
     while (k < SECTORS &&
            testdisk_check(buf + k * SECTOR_SIZE, start + k, TESTDISK_ID_READONLY, why, sizeof(why)) == TESTDISK_OK)
         k++;
-    KEXPECT_MSG(t, start + k <= bad, "%u sectors of disk data, reaching past the bad sector %llu", k,
-                (unsigned long long)bad);
+    KEXPECT_MSG(t, start + k <= bad, "%u sectors of disk data, reaching past the bad sector %" PRIu64, k, bad);
     bool kept = true, zeros = true;
     for (size_t i = (size_t)k * SECTOR_SIZE; i < sizeof(buf); i++) {
         kept = kept && buf[i] == (uint8_t)(0xa5 ^ i);
@@ -410,11 +404,11 @@ static void partial_read(struct ktest *t)
     const char *rest = kept ? "as it was" : zeros ? "zeros" : "other bytes";
     bool bounced = after.bounced_maps > before.bounced_maps;
     ktest_note(t,
-               "partial read: %s lba %llu +%u, error at %llu: the device wrote %u sectors; the rest %s (%s, policy %s, "
+               "partial read: %s lba %" PRIu64 " +%u, error at %" PRIu64
+               ": the device wrote %u sectors; the rest %s (%s, policy %s, "
                "%s completion)",
-               d->name, (unsigned long long)start, SECTORS, (unsigned long long)bad, k, rest,
-               bounced ? "bounced" : "not bounced", bounce_policy_name(dma_bounce_policy()),
-               d->completes_exactly && bounced ? "exact" : "whole");
+               d->name, start, SECTORS, bad, k, rest, bounced ? "bounced" : "not bounced",
+               bounce_policy_name(dma_bounce_policy()), d->completes_exactly && bounced ? "exact" : "whole");
     if (!bounced)
         return; /* the device wrote the buffer itself: whatever it left is its own doing */
     if (d->completes_exactly)

@@ -8,6 +8,7 @@
  * Each phase reports MB/s or IOPS and the DMA layer's work per MiB read, as one JSON line
  * "BOUNCE-REPORT blkbench {...}" per phase.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,13 +52,13 @@ static void report(struct blk_dev *d, const char *phase, uint64_t bytes, uint64_
 {
     double mib = (double)bytes / (1 << 20);
     printf(REPORT_PREFIX " blkbench {\"phase\":\"%s\",\"driver\":\"%s\",\"disk\":\"%s\",\"policy\":\"%s\","
-                         "\"bytes\":%llu,\"ns\":%llu,\"ops\":%llu,\"mb_per_s\":%.2f,\"iops\":%.0f,"
+                         "\"bytes\":%" PRIu64 ",\"ns\":%" PRIu64 ",\"ops\":%" PRIu64 ",\"mb_per_s\":%.2f,\"iops\":%.0f,"
                          "\"per_mib\":{\"bounced\":%.0f,\"zeroed\":%.0f,\"copied_in\":%.0f,\"copied_out\":%.0f,"
                          "\"orig_read\":%.0f,\"maps\":%.1f}}\n",
-           phase, driver_of(d), d->name, bounce_policy_name(dma_bounce_policy()), (unsigned long long)bytes,
-           (unsigned long long)ns, (unsigned long long)ops, (double)bytes / 1e6 / ((double)ns / 1e9),
-           (double)ops / ((double)ns / 1e9), (double)(b->bytes_bounced - a->bytes_bounced) / mib,
-           (double)(b->bytes_zeroed - a->bytes_zeroed) / mib, (double)(b->bytes_copied_in - a->bytes_copied_in) / mib,
+           phase, driver_of(d), d->name, bounce_policy_name(dma_bounce_policy()), bytes, ns, ops,
+           (double)bytes / 1e6 / ((double)ns / 1e9), (double)ops / ((double)ns / 1e9),
+           (double)(b->bytes_bounced - a->bytes_bounced) / mib, (double)(b->bytes_zeroed - a->bytes_zeroed) / mib,
+           (double)(b->bytes_copied_in - a->bytes_copied_in) / mib,
            (double)(b->bytes_copied_out - a->bytes_copied_out) / mib,
            (double)(b->orig_bytes_read - a->orig_bytes_read) / mib, (double)(b->maps - a->maps) / mib);
 }

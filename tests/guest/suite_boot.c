@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* suite_boot.c - what the boot path handed over, and the basic services built on it. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +35,7 @@ static void memory_map_sorted_disjoint(struct ktest *t)
                         i);
     }
     uint64_t usable = memrange_total(m, n, MEM_USABLE) + memrange_total(m, n, MEM_BOOT_RECLAIM);
-    KEXPECT_MSG(t, usable >= MiB(32), "only %llu KiB of usable RAM", (unsigned long long)(usable / 1024));
+    KEXPECT_MSG(t, usable >= MiB(32), "only %" PRIu64 " KiB of usable RAM", (usable / 1024));
 }
 
 static void kernel_image_not_free(struct ktest *t)
@@ -43,10 +44,9 @@ static void kernel_image_not_free(struct ktest *t)
     KASSERT(t, bi->image_end > bi->image_start);
     KEXPECT(t, bi->text_start >= bi->image_start && bi->text_end <= bi->image_end);
     for (uint64_t a = ALIGN_DOWN(bi->image_start, PAGE_SIZE); a < bi->image_end; a += PAGE_SIZE)
-        KEXPECT_MSG(t, !frame_is_free(mm_frames(), a), "kernel image page %#llx is on the free list",
-                    (unsigned long long)a);
+        KEXPECT_MSG(t, !frame_is_free(mm_frames(), a), "kernel image page %#" PRIx64 " is on the free list", a);
     for (uint64_t a = 0; a < MiB(1); a += PAGE_SIZE)
-        KEXPECT_MSG(t, !frame_is_free(mm_frames(), a), "low page %#llx is on the free list", (unsigned long long)a);
+        KEXPECT_MSG(t, !frame_is_free(mm_frames(), a), "low page %#" PRIx64 " is on the free list", a);
 }
 
 static void command_line_recorded(struct ktest *t)
@@ -69,13 +69,12 @@ static void acpi_rsdp_found(struct ktest *t)
     KASSERT(t, bi->rsdp != 0);
     const struct acpi_rsdp *r = firmware_map(bi->rsdp, sizeof(*r));
     KEXPECT(t, acpi_rsdp_valid(r));
-    ktest_note(t, "RSDP at %#llx, revision %u, OEM %.6s", (unsigned long long)bi->rsdp, r->revision, r->oem_id);
+    ktest_note(t, "RSDP at %#" PRIx64 ", revision %u, OEM %.6s", bi->rsdp, r->revision, r->oem_id);
 }
 
 static void tsc_calibrated(struct ktest *t)
 {
-    KEXPECT_MSG(t, tsc_hz() >= 100000000ull && tsc_hz() <= 20000000000ull, "TSC at %llu Hz",
-                (unsigned long long)tsc_hz());
+    KEXPECT_MSG(t, tsc_hz() >= 100000000ull && tsc_hz() <= 20000000000ull, "TSC at %" PRIu64 " Hz", tsc_hz());
     uint64_t prev = time_ns();
     for (int i = 0; i < 1000; i++) {
         uint64_t now = time_ns();
@@ -85,9 +84,8 @@ static void tsc_calibrated(struct ktest *t)
     uint64_t t0 = time_ns();
     delay_ns(2 * NSEC_PER_MSEC);
     uint64_t took = time_ns() - t0;
-    KEXPECT_MSG(t, took >= 2 * NSEC_PER_MSEC && took < NSEC_PER_SEC, "delay_ns(2 ms) took %llu ns",
-                (unsigned long long)took);
-    ktest_note(t, "TSC %llu kHz from %s", (unsigned long long)(tsc_hz() / 1000), tsc_source());
+    KEXPECT_MSG(t, took >= 2 * NSEC_PER_MSEC && took < NSEC_PER_SEC, "delay_ns(2 ms) took %" PRIu64 " ns", took);
+    ktest_note(t, "TSC %" PRIu64 " kHz from %s", (tsc_hz() / 1000), tsc_source());
 }
 
 /* The TSC frequency in use, against an independent clock the guest can read: the ACPI PM timer
@@ -97,8 +95,8 @@ static void tsc_calibrated(struct ktest *t)
 static void tsc_agrees_with_an_independent_clock(struct ktest *t)
 {
     KEXPECT_MSG(t, strcmp(tsc_source(), "assumed") != 0,
-                "the TSC frequency was assumed (%llu kHz): no clock measured it and no CPUID leaf reported it",
-                (unsigned long long)(tsc_hz() / 1000));
+                "the TSC frequency was assumed (%" PRIu64 " kHz): no clock measured it and no CPUID leaf reported it",
+                (tsc_hz() / 1000));
     struct acpi_pm_timer pm;
     const char *why = NULL;
     uint64_t measured = 0;
@@ -117,10 +115,10 @@ static void tsc_agrees_with_an_independent_clock(struct ktest *t)
     }
     KASSERT(t, measured != 0);
     uint64_t hz = tsc_hz(), diff = hz > measured ? hz - measured : measured - hz;
-    KEXPECT_MSG(t, diff <= measured / 50, "TSC %llu kHz (from %s), but %llu kHz measured against the %s",
-                (unsigned long long)(hz / 1000), tsc_source(), (unsigned long long)(measured / 1000), ref);
-    ktest_note(t, "TSC %llu kHz from %s; %llu kHz measured against the %s (%+lld ppm)", (unsigned long long)(hz / 1000),
-               tsc_source(), (unsigned long long)(measured / 1000), ref,
+    KEXPECT_MSG(t, diff <= measured / 50, "TSC %" PRIu64 " kHz (from %s), but %" PRIu64 " kHz measured against the %s",
+                (hz / 1000), tsc_source(), (measured / 1000), ref);
+    ktest_note(t, "TSC %" PRIu64 " kHz from %s; %" PRIu64 " kHz measured against the %s (%+lld ppm)", (hz / 1000),
+               tsc_source(), (measured / 1000), ref,
                (long long)(((double)hz - (double)measured) / (double)measured * 1e6));
 }
 
@@ -140,8 +138,7 @@ static void wait_until_has_timeouts(struct ktest *t)
     uint64_t t0 = time_ns();
     KEXPECT(t, !wait_until(never, NULL, 3 * NSEC_PER_MSEC));
     uint64_t took = time_ns() - t0;
-    KEXPECT_MSG(t, took >= 3 * NSEC_PER_MSEC && took < NSEC_PER_SEC, "a 3 ms wait took %llu ns",
-                (unsigned long long)took);
+    KEXPECT_MSG(t, took >= 3 * NSEC_PER_MSEC && took < NSEC_PER_SEC, "a 3 ms wait took %" PRIu64 " ns", took);
     t0 = time_ns();
     KEXPECT(t, wait_until(always, NULL, NSEC_PER_SEC));
     KEXPECT(t, time_ns() - t0 < 100 * NSEC_PER_MSEC);

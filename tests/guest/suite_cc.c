@@ -12,6 +12,7 @@
  *
  * Every case leaves the DMA layer's settings and the allocator as it found them.
  */
+#include <inttypes.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,9 +96,8 @@ static void kvm_detected_or_not(struct ktest *t)
     struct cc_stats st = cc_now();
     struct hypercall_stats hs;
     hypercall_get_stats(&hs);
-    ktest_note(t, "conversions: %s; %llu hypercalls, %llu ENOSYS, %llu bookkeeping only", cc_service_name(s),
-               (unsigned long long)st.hypercalls, (unsigned long long)st.enosys,
-               (unsigned long long)st.bookkeeping_only);
+    ktest_note(t, "conversions: %s; %" PRIu64 " hypercalls, %" PRIu64 " ENOSYS, %" PRIu64 " bookkeeping only",
+               cc_service_name(s), st.hypercalls, st.enosys, st.bookkeeping_only);
     KEXPECT_EQ(t, hs.calls, st.hypercalls);
     KEXPECT_EQ(t, hs.enosys, st.enosys);
     if (!k->present) {
@@ -149,9 +149,10 @@ static void state_at_boot(struct ktest *t)
     const struct swiotlb_pool *pool = dma_installed_pool();
     KASSERT(t, pool != NULL);
     KEXPECT(t, all_in_state(pool->start, (pool->end - pool->start) / PAGE_SIZE, PAGE_SHARED));
-    ktest_note(t, "boot-shared [0, %#llx); pool [%#llx, %#llx) shared; %llu pages private, %llu shared",
-               (unsigned long long)s, (unsigned long long)pool->start, (unsigned long long)pool->end,
-               (unsigned long long)cc_count_pages(PAGE_PRIVATE), (unsigned long long)cc_count_pages(PAGE_SHARED));
+    ktest_note(t,
+               "boot-shared [0, %#" PRIx64 "); pool [%#" PRIx64 ", %#" PRIx64 ") shared; %" PRIu64
+               " pages private, %" PRIu64 " shared",
+               s, pool->start, pool->end, cc_count_pages(PAGE_PRIVATE), cc_count_pages(PAGE_SHARED));
 }
 
 /* Runs of a conversion and the hypercalls it costs: one per maximal run, none with no KVM. */
@@ -163,13 +164,12 @@ static void expect_runs(struct ktest *t, const struct cc_stats *before, uint64_t
     if (now.runs - before->runs != runs || now.hypercalls - before->hypercalls != (kvm ? runs : 0) ||
         now.pages_to_shared - before->pages_to_shared != to_shared ||
         now.pages_to_private - before->pages_to_private != to_private)
-        ktest_fail(
-            t, __FILE__, line,
-            "runs %llu (want %llu), hypercalls %llu, pages to shared %llu (want %llu), to private %llu (want %llu)",
-            (unsigned long long)(now.runs - before->runs), (unsigned long long)runs,
-            (unsigned long long)(now.hypercalls - before->hypercalls),
-            (unsigned long long)(now.pages_to_shared - before->pages_to_shared), (unsigned long long)to_shared,
-            (unsigned long long)(now.pages_to_private - before->pages_to_private), (unsigned long long)to_private);
+        ktest_fail(t, __FILE__, line,
+                   "runs %" PRIu64 " (want %" PRIu64 "), hypercalls %" PRIu64 ", pages to shared %" PRIu64
+                   " (want %" PRIu64 "), to private %" PRIu64 " (want %" PRIu64 ")",
+                   (now.runs - before->runs), runs, (now.hypercalls - before->hypercalls),
+                   (now.pages_to_shared - before->pages_to_shared), to_shared,
+                   (now.pages_to_private - before->pages_to_private), to_private);
 }
 
 static void conversions_skip_and_coalesce(struct ktest *t)
@@ -371,8 +371,8 @@ static void convert_path(struct ktest *t)
     KEXPECT_EQ(t, d1.maps - d1.unmaps, d0.maps - d0.unmaps);
     KEXPECT(t, all_in_state(pa, 2, PAGE_PRIVATE));
     struct cc_stats c1 = cc_now();
-    ktest_note(t, "%llu conversion runs (%llu hypercalls) for 4 converted mappings",
-               (unsigned long long)(c1.runs - c0.runs), (unsigned long long)(c1.hypercalls - c0.hypercalls));
+    ktest_note(t, "%" PRIu64 " conversion runs (%" PRIu64 " hypercalls) for 4 converted mappings", (c1.runs - c0.runs),
+               (c1.hypercalls - c0.hypercalls));
     dma_guest_set_convert(convert);
     free_pages(pa, 2);
 }
@@ -439,13 +439,13 @@ static void canary_in_private_memory_only(struct ktest *t)
     /* Nowhere in shared memory - unless the copy policy bounced a page-cache page (its leak). */
     uint64_t where = 0, found = find_prefix_in_shared(heap, &where);
     if (dma_bounce_policy() == BOUNCE_COPY) {
-        ktest_note(t, "bounce_policy=copy: the prefix is in shared memory %llu time(s) (the leak zero-fill closes)",
-                   (unsigned long long)found);
+        ktest_note(t,
+                   "bounce_policy=copy: the prefix is in shared memory %" PRIu64 " time(s) (the leak zero-fill closes)",
+                   found);
     } else {
-        KEXPECT_MSG(t, found == 0, "the canary's prefix is in shared memory %llu time(s), first at %#llx",
-                    (unsigned long long)found, (unsigned long long)where);
-        ktest_note(t, "the canary's prefix is nowhere in the %llu shared pages",
-                   (unsigned long long)cc_count_pages(PAGE_SHARED));
+        KEXPECT_MSG(t, found == 0, "the canary's prefix is in shared memory %" PRIu64 " time(s), first at %#" PRIx64,
+                    found, where);
+        ktest_note(t, "the canary's prefix is nowhere in the %" PRIu64 " shared pages", cc_count_pages(PAGE_SHARED));
     }
 }
 

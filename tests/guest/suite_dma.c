@@ -14,6 +14,7 @@
  * platform's force_bounce puts back what it found. Cases about RAM above 4 GiB skip without it;
  * the others make a low buffer bounce with dev->force_bounce instead, the same slot path.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,8 +65,8 @@ static void guard_end(struct ktest *t, const struct guard *g)
     dma_guest_set_force_bounce(g->force_bounce);
     dma_guest_set_convert(g->convert);
     struct dma_stats s = stats_now();
-    KEXPECT_MSG(t, s.maps - s.unmaps == g->live_maps, "%llu live mappings left behind",
-                (unsigned long long)(s.maps - s.unmaps - g->live_maps));
+    KEXPECT_MSG(t, s.maps - s.unmaps == g->live_maps, "%" PRIu64 " live mappings left behind",
+                (s.maps - s.unmaps - g->live_maps));
     KEXPECT_EQ(t, s.slots_in_use, g->slots_in_use);
     KEXPECT_EQ(t, s.coherent_allocs - s.coherent_frees, g->coherent_live);
     KEXPECT_EQ(t, frame_alloc_free_frames(mm_frames()), g->free_frames);
@@ -154,7 +155,7 @@ static void dev32_init(struct dma_dev *dev, const char *name)
 static bool bounce_buf(struct ktest *t, struct dma_dev *dev, struct buf *b, uint64_t pages)
 {
     if (!buf_alloc(b, FRAME_PREFER_HIGH, pages)) {
-        ktest_fail(t, __FILE__, __LINE__, "no %llu free frames", (unsigned long long)pages);
+        ktest_fail(t, __FILE__, __LINE__, "no %" PRIu64 " free frames", pages);
         return false;
     }
     if (b->pa + pages * PAGE_SIZE <= GiB(4) && !dev->force_bounce) {
@@ -192,8 +193,7 @@ static void dev32_bounces_high_buffer(struct ktest *t)
         ktest_fail(t, __FILE__, __LINE__, "map failed");
     } else {
         KEXPECT(t, d != b.pa);
-        KEXPECT_MSG(t, d + size - 1 <= DMA_BIT_MASK(32), "bounce address %#llx beyond the device's mask",
-                    (unsigned long long)d);
+        KEXPECT_MSG(t, d + size - 1 <= DMA_BIT_MASK(32), "bounce address %#" PRIx64 " beyond the device's mask", d);
         KEXPECT_EQ(t, s1.bounced_maps, s0.bounced_maps + 1);
         KEXPECT_EQ(t, s1.maps, s0.maps + 1);
         KEXPECT(t, s1.slots_in_use > s0.slots_in_use);
@@ -202,8 +202,8 @@ static void dev32_bounces_high_buffer(struct ktest *t)
         struct dma_stats s2 = stats_now();
         KEXPECT_EQ(t, s2.slots_in_use, s0.slots_in_use);
         KEXPECT_EQ(t, s2.unmaps, s0.unmaps + 1);
-        ktest_note(t, "cpu %#llx -> dma %#llx, %llu slot(s) while mapped", (unsigned long long)b.pa,
-                   (unsigned long long)d, (unsigned long long)(s1.slots_in_use - s0.slots_in_use));
+        ktest_note(t, "cpu %#" PRIx64 " -> dma %#" PRIx64 ", %" PRIu64 " slot(s) while mapped", b.pa, d,
+                   (s1.slots_in_use - s0.slots_in_use));
     }
     buf_free(t, &b);
     guard_end(t, &g);
@@ -323,8 +323,8 @@ static void platform_force_bounce(struct ktest *t)
     struct dma_dev *devs[2] = {&d64, &d32};
     for (int i = 0; i < 2; i++) {
         dma_addr_t d = dma_map_single(devs[i], b.va, PAGE_SIZE, DMA_BIDIRECTIONAL);
-        KEXPECT_MSG(t, !dma_mapping_error(devs[i], d) && d != b.pa, "%s: dma %#llx for cpu %#llx", devs[i]->name,
-                    (unsigned long long)d, (unsigned long long)b.pa);
+        KEXPECT_MSG(t, !dma_mapping_error(devs[i], d) && d != b.pa, "%s: dma %#" PRIx64 " for cpu %#" PRIx64,
+                    devs[i]->name, d, b.pa);
         if (!dma_mapping_error(devs[i], d))
             dma_unmap_single(devs[i], d, PAGE_SIZE, DMA_BIDIRECTIONAL);
     }
@@ -362,7 +362,7 @@ static void policy_matrix(struct ktest *t, enum bounce_policy pol)
             struct dma_stats s0 = stats_now();
             dma_addr_t d = dma_map_single(&dev, orig, size, (enum dma_data_direction)dir);
             if (dma_mapping_error(&dev, d) || d == b.pa + off) {
-                ktest_fail(t, __FILE__, __LINE__, "%s: map did not bounce (%#llx)", dn, (unsigned long long)d);
+                ktest_fail(t, __FILE__, __LINE__, "%s: map did not bounce (%#" PRIx64 ")", dn, d);
                 if (!dma_mapping_error(&dev, d))
                     dma_unmap_single(&dev, d, size, (enum dma_data_direction)dir);
                 continue;
@@ -427,7 +427,7 @@ static void policy_matrix(struct ktest *t, enum bounce_policy pol)
             bool zeroing = pol == BOUNCE_ZERO && dir != DMA_TO_DEVICE; /* TO_DEVICE slots stay dirty */
             KEXPECT_EQ(t, zunmap, zeroing ? run : 0);
             KEXPECT_MSG(t, zeroing ? zmap % SWIOTLB_SLOT_SIZE == 0 && zmap <= run : zmap == 0,
-                        "%s/%s: %llu bytes zeroed at map", dn, wr_names[w], (unsigned long long)zmap);
+                        "%s/%s: %" PRIu64 " bytes zeroed at map", dn, wr_names[w], zmap);
             KEXPECT_EQ(t, s1.bytes_copied_out - s0.bytes_copied_out, dir == DMA_TO_DEVICE ? 0 : size);
             KEXPECT_EQ(t, s1.bounced_maps - s0.bounced_maps, 1);
             KEXPECT_EQ(t, s1.bytes_bounced - s0.bytes_bounced, size);
@@ -465,7 +465,7 @@ static void exact_completion_matrix(struct ktest *t)
             dma_addr_t d =
                 dma_map_single_attrs(&dev, orig, size, (enum dma_data_direction)dir, DMA_ATTR_EXACT_COMPLETION);
             if (dma_mapping_error(&dev, d) || d == b.pa + off) {
-                ktest_fail(t, __FILE__, __LINE__, "%s: map did not bounce (%#llx)", dn, (unsigned long long)d);
+                ktest_fail(t, __FILE__, __LINE__, "%s: map did not bounce (%#" PRIx64 ")", dn, d);
                 if (!dma_mapping_error(&dev, d))
                     dma_unmap_single_written(&dev, d, size, (enum dma_data_direction)dir, 0);
                 continue;
@@ -521,8 +521,8 @@ static void zero_never_reads_original(struct ktest *t)
         uint64_t read = s1.orig_bytes_read - s0.orig_bytes_read;
         KEXPECT_EQ(t, read, pols[i] == BOUNCE_COPY ? size : 0);
         KEXPECT_EQ(t, bad_pat(b.va, 0, size, DEVICE), ALL_GOOD);
-        ktest_note(t, "policy %s: %llu bytes of the original read for a %zu-byte FROM_DEVICE mapping",
-                   bounce_policy_name(pols[i]), (unsigned long long)read, size);
+        ktest_note(t, "policy %s: %" PRIu64 " bytes of the original read for a %zu-byte FROM_DEVICE mapping",
+                   bounce_policy_name(pols[i]), read, size);
     }
     buf_free(t, &b);
 out:
@@ -568,8 +568,8 @@ static bool fillers_fill(struct ktest *t, struct fillers *f)
     }
     dma_guest_set_trace(trace);
     s = stats_now();
-    KEXPECT_MSG(t, s.slots_in_use == s.slots_total, "pool not full: %llu of %llu slots",
-                (unsigned long long)s.slots_in_use, (unsigned long long)s.slots_total);
+    KEXPECT_MSG(t, s.slots_in_use == s.slots_total, "pool not full: %" PRIu64 " of %" PRIu64 " slots", s.slots_in_use,
+                s.slots_total);
     return true;
 }
 
@@ -640,8 +640,7 @@ static void stale_slot(struct ktest *t, enum bounce_policy pol, enum dma_data_di
         KEXPECT_EQ(t, bad_secret(a.va, size), ALL_GOOD); /* A got its data, as it should */
 
     dma_addr_t db = dma_map_single(&dev, b.va, size, DMA_FROM_DEVICE);
-    KEXPECT_MSG(t, db == da, "B mapped at %#llx, not on A's slots at %#llx", (unsigned long long)db,
-                (unsigned long long)da);
+    KEXPECT_MSG(t, db == da, "B mapped at %#" PRIx64 ", not on A's slots at %#" PRIx64, db, da);
     if (!dma_mapping_error(&dev, db))
         dma_unmap_single(&dev, db, size, DMA_FROM_DEVICE); /* the device wrote nothing */
     fillers_drain(t, &f);
@@ -653,8 +652,9 @@ static void stale_slot(struct ktest *t, enum bounce_policy pol, enum dma_data_di
         bad = bad_secret(b.va, size);
         KEXPECT_MSG(t, bad == ALL_GOOD, "A's secret did not leak into B (byte %zu)", bad);
         if (bad == ALL_GOOD)
-            ktest_note(t, "policy none, A mapped %s: B at %#llx now starts \"%.17s\" - A's secret, via slot %#llx",
-                       dma_dir_name(first_dir), (unsigned long long)b.pa, (const char *)b.va, (unsigned long long)db);
+            ktest_note(
+                t, "policy none, A mapped %s: B at %#" PRIx64 " now starts \"%.17s\" - A's secret, via slot %#" PRIx64,
+                dma_dir_name(first_dir), b.pa, (const char *)b.va, db);
     } else if (pol == BOUNCE_ZERO) {
         bad = bad_byte(b.va, 0, size, 0);
         KEXPECT_MSG(t, bad == ALL_GOOD, "policy zero: B byte %zu is %#x, not zero", bad,
@@ -879,13 +879,11 @@ static void exhaustion_and_recovery(struct ktest *t)
     dma_guest_set_trace(trace);
     struct dma_stats s1 = stats_now();
     KEXPECT_EQ(t, s1.map_failures, t_failures + 1);
-    KEXPECT_MSG(t, n <= want && n > 0, "%zu mappings of %zu KiB in %llu free slots", n, sz >> 10,
-                (unsigned long long)free_slots);
+    KEXPECT_MSG(t, n <= want && n > 0, "%zu mappings of %zu KiB in %" PRIu64 " free slots", n, sz >> 10, free_slots);
     if (s0.slots_in_use == 0) {
         /* From an empty pool, next fit wastes at most the run before the cursor and the run at the
          * end of the pool: fewer than two mappings' worth of slots stay free. */
-        KEXPECT_MSG(t, n + 2 >= want, "%zu mappings of %zu KiB in %llu free slots", n, sz >> 10,
-                    (unsigned long long)free_slots);
+        KEXPECT_MSG(t, n + 2 >= want, "%zu mappings of %zu KiB in %" PRIu64 " free slots", n, sz >> 10, free_slots);
         KEXPECT(t, s1.slots_in_use + 2 * per > s0.slots_total);
     }
     KEXPECT(t, dma_mapping_error(&dev, dma_map_single(&dev, b[0].va, sz, DMA_TO_DEVICE))); /* still full */
@@ -894,12 +892,12 @@ static void exhaustion_and_recovery(struct ktest *t)
         const uint8_t *slot = phys_to_virt(addr[i]);
         uint8_t seed = (uint8_t)(ORIG + i % NBUF);
         if (bad_pat(slot, 0, 64, seed) != ALL_GOOD || bad_pat(slot, sz - 64, sz, seed) != ALL_GOOD) {
-            ktest_fail(t, __FILE__, __LINE__, "mapping %zu at %#llx lost its data", i, (unsigned long long)addr[i]);
+            ktest_fail(t, __FILE__, __LINE__, "mapping %zu at %#" PRIx64 " lost its data", i, addr[i]);
             break;
         }
     }
-    ktest_note(t, "%zu mappings of %zu KiB filled the pool (%llu of %llu slots); the next map failed", n, sz >> 10,
-               (unsigned long long)s1.slots_in_use, (unsigned long long)s1.slots_total);
+    ktest_note(t, "%zu mappings of %zu KiB filled the pool (%" PRIu64 " of %" PRIu64 " slots); the next map failed", n,
+               sz >> 10, s1.slots_in_use, s1.slots_total);
 
     dma_guest_set_trace(false);
     for (size_t i = 0; i < n; i++)
@@ -1014,7 +1012,7 @@ static void misuse_reported(struct ktest *t)
     if (!dma_mapping_error(&ddev, d))
         dma_unmap_single(&ddev, d, size, DMA_BIDIRECTIONAL);
     KEXPECT_EQ(t, stats_now().misuse, expected);
-    ktest_note(t, "%llu misuses reported; the last: %s", (unsigned long long)(expected - s0.misuse), dma_last_misuse());
+    ktest_note(t, "%" PRIu64 " misuses reported; the last: %s", (expected - s0.misuse), dma_last_misuse());
     buf_free(t, &lo);
     buf_free(t, &b);
 out:
@@ -1055,8 +1053,7 @@ static void sg_high_pages_bounce_each(struct ktest *t)
     KEXPECT_EQ(t, s1.bounced_maps - s0.bounced_maps, N);
     for (int i = 0; i < N; i++) {
         KEXPECT_MSG(t, sg[i].dma_address != sg[i].phys && sg[i].dma_address + lens[i] - 1 <= DMA_BIT_MASK(32),
-                    "entry %d: cpu %#llx -> dma %#llx", i, (unsigned long long)sg[i].phys,
-                    (unsigned long long)sg[i].dma_address);
+                    "entry %d: cpu %#" PRIx64 " -> dma %#" PRIx64, i, sg[i].phys, sg[i].dma_address);
         KEXPECT_EQ(t, sg[i].dma_length, lens[i]);
         if (dma_mapping_error(&dev, sg[i].dma_address))
             continue;
@@ -1089,8 +1086,7 @@ static void alloc_coherent_32bit(struct ktest *t)
     uint8_t *p = dma_alloc_coherent(&dev, size, &h);
     KASSERT(t, p != NULL);
     KEXPECT_EQ(t, h, virt_to_phys(p));
-    KEXPECT_MSG(t, h + size - 1 <= DMA_BIT_MASK(32), "coherent memory at %#llx, above the 32-bit mask",
-                (unsigned long long)h);
+    KEXPECT_MSG(t, h + size - 1 <= DMA_BIT_MASK(32), "coherent memory at %#" PRIx64 ", above the 32-bit mask", h);
     KEXPECT_EQ(t, bad_byte(p, 0, size, 0), ALL_GOOD);
     KEXPECT_EQ(t, stats_now().coherent_allocs, s0.coherent_allocs + 1);
     KEXPECT_EQ(t, stats_now().bounced_maps, s0.bounced_maps);
@@ -1105,7 +1101,7 @@ static void alloc_coherent_32bit(struct ktest *t)
     if (p) {
         KEXPECT_EQ(t, h, virt_to_phys(p));
         if (have_high())
-            KEXPECT_MSG(t, h >= GiB(4), "64-bit coherent memory at %#llx: high RAM was free", (unsigned long long)h);
+            KEXPECT_MSG(t, h >= GiB(4), "64-bit coherent memory at %#" PRIx64 ": high RAM was free", h);
         dma_free_coherent(&dev, PAGE_SIZE, p, h);
     }
     KEXPECT_EQ(t, stats_now().misuse, s0.misuse);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* suite_mm.c - the frame allocator on the guest's real memory, both zones. */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,8 +32,8 @@ static void zones_consistent(struct ktest *t)
     KEXPECT(t, lo->end_pfn <= (GiB(4) >> PAGE_SHIFT));
     if (hi->managed)
         KEXPECT(t, hi->base_pfn >= (GiB(4) >> PAGE_SHIFT));
-    ktest_note(t, "dma32: %llu MiB managed, high: %llu MiB managed", (unsigned long long)(lo->managed >> 8),
-               (unsigned long long)(hi->managed >> 8));
+    ktest_note(t, "dma32: %" PRIu64 " MiB managed, high: %" PRIu64 " MiB managed", (lo->managed >> 8),
+               (hi->managed >> 8));
 }
 
 static void single_frame_dma32(struct ktest *t)
@@ -64,7 +65,7 @@ static void memory_above_4g(struct ktest *t)
     KEXPECT(t, pref != FRAME_NONE && pref >= GiB(4));
     KEXPECT(t, free_pages(pref, 1));
     KEXPECT(t, free_pages(pa, 256));
-    ktest_note(t, "wrote and read back 1 MiB at %#llx", (unsigned long long)pa);
+    ktest_note(t, "wrote and read back 1 MiB at %#" PRIx64, pa);
 }
 
 static void contiguous_and_aligned(struct ktest *t)
@@ -114,12 +115,12 @@ static void exhaustion_and_recovery(struct ktest *t)
     if (pref == FRAME_HIGH) {
         KEXPECT(t, alloc_pages(FRAME_HIGH, 512) == FRAME_NONE);
         KEXPECT(t, fa->stats.failures > failures);
-        KEXPECT_MSG(t, z->free < 512, "%llu frames left but no 2 MiB run", (unsigned long long)z->free);
+        KEXPECT_MSG(t, z->free < 512, "%" PRIu64 " frames left but no 2 MiB run", z->free);
     }
     for (uint64_t i = 0; i < n; i++)
         KEXPECT(t, free_pages(chunks[i], 512));
     KEXPECT_EQ(t, z->free, free_before);
-    ktest_note(t, "held %llu MiB of zone %s at once", (unsigned long long)(n * 2), z->name);
+    ktest_note(t, "held %" PRIu64 " MiB of zone %s at once", (n * 2), z->name);
     free(chunks);
 }
 
@@ -132,8 +133,7 @@ static void random_alloc_free(struct ktest *t)
     for (int op = 0; op < 1500; op++) {
         unsigned s = (unsigned)(ktest_rand(t) % SLOTS);
         if (addr[s]) {
-            KEXPECT_MSG(t, check(addr[s], PAGE_SIZE, s), "block %u at %#llx was overwritten", s,
-                        (unsigned long long)addr[s]);
+            KEXPECT_MSG(t, check(addr[s], PAGE_SIZE, s), "block %u at %#" PRIx64 " was overwritten", s, addr[s]);
             KEXPECT(t, free_pages(addr[s], count[s]));
             addr[s] = 0;
         } else {
@@ -141,7 +141,7 @@ static void random_alloc_free(struct ktest *t)
             enum frame_zone_pref pref = (enum frame_zone_pref)(ktest_rand(t) % 3);
             addr[s] = alloc_pages(pref, count[s]);
             if (addr[s] == FRAME_NONE) {
-                KEXPECT_MSG(t, pref == FRAME_HIGH, "allocation of %llu frames failed", (unsigned long long)count[s]);
+                KEXPECT_MSG(t, pref == FRAME_HIGH, "allocation of %" PRIu64 " frames failed", count[s]);
                 addr[s] = 0;
                 continue;
             }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* suite_paging.c - the kernel's page tables: what is mapped, with which rights and memory type. */
+#include <inttypes.h>
 #include <string.h>
 
 #include "kernel/cpu.h"
@@ -100,10 +101,9 @@ static void ram_identity_mapped(struct ktest *t)
             int level;
             if (probes[k] >= ALIGN_DOWN(bi->image_start, PAGE_SIZE) && probes[k] < bi->image_end)
                 continue;
-            KEXPECT_MSG(t, mmu_lookup(probes[k], &pte, &level), "RAM page %#llx unmapped",
-                        (unsigned long long)probes[k]);
+            KEXPECT_MSG(t, mmu_lookup(probes[k], &pte, &level), "RAM page %#" PRIx64 " unmapped", probes[k]);
             KEXPECT_MSG(t, (pte & PTE_W) && (pte & PTE_NX) && pt_cache_mode(pte, level) == CACHE_WB,
-                        "RAM page %#llx has pte %#llx", (unsigned long long)probes[k], (unsigned long long)pte);
+                        "RAM page %#" PRIx64 " has pte %#" PRIx64, probes[k], pte);
         }
         for (uint64_t a = ALIGN_UP(m[i].base, HUGE_PAGE_SIZE); a + HUGE_PAGE_SIZE <= memrange_end(&m[i]);
              a += HUGE_PAGE_SIZE * 64) {
@@ -115,7 +115,7 @@ static void ram_identity_mapped(struct ktest *t)
                 huge++;
                 high_huge += a >= GiB(4);
             } else {
-                KEXPECT_MSG(t, false, "aligned RAM at %#llx is not a 2 MiB page", (unsigned long long)a);
+                KEXPECT_MSG(t, false, "aligned RAM at %#" PRIx64 " is not a 2 MiB page", a);
             }
         }
     }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* suite_traps.c - exceptions provoked on purpose are caught and reported with the right details. */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,7 +42,7 @@ static void invalid_opcode(struct ktest *t)
     struct trap_catch c;
     KASSERT(t, trap_run(do_ud2, NULL, &c));
     KEXPECT_EQ(t, c.vector, VEC_UD);
-    KEXPECT_MSG(t, rip_in(c.rip, "do_ud2"), "RIP %#llx is not in do_ud2", (unsigned long long)c.rip);
+    KEXPECT_MSG(t, rip_in(c.rip, "do_ud2"), "RIP %#" PRIx64 " is not in do_ud2", c.rip);
     KEXPECT_EQ(t, ((const uint8_t *)(uintptr_t)c.rip)[0], 0x0f); /* RIP points at the ud2 itself */
     KEXPECT_EQ(t, ((const uint8_t *)(uintptr_t)c.rip)[1], 0x0b);
 }

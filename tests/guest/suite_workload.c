@@ -5,6 +5,7 @@
  * the BOUNCE-REPORT pagecache line. Nothing else touches page-cache memory, so what the host
  * sees on those pages is the DMA layer's doing. Not part of tests=all.
  */
+#include <inttypes.h>
 #include <stdlib.h>
 
 #include "drivers/blk.h"
@@ -35,8 +36,7 @@ static void readahead_whole_disk(struct ktest *t)
             }
     }
     uint64_t ns = time_ns() - t0;
-    ktest_note(t, "%s: %llu MiB in %llu ms", d->name, (unsigned long long)(bytes >> 20),
-               (unsigned long long)(ns / NSEC_PER_MSEC));
+    ktest_note(t, "%s: %" PRIu64 " MiB in %" PRIu64 " ms", d->name, (bytes >> 20), (ns / NSEC_PER_MSEC));
 }
 
 static const struct ktest_case cases[] = {KTEST_CASE(readahead_whole_disk)};

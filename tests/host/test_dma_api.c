@@ -13,6 +13,7 @@
 #define _GNU_SOURCE /* REG_ERR in <ucontext.h> */
 #include "tests/host/host_test.h"
 
+#include <inttypes.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -130,7 +131,7 @@ static void expect_bytes(const char *what, const uint8_t *got, const uint8_t *wa
 static void expect_u64(const char *what, const char *counter, uint64_t got, uint64_t want)
 {
     if (got != want)
-        fail_msg("%s: %s is %llu, expected %llu", what, counter, (unsigned long long)got, (unsigned long long)want);
+        fail_msg("%s: %s is %" PRIu64 ", expected %" PRIu64, what, counter, got, want);
 }
 
 /* stmt must be reported as exactly one misuse by dev, leaving the pool consistent. */
@@ -216,7 +217,7 @@ static void test_bounce_only_when_unreachable_or_forced(void **state)
         expect_u64(cases[i].what, "bytes_mapped", s1.bytes_mapped, s0.bytes_mapped + cases[i].size);
         if (cases[i].bounce) {
             if (!in_pool(a))
-                fail_msg("%s: %#llx is not a bounce address", cases[i].what, (unsigned long long)a);
+                fail_msg("%s: %#" PRIx64 " is not a bounce address", cases[i].what, a);
             expect_u64(cases[i].what, "bounced_maps", s1.bounced_maps, s0.bounced_maps + 1);
             expect_u64(cases[i].what, "bytes_bounced", s1.bytes_bounced, s0.bytes_bounced + cases[i].size);
             assert_true(s1.slots_in_use > 0);

@@ -11,6 +11,7 @@
  */
 #include "tests/host/host_test.h"
 
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -816,12 +817,11 @@ static void rand_find(struct rmodel *m, struct swiotlb_pool *p, const struct dma
         /* A failure is only allowed when no placement in the whole pool satisfies every rule. */
         for (uint64_t k = 0; k < p->nslots; k++)
             if (rule_ok(p, dev, orig, size, k, m->run))
-                fail_msg(
-                    "find_slots(orig %#llx, size %zu, mask %#llx, boundary %#llx, align %#x) failed, but slot %llu "
-                    "fits (pool %u slots at %#llx, %u used); seed=%llu",
-                    (unsigned long long)orig, size, (unsigned long long)dev->dma_mask,
-                    (unsigned long long)dev->seg_boundary_mask, dev->min_align_mask, (unsigned long long)k, p->nslots,
-                    (unsigned long long)p->start, p->used_slots, test_seed());
+                fail_msg("find_slots(orig %#" PRIx64 ", size %zu, mask %#" PRIx64 ", boundary %#" PRIx64
+                         ", align %#x) failed, but slot %" PRIu64 " "
+                         "fits (pool %u slots at %#" PRIx64 ", %u used); seed=%llu",
+                         orig, size, dev->dma_mask, dev->seg_boundary_mask, dev->min_align_mask, k, p->nslots, p->start,
+                         p->used_slots, test_seed());
         return;
     }
     /* A success: every rule holds and every slot was free. */

@@ -73,6 +73,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -88,8 +89,8 @@
 #include "lib/units.h"
 #include "tools/hostlib/dma_fake_platform.h"
 
-#define BENCH_SEED 0x5eed2024ull
-#define POOL_BYTES (64ull << 20) /* the guest's default swiotlb= */
+#define BENCH_SEED ((uint64_t)0x5eed2024)
+#define POOL_BYTES MiB(64) /* the guest's default swiotlb= */
 #define HOT_POOL_BYTES (128ull << 10)
 #define BENCH_MU_ITERS 10000 /* map+unmap pairs per timed batch */
 #define BENCH_MU_REPS 15
@@ -745,9 +746,8 @@ int main(void)
     /* ---- the table */
     printf("bounce DMA benchmark\n");
     printf("  cpu: %s (%ld online)   compiler: gcc %s\n", cpu, ncpu, __VERSION__);
-    printf("  pool %llu MiB (%llu slots of %u B)   seed %#llx   elapsed %.1f s\n",
-           (unsigned long long)(POOL_BYTES >> 20), (unsigned long long)(POOL_BYTES >> SWIOTLB_SLOT_SHIFT),
-           SWIOTLB_SLOT_SIZE, (unsigned long long)BENCH_SEED, elapsed);
+    printf("  pool %" PRIu64 " MiB (%" PRIu64 " slots of %u B)   seed %#" PRIx64 "   elapsed %.1f s\n",
+           (POOL_BYTES >> 20), (POOL_BYTES >> SWIOTLB_SLOT_SHIFT), SWIOTLB_SLOT_SIZE, BENCH_SEED, elapsed);
     printf("\n1. map + unmap, no data movement (TO_DEVICE, SKIP_CPU_SYNC, 32-bit device, original > 4 GiB)\n");
     printf("   ns per pair, median of %d batches of %d pairs; pool filled with random 2..64 KiB mappings\n",
            BENCH_MU_REPS, BENCH_MU_ITERS);

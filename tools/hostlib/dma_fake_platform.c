@@ -4,6 +4,7 @@
 #include "tools/hostlib/dma_fake_platform.h"
 #include "lib/units.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +46,7 @@ static void *fake_phys_to_virt(uint64_t phys)
     for (int i = 0; i < nregions; i++)
         if (phys >= regions[i].phys && phys < regions[i].phys + regions[i].len)
             return regions[i].host + (phys - regions[i].phys);
-    fprintf(stderr, "fake platform: physical address %#llx is in no region\n", (unsigned long long)phys);
+    fprintf(stderr, "fake platform: physical address %#" PRIx64 " is in no region\n", phys);
     abort();
 }
 
@@ -100,8 +101,7 @@ static int convert(uint64_t phys, size_t bytes, bool to_shared)
     if (fail_after > 0)
         fail_after--;
     if (phys % PAGE_SIZE != 0 || bytes == 0) {
-        fprintf(stderr, "fake platform: conversion of [%#llx, +%zu) is not whole pages\n", (unsigned long long)phys,
-                bytes);
+        fprintf(stderr, "fake platform: conversion of [%#" PRIx64 ", +%zu) is not whole pages\n", phys, bytes);
         abort();
     }
     for (uint64_t pa = phys; pa < phys + page_round(bytes); pa += PAGE_SIZE) {

@@ -2,6 +2,7 @@
 /* canary.c - find "BOUNCE-CANARY:" in host-visible guest memory (see canary.h). */
 #include "tools/vmm/canary.h"
 
+#include <inttypes.h>
 #include <string.h>
 
 #include "tools/vmm/log.h"
@@ -34,10 +35,11 @@ uint64_t canary_scan(struct canary_log *log, const uint8_t *buf, size_t len, uin
             continue; /* counted; the first ones are recorded and logged */
         log->where[log->nwhere++] = (struct canary_where){at, when, request};
         if (when == CANARY_IN_REQUEST)
-            vmm_info("CANARY FOUND at gpa %#llx in request %llu's buffer (the device was about to write it)",
-                     (unsigned long long)at, (unsigned long long)request);
+            vmm_info("CANARY FOUND at gpa %#" PRIx64 " in request %" PRIu64
+                     "'s buffer (the device was about to write it)",
+                     at, request);
         else
-            vmm_info("CANARY FOUND at gpa %#llx in host-visible memory at exit", (unsigned long long)at);
+            vmm_info("CANARY FOUND at gpa %#" PRIx64 " in host-visible memory at exit", at);
     }
     return n;
 }

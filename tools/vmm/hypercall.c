@@ -6,6 +6,7 @@
  * the guest's RAX when the vCPU runs again. Arguments are checked by mapgpa_check(); a refused
  * call returns -KVM_EINVAL and is logged and counted, never applied.
  */
+#include <inttypes.h>
 #include <errno.h>
 #include <linux/kvm.h>
 #include <string.h>
@@ -21,7 +22,7 @@ void hypercall_handle(struct vmm *v)
     uint64_t nr = run->hypercall.nr;
     if (nr != KVM_HC_MAP_GPA_RANGE) {
         v->unknown_hypercalls++;
-        vmm_guest_error("hypercall %llu is not offered: -KVM_ENOSYS", (unsigned long long)nr);
+        vmm_guest_error("hypercall %" PRIu64 " is not offered: -KVM_ENOSYS", nr);
         run->hypercall.ret = (uint64_t)-KVM_ENOSYS;
         return;
     }
@@ -30,18 +31,16 @@ void hypercall_handle(struct vmm *v)
     enum mapgpa_err e = mapgpa_check(v->ram, gpa, npages, attrs, &req);
     if (e != MAPGPA_OK) {
         v->mem.st.refused++;
-        vmm_guest_error("KVM_HC_MAP_GPA_RANGE gpa %#llx npages %llu attrs %#llx: %s: -KVM_EINVAL",
-                        (unsigned long long)gpa, (unsigned long long)npages, (unsigned long long)attrs,
-                        mapgpa_err_name(e));
+        vmm_guest_error("KVM_HC_MAP_GPA_RANGE gpa %#" PRIx64 " npages %" PRIu64 " attrs %#" PRIx64 ": %s: -KVM_EINVAL",
+                        gpa, npages, attrs, mapgpa_err_name(e));
         run->hypercall.ret = (uint64_t)-KVM_EINVAL;
         return;
     }
     int rc = mem_convert(&v->mem, req.gpa, req.npages, req.to_private);
     if (rc != 0) {
         v->mem.st.refused++;
-        vmm_info("error: converting [%#llx, +%llu pages) to %s: KVM_SET_MEMORY_ATTRIBUTES: %s",
-                 (unsigned long long)req.gpa, (unsigned long long)req.npages, req.to_private ? "private" : "shared",
-                 strerror(-rc));
+        vmm_info("error: converting [%#" PRIx64 ", +%" PRIu64 " pages) to %s: KVM_SET_MEMORY_ATTRIBUTES: %s", req.gpa,
+                 req.npages, req.to_private ? "private" : "shared", strerror(-rc));
         run->hypercall.ret = (uint64_t)(rc == -EINVAL ? -KVM_EINVAL : -KVM_EFAULT);
         return;
     }

@@ -10,6 +10,7 @@
  * 0 pass, 1 guest failed, 2 VMM or usage error, 3 canary found, 4 no exit code (or timeout).
  */
 #define _GNU_SOURCE
+#include <inttypes.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -224,8 +225,8 @@ static int setup(void)
         return -1;
     }
     if (vm.img.boot_shared >= vm.ram) {
-        vmm_info("error: %s needs [0, %#llx) boot-shared; --memory %llu MiB leaves nothing above it", vm.elf_path,
-                 (unsigned long long)vm.img.boot_shared, (unsigned long long)(vm.ram >> 20));
+        vmm_info("error: %s needs [0, %#" PRIx64 ") boot-shared; --memory %" PRIu64 " MiB leaves nothing above it",
+                 vm.elf_path, vm.img.boot_shared, (vm.ram >> 20));
         return -1;
     }
     /* With a disk the guest is told where the device is, unless the command line already does. */
@@ -276,13 +277,12 @@ static int setup(void)
     }
     if (mem_protect(&vm.mem, vm.img.boot_shared) != 0)
         return -1;
-    vmm_info("memory: %llu MiB: [0, %#llx) shared at boot (S; image [%#llx, %#llx), start info %#llx, memory map "
-             "%#llx, command line %#llx), [%#llx, %#llx) private",
-             (unsigned long long)(vm.ram >> 20), (unsigned long long)vm.img.boot_shared,
-             (unsigned long long)vm.img.seg[0].paddr, (unsigned long long)vm.img.image_end, PVH_START_INFO_GPA,
-             PVH_MEMMAP_GPA, PVH_CMDLINE_GPA, (unsigned long long)vm.img.boot_shared, (unsigned long long)vm.ram);
-    vmm_info("kernel: %s, PVH entry %#llx; command line \"%s\"", vm.elf_path, (unsigned long long)vm.img.entry,
-             cmdline);
+    vmm_info("memory: %" PRIu64 " MiB: [0, %#" PRIx64 ") shared at boot (S; image [%#" PRIx64 ", %#" PRIx64
+             "), start info %#llx, memory map "
+             "%#llx, command line %#llx), [%#" PRIx64 ", %#" PRIx64 ") private",
+             (vm.ram >> 20), vm.img.boot_shared, vm.img.seg[0].paddr, vm.img.image_end, PVH_START_INFO_GPA,
+             PVH_MEMMAP_GPA, PVH_CMDLINE_GPA, vm.img.boot_shared, vm.ram);
+    vmm_info("kernel: %s, PVH entry %#" PRIx64 "; command line \"%s\"", vm.elf_path, vm.img.entry, cmdline);
 
     vm.vcpu_fd = ioctl(vm.vm_fd, KVM_CREATE_VCPU, 0);
     int run_size = ioctl(vm.kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
@@ -315,8 +315,9 @@ static int setup(void)
         vm.blk = &blkdev;
         vmmio_init(&vm.vmmio, &blkdev);
         vm.have_disk = true;
-        vmm_info("device: virtio-blk over virtio-mmio at %#llx (+%#llx, irq %d unused: polled): %s, %llu sectors, %s",
-                 VIRTIO_MMIO_BASE, VIRTIO_MMIO_SIZE, VIRTIO_MMIO_IRQ, vm.disk_path, (unsigned long long)vm.disk.sectors,
+        vmm_info("device: virtio-blk over virtio-mmio at %#llx (+%#llx, irq %d unused: polled): %s, %" PRIu64
+                 " sectors, %s",
+                 VIRTIO_MMIO_BASE, VIRTIO_MMIO_SIZE, VIRTIO_MMIO_IRQ, vm.disk_path, vm.disk.sectors,
                  vm.disk.read_only ? "read-only" : "read-write");
     }
     vmm_info("devices: COM1 serial -> stdout, isa-debug-exit at %#x, I/O APIC registers at %#llx; no PIT, no PCI",
@@ -352,9 +353,10 @@ int main(int argc, char **argv)
     vmm_info("%s", vm.end_msg);
     mem_scan_canary(&vm.mem, &vm.canary);
     int status = exit_status();
-    vmm_info("canary: %llu found (the first %u recorded), %llu matches of the image's own constant ignored; "
+    vmm_info("canary: %" PRIu64 " found (the first %u recorded), %" PRIu64
+             " matches of the image's own constant ignored; "
              "vm_type %s; exit status %d",
-             (unsigned long long)vm.canary.found, vm.canary.nwhere, (unsigned long long)vm.canary.ignored,
+             vm.canary.found, vm.canary.nwhere, vm.canary.ignored,
              vm.sw_protected ? "sw-protected" : "default (fallback)", status);
     if (report_write(&vm, status) != 0)
         return VMM_EXIT_ERROR;

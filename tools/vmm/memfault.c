@@ -5,6 +5,7 @@
  * to the kind of the faulting access, and the vCPU retries. A page that keeps faulting (more than
  * MEMFAULT_GIVE_UP times) or a range outside RAM ends the run with a VMM error.
  */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,9 +23,9 @@ int memfault_handle(struct vmm *v)
     bool to_private = (f.flags & KVM_MEMORY_EXIT_FLAG_PRIVATE) != 0;
     v->memory_faults++;
     if (v->memory_faults <= MEMFAULT_LOGGED)
-        vmm_info("memory fault: gpa %#llx size %#llx flags %#llx (%s access): converting the pages",
-                 (unsigned long long)f.gpa, (unsigned long long)f.size, (unsigned long long)f.flags,
-                 to_private ? "private" : "shared");
+        vmm_info("memory fault: gpa %#" PRIx64 " size %#" PRIx64 " flags %#" PRIx64
+                 " (%s access): converting the pages",
+                 f.gpa, f.size, f.flags, to_private ? "private" : "shared");
     if (v->memory_faults == MEMFAULT_LOGGED)
         vmm_info("%d memory faults logged; further ones are only counted", MEMFAULT_LOGGED);
     uint64_t first = f.gpa / PAGE_SIZE;

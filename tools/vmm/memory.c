@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include "tools/vmm/memory.h"
 
+#include <inttypes.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/falloc.h>
@@ -37,8 +38,8 @@ static void discard(struct vm_memory *m, int fd, const char *which, uint64_t gpa
 {
     if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)gpa, (off_t)len) != 0) {
         m->st.discard_errors++;
-        vmm_info("error: discarding [%#llx, +%#llx) of the %s failed: %s", (unsigned long long)gpa,
-                 (unsigned long long)len, which, strerror(errno));
+        vmm_info("error: discarding [%#" PRIx64 ", +%#" PRIx64 ") of the %s failed: %s", gpa, len, which,
+                 strerror(errno));
     }
 }
 
@@ -51,7 +52,7 @@ int mem_create(struct vm_memory *m, int vm_fd, uint64_t ram, bool sw_protected)
     m->gmemfd = -1;
     m->memfd = memfd_create("bounce-guest-ram", MFD_CLOEXEC);
     if (m->memfd < 0 || ftruncate(m->memfd, (off_t)ram) != 0) {
-        vmm_info("error: memfd for %llu bytes of guest RAM: %s", (unsigned long long)ram, strerror(errno));
+        vmm_info("error: memfd for %" PRIu64 " bytes of guest RAM: %s", ram, strerror(errno));
         return -1;
     }
     m->host = mmap(NULL, ram, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, m->memfd, 0);
@@ -93,7 +94,7 @@ int mem_create(struct vm_memory *m, int vm_fd, uint64_t ram, bool sw_protected)
     struct kvm_compat_create_guest_memfd g = {.size = ram, .flags = 0};
     m->gmemfd = ioctl(vm_fd, KVM_COMPAT_CREATE_GUEST_MEMFD, &g);
     if (m->gmemfd < 0) {
-        vmm_info("error: KVM_CREATE_GUEST_MEMFD (%llu bytes): %s", (unsigned long long)ram, strerror(errno));
+        vmm_info("error: KVM_CREATE_GUEST_MEMFD (%" PRIu64 " bytes): %s", ram, strerror(errno));
         return -1;
     }
     struct kvm_compat_userspace_memory_region2 r2 = {.slot = 0,
@@ -119,8 +120,8 @@ int mem_protect(struct vm_memory *m, uint64_t boot_shared)
     if (m->sw_protected) {
         int rc = set_attributes(m, boot_shared, len, true);
         if (rc != 0) {
-            vmm_info("error: KVM_SET_MEMORY_ATTRIBUTES(PRIVATE) for [%#llx, %#llx): %s",
-                     (unsigned long long)boot_shared, (unsigned long long)m->ram, strerror(-rc));
+            vmm_info("error: KVM_SET_MEMORY_ATTRIBUTES(PRIVATE) for [%#" PRIx64 ", %#" PRIx64 "): %s", boot_shared,
+                     m->ram, strerror(-rc));
             return -1;
         }
     }

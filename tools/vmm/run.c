@@ -10,6 +10,7 @@
  * KVM_RUN returns -EINTR whether the signal arrives inside it or just before it is entered.
  */
 #define _GNU_SOURCE
+#include <inttypes.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -111,7 +112,7 @@ static void exit_internal_error(struct vmm *v)
     char extra[160] = "";
     size_t n = 0;
     for (uint32_t i = 0; i < run->internal.ndata && i < 4 && n < sizeof(extra); i++)
-        n += (size_t)snprintf(extra + n, sizeof(extra) - n, " %#llx", (unsigned long long)run->internal.data[i]);
+        n += (size_t)snprintf(extra + n, sizeof(extra) - n, " %#" PRIx64, (uint64_t)run->internal.data[i]);
     dump_regs(v);
     vmm_end(v, END_GUEST_STOPPED, "KVM internal error, suberror %u%s%s (1 = emulation failure)", run->internal.suberror,
             n ? ", data" : "", extra);

@@ -10,6 +10,7 @@
  */
 #include "tools/vmm/virtio_blk.h"
 
+#include <inttypes.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -77,15 +78,17 @@ static bool ring_ok(struct vblk_dev *d)
     };
     for (int i = 0; i < 3; i++) {
         if (part[i].gpa % part[i].align || !gm_in_ram(gm, part[i].gpa, part[i].bytes)) {
-            vmm_guest_error("virtio-blk: %s at %#llx (+%llu bytes) is misaligned or outside RAM: device needs reset",
-                            part[i].name, (unsigned long long)part[i].gpa, (unsigned long long)part[i].bytes);
+            vmm_guest_error("virtio-blk: %s at %#" PRIx64 " (+%" PRIu64
+                            " bytes) is misaligned or outside RAM: device needs reset",
+                            part[i].name, part[i].gpa, part[i].bytes);
             d->st.malformed++;
             return false;
         }
         if (!gm_is_shared(gm, part[i].gpa, part[i].bytes)) {
-            vmm_guest_error("virtio-blk: %s at %#llx (+%llu bytes) is in a page the guest has not shared: refused, "
+            vmm_guest_error("virtio-blk: %s at %#" PRIx64 " (+%" PRIu64
+                            " bytes) is in a page the guest has not shared: refused, "
                             "device needs reset",
-                            part[i].name, (unsigned long long)part[i].gpa, (unsigned long long)part[i].bytes);
+                            part[i].name, part[i].gpa, part[i].bytes);
             d->st.refused_dma++;
             return false;
         }
@@ -189,8 +192,8 @@ static int disk_to_guest(struct vblk_dev *d, uint64_t gpa, uint8_t *host, uint64
         /* The sectors before the bad one are delivered, then the read fails there. */
         if (bad > off && d->be.read(d->be.ctx, off, host, bad - off) == 0)
             x->written = pos + (bad - off);
-        vmm_info("virtio-blk: request %llu: sector %llu is unreadable (--bad-sector)", (unsigned long long)d->requests,
-                 (unsigned long long)d->bad_sector);
+        vmm_info("virtio-blk: request %" PRIu64 ": sector %" PRIu64 " is unreadable (--bad-sector)", d->requests,
+                 d->bad_sector);
         return -1;
     }
     if (d->be.read(d->be.ctx, off, host, len) != 0)
@@ -231,9 +234,9 @@ static bool extent_ok(struct vblk_dev *d, unsigned long long r, const char *what
     bool whole = bytes % SECTOR == 0, inside = sector <= d->capacity && bytes / SECTOR <= d->capacity - sector;
     if (whole && inside)
         return true;
-    vmm_guest_error("virtio-blk: request %llu: %s of %llu bytes at sector %llu: %s (capacity %llu sectors)", r, what,
-                    (unsigned long long)bytes, (unsigned long long)sector, whole ? "past the end" : "not whole sectors",
-                    (unsigned long long)d->capacity);
+    vmm_guest_error("virtio-blk: request %llu: %s of %" PRIu64 " bytes at sector %" PRIu64 ": %s (capacity %" PRIu64
+                    " sectors)",
+                    r, what, bytes, sector, whole ? "past the end" : "not whole sectors", d->capacity);
     return false;
 }
 
@@ -275,11 +278,11 @@ static uint32_t serve(struct vblk_dev *d, uint16_t head, uint32_t n)
         if (s->write && s->len) {
             status = gm_shared_ptr(d->gm, s->gpa + s->len - 1, 1);
             if (status == NULL) {
-                vmm_guest_error("virtio-blk: request %llu (head %u): status byte at %#llx is %s: refused, no status "
-                                "written",
-                                r, head, (unsigned long long)(s->gpa + s->len - 1),
-                                gm_in_ram(d->gm, s->gpa + s->len - 1, 1) ? "in a page the guest has not shared"
-                                                                         : "outside RAM");
+                vmm_guest_error(
+                    "virtio-blk: request %llu (head %u): status byte at %#" PRIx64 " is %s: refused, no status "
+                    "written",
+                    r, head, (s->gpa + s->len - 1),
+                    gm_in_ram(d->gm, s->gpa + s->len - 1, 1) ? "in a page the guest has not shared" : "outside RAM");
                 count_refused(d, s->gpa + s->len - 1, 1);
                 d->st.ioerr++;
                 return 0;
@@ -295,17 +298,17 @@ static uint32_t serve(struct vblk_dev *d, uint16_t head, uint32_t n)
     }
     if (bad) {
         const struct vblk_seg *s = &d->seg[bad_i];
-        vmm_guest_error("virtio-blk: request %llu (head %u): buffer %u [%#llx, +%u) %s: refused (IOERR)", r, head,
-                        bad_i, (unsigned long long)s->gpa, s->len, bad);
+        vmm_guest_error("virtio-blk: request %llu (head %u): buffer %u [%#" PRIx64 ", +%u) %s: refused (IOERR)", r,
+                        head, bad_i, s->gpa, s->len, bad);
         count_refused(d, s->gpa, s->len);
         goto ioerr;
     }
 
     struct virtio_blk_req_hdr hdr;
     if (total_r < HDR_BYTES) {
-        vmm_guest_error("virtio-blk: request %llu (head %u): %llu device-readable bytes, less than the 16-byte "
+        vmm_guest_error("virtio-blk: request %llu (head %u): %" PRIu64 " device-readable bytes, less than the 16-byte "
                         "header",
-                        r, head, (unsigned long long)total_r);
+                        r, head, total_r);
         d->st.malformed++;
         goto ioerr;
     }
@@ -320,7 +323,7 @@ static uint32_t serve(struct vblk_dev *d, uint16_t head, uint32_t n)
             goto ioerr;
         x.disk_off = hdr.sector * SECTOR;
         if (for_pieces(d, n, true, 0, data, disk_to_guest, &x) != 0) {
-            vmm_info("virtio-blk: request %llu: disk read error at sector %llu", r, (unsigned long long)hdr.sector);
+            vmm_info("virtio-blk: request %llu: disk read error at sector %" PRIu64, r, hdr.sector);
             goto ioerr;
         }
         d->st.read++;
@@ -337,7 +340,7 @@ static uint32_t serve(struct vblk_dev *d, uint16_t head, uint32_t n)
             goto ioerr;
         x.disk_off = hdr.sector * SECTOR;
         if (for_pieces(d, n, false, HDR_BYTES, data, guest_to_disk, &x) != 0) {
-            vmm_info("virtio-blk: request %llu: disk write error at sector %llu", r, (unsigned long long)hdr.sector);
+            vmm_info("virtio-blk: request %llu: disk write error at sector %" PRIu64, r, hdr.sector);
             goto ioerr;
         }
         d->st.write++;

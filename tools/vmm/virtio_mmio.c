@@ -2,6 +2,7 @@
 /* virtio_mmio.c - virtio-mmio transport registers, version 2 (see virtio_mmio.h; virtio 1.2 4.2.2). */
 #include "tools/vmm/virtio_mmio.h"
 
+#include <inttypes.h>
 #include <string.h>
 
 #include "abi/virtio.h"
@@ -35,7 +36,7 @@ static uint32_t status_now(struct vmmio *m)
 static void bad_access(struct vmmio *m, const char *what, uint64_t off, unsigned len)
 {
     m->bad_accesses++;
-    vmm_guest_error("virtio-mmio: %s of %u bytes at offset %#llx ignored", what, len, (unsigned long long)off);
+    vmm_guest_error("virtio-mmio: %s of %u bytes at offset %#" PRIx64 " ignored", what, len, off);
 }
 
 uint64_t vmmio_read(struct vmmio *m, uint64_t off, unsigned len)
@@ -95,9 +96,10 @@ static void set_status(struct vmmio *m, uint32_t v)
     if ((v & VIRTIO_STATUS_FEATURES_OK) && !(m->status & VIRTIO_STATUS_FEATURES_OK)) {
         uint64_t offered = vblk_dev_features(m->dev);
         if ((m->drv_features & ~offered) || !(m->drv_features & VIRTIO_BIT(VIRTIO_F_VERSION_1))) {
-            vmm_guest_error("virtio-mmio: driver features %#llx are not a subset of %#llx with VERSION_1: FEATURES_OK "
+            vmm_guest_error("virtio-mmio: driver features %#" PRIx64 " are not a subset of %#" PRIx64
+                            " with VERSION_1: FEATURES_OK "
                             "refused",
-                            (unsigned long long)m->drv_features, (unsigned long long)offered);
+                            m->drv_features, offered);
             v &= ~VIRTIO_STATUS_FEATURES_OK;
         }
     }
