@@ -218,7 +218,7 @@ fuzz: build-fuzz
 $(BUILD)/bench/bench_dma: tools/bench/bench_dma.c $(DMA_HOST_SRCS)
 	@mkdir -p $(dir $@)
 	$(call say,HOSTCC,$@)
-	$(Q)$(CC) -std=c11 -O2 -g $(WARN) -Wno-missing-prototypes -I. -o $@ $^
+	$(Q)$(CC) -std=c11 -O2 -g $(WARN) -Wno-missing-prototypes -I. -o $@ $^ -lm
 bench: $(BUILD)/bench/bench_dma
 	@$(BUILD)/bench/bench_dma
 # Keep this machine's figures (docs/bench.json, the JSON line) and regenerate the policy table.

@@ -75,43 +75,34 @@ static void unmap_pieces_written(struct vblk *v, struct vblk_slot *sl, uint32_t 
     }
 }
 
-static int vblk_submit(struct blk_dev *bd, struct blk_req *req)
+/* A free request slot, or v->depth when all are in flight. */
+static uint32_t free_slot(const struct vblk *v)
 {
-    struct vblk *v = bd->driver;
-    if (v->broken) {
-        blk_complete(bd, req, v->broken_status);
-        return 0;
-    }
     uint32_t s = 0;
     while (s < v->depth && v->slot[s].req)
         s++;
-    if (s == v->depth)
-        return -1; /* depth requests in flight */
-    struct vblk_slot *sl = &v->slot[s];
+    return s;
+}
 
-    uint32_t type, npieces = 0;
-    enum dma_data_direction dir;
-    switch (req->op) {
-    case BLK_READ: type = VIRTIO_BLK_T_IN, dir = DMA_FROM_DEVICE; break;
-    case BLK_WRITE: type = VIRTIO_BLK_T_OUT, dir = DMA_TO_DEVICE; break;
-    default: type = VIRTIO_BLK_T_FLUSH, dir = DMA_NONE; break;
-    }
-    if (req->op != BLK_FLUSH) {
+/* Data descriptors a request needs: each segment cut into pieces of at most piece_max. */
+static uint32_t pieces_needed(const struct vblk *v, const struct blk_req *req)
+{
+    uint32_t n = 0;
+    if (req->op != BLK_FLUSH)
         for (uint32_t i = 0; i < req->nseg; i++)
-            npieces += (req->seg[i].len + v->lim.piece_max - 1) / v->lim.piece_max;
-        if (npieces > v->lim.seg_limit) { /* the limits we advertise prevent this */
-            printf("virtio-blk: %s: request of %u segments needs %u descriptors, more than %u\n", bd->name, req->nseg,
-                   npieces, v->lim.seg_limit);
-            blk_complete(bd, req, BLK_EINVAL);
-            return 0;
-        }
-    }
-    if (vq_num_free(&v->vq) < npieces + 2)
-        return -1; /* the ring is full for now */
+            n += (req->seg[i].len + v->lim.piece_max - 1) / v->lim.piece_max;
+    return n;
+}
 
-    /* Map the data; a full bounce pool undoes what was mapped and asks to be retried. */
-    uint32_t k = 0;
+enum map_result { MAPPED, MAP_RETRY, MAP_FAILED };
+
+/* Map the request's data, piece by piece, into sl. A full bounce pool undoes what was mapped and
+ * asks to be retried; a request that cannot be mapped even with the pool empty has failed. */
+static enum map_result map_data(struct vblk *v, struct vblk_slot *sl, const struct blk_req *req,
+                                enum dma_data_direction dir)
+{
     unsigned attrs = dir == DMA_FROM_DEVICE && exact_completion() ? DMA_ATTR_EXACT_COMPLETION : 0;
+    uint32_t k = 0;
     sl->dir = dir;
     sl->data_bytes = 0;
     for (uint32_t i = 0; i < req->nseg && req->op != BLK_FLUSH; i++) {
@@ -125,31 +116,75 @@ static int vblk_submit(struct blk_dev *bd, struct blk_req *req)
                 if (v->inflight == 0 && dma_bounce_bytes_in_use() == 0) {
                     printf("virtio-blk: %s: %s lba %" PRIu64 " +%u cannot be mapped even with the bounce pool empty "
                            "(%zu KiB): failed\n",
-                           bd->name, blk_op_name(req->op), req->lba, req->nsectors, dma_bounce_pool_bytes() >> 10);
-                    blk_complete(bd, req, BLK_EIO);
-                    return 0;
+                           v->blk.name, blk_op_name(req->op), req->lba, req->nsectors, dma_bounce_pool_bytes() >> 10);
+                    return MAP_FAILED;
                 }
-                return -1;
+                return MAP_RETRY;
             }
             sl->piece[k++] = (struct vblk_piece){a, len};
             sl->data_bytes += len;
             off += len;
         }
     }
+    sl->npieces = (uint16_t)k;
+    return MAPPED;
+}
 
+/* The descriptor chain of slot s (5.2.6): header (device-readable), the data pieces, the status
+ * byte (device-writable). Returns the number of buffers in v->bufs. */
+static uint32_t build_chain(struct vblk *v, uint32_t s, const struct blk_req *req, uint32_t type)
+{
     struct vblk_cmd *c = &v->cmd[s];
+    const struct vblk_slot *sl = &v->slot[s];
     c->hdr.type = type;
     c->hdr.reserved = 0;
     c->hdr.sector = req->op == BLK_FLUSH ? 0 : req->lba; /* 5.2.6: 0 for anything but IN/OUT */
     __atomic_store_n(&c->status, (uint8_t)VBLK_STATUS_UNSET, __ATOMIC_RELAXED);
     uint32_t n = 0;
     v->bufs[n++] = (struct vq_buf){vblk_cmd_addr(v, s), sizeof(c->hdr), false};
-    for (uint32_t i = 0; i < k; i++)
-        v->bufs[n++] = (struct vq_buf){sl->piece[i].addr, sl->piece[i].len, dir == DMA_FROM_DEVICE};
+    for (uint32_t i = 0; i < sl->npieces; i++)
+        v->bufs[n++] = (struct vq_buf){sl->piece[i].addr, sl->piece[i].len, sl->dir == DMA_FROM_DEVICE};
     v->bufs[n++] = (struct vq_buf){vblk_cmd_addr(v, s) + offsetof(struct vblk_cmd, status), 1, true};
+    return n;
+}
+
+/* Queue a request: 0 when it is taken (in flight, or completed at once with an error), -1 when
+ * it must wait (no free slot, a full ring or a full bounce pool: retried after a completion). */
+static int vblk_submit(struct blk_dev *bd, struct blk_req *req)
+{
+    struct vblk *v = bd->driver;
+    if (v->broken) {
+        blk_complete(bd, req, v->broken_status);
+        return 0;
+    }
+    uint32_t s = free_slot(v);
+    if (s == v->depth)
+        return -1; /* depth requests in flight */
+    struct vblk_slot *sl = &v->slot[s];
+    uint32_t type = req->op == BLK_READ ? VIRTIO_BLK_T_IN
+        : req->op == BLK_WRITE          ? VIRTIO_BLK_T_OUT
+                                        : VIRTIO_BLK_T_FLUSH;
+    enum dma_data_direction dir = req->op == BLK_READ ? DMA_FROM_DEVICE
+        : req->op == BLK_WRITE                        ? DMA_TO_DEVICE
+                                                      : DMA_NONE;
+    uint32_t npieces = pieces_needed(v, req);
+    if (npieces > v->lim.seg_limit) { /* the limits we advertise prevent this */
+        printf("virtio-blk: %s: request of %u segments needs %u descriptors, more than %u\n", bd->name, req->nseg,
+               npieces, v->lim.seg_limit);
+        blk_complete(bd, req, BLK_EINVAL);
+        return 0;
+    }
+    if (vq_num_free(&v->vq) < npieces + 2)
+        return -1; /* the ring is full for now */
+    switch (map_data(v, sl, req, dir)) {
+    case MAPPED: break;
+    case MAP_RETRY: return -1;
+    case MAP_FAILED: blk_complete(bd, req, BLK_EIO); return 0;
+    }
+    uint32_t n = build_chain(v, s, req, type);
     int head = vq_add(&v->vq, v->bufs, n, sl);
     if (head < 0) {
-        unmap_pieces(v, sl, k, DMA_ATTR_SKIP_CPU_SYNC);
+        unmap_pieces(v, sl, sl->npieces, DMA_ATTR_SKIP_CPU_SYNC);
         if (head == -VQ_ERR_FULL)
             return -1;
         printf("virtio-blk: %s: cannot queue a chain of %u descriptors: %s\n", bd->name, n,
@@ -160,7 +195,6 @@ static int vblk_submit(struct blk_dev *bd, struct blk_req *req)
     sl->req = req;
     sl->head = (uint16_t)head;
     sl->ndesc = (uint16_t)n;
-    sl->npieces = (uint16_t)k;
     sl->started_ns = time_ns();
     v->inflight++;
     if (trace_on(TRACE_BLK))

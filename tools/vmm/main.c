@@ -213,7 +213,8 @@ static int choose_vm_type(void)
     return 0;
 }
 
-static int setup(void)
+/* The kernel image and the command line it gets (written into guest memory by pvh_load()). */
+static int load_kernel(char *cmdline, size_t cmdline_size)
 {
     char err[160];
     size_t elf_size;
@@ -231,16 +232,18 @@ static int setup(void)
     }
     /* With a disk the guest is told where the device is, unless the command line already does. */
     bool append = vm.disk_path && strstr(vm.cmdline, "virtio_mmio.device=") == NULL;
-    char cmdline[PVH_CMDLINE_MAX + 64];
-    int cl = snprintf(cmdline, sizeof(cmdline), "%s%s%s", vm.cmdline, append && *vm.cmdline ? " " : "",
+    int cl = snprintf(cmdline, cmdline_size, "%s%s%s", vm.cmdline, append && *vm.cmdline ? " " : "",
                       append ? VIRTIO_MMIO_CMDLINE : "");
     if (cl < 0 || (size_t)cl >= PVH_CMDLINE_MAX) {
         vmm_info("error: the guest command line is longer than %u bytes", PVH_CMDLINE_MAX - 1);
         return -1;
     }
-    if (vm.disk_path && disk_open(&vm.disk, vm.disk_path, vm.disk_readonly) != 0)
-        return -1;
+    return 0;
+}
 
+/* /dev/kvm, the VM (sw-protected when asked and offered), and the hypercall exit it needs. */
+static int create_vm(void)
+{
     vm.kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
     if (vm.kvm_fd < 0) {
         vmm_info("error: /dev/kvm: %s", strerror(errno));
@@ -268,7 +271,13 @@ static int setup(void)
     }
     if (ioctl(vm.vm_fd, KVM_SET_TSS_ADDR, TSS_ADDR) != 0)
         vmm_info("note: KVM_SET_TSS_ADDR: %s (only Intel hosts without unrestricted guests need it)", strerror(errno));
+    return 0;
+}
 
+/* Guest memory, the kernel in it, everything above the boot-shared region private. */
+static int setup_memory(const char *cmdline)
+{
+    char err[160];
     if (mem_create(&vm.mem, vm.vm_fd, vm.ram, vm.sw_protected) != 0)
         return -1;
     if (pvh_load(&vm.img, vm.mem.host, vm.ram, cmdline, err, sizeof(err)) != 0) {
@@ -283,7 +292,12 @@ static int setup(void)
              (vm.ram >> 20), vm.img.boot_shared, vm.img.seg[0].paddr, vm.img.image_end, PVH_START_INFO_GPA,
              PVH_MEMMAP_GPA, PVH_CMDLINE_GPA, vm.img.boot_shared, vm.ram);
     vmm_info("kernel: %s, PVH entry %#" PRIx64 "; command line \"%s\"", vm.elf_path, vm.img.entry, cmdline);
+    return 0;
+}
 
+/* The vCPU: its kvm_run, CPUID (with the TSC frequency and the hypercall feature), the PVH entry. */
+static int setup_vcpu(void)
+{
     vm.vcpu_fd = ioctl(vm.vm_fd, KVM_CREATE_VCPU, 0);
     int run_size = ioctl(vm.kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
     if (vm.vcpu_fd < 0 || run_size < (int)sizeof(struct kvm_run)) {
@@ -302,6 +316,12 @@ static int setup(void)
         return -1;
     vmm_info("cpu: 1 vCPU, TSC %u kHz (CPUID 0x40000010), KVM_FEATURE_HC_MAP_GPA_RANGE set", vm.tsc_khz);
 
+    return 0;
+}
+
+/* The devices: serial, isa-debug-exit and the I/O APIC's registers; virtio-blk with a disk. */
+static void setup_devices(void)
+{
     ioport_init(&vm.io, stdout);
     ioapic_init(&vm.ioapic);
     vm.canary.ignore = canary_in_image;
@@ -322,6 +342,18 @@ static int setup(void)
     }
     vmm_info("devices: COM1 serial -> stdout, isa-debug-exit at %#x, I/O APIC registers at %#llx; no PIT, no PCI",
              PORT_DEBUG_EXIT, IOAPIC_BASE);
+}
+
+static int setup(void)
+{
+    char cmdline[PVH_CMDLINE_MAX + 64];
+    if (load_kernel(cmdline, sizeof(cmdline)) != 0)
+        return -1;
+    if (vm.disk_path && disk_open(&vm.disk, vm.disk_path, vm.disk_readonly) != 0)
+        return -1;
+    if (create_vm() != 0 || setup_memory(cmdline) != 0 || setup_vcpu() != 0)
+        return -1;
+    setup_devices();
     return 0;
 }
 

@@ -229,13 +229,13 @@ static uint32_t used_len(uint64_t writable, uint64_t data_written)
 }
 
 /* A read or write of `bytes` at `sector`: whole sectors, within the disk; otherwise a guest error. */
-static bool extent_ok(struct vblk_dev *d, unsigned long long r, const char *what, uint64_t sector, uint64_t bytes)
+static bool extent_ok(struct vblk_dev *d, uint64_t r, const char *what, uint64_t sector, uint64_t bytes)
 {
     bool whole = bytes % SECTOR == 0, inside = sector <= d->capacity && bytes / SECTOR <= d->capacity - sector;
     if (whole && inside)
         return true;
-    vmm_guest_error("virtio-blk: request %llu: %s of %" PRIu64 " bytes at sector %" PRIu64 ": %s (capacity %" PRIu64
-                    " sectors)",
+    vmm_guest_error("virtio-blk: request %" PRIu64 ": %s of %" PRIu64 " bytes at sector %" PRIu64
+                    ": %s (capacity %" PRIu64 " sectors)",
                     r, what, bytes, sector, whole ? "past the end" : "not whole sectors", d->capacity);
     return false;
 }
@@ -250,132 +250,153 @@ static void count_refused(struct vblk_dev *d, uint64_t gpa, uint64_t len)
         d->st.malformed++;
 }
 
+/* A chain's device-readable and device-writable bytes, and its first buffer the device may not
+ * touch (outside RAM, or not shared), if any. */
+struct chain_sum {
+    uint64_t r, w;
+    const char *bad;
+    uint32_t bad_i;
+};
+
+static struct chain_sum sum_chain(const struct vblk_dev *d, uint32_t n)
+{
+    struct chain_sum c = {0, 0, NULL, 0};
+    for (uint32_t i = 0; i < n; i++) {
+        const struct vblk_seg *s = &d->seg[i];
+        *(s->write ? &c.w : &c.r) += s->len;
+        if (c.bad)
+            continue;
+        if (!gm_in_ram(d->gm, s->gpa, s->len))
+            c.bad = "outside RAM", c.bad_i = i;
+        else if (!gm_is_shared(d->gm, s->gpa, s->len))
+            c.bad = "in a page the guest has not shared", c.bad_i = i;
+    }
+    return c;
+}
+
+/* The status byte: the last device-writable byte of the chain (5.2.6). NULL - reported and
+ * counted - when there is none or it may not be written. */
+static uint8_t *status_byte(struct vblk_dev *d, uint64_t r, uint16_t head, uint32_t n)
+{
+    for (uint32_t i = n; i-- > 0;) {
+        const struct vblk_seg *s = &d->seg[i];
+        if (!s->write || !s->len)
+            continue;
+        uint64_t gpa = s->gpa + s->len - 1;
+        uint8_t *status = gm_shared_ptr(d->gm, gpa, 1);
+        if (status == NULL) {
+            vmm_guest_error("virtio-blk: request %" PRIu64 " (head %u): status byte at %#" PRIx64
+                            " is %s: refused, no status written",
+                            r, head, gpa,
+                            gm_in_ram(d->gm, gpa, 1) ? "in a page the guest has not shared" : "outside RAM");
+            count_refused(d, gpa, 1);
+            d->st.ioerr++;
+        }
+        return status;
+    }
+    vmm_guest_error("virtio-blk: request %" PRIu64 " (head %u) has no device-writable byte for the status", r, head);
+    d->st.malformed++;
+    d->st.ioerr++;
+    return NULL;
+}
+
+static uint8_t do_read(struct vblk_dev *d, uint64_t r, uint32_t n, uint64_t sector, uint64_t data, struct xfer *x)
+{
+    if (!extent_ok(d, r, "read", sector, data))
+        return VIRTIO_BLK_S_IOERR;
+    x->disk_off = sector * SECTOR;
+    if (for_pieces(d, n, true, 0, data, disk_to_guest, x) != 0) {
+        vmm_info("virtio-blk: request %" PRIu64 ": disk read error at sector %" PRIu64, r, sector);
+        return VIRTIO_BLK_S_IOERR;
+    }
+    d->st.read++;
+    d->st.bytes_read += data;
+    return VIRTIO_BLK_S_OK;
+}
+
+static uint8_t do_write(struct vblk_dev *d, uint64_t r, uint32_t n, uint64_t sector, uint64_t data, struct xfer *x)
+{
+    if (d->read_only) {
+        vmm_guest_error("virtio-blk: request %" PRIu64 ": write to a read-only disk", r);
+        return VIRTIO_BLK_S_IOERR;
+    }
+    if (!extent_ok(d, r, "write", sector, data))
+        return VIRTIO_BLK_S_IOERR;
+    x->disk_off = sector * SECTOR;
+    if (for_pieces(d, n, false, HDR_BYTES, data, guest_to_disk, x) != 0) {
+        vmm_info("virtio-blk: request %" PRIu64 ": disk write error at sector %" PRIu64, r, sector);
+        return VIRTIO_BLK_S_IOERR;
+    }
+    d->st.write++;
+    d->st.bytes_written += data;
+    return VIRTIO_BLK_S_OK;
+}
+
+static uint8_t do_flush(struct vblk_dev *d, uint64_t r)
+{
+    if (d->be.flush(d->be.ctx) != 0) {
+        vmm_info("virtio-blk: request %" PRIu64 ": flush failed", r);
+        return VIRTIO_BLK_S_IOERR;
+    }
+    d->st.flush++;
+    return VIRTIO_BLK_S_OK;
+}
+
+static uint8_t do_get_id(struct vblk_dev *d, uint32_t n, uint64_t writable, struct xfer *x)
+{
+    uint8_t id[VIRTIO_BLK_ID_BYTES] = {0};
+    memcpy(id, VBLK_DEV_ID, sizeof(VBLK_DEV_ID) - 1);
+    x->src = id;
+    if (for_pieces(d, n, true, 0, writable < VIRTIO_BLK_ID_BYTES ? writable : VIRTIO_BLK_ID_BYTES, id_to_guest, x) != 0)
+        return VIRTIO_BLK_S_IOERR;
+    d->st.get_id++;
+    return VIRTIO_BLK_S_OK;
+}
+
+/* The request of a well-formed chain: its status (x->written: the data bytes put in the chain). */
+static uint8_t execute(struct vblk_dev *d, uint64_t r, uint16_t head, uint32_t n, const struct chain_sum *c,
+                       struct xfer *x)
+{
+    if (c->bad) {
+        const struct vblk_seg *s = &d->seg[c->bad_i];
+        vmm_guest_error("virtio-blk: request %" PRIu64 " (head %u): buffer %u [%#" PRIx64 ", +%u) %s: refused (IOERR)",
+                        r, head, c->bad_i, s->gpa, s->len, c->bad);
+        count_refused(d, s->gpa, s->len);
+        return VIRTIO_BLK_S_IOERR;
+    }
+    struct virtio_blk_req_hdr hdr;
+    if (c->r < HDR_BYTES) {
+        vmm_guest_error("virtio-blk: request %" PRIu64 " (head %u): %" PRIu64
+                        " device-readable bytes, less than the 16-byte header",
+                        r, head, c->r);
+        d->st.malformed++;
+        return VIRTIO_BLK_S_IOERR;
+    }
+    if (for_pieces(d, n, false, 0, HDR_BYTES, copy_out, &hdr) != 0)
+        return VIRTIO_BLK_S_IOERR;
+    switch (hdr.type) {
+    case VIRTIO_BLK_T_IN: return do_read(d, r, n, hdr.sector, c->w - 1, x);
+    case VIRTIO_BLK_T_OUT: return do_write(d, r, n, hdr.sector, c->r - HDR_BYTES, x);
+    case VIRTIO_BLK_T_FLUSH: return do_flush(d, r);
+    case VIRTIO_BLK_T_GET_ID: return do_get_id(d, n, c->w - 1, x);
+    default: d->st.unsupported++; return VIRTIO_BLK_S_UNSUPP;
+    }
+}
+
 /* Serve the chain in d->seg[0..n). Returns the used length, truthfully (used_len): all of the
  * device-writable part when the request succeeds, the data written before an error otherwise, 0
  * if not even the status could be written. */
 static uint32_t serve(struct vblk_dev *d, uint16_t head, uint32_t n)
 {
-    uint64_t total_r = 0, total_w = 0;
-    struct xfer x = {0};
-    const char *bad = NULL;
-    uint32_t bad_i = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        const struct vblk_seg *s = &d->seg[i];
-        *(s->write ? &total_w : &total_r) += s->len;
-        if (bad)
-            continue;
-        if (!gm_in_ram(d->gm, s->gpa, s->len))
-            bad = "outside RAM", bad_i = i;
-        else if (!gm_is_shared(d->gm, s->gpa, s->len))
-            bad = "in a page the guest has not shared", bad_i = i;
-    }
-    unsigned long long r = d->requests;
-
-    /* The status byte: the last device-writable byte of the chain (5.2.6). */
-    uint8_t *status = NULL;
-    for (uint32_t i = n; i-- > 0;) {
-        const struct vblk_seg *s = &d->seg[i];
-        if (s->write && s->len) {
-            status = gm_shared_ptr(d->gm, s->gpa + s->len - 1, 1);
-            if (status == NULL) {
-                vmm_guest_error(
-                    "virtio-blk: request %llu (head %u): status byte at %#" PRIx64 " is %s: refused, no status "
-                    "written",
-                    r, head, (s->gpa + s->len - 1),
-                    gm_in_ram(d->gm, s->gpa + s->len - 1, 1) ? "in a page the guest has not shared" : "outside RAM");
-                count_refused(d, s->gpa + s->len - 1, 1);
-                d->st.ioerr++;
-                return 0;
-            }
-            break;
-        }
-    }
-    if (status == NULL) {
-        vmm_guest_error("virtio-blk: request %llu (head %u) has no device-writable byte for the status", r, head);
-        d->st.malformed++;
-        d->st.ioerr++;
+    struct chain_sum c = sum_chain(d, n);
+    uint8_t *status = status_byte(d, d->requests, head, n);
+    if (status == NULL)
         return 0;
-    }
-    if (bad) {
-        const struct vblk_seg *s = &d->seg[bad_i];
-        vmm_guest_error("virtio-blk: request %llu (head %u): buffer %u [%#" PRIx64 ", +%u) %s: refused (IOERR)", r,
-                        head, bad_i, s->gpa, s->len, bad);
-        count_refused(d, s->gpa, s->len);
-        goto ioerr;
-    }
-
-    struct virtio_blk_req_hdr hdr;
-    if (total_r < HDR_BYTES) {
-        vmm_guest_error("virtio-blk: request %llu (head %u): %" PRIu64 " device-readable bytes, less than the 16-byte "
-                        "header",
-                        r, head, total_r);
-        d->st.malformed++;
-        goto ioerr;
-    }
-    if (for_pieces(d, n, false, 0, HDR_BYTES, copy_out, &hdr) != 0)
-        goto ioerr;
-
-    uint64_t data;
-    switch (hdr.type) {
-    case VIRTIO_BLK_T_IN:
-        data = total_w - 1;
-        if (!extent_ok(d, r, "read", hdr.sector, data))
-            goto ioerr;
-        x.disk_off = hdr.sector * SECTOR;
-        if (for_pieces(d, n, true, 0, data, disk_to_guest, &x) != 0) {
-            vmm_info("virtio-blk: request %llu: disk read error at sector %" PRIu64, r, hdr.sector);
-            goto ioerr;
-        }
-        d->st.read++;
-        d->st.bytes_read += data;
-        *status = VIRTIO_BLK_S_OK;
-        return used_len(total_w, x.written);
-    case VIRTIO_BLK_T_OUT:
-        data = total_r - HDR_BYTES;
-        if (d->read_only) {
-            vmm_guest_error("virtio-blk: request %llu: write to a read-only disk", r);
-            goto ioerr;
-        }
-        if (!extent_ok(d, r, "write", hdr.sector, data))
-            goto ioerr;
-        x.disk_off = hdr.sector * SECTOR;
-        if (for_pieces(d, n, false, HDR_BYTES, data, guest_to_disk, &x) != 0) {
-            vmm_info("virtio-blk: request %llu: disk write error at sector %" PRIu64, r, hdr.sector);
-            goto ioerr;
-        }
-        d->st.write++;
-        d->st.bytes_written += data;
-        *status = VIRTIO_BLK_S_OK;
-        return used_len(total_w, 0);
-    case VIRTIO_BLK_T_FLUSH:
-        if (d->be.flush(d->be.ctx) != 0) {
-            vmm_info("virtio-blk: request %llu: flush failed", r);
-            goto ioerr;
-        }
-        d->st.flush++;
-        *status = VIRTIO_BLK_S_OK;
-        return used_len(total_w, 0);
-    case VIRTIO_BLK_T_GET_ID: {
-        uint8_t id[VIRTIO_BLK_ID_BYTES] = {0};
-        memcpy(id, VBLK_DEV_ID, sizeof(VBLK_DEV_ID) - 1);
-        data = total_w - 1 < VIRTIO_BLK_ID_BYTES ? total_w - 1 : VIRTIO_BLK_ID_BYTES;
-        x.src = id;
-        if (for_pieces(d, n, true, 0, data, id_to_guest, &x) != 0)
-            goto ioerr;
-        d->st.get_id++;
-        *status = VIRTIO_BLK_S_OK;
-        return used_len(total_w, x.written);
-    }
-    default:
-        d->st.unsupported++;
-        *status = VIRTIO_BLK_S_UNSUPP;
-        return used_len(total_w, 0);
-    }
-
-ioerr:
-    d->st.ioerr++;
-    *status = VIRTIO_BLK_S_IOERR;
-    return used_len(total_w, x.written);
+    struct xfer x = {0};
+    *status = execute(d, d->requests, head, n, &c, &x);
+    if (*status == VIRTIO_BLK_S_IOERR)
+        d->st.ioerr++;
+    return used_len(c.w, x.written);
 }
 
 unsigned vblk_dev_process(struct vblk_dev *d)
