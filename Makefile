@@ -135,10 +135,10 @@ $(BUILD)/tools/kvm-probe: tools/kvm-probe.c
 	$(Q)$(CC) -std=c11 -O2 $(WARN) -o $@ $<
 # tools/vmm: the confidential-guest VMM on the KVM API (docs/confidential.md).
 VMM_SRCS := $(wildcard tools/vmm/*.c)
-$(BUILD)/tools/vmm: $(VMM_SRCS) $(wildcard tools/vmm/*.h) $(wildcard abi/*.h)
+$(BUILD)/tools/vmm: $(VMM_SRCS) lib/json.c $(wildcard tools/vmm/*.h) $(wildcard abi/*.h) lib/json.h
 	@mkdir -p $(dir $@)
 	$(call say,HOSTCC,$@)
-	$(Q)$(CC) -std=c11 -O2 -g $(WARN) -I. -o $@ $(VMM_SRCS)
+	$(Q)$(CC) -std=c11 -O2 -g $(WARN) -I. -o $@ $(VMM_SRCS) lib/json.c
 $(BUILD)/tools/mkdisk: tools/mkdisk.c abi/testdisk.c abi/testdisk.h
 	@mkdir -p $(dir $@)
 	$(call say,HOSTCC,$<)
@@ -158,7 +158,7 @@ disks: $(DISKS)
 # ---- host unit tests (native, ASan + UBSan, cmocka) ----
 DMA_HOST_SRCS := lib/json.c dma/swiotlb.c dma/mapping.c dma/names.c dma/trace.c dma/records.c dma/convert.c tools/hostlib/dma_fake_platform.c
 HOST_TESTS := memrange json frame_alloc cmdline paging swiotlb dma_api ide_prd virtqueue virtio_blk_cfg virtio_blk_done \
-	vmm_virtio vmm_pvh \
+	vmm_virtio vmm_pvh vmm_report \
 	hypercall acpi_fadt ide_ata
 host_srcs_memrange    := lib/memrange.c
 host_srcs_json        := lib/json.c
@@ -175,6 +175,7 @@ VMM_PURE_SRCS := tools/vmm/virtio_blk.c tools/vmm/virtio_mmio.c tools/vmm/guestm
 	tools/vmm/mapgpa.c tools/vmm/log.c
 host_srcs_vmm_virtio  := $(VMM_PURE_SRCS) drivers/virtqueue.c
 host_srcs_vmm_pvh     := tools/vmm/pvh.c
+host_srcs_vmm_report  := tools/vmm/report.c tools/vmm/guestmem.c tools/vmm/log.c lib/json.c
 host_srcs_hypercall   := hypercall/map_gpa.c
 host_srcs_acpi_fadt   := drivers/acpi_fadt.c
 # A driver that touches ports runs against a fake device: tests/host/fakes/kernel/cpu.h replaces

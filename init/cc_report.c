@@ -3,9 +3,9 @@
  * took part. One line of flat JSON (kernel/report.h):
  *   mode, strategy (cc_io=), kvm / map_gpa_range_offered (CPUID), host_services_conversion and
  *   service (serviced, enosys, no-kvm: the last two mean bookkeeping only), boot_shared_end,
- *   pages private and shared now, hypercalls, pages_to_shared, pages_to_private, enosys,
- *   failures, bookkeeping_only, canary (planted), and for the workload (everything after the
- *   devices were set up): requests (block requests completed, all disks), bytes copied by the DMA
+ *   pages private and shared now, the conversion counters (CC_STATS, mm/mem_encrypt.h), canary
+ *   (planted), and for the workload (everything after the devices were set up): requests (block
+ *   requests completed, all disks), bytes copied by the DMA
  *   layer (bounce copies in and out, zeroing, copies around conversions) and per request,
  *   hypercalls and conversion runs per request.
  */
@@ -65,13 +65,9 @@ static void print_report(void)
     json_u64(&w, "boot_shared_end", cc_boot_shared_end_now());
     json_u64(&w, "pages_private", cc_count_pages(PAGE_PRIVATE));
     json_u64(&w, "pages_shared", cc_count_pages(PAGE_SHARED));
-    json_u64(&w, "hypercalls", s.hypercalls);
-    json_u64(&w, "pages_to_shared", s.pages_to_shared);
-    json_u64(&w, "pages_to_private", s.pages_to_private);
-    json_u64(&w, "enosys", s.enosys);
-    json_u64(&w, "failures", s.failures);
-    json_u64(&w, "bookkeeping_only", s.bookkeeping_only);
-    json_u64(&w, "invalid", s.invalid);
+#define CC_STATS_JSON(name, what) json_u64(&w, #name, s.name);
+    CC_STATS(CC_STATS_JSON)
+#undef CC_STATS_JSON
     json_bool(&w, "canary", cc_canary_planted());
     json_u64(&w, "requests", requests);
     json_u64(&w, "bytes_copied", copied);

@@ -10,7 +10,7 @@
 static void put(struct json_writer *w, const char *s, size_t n)
 {
     if (w->buf == NULL) {
-        fwrite(s, 1, n, stdout);
+        fwrite(s, 1, n, w->stream);
     } else if (w->len < w->size) {
         size_t room = w->size - 1 - w->len, k = n < room ? n : room;
         memcpy(w->buf + w->len, s, k);
@@ -34,15 +34,21 @@ void json_append(struct json_writer *w, const char *fmt, ...)
 
 void json_begin(struct json_writer *w, char *buf, size_t size)
 {
-    *w = (struct json_writer){.buf = buf, .size = size};
+    *w = (struct json_writer){.buf = buf, .stream = stdout, .size = size};
     if (buf && size)
         buf[0] = '\0';
     puts_(w, "{");
 }
 
+void json_begin_stream(struct json_writer *w, FILE *f)
+{
+    *w = (struct json_writer){.stream = f};
+    puts_(w, "{");
+}
+
 void json_key(struct json_writer *w, const char *name)
 {
-    if (w->fields++)
+    if (w->fields[w->depth]++)
         puts_(w, ",");
     puts_(w, "\"");
     puts_(w, name);
@@ -83,8 +89,26 @@ void json_str(struct json_writer *w, const char *name, const char *s)
     puts_(w, "\"");
 }
 
+void json_object(struct json_writer *w, const char *name)
+{
+    json_key(w, name);
+    puts_(w, "{");
+    if (w->depth < JSON_MAX_DEPTH)
+        w->fields[++w->depth] = 0;
+}
+
+void json_close(struct json_writer *w)
+{
+    if (w->depth == 0)
+        return;
+    w->depth--;
+    puts_(w, "}");
+}
+
 size_t json_end(struct json_writer *w)
 {
+    while (w->depth)
+        json_close(w);
     puts_(w, "}");
     return w->len;
 }

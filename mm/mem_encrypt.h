@@ -62,15 +62,23 @@ enum cc_service {
     CC_SERVICE_SERVICED, /* the host converted the pages */
 };
 
+/* The conversion counters, declared once: the struct and the "BOUNCE-REPORT cc" line
+ * (init/cc_report.c) are made from this list, in this order. X(name, what). */
+#define CC_STATS(X)                                                             \
+    X(hypercalls, "KVM_HC_MAP_GPA_RANGE issued")                                \
+    X(pages_to_shared, "pages converted to shared")                             \
+    X(pages_to_private, "pages converted to private")                           \
+    X(enosys, "hypercalls answered -KVM_ENOSYS")                                \
+    X(failures, "runs the host refused (-EIO)")                                 \
+    X(bookkeeping_only, "runs converted in the bitmap only (ENOSYS or no KVM)") \
+    X(invalid, "calls refused with -EINVAL")                                    \
+    X(runs, "conversions of a maximal run (hypercalls, or bookkeeping only)")   \
+    X(reserved_frames, "free frames below the boot-shared end taken from the allocator")
+
 struct cc_stats {
-    uint64_t runs;       /* conversions of a maximal run (hypercalls, or bookkeeping only) */
-    uint64_t hypercalls; /* KVM_HC_MAP_GPA_RANGE issued */
-    uint64_t pages_to_shared, pages_to_private;
-    uint64_t enosys;           /* hypercalls answered -KVM_ENOSYS */
-    uint64_t bookkeeping_only; /* runs converted in the bitmap only (ENOSYS or no KVM) */
-    uint64_t failures;         /* runs the host refused (-EIO) */
-    uint64_t invalid;          /* calls refused with -EINVAL */
-    uint64_t reserved_frames;  /* free frames below the boot-shared end taken from the allocator */
+#define CC_STATS_FIELD(name, what) uint64_t name;
+    CC_STATS(CC_STATS_FIELD)
+#undef CC_STATS_FIELD
 };
 void cc_get_stats(struct cc_stats *out);
 enum cc_service cc_service(void);

@@ -74,6 +74,47 @@ static void test_cut_to_fit_at_every_size(void **state)
     }
 }
 
+static void test_nested_objects(void **state)
+{
+    (void)state;
+    char buf[128];
+    struct json_writer w;
+    json_begin(&w, buf, sizeof(buf));
+    json_u64(&w, "a", 1);
+    json_object(&w, "b");
+    json_u64(&w, "c", 2);
+    json_object(&w, "d");
+    json_close(&w);
+    json_u64(&w, "e", 3);
+    json_close(&w);
+    json_u64(&w, "f", 4);
+    json_object(&w, "g");
+    json_u64(&w, "h", 5);
+    json_end(&w); /* closes g too */
+    assert_string_equal(buf, "{\"a\":1,\"b\":{\"c\":2,\"d\":{},\"e\":3},\"f\":4,\"g\":{\"h\":5}}");
+}
+
+static void test_stream_gets_the_same_text(void **state)
+{
+    (void)state;
+    char buf[64], out[64] = "";
+    struct json_writer w;
+    json_begin(&w, buf, sizeof(buf));
+    json_object(&w, "o");
+    json_u64(&w, "n", 7);
+    size_t n = json_end(&w);
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    json_begin_stream(&w, f);
+    json_object(&w, "o");
+    json_u64(&w, "n", 7);
+    assert_int_equal(json_end(&w), n);
+    rewind(f);
+    assert_non_null(fgets(out, sizeof(out), f));
+    fclose(f);
+    assert_string_equal(out, buf);
+}
+
 static void test_stdout_gets_the_same_text(void **state)
 {
     (void)state;
@@ -102,7 +143,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fields_in_order_with_commas), cmocka_unit_test(test_empty_object),
         cmocka_unit_test(test_strings_are_escaped),         cmocka_unit_test(test_cut_to_fit_at_every_size),
-        cmocka_unit_test(test_stdout_gets_the_same_text),
+        cmocka_unit_test(test_stdout_gets_the_same_text),   cmocka_unit_test(test_nested_objects),
+        cmocka_unit_test(test_stream_gets_the_same_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

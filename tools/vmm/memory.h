@@ -17,13 +17,20 @@
 #include "tools/vmm/canary.h"
 #include "tools/vmm/guestmem.h"
 
+/* The conversion counters, declared once: the struct and the report's "conversions" object
+ * (tools/vmm/report.c) are made from this list. X(name, what). */
+#define CONV_STATS(X)                                                           \
+    X(calls, "conversion hypercalls accepted")                                  \
+    X(pages_to_shared, "pages those calls asked to make shared")                \
+    X(pages_to_private, "... private")                                          \
+    X(pages_changed, "pages whose state actually changed (and were discarded)") \
+    X(refused, "hypercalls refused (bad arguments, KVM said no)")               \
+    X(discard_errors, "hole punches that failed (logged)")
+
 struct conv_stats {
-    uint64_t calls;            /* conversion hypercalls accepted */
-    uint64_t pages_to_shared;  /* pages those calls asked to make shared */
-    uint64_t pages_to_private; /* ... private */
-    uint64_t pages_changed;    /* pages whose state actually changed (and were discarded) */
-    uint64_t refused;          /* hypercalls refused (bad arguments, KVM said no) */
-    uint64_t discard_errors;   /* hole punches that failed (logged) */
+#define CONV_STATS_FIELD(name, what) uint64_t name;
+    CONV_STATS(CONV_STATS_FIELD)
+#undef CONV_STATS_FIELD
 };
 
 struct vm_memory {

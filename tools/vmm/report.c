@@ -7,23 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/json.h"
 #include "tools/vmm/log.h"
 #include "tools/vmm/vmm.h"
-
-static void json_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
-    }
-    fputc('"', f);
-}
 
 static const char *end_name(enum vmm_end e)
 {
@@ -42,49 +28,58 @@ static void report_json(const struct vmm *v, int status, FILE *f)
     const struct conv_stats *c = &v->mem.st;
     const struct vblk_stats *b = v->blk ? &v->blk->st : &(struct vblk_stats){0};
     const struct vmm_exits *x = &v->exits;
-    fprintf(f, "{\"vm_type\":\"%s\",\"memory\":%" PRIu64 ",\"boot_shared\":%" PRIu64 ",",
-            v->sw_protected ? "sw-protected" : "default (fallback)", v->ram, v->mem.boot_shared);
-    fprintf(f,
-            "\"conversions\":{\"calls\":%" PRIu64 ",\"pages_to_shared\":%" PRIu64 ",\"pages_to_private\":%" PRIu64 ","
-            "\"pages_changed\":%" PRIu64 ",\"refused\":%" PRIu64 ",\"discard_errors\":%" PRIu64 "},",
-            c->calls, c->pages_to_shared, c->pages_to_private, c->pages_changed, c->refused, c->discard_errors);
-    fprintf(f, "\"shared_pages_at_exit\":%" PRIu64 ",\"memory_faults\":%" PRIu64 ",\"refused_dma\":%" PRIu64 ",",
-            (v->mem.gm.shared ? gm_count_shared(&v->mem.gm) : 0), v->memory_faults, b->refused_dma);
-    fprintf(f,
-            "\"requests\":{\"read\":%" PRIu64 ",\"write\":%" PRIu64 ",\"flush\":%" PRIu64 ",\"get_id\":%" PRIu64
-            ",\"unsupported\":%" PRIu64 ","
-            "\"ioerr\":%" PRIu64 ",\"malformed\":%" PRIu64 ",\"bytes_read\":%" PRIu64 ",\"bytes_written\":%" PRIu64
-            "},",
-            b->read, b->write, b->flush, b->get_id, b->unsupported, b->ioerr, b->malformed, b->bytes_read,
-            b->bytes_written);
-    fprintf(f, "\"device_needs_reset\":%s,", v->blk && v->blk->needs_reset ? "true" : "false");
-    fprintf(f,
-            "\"exits_by_reason\":{\"io\":%" PRIu64 ",\"mmio\":%" PRIu64 ",\"hypercall\":%" PRIu64 ",\"hlt\":%" PRIu64
-            ",\"shutdown\":%" PRIu64 ","
-            "\"memory_fault\":%" PRIu64 ",\"intr\":%" PRIu64 ",\"internal_error\":%" PRIu64 ",\"fail_entry\":%" PRIu64
-            ","
-            "\"system_event\":%" PRIu64 ",\"other\":%" PRIu64 "},",
-            x->io, x->mmio, x->hypercall, x->hlt, x->shutdown, x->memory_fault, x->intr, x->internal_error,
-            x->fail_entry, x->system_event, x->other);
-    fprintf(f, "\"canary\":{\"found\":%" PRIu64 ",\"ignored_in_image\":%" PRIu64 ",\"where\":[", v->canary.found,
-            v->canary.ignored);
+    struct json_writer w;
+    json_begin_stream(&w, f);
+    json_str(&w, "vm_type", v->sw_protected ? "sw-protected" : "default (fallback)");
+    json_u64(&w, "memory", v->ram);
+    json_u64(&w, "boot_shared", v->mem.boot_shared);
+    json_object(&w, "conversions");
+#define CONV_JSON(name, what) json_u64(&w, #name, c->name);
+    CONV_STATS(CONV_JSON)
+#undef CONV_JSON
+    json_close(&w);
+    json_u64(&w, "shared_pages_at_exit", v->mem.gm.shared ? gm_count_shared(&v->mem.gm) : 0);
+    json_u64(&w, "memory_faults", v->memory_faults);
+    json_u64(&w, "refused_dma", b->refused_dma);
+    json_object(&w, "requests");
+#define REQUESTS_JSON(name, what) json_u64(&w, #name, b->name);
+    VBLK_REQUEST_STATS(REQUESTS_JSON)
+#undef REQUESTS_JSON
+    json_close(&w);
+    json_bool(&w, "device_needs_reset", v->blk && v->blk->needs_reset);
+    json_object(&w, "exits_by_reason");
+#define EXITS_JSON(name, what) json_u64(&w, #name, x->name);
+    VMM_EXITS(EXITS_JSON)
+#undef EXITS_JSON
+    json_close(&w);
+    json_object(&w, "canary");
+    json_u64(&w, "found", v->canary.found);
+    json_u64(&w, "ignored_in_image", v->canary.ignored);
+    json_key(&w, "where");
+    json_append(&w, "[");
     for (unsigned i = 0; i < v->canary.nwhere; i++) {
-        const struct canary_where *w = &v->canary.where[i];
+        const struct canary_where *cw = &v->canary.where[i];
         char when[64];
-        if (w->when == CANARY_IN_REQUEST)
-            snprintf(when, sizeof(when), "in request %" PRIu64 "'s buffer", w->request);
+        if (cw->when == CANARY_IN_REQUEST)
+            snprintf(when, sizeof(when), "in request %" PRIu64 "'s buffer", cw->request);
         else
             snprintf(when, sizeof(when), "at exit");
-        fprintf(f, "%s{\"gpa\":\"%#" PRIx64 "\",\"when\":\"%s\"}", i ? "," : "", w->gpa, when);
+        json_append(&w, "%s{\"gpa\":\"%#" PRIx64 "\",\"when\":\"%s\"}", i ? "," : "", cw->gpa, when);
     }
-    fprintf(f, "]},\"guest_exit_code\":");
+    json_append(&w, "]");
+    json_close(&w);
+    json_key(&w, "guest_exit_code");
     if (v->end == END_GUEST_EXIT)
-        fprintf(f, "%u", v->io.exit_code);
+        json_append(&w, "%u", v->io.exit_code);
     else
-        fprintf(f, "null");
-    fprintf(f, ",\"end\":\"%s\",\"message\":", end_name(v->end));
-    json_string(f, v->end_msg);
-    fprintf(f, ",\"guest_errors\":%" PRIu64 ",\"status\":%d}\n", vmm_guest_errors(), status);
+        json_append(&w, "null");
+    json_str(&w, "end", end_name(v->end));
+    json_str(&w, "message", v->end_msg);
+    json_u64(&w, "guest_errors", vmm_guest_errors());
+    json_key(&w, "status");
+    json_append(&w, "%d", status);
+    json_end(&w);
+    fputc('\n', f);
 }
 
 int report_write(const struct vmm *v, int status)

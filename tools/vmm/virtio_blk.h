@@ -48,13 +48,24 @@ struct vblk_queue {
     uint16_t used_idx;             /* next used ring entry to fill (= used->idx we publish) */
 };
 
+/* The device's request counters, declared once: the struct and the report's "requests" object
+ * (tools/vmm/report.c) are made from this list. X(name, what). */
+#define VBLK_REQUEST_STATS(X)                                           \
+    X(read, "reads completed with VIRTIO_BLK_S_OK")                     \
+    X(write, "writes completed with VIRTIO_BLK_S_OK")                   \
+    X(flush, "flushes completed with VIRTIO_BLK_S_OK")                  \
+    X(get_id, "GET_ID requests completed with VIRTIO_BLK_S_OK")         \
+    X(unsupported, "requests completed with VIRTIO_BLK_S_UNSUPP")       \
+    X(ioerr, "requests completed with IOERR, or with no status at all") \
+    X(malformed, "protocol violations by the driver")                   \
+    X(bytes_read, "data bytes read from the disk into the guest")       \
+    X(bytes_written, "data bytes written from the guest to the disk")
+
 struct vblk_stats {
-    uint64_t read, write, flush, get_id; /* completed with VIRTIO_BLK_S_OK */
-    uint64_t unsupported;                /* completed with VIRTIO_BLK_S_UNSUPP */
-    uint64_t ioerr;                      /* completed with IOERR, or with no status at all */
-    uint64_t refused_dma;                /* requests or rings refused: they touch a page not shared */
-    uint64_t malformed;                  /* protocol violations by the driver */
-    uint64_t bytes_read, bytes_written;
+#define VBLK_STATS_FIELD(name, what) uint64_t name;
+    VBLK_REQUEST_STATS(VBLK_STATS_FIELD)
+#undef VBLK_STATS_FIELD
+    uint64_t refused_dma; /* requests or rings refused: they touch a page not shared (reported at the top) */
 };
 
 /* Called for every device-writable data buffer just before the device writes it (the canary

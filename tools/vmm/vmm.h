@@ -38,8 +38,25 @@ enum vmm_end {
 #define VMM_EXIT_CANARY 3
 #define VMM_EXIT_NO_EXIT_CODE 4
 
+/* KVM_RUN exits by reason, declared once: the struct and the report's "exits_by_reason" object are
+ * made from this list. X(name, what). */
+#define VMM_EXITS(X)                                                                 \
+    X(io, "KVM_EXIT_IO: port I/O (serial, isa-debug-exit)")                          \
+    X(mmio, "KVM_EXIT_MMIO: the virtio-mmio window, the I/O APIC")                   \
+    X(hypercall, "KVM_EXIT_HYPERCALL: KVM_HC_MAP_GPA_RANGE")                         \
+    X(hlt, "KVM_EXIT_HLT")                                                           \
+    X(shutdown, "KVM_EXIT_SHUTDOWN: a triple fault")                                 \
+    X(memory_fault, "KVM_EXIT_MEMORY_FAULT: an access to memory in the other state") \
+    X(intr, "KVM_EXIT_INTR: a signal")                                               \
+    X(internal_error, "KVM_EXIT_INTERNAL_ERROR")                                     \
+    X(fail_entry, "KVM_EXIT_FAIL_ENTRY")                                             \
+    X(system_event, "KVM_EXIT_SYSTEM_EVENT")                                         \
+    X(other, "anything else")
+
 struct vmm_exits {
-    uint64_t io, mmio, hypercall, hlt, shutdown, memory_fault, intr, internal_error, fail_entry, system_event, other;
+#define VMM_EXITS_FIELD(name, what) uint64_t name;
+    VMM_EXITS(VMM_EXITS_FIELD)
+#undef VMM_EXITS_FIELD
 };
 
 struct vmm {
