@@ -52,7 +52,7 @@ all: $(BUILD)/bounce.efi $(BUILD)/bounce.elf $(BUILD)/tools/kvm-probe $(DISKS) $
 help:
 	@echo "make            build build/bounce.efi, build/bounce.elf and the host tools"
 	@echo "make deps       install missing Debian packages (run and test do this first)"
-	@echo "make run        boot the guest via OVMF, then via PVH (CMDLINE=, MACHINE=, BOOT=efi|pvh)"
+	@echo "make run        boot the guest via OVMF, then via PVH (CMDLINE=, MACHINE=, BOOT=efi|pvh, SMP=n)"
 	@echo "make test       host unit tests + in-guest suites on every boot path; ends 'N passed, N failed'"
 	@echo "make host-tests only the host unit tests (cmocka, ASan/UBSan)"
 	@echo "make fuzz       libFuzzer targets, FUZZ_RUNS iterations each (default 200000)"
@@ -158,7 +158,7 @@ disks: $(DISKS)
 # ---- host unit tests (native, ASan + UBSan, cmocka) ----
 DMA_HOST_SRCS := lib/json.c dma/swiotlb.c dma/mapping.c dma/names.c dma/trace.c dma/records.c dma/convert.c tools/hostlib/dma_fake_platform.c
 HOST_TESTS := memrange json frame_alloc cmdline paging swiotlb dma_api ide_prd virtqueue virtio_blk_cfg virtio_blk_done \
-	vmm_virtio vmm_pvh vmm_report \
+	vmm_virtio vmm_pvh vmm_report acpi_madt \
 	hypercall acpi_fadt ide_ata
 host_srcs_memrange    := lib/memrange.c
 host_srcs_json        := lib/json.c
@@ -178,6 +178,7 @@ host_srcs_vmm_pvh     := tools/vmm/pvh.c
 host_srcs_vmm_report  := tools/vmm/report.c tools/vmm/guestmem.c tools/vmm/log.c lib/json.c
 host_srcs_hypercall   := hypercall/map_gpa.c
 host_srcs_acpi_fadt   := drivers/acpi_fadt.c
+host_srcs_acpi_madt   := drivers/acpi_madt.c
 # A driver that touches ports runs against a fake device: tests/host/fakes/kernel/cpu.h replaces
 # the real header (it comes first on the include path), fake_ide.c answers the ports.
 host_srcs_ide_ata     := drivers/ide_ata.c drivers/refusals.c tests/host/fake_ide.c tests/host/fake_clock.c
@@ -200,11 +201,12 @@ host-tests: build-host-tests
 # ---- fuzzing (libFuzzer, clang from Debian) ----
 FUZZ_CFLAGS := -std=c11 -g -O1 $(WARN) -Wno-missing-prototypes -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -I.
-FUZZ_TARGETS := dma virtqueue vmm_virtio acpi_fadt
+FUZZ_TARGETS := dma virtqueue vmm_virtio acpi_fadt acpi_madt
 fuzz_srcs_dma := $(DMA_HOST_SRCS)
 fuzz_srcs_virtqueue := drivers/virtqueue.c
 fuzz_srcs_vmm_virtio := $(VMM_PURE_SRCS)
 fuzz_srcs_acpi_fadt := drivers/acpi_fadt.c
+fuzz_srcs_acpi_madt := drivers/acpi_madt.c
 FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(fuzz_srcs_$$*)
 	@mkdir -p $(dir $@)
@@ -247,10 +249,11 @@ BOOT    ?=
 MACHINE ?= q35
 MEM     ?= 512M
 CMDLINE ?=
+SMP ?= 1
 run: deps all
 	@set -e; for b in $(if $(BOOT),$(BOOT),efi pvh); do \
 		echo "==== make run: booting via $$b on -machine $(MACHINE) -m $(MEM) ===="; \
-		$(PYTHON) tools/run --boot $$b --machine $(MACHINE) --memory $(MEM) --cmdline "$(CMDLINE)"; \
+		$(PYTHON) tools/run --boot $$b --machine $(MACHINE) --memory $(MEM) --smp $(SMP) --cmdline "$(CMDLINE)"; \
 	done
 
 test: deps

@@ -2,9 +2,12 @@
 /* acpi.c - finding ACPI tables from the RSDP (see acpi.h). */
 #include "drivers/acpi.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "drivers/acpi_fadt.h"
+#include "drivers/acpi_madt.h"
 #include "mm/mm.h"
 
 /* Map a table whose length we learn from its own header. */
@@ -49,4 +52,47 @@ bool acpi_find_pm_timer(uint64_t rsdp_phys, struct acpi_pm_timer *out, const cha
         return false;
     }
     return acpi_fadt_pm_timer((const uint8_t *)fadt, fadt->length, out, why);
+}
+
+const struct madt_info *acpi_madt(uint64_t rsdp_phys, const char **why)
+{
+    static struct madt_info info;
+    static const char *reason;
+    static bool read, valid;
+    if (!read) {
+        read = true;
+        const struct acpi_sdt_header *t = acpi_find_table(rsdp_phys, "APIC");
+        if (t == NULL)
+            reason = rsdp_phys ? "no MADT in the ACPI tables" : "no ACPI tables";
+        else
+            valid = acpi_madt_parse((const uint8_t *)t, t->length, &info, &reason);
+    }
+    if (!valid && why)
+        *why = reason;
+    return valid ? &info : NULL;
+}
+
+void acpi_print_madt(uint64_t rsdp_phys)
+{
+    const char *why = NULL;
+    const struct madt_info *m = acpi_madt(rsdp_phys, &why);
+    if (m == NULL) {
+        printf("acpi: MADT: %s: only the boot CPU is known\n", why);
+        return;
+    }
+    printf("acpi: MADT: %u CPU%s, APIC IDs", m->ncpus, m->ncpus == 1 ? "" : "s");
+    for (unsigned i = 0; i < m->ncpus; i++)
+        printf(" %" PRIu32 "%s%s", m->cpu[i].apic_id, m->cpu[i].x2apic ? "(x2)" : "",
+               m->cpu[i].enabled ? "" : "(online-capable)");
+    printf("; local APIC at %#" PRIx64 "%s", m->lapic_addr, m->pcat_compat ? ", 8259s present" : "");
+    if (m->cpus_dropped || m->cpus_disabled)
+        printf("; %u more not handled, %u disabled", m->cpus_dropped, m->cpus_disabled);
+    printf("\n");
+    for (unsigned i = 0; i < m->nioapics; i++)
+        printf("acpi: MADT: I/O APIC %u at %#" PRIx32 ", GSI %" PRIu32 "+\n", m->ioapic[i].id, m->ioapic[i].addr,
+               m->ioapic[i].gsi_base);
+    for (unsigned i = 0; i < m->noverrides; i++)
+        printf("acpi: MADT: IRQ %u -> GSI %" PRIu32 ", %s, %s\n", m->override[i].source, m->override[i].gsi,
+               (m->override[i].flags & 3) == 3 ? "active low" : "active high",
+               ((m->override[i].flags >> 2) & 3) == 3 ? "level" : "edge");
 }

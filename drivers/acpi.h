@@ -35,6 +35,13 @@ struct acpi_pm_timer;
  * NULL), if the firmware describes none (or no FADT is found). */
 bool acpi_find_pm_timer(uint64_t rsdp_phys, struct acpi_pm_timer *out, const char **why);
 
+struct madt_info;
+/* The MADT's CPUs and interrupt controllers (drivers/acpi_madt.h), read and checked once; NULL,
+ * with the reason in why (may be NULL), when there is no MADT or it does not hold up. */
+const struct madt_info *acpi_madt(uint64_t rsdp_phys, const char **why);
+/* One line per fact at boot: the CPUs with their APIC IDs, the I/O APICs, the ISA overrides. */
+void acpi_print_madt(uint64_t rsdp_phys);
+
 /* Find a table by signature through the XSDT (or the RSDT for ACPI 1.0), mapping what it reads
  * with firmware_map(). Returns the mapped, checksum-verified table or NULL. */
 const struct acpi_sdt_header *acpi_find_table(uint64_t rsdp_phys, const char sig[4]);

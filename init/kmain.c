@@ -5,6 +5,7 @@
 
 #include "mm/dma_guest.h"
 #include "dma/dma.h"
+#include "drivers/acpi.h"
 #include "drivers/drivers.h"
 #include "drivers/pagecache.h"
 #include "drivers/pci.h"
@@ -66,6 +67,7 @@ _Noreturn void kmain(struct boot_info *bi)
     dma_guest_init();
     if (confidential())
         cc_report_init();
+    acpi_print_madt(bi->rsdp);
     pci_init(bi->rsdp);
     drivers_init();
     pagecache_init();

@@ -8,6 +8,7 @@
 #include "drivers/pci.h"
 #include "drivers/acpi.h"
 #include "drivers/acpi_fadt.h"
+#include "drivers/acpi_madt.h"
 #include "kernel/cpu.h"
 #include "kernel/time.h"
 #include "mm/mm.h"
@@ -70,6 +71,42 @@ static void acpi_rsdp_found(struct ktest *t)
     const struct acpi_rsdp *r = firmware_map(bi->rsdp, sizeof(*r));
     KEXPECT(t, acpi_rsdp_valid(r));
     ktest_note(t, "RSDP at %#" PRIx64 ", revision %u, OEM %.6s", bi->rsdp, r->revision, r->oem_id);
+}
+
+/* The boot CPU's APIC ID as the CPU itself reports it: CPUID leaf 0xB's x2APIC ID where the leaf
+ * exists (SDM vol. 2A, CPUID "Extended Topology"), else leaf 1's initial APIC ID (EBX[31:24]). */
+static uint32_t boot_cpu_apic_id(void)
+{
+    if (cpuid(0, 0).eax >= 0xb && cpuid(0xb, 0).ebx != 0)
+        return cpuid(0xb, 0).edx;
+    return cpuid(1, 0).ebx >> 24;
+}
+
+/* The MADT lists the CPU we run on, enabled: an independent check of the parse (the ID comes from
+ * CPUID, not from the table). */
+static void madt_lists_the_boot_cpu(struct ktest *t)
+{
+    const struct boot_info *bi = ktest_boot_info();
+    if (bi->rsdp == 0 && pci_count() == 0) {
+        ktest_skip(t, "no ACPI and no PCI: a minimal VMM");
+        return;
+    }
+    const char *why = NULL;
+    const struct madt_info *m = acpi_madt(bi->rsdp, &why);
+    if (m == NULL) {
+        ktest_fail(t, __FILE__, __LINE__, "no MADT: %s", why);
+        return;
+    }
+    uint32_t id = boot_cpu_apic_id();
+    bool found = false;
+    for (unsigned i = 0; i < m->ncpus; i++)
+        if (m->cpu[i].apic_id == id) {
+            found = true;
+            KEXPECT(t, m->cpu[i].enabled);
+        }
+    KEXPECT_MSG(t, found, "the boot CPU's APIC ID %" PRIu32 " is not in the MADT's %u CPUs", id, m->ncpus);
+    KEXPECT(t, m->nioapics >= 1);
+    ktest_note(t, "%u CPUs in the MADT, the boot CPU is APIC %" PRIu32 ", %u I/O APIC(s)", m->ncpus, id, m->nioapics);
 }
 
 static void tsc_calibrated(struct ktest *t)
@@ -169,15 +206,11 @@ static void newlib_heap_and_printf(struct ktest *t)
 }
 
 static const struct ktest_case cases[] = {
-    KTEST_CASE(boot_method_recorded),
-    KTEST_CASE(memory_map_sorted_disjoint),
-    KTEST_CASE(kernel_image_not_free),
-    KTEST_CASE(command_line_recorded),
-    KTEST_CASE(acpi_rsdp_found),
-    KTEST_CASE(tsc_calibrated),
-    KTEST_CASE(tsc_agrees_with_an_independent_clock),
-    KTEST_CASE(wait_until_has_timeouts),
-    KTEST_CASE(cpu_state_as_configured),
+    KTEST_CASE(boot_method_recorded),    KTEST_CASE(memory_map_sorted_disjoint),
+    KTEST_CASE(kernel_image_not_free),   KTEST_CASE(command_line_recorded),
+    KTEST_CASE(acpi_rsdp_found),         KTEST_CASE(madt_lists_the_boot_cpu),
+    KTEST_CASE(tsc_calibrated),          KTEST_CASE(tsc_agrees_with_an_independent_clock),
+    KTEST_CASE(wait_until_has_timeouts), KTEST_CASE(cpu_state_as_configured),
     KTEST_CASE(newlib_heap_and_printf),
 };
 KTEST_SUITE(boot, "boot information and basic services", cases);
