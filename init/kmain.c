@@ -9,6 +9,7 @@
 #include "drivers/drivers.h"
 #include "drivers/pagecache.h"
 #include "drivers/pci.h"
+#include "kernel/apic.h"
 #include "kernel/boot_info.h"
 #include "init/cc_report.h"
 #include "kernel/console.h"
@@ -33,6 +34,18 @@ static void print_boot_info(const struct boot_info *bi)
     printf("boot: command line \"%s\" (from %s)\n", bi->cmdline, bi->cmdline_source);
     printf("boot: kernel image [%#" PRIx64 "-%#" PRIx64 "), text [%#" PRIx64 "-%#" PRIx64 "), ACPI RSDP %#" PRIx64 "\n",
            bi->image_start, bi->image_end, bi->text_start, bi->text_end, bi->rsdp);
+}
+
+/* The boot CPU's local APIC, where the MADT says there is one (tools/vmm's guests have no ACPI
+ * and no local APIC to speak to): its xAPIC page, where IA32_APIC_BASE says, mapped uncached. */
+static void local_apic_init(const struct boot_info *bi)
+{
+    if (acpi_madt(bi->rsdp, NULL) == NULL) {
+        printf("apic: no MADT: the local APIC is left alone\n");
+        return;
+    }
+    uint64_t base = rdmsr(MSR_IA32_APIC_BASE) & ~(uint64_t)(PAGE_SIZE - 1) & ((1ull << 52) - 1);
+    apic_init(mmio_map(base, PAGE_SIZE), kopts.apic == APIC_CHOICE_AUTO);
 }
 
 _Noreturn void kmain(struct boot_info *bi)
@@ -68,6 +81,7 @@ _Noreturn void kmain(struct boot_info *bi)
     if (confidential())
         cc_report_init();
     acpi_print_madt(bi->rsdp);
+    local_apic_init(bi);
     pci_init(bi->rsdp);
     drivers_init();
     pagecache_init();

@@ -27,6 +27,7 @@ const char *const cc_io_names[] = {"bounce", "convert", NULL};
 const char *const ide_mode_names[] = {"dma", "pio", NULL};
 const char *const pagecache_zone_names[] = {"high", "dma32", NULL};
 const char *const dma_completion_names[] = {"whole", "exact", NULL};
+const char *const apic_choice_names[] = {"auto", "xapic", NULL};
 /* Choices handed in from above (options_set_choices): none until then. */
 static const char *const not_yet[] = {NULL};
 static const char *const test_disks[] = {"data", "scratch", NULL}; /* enum test_disk order */
@@ -157,6 +158,11 @@ static struct cmdline_option options[] = {
      .parse = add_virtio_mmio,
      .repeatable = true,
      .help = "a virtio-mmio device, SIZE@BASE:IRQ (as Linux)"},
+    {.name = "apic",
+     .kind = OPT_ENUM,
+     .dest = &kopts.apic,
+     .choices = apic_choice_names,
+     .help = "local APIC mode: auto (x2APIC where CPUID offers it, default) or xapic (the MMIO registers)"},
     {.name = "pci", .kind = OPT_FLAG, .dest = &kopts.pci, .help = "list the PCI functions found at boot"},
     {.name = "help", .kind = OPT_FLAG, .dest = &kopts.help, .help = "print this list and exit"},
 };

@@ -25,11 +25,12 @@ enum cc_io { CC_IO_BOUNCE, CC_IO_CONVERT };                         /* cc_io=: t
 enum ide_mode { IDE_MODE_DMA, IDE_MODE_PIO };                       /* ide=: bus-master DMA or PIO */
 enum pagecache_zone { PAGECACHE_HIGH, PAGECACHE_DMA32 };            /* pagecache_zone= */
 enum dma_completion { DMA_COMPLETION_WHOLE, DMA_COMPLETION_EXACT }; /* dma_completion= */
-extern const char *const guest_mode_names[],
-    *const cc_io_names[], *const ide_mode_names[], *const pagecache_zone_names[], *const dma_completion_names[];
+enum apic_choice { APIC_CHOICE_AUTO, APIC_CHOICE_XAPIC };           /* apic=: x2APIC where offered, or not */
+extern const char *const guest_mode_names[], *const cc_io_names[], *const ide_mode_names[];
+extern const char *const pagecache_zone_names[], *const dma_completion_names[], *const apic_choice_names[];
 _Static_assert(sizeof(enum guest_mode) == sizeof(int) && sizeof(enum cc_io) == sizeof(int) &&
                    sizeof(enum ide_mode) == sizeof(int) && sizeof(enum pagecache_zone) == sizeof(int) &&
-                   sizeof(enum dma_completion) == sizeof(int),
+                   sizeof(enum dma_completion) == sizeof(int) && sizeof(enum apic_choice) == sizeof(int),
                "OPT_ENUM writes an int");
 
 struct kernel_options {
@@ -56,6 +57,7 @@ struct kernel_options {
     bool init_on_alloc;                                   /* init_on_alloc: zero page-cache pages when allocated */
     enum guest_mode mode;                                 /* mode= */
     enum cc_io cc_io;                                     /* cc_io= */
+    enum apic_choice apic;                                /* apic= */
     struct virtio_mmio_spec virtio_mmio[MAX_VIRTIO_MMIO]; /* virtio_mmio.device= */
     unsigned nvirtio_mmio;
 };

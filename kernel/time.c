@@ -72,7 +72,6 @@ bool time_have_pit(void) { return have_pit(); }
 uint64_t time_measure_tsc_pit(void) { return have_pit() ? measure_with_pit() : 0; }
 
 #define PM_CAL_MS 50ull
-#define PM_TIMER_HZ 3579545u /* ACPI 6.5 4.8.3.3: the power management timer runs at 3.579545 MHz */
 
 /* Count TSC ticks over PM_CAL_MS of the ACPI PM timer (free-running, 24 or 32 bits: the
  * difference is taken modulo its width), as Hz. 0 if it never advances. */

@@ -9,6 +9,7 @@
 #define NSEC_PER_USEC ((uint64_t)1000)
 #define NSEC_PER_MSEC ((uint64_t)1000000)
 #define NSEC_PER_SEC ((uint64_t)1000000000)
+#define PM_TIMER_HZ 3579545u /* ACPI 6.5 4.8.3.3: the power management timer runs at 3.579545 MHz */
 
 /* Calibrate the TSC (PIT channel 2, cross-checked against CPUID 0x15/0x16; without a PIT, the
  * hypervisor timing leaf CPUID 0x40000010, else 0x15/0x16 unchecked). */

@@ -9,7 +9,9 @@
 #include "drivers/acpi.h"
 #include "drivers/acpi_fadt.h"
 #include "drivers/acpi_madt.h"
+#include "kernel/apic.h"
 #include "kernel/cpu.h"
+#include "kernel/options.h"
 #include "kernel/time.h"
 #include "mm/mm.h"
 #include "ktest/ktest.h"
@@ -159,6 +161,49 @@ static void tsc_agrees_with_an_independent_clock(struct ktest *t)
                (long long)(((double)hz - (double)measured) / (double)measured * 1e6));
 }
 
+/* The local APIC: the mode apic= and CPUID call for, enabled, and its ID the one CPUID reports. */
+static void local_apic_as_configured(struct ktest *t)
+{
+    if (acpi_madt(ktest_boot_info()->rsdp, NULL) == NULL) {
+        ktest_skip(t, "no MADT: the local APIC is left alone (a minimal VMM)");
+        return;
+    }
+    bool x2 = (cpuid(1, 0).ecx & (1u << 21)) && kopts.apic == APIC_CHOICE_AUTO;
+    KEXPECT_EQ(t, apic_mode(), x2 ? APIC_X2APIC : APIC_XAPIC);
+    KEXPECT(t, apic_enabled());
+    KEXPECT_EQ(t, apic_id(), boot_cpu_apic_id());
+    ktest_note(t, "%s, ID %" PRIu32 ", version %#" PRIx32, apic_mode_name(apic_mode()), apic_id(), apic_version());
+}
+
+/* The APIC timer's calibrated rate (against the TSC) agrees within 2 % with its rate counted over
+ * 50 ms of the ACPI PM timer - a clock the calibration did not use. */
+static void apic_timer_agrees_with_the_pm_timer(struct ktest *t)
+{
+    struct acpi_pm_timer pm;
+    const char *why = NULL;
+    if (apic_mode() == APIC_NONE) {
+        ktest_skip(t, "no local APIC in use");
+        return;
+    }
+    if (!acpi_find_pm_timer(ktest_boot_info()->rsdp, &pm, &why)) {
+        ktest_skip(t, "no ACPI PM timer to check against: %s", why);
+        return;
+    }
+    uint32_t mask = pm.bits == 32 ? 0xffffffffu : 0xffffffu, want = PM_TIMER_HZ / 20; /* 50 ms */
+    apic_timer_start();
+    uint32_t p0 = inl(pm.port) & mask, c0 = apic_timer_count(), p1 = p0;
+    for (uint32_t spin = 0; ((p1 - p0) & mask) < want && spin < 50u * 1000 * 1000; spin++)
+        p1 = inl(pm.port) & mask;
+    uint32_t c1 = apic_timer_count();
+    KASSERT(t, ((p1 - p0) & mask) >= want && c0 > c1);
+    uint64_t measured = (uint64_t)(c0 - c1) * PM_TIMER_HZ / ((p1 - p0) & mask), hz = apic_timer_hz();
+    uint64_t diff = hz > measured ? hz - measured : measured - hz;
+    KEXPECT_MSG(t, diff <= measured / 50,
+                "APIC timer calibrated at %" PRIu64 " Hz, but %" PRIu64 " Hz against the PM timer", hz, measured);
+    ktest_note(t, "APIC timer %" PRIu64 " kHz calibrated, %" PRIu64 " kHz against the PM timer (port %#x)", hz / 1000,
+               measured / 1000, pm.port);
+}
+
 static bool never(void *arg)
 {
     (void)arg;
@@ -206,11 +251,12 @@ static void newlib_heap_and_printf(struct ktest *t)
 }
 
 static const struct ktest_case cases[] = {
-    KTEST_CASE(boot_method_recorded),    KTEST_CASE(memory_map_sorted_disjoint),
-    KTEST_CASE(kernel_image_not_free),   KTEST_CASE(command_line_recorded),
-    KTEST_CASE(acpi_rsdp_found),         KTEST_CASE(madt_lists_the_boot_cpu),
-    KTEST_CASE(tsc_calibrated),          KTEST_CASE(tsc_agrees_with_an_independent_clock),
-    KTEST_CASE(wait_until_has_timeouts), KTEST_CASE(cpu_state_as_configured),
+    KTEST_CASE(boot_method_recorded),     KTEST_CASE(memory_map_sorted_disjoint),
+    KTEST_CASE(kernel_image_not_free),    KTEST_CASE(command_line_recorded),
+    KTEST_CASE(acpi_rsdp_found),          KTEST_CASE(madt_lists_the_boot_cpu),
+    KTEST_CASE(local_apic_as_configured), KTEST_CASE(apic_timer_agrees_with_the_pm_timer),
+    KTEST_CASE(tsc_calibrated),           KTEST_CASE(tsc_agrees_with_an_independent_clock),
+    KTEST_CASE(wait_until_has_timeouts),  KTEST_CASE(cpu_state_as_configured),
     KTEST_CASE(newlib_heap_and_printf),
 };
 KTEST_SUITE(boot, "boot information and basic services", cases);

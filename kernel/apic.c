@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+/* apic.c - the local APIC in x2APIC or xAPIC mode, and its timer's calibration (see apic.h). */
+#include "kernel/apic.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "kernel/cpu.h"
+#include "kernel/time.h"
+
+/* IA32_APIC_BASE (SDM vol. 3A 11.4.4, 11.12.1) */
+#define APIC_BASE_EXTD (1ull << 10) /* x2APIC mode */
+#define APIC_BASE_EN (1ull << 11)   /* APIC global enable */
+#define CPUID_1_ECX_X2APIC (1u << 21)
+#define CPUID_1_EDX_APIC (1u << 9)
+
+/* Register offsets in the xAPIC page (Table 11-1); in x2APIC mode register r is MSR 0x800 + r/16
+ * (11.12.1.2). */
+#define REG_ID 0x20
+#define REG_VERSION 0x30
+#define REG_TPR 0x80
+#define REG_SVR 0xf0
+#define REG_LVT_TIMER 0x320
+#define REG_LVT_THERMAL 0x330
+#define REG_LVT_PERF 0x340
+#define REG_LVT_LINT0 0x350
+#define REG_LVT_LINT1 0x360
+#define REG_LVT_ERROR 0x370
+#define REG_TIMER_INIT 0x380
+#define REG_TIMER_CURRENT 0x390
+#define REG_TIMER_DIVIDE 0x3e0
+#define X2APIC_MSR(reg) (0x800u + ((reg) >> 4))
+
+#define SVR_ENABLE (1u << 8)
+#define LVT_MASKED (1u << 16)
+#define TIMER_DIVIDE_16 0x3 /* Figure 11-10: bits 3,1,0 = 0,1,1 */
+#define CALIBRATE_MS 20
+
+/* The state of this CPU's APIC (one CPU for now: the boot CPU). */
+static struct {
+    enum apic_mode mode;
+    volatile uint8_t *mmio; /* xAPIC registers */
+    uint64_t timer_hz;      /* count rate at divide-by-16 */
+} apic;
+
+static uint32_t rd(uint32_t reg)
+{
+    if (apic.mode == APIC_X2APIC)
+        return (uint32_t)rdmsr(X2APIC_MSR(reg));
+    return *(volatile uint32_t *)(apic.mmio + reg);
+}
+
+static void wr(uint32_t reg, uint32_t v)
+{
+    if (apic.mode == APIC_X2APIC)
+        wrmsr(X2APIC_MSR(reg), v);
+    else
+        *(volatile uint32_t *)(apic.mmio + reg) = v;
+}
+
+const char *apic_mode_name(enum apic_mode m)
+{
+    return m == APIC_X2APIC ? "x2APIC" : m == APIC_XAPIC ? "xAPIC" : "none";
+}
+
+enum apic_mode apic_mode(void) { return apic.mode; }
+uint32_t apic_id(void) { return apic.mode == APIC_X2APIC ? rd(REG_ID) : rd(REG_ID) >> 24; }
+uint32_t apic_version(void) { return rd(REG_VERSION); }
+uint64_t apic_timer_hz(void) { return apic.timer_hz; }
+
+bool apic_enabled(void) { return (rdmsr(MSR_IA32_APIC_BASE) & APIC_BASE_EN) && (rd(REG_SVR) & SVR_ENABLE); }
+
+void apic_timer_start(void)
+{
+    wr(REG_LVT_TIMER, LVT_MASKED); /* one-shot, masked: it counts, it never interrupts */
+    wr(REG_TIMER_DIVIDE, TIMER_DIVIDE_16);
+    wr(REG_TIMER_INIT, UINT32_MAX);
+}
+
+uint32_t apic_timer_count(void) { return rd(REG_TIMER_CURRENT); }
+
+uint64_t apic_timer_measure_hz(uint32_t ms)
+{
+    /* Each end reads the count, then the clock: the same order at both ends, so the slow part of a
+     * register read (an exit, or emulation under TCG) falls inside neither interval alone. */
+    apic_timer_start();
+    uint32_t c0 = apic_timer_count();
+    uint64_t t0 = time_ns(), t1;
+    while ((t1 = time_ns()) - t0 < ms * NSEC_PER_MSEC)
+        cpu_relax();
+    uint32_t c1 = apic_timer_count();
+    uint64_t ns = time_ns() - t0;
+    return c0 > c1 ? (uint64_t)(c0 - c1) * NSEC_PER_SEC / ns : 0;
+}
+
+enum apic_mode apic_init(volatile void *xapic_mmio, bool allow_x2apic)
+{
+    struct cpuid_regs r = cpuid(1, 0);
+    if (!(r.edx & CPUID_1_EDX_APIC)) {
+        printf("apic: CPUID says there is no local APIC\n");
+        return apic.mode = APIC_NONE;
+    }
+    uint64_t base = rdmsr(MSR_IA32_APIC_BASE);
+    if (allow_x2apic && (r.ecx & CPUID_1_ECX_X2APIC)) {
+        /* 11.12.5: xAPIC to x2APIC by setting EXTD with EN set (from disabled, EN first). */
+        wrmsr(MSR_IA32_APIC_BASE, base | APIC_BASE_EN);
+        wrmsr(MSR_IA32_APIC_BASE, base | APIC_BASE_EN | APIC_BASE_EXTD);
+        apic.mode = APIC_X2APIC;
+    } else if (xapic_mmio != NULL && !(base & APIC_BASE_EXTD)) {
+        wrmsr(MSR_IA32_APIC_BASE, base | APIC_BASE_EN);
+        apic.mmio = xapic_mmio;
+        apic.mode = APIC_XAPIC;
+    } else {
+        printf("apic: %s\n",
+               xapic_mmio ? "left in x2APIC mode by the firmware, and x2APIC is not allowed"
+                          : "no x2APIC and no xAPIC registers mapped");
+        return apic.mode = APIC_NONE;
+    }
+    /* Every interrupt source masked until a driver asks for one (issue 29); accept all priorities. */
+    static const uint32_t lvts[] = {REG_LVT_TIMER, REG_LVT_THERMAL, REG_LVT_PERF,
+                                    REG_LVT_LINT0, REG_LVT_LINT1,   REG_LVT_ERROR};
+    unsigned max_lvt = (rd(REG_VERSION) >> 16) & 0xff;
+    for (unsigned i = 0; i < sizeof(lvts) / sizeof(lvts[0]); i++)
+        if (lvts[i] != REG_LVT_THERMAL || max_lvt >= 5) /* the thermal entry exists with 6+ LVTs */
+            wr(lvts[i], LVT_MASKED);
+    wr(REG_TPR, 0);
+    wr(REG_SVR, SVR_ENABLE | APIC_SPURIOUS_VECTOR);
+    apic.timer_hz = apic_timer_measure_hz(CALIBRATE_MS);
+    printf("apic: %s, ID %" PRIu32 ", version %#x with %u LVT entries, timer %" PRIu64
+           " kHz at divide 16 (calibrated against the TSC over %u ms)\n",
+           apic_mode_name(apic.mode), apic_id(), rd(REG_VERSION) & 0xff, max_lvt + 1, apic.timer_hz / 1000,
+           CALIBRATE_MS);
+    return apic.mode;
+}

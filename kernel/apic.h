@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/* apic.h - this CPU's local APIC (Intel SDM vol. 3A, chapter 11 "Advanced Programmable Interrupt
+ * Controller (APIC)"): x2APIC mode where CPUID offers it (11.12: registers as MSRs 0x800+), xAPIC
+ * otherwise (registers in a 4 KiB MMIO page - mapped uncached by the caller, since the kernel
+ * sits below mm/). Its timer is calibrated against the TSC, with the timer's interrupt masked:
+ * the count is read, not waited for.
+ */
+#ifndef BOUNCE_KERNEL_APIC_H
+#define BOUNCE_KERNEL_APIC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define APIC_SPURIOUS_VECTOR 0xff
+#define MSR_IA32_APIC_BASE 0x1b /* SDM vol. 3A 11.4.4: base address, EN, EXTD, BSP */
+
+enum apic_mode { APIC_NONE, APIC_XAPIC, APIC_X2APIC };
+
+/* x2APIC if offered (and not refused by apic=xapic), else xAPIC through `xapic_mmio` (the
+ * registers' page, mapped uncached; NULL: xAPIC unusable). Enables the APIC (SVR) with all LVT
+ * entries masked, then calibrates the timer. Returns the mode (APIC_NONE: no local APIC, said why). */
+enum apic_mode apic_init(volatile void *xapic_mmio, bool allow_x2apic);
+enum apic_mode apic_mode(void);
+const char *apic_mode_name(enum apic_mode m);
+uint32_t apic_id(void);      /* this CPU's APIC ID (32 bits in x2APIC mode, 8 in xAPIC) */
+uint32_t apic_version(void); /* the version register: version in bits 7:0, max LVT entry in 23:16 */
+bool apic_enabled(void);     /* IA32_APIC_BASE.EN and SVR's software-enable bit */
+
+/* The timer's count rate with divide-by-16, in Hz (0 if not calibrated), and a measurement of it
+ * over `ms` milliseconds of the TSC (the calibration is one). */
+uint64_t apic_timer_hz(void);
+uint64_t apic_timer_measure_hz(uint32_t ms);
+/* Ticks of the timer counted (masked, one-shot from the maximum) between two reads: start it,
+ * then read the count; for checks against other clocks. */
+void apic_timer_start(void);
+uint32_t apic_timer_count(void);
+
+#endif
