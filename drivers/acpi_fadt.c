@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "lib/bytes.h"
+
 /* ACPI 6.5 Table 5.9 (FADT format): byte offsets of the fields read here. */
 #define FADT_PM_TMR_BLK 76    /* 4: system I/O port of the PM timer (0: none) */
 #define FADT_PM_TMR_LEN 91    /* 1: 4 when the timer is supported */
@@ -11,20 +13,6 @@
 #define FADT_X_PM_TMR_BLK 208 /* 12: Generic Address Structure (ACPI 2.0+) */
 #define FADT_FLAG_TMR_VAL_EXT (1u << 8)
 #define GAS_SYSTEM_IO 1 /* 5.2.3.2: address space id */
-
-static uint32_t rd32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return v;
-}
 
 static bool fail(const char **why, const char *reason)
 {
@@ -37,16 +25,16 @@ bool acpi_fadt_pm_timer(const uint8_t *fadt, size_t len, struct acpi_pm_timer *o
 {
     if (len < FADT_FLAGS + 4)
         return fail(why, "FADT too short for the PM timer fields (ACPI 1.0 has 116 bytes)");
-    out->bits = rd32(fadt + FADT_FLAGS) & FADT_FLAG_TMR_VAL_EXT ? 32 : 24;
+    out->bits = get_le32(fadt + FADT_FLAGS) & FADT_FLAG_TMR_VAL_EXT ? 32 : 24;
     uint64_t port = 0;
-    if (len >= FADT_X_PM_TMR_BLK + 12 && rd64(fadt + FADT_X_PM_TMR_BLK + 4) != 0) {
+    if (len >= FADT_X_PM_TMR_BLK + 12 && get_le64(fadt + FADT_X_PM_TMR_BLK + 4) != 0) {
         if (fadt[FADT_X_PM_TMR_BLK] != GAS_SYSTEM_IO)
             return fail(why, "X_PM_TMR_BLK is not in system I/O space");
-        port = rd64(fadt + FADT_X_PM_TMR_BLK + 4);
+        port = get_le64(fadt + FADT_X_PM_TMR_BLK + 4);
     } else {
         if (fadt[FADT_PM_TMR_LEN] != 4)
             return fail(why, "no PM timer (PM_TMR_LEN is not 4)");
-        port = rd32(fadt + FADT_PM_TMR_BLK);
+        port = get_le32(fadt + FADT_PM_TMR_BLK);
     }
     if (port == 0)
         return fail(why, "no PM timer (PM_TMR_BLK is 0)");

@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "lib/bytes.h"
+
 /* ACPI 6.5 5.2.12, Table 5.19: after the 36-byte header, the local APIC address and flags. */
 #define MADT_LAPIC_ADDR 36
 #define MADT_FLAGS 40
@@ -21,27 +23,6 @@ enum { LOCAL_APIC = 0, IO_APIC = 1, SOURCE_OVERRIDE = 2, LAPIC_ADDR_OVERRIDE = 5
 #define LAPIC_ONLINE_CAPABLE (1u << 1) /* ACPI 6.3+ */
 #define XAPIC_ID_NONE 0xffu            /* a local APIC entry with this ID describes no CPU */
 #define X2APIC_ID_NONE 0xffffffffu
-
-static uint16_t rd16(const uint8_t *p)
-{
-    uint16_t v;
-    memcpy(&v, p, 2);
-    return v;
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return v;
-}
 
 static bool fail(const char **why, const char *reason)
 {
@@ -81,13 +62,15 @@ static bool parse_entry(const uint8_t *e, uint8_t type, uint8_t len, struct madt
     if (type < sizeof(min_len) && len < min_len[type])
         return fail(why, "a MADT entry is shorter than its type's structure");
     switch (type) {
-    case LOCAL_APIC: return e[3] == XAPIC_ID_NONE || add_cpu(out, e[3], e[2], rd32(e + 4), false, why);
+    case LOCAL_APIC: return e[3] == XAPIC_ID_NONE || add_cpu(out, e[3], e[2], get_le32(e + 4), false, why);
     case LOCAL_X2APIC:
-        return rd32(e + 4) == X2APIC_ID_NONE || add_cpu(out, rd32(e + 4), rd32(e + 12), rd32(e + 8), true, why);
+        return get_le32(e + 4) == X2APIC_ID_NONE ||
+            add_cpu(out, get_le32(e + 4), get_le32(e + 12), get_le32(e + 8), true, why);
     case IO_APIC:
         if (out->nioapics == MADT_MAX_IOAPICS)
             return fail(why, "more I/O APICs than bounce handles");
-        out->ioapic[out->nioapics++] = (struct madt_ioapic){.id = e[2], .addr = rd32(e + 4), .gsi_base = rd32(e + 8)};
+        out->ioapic[out->nioapics++] =
+            (struct madt_ioapic){.id = e[2], .addr = get_le32(e + 4), .gsi_base = get_le32(e + 8)};
         return true;
     case SOURCE_OVERRIDE:
         if (e[2] != 0) /* bus 0 = ISA, the only one defined */
@@ -95,9 +78,9 @@ static bool parse_entry(const uint8_t *e, uint8_t type, uint8_t len, struct madt
         if (out->noverrides == MADT_MAX_OVERRIDES)
             return fail(why, "more interrupt source overrides than ISA has IRQs");
         out->override[out->noverrides++] =
-            (struct madt_override){.source = e[3], .gsi = rd32(e + 4), .flags = rd16(e + 8)};
+            (struct madt_override){.source = e[3], .gsi = get_le32(e + 4), .flags = get_le16(e + 8)};
         return true;
-    case LAPIC_ADDR_OVERRIDE: out->lapic_addr = rd64(e + 4); return true;
+    case LAPIC_ADDR_OVERRIDE: out->lapic_addr = get_le64(e + 4); return true;
     default: return true; /* NMI sources, GIC and other types: not needed here, skipped by length */
     }
 }
@@ -107,8 +90,8 @@ bool acpi_madt_parse(const uint8_t *madt, size_t len, struct madt_info *out, con
     memset(out, 0, sizeof(*out));
     if (len < MADT_ENTRIES)
         return fail(why, "MADT too short for its header (44 bytes)");
-    out->lapic_addr = rd32(madt + MADT_LAPIC_ADDR);
-    out->pcat_compat = rd32(madt + MADT_FLAGS) & MADT_PCAT_COMPAT;
+    out->lapic_addr = get_le32(madt + MADT_LAPIC_ADDR);
+    out->pcat_compat = get_le32(madt + MADT_FLAGS) & MADT_PCAT_COMPAT;
     for (size_t off = MADT_ENTRIES; off < len;) {
         if (len - off < 2)
             return fail(why, "a MADT entry header runs past the table's end");
