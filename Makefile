@@ -33,7 +33,7 @@ HOST_CFLAGS := -std=c11 -g -O1 $(WARN) -Wno-missing-prototypes -fsanitize=addres
 	-fno-sanitize-recover=all -fno-omit-frame-pointer -I. -MMD -MP
 
 GUEST_SRCS := $(filter-out kernel/kallsyms_empty.c,$(wildcard kernel/*.c mm/*.c dma/*.c drivers/*.c ktest/*.c init/*.c \
-	hypercall/*.c abi/*.c lib/*.c tests/guest/*.c)) kernel/entry.S
+	hypercall/*.c abi/*.c lib/*.c tests/guest/*.c)) kernel/entry.S kernel/smp_trampoline.S
 EFI_SRCS   := kernel/boot/efi_main.c
 PVH_SRCS   := kernel/boot/pvh_entry.S kernel/boot/pvh.c
 

@@ -12,6 +12,7 @@
 #include "kernel/apic.h"
 #include "kernel/boot_info.h"
 #include "init/cc_report.h"
+#include "init/smp.h"
 #include "kernel/console.h"
 #include "kernel/cpu.h"
 #include "kernel/exit.h"
@@ -82,6 +83,7 @@ _Noreturn void kmain(struct boot_info *bi)
         cc_report_init();
     acpi_print_madt(bi->rsdp);
     local_apic_init(bi);
+    smp_init(bi->rsdp);
     pci_init(bi->rsdp);
     drivers_init();
     pagecache_init();

@@ -29,6 +29,9 @@
 #define REG_TIMER_INIT 0x380
 #define REG_TIMER_CURRENT 0x390
 #define REG_TIMER_DIVIDE 0x3e0
+#define REG_ICR_LOW 0x300
+#define REG_ICR_HIGH 0x310
+#define ICR_PENDING (1u << 12) /* xAPIC: delivery status */
 #define X2APIC_MSR(reg) (0x800u + ((reg) >> 4))
 
 #define SVR_ENABLE (1u << 8)
@@ -93,6 +96,48 @@ uint64_t apic_timer_measure_hz(uint32_t ms)
     return c0 > c1 ? (uint64_t)(c0 - c1) * NSEC_PER_SEC / ns : 0;
 }
 
+bool apic_send_ipi(uint32_t dest, uint32_t command)
+{
+    if (apic.mode == APIC_X2APIC) {
+        wrmsr(X2APIC_MSR(REG_ICR_LOW), (uint64_t)dest << 32 | command); /* one 64-bit ICR (11.12.9) */
+        return true;
+    }
+    wr(REG_ICR_HIGH, dest << 24);
+    wr(REG_ICR_LOW, command);
+    uint64_t t0 = time_ns();
+    while (rd(REG_ICR_LOW) & ICR_PENDING)
+        if (time_ns() - t0 > NSEC_PER_MSEC)
+            return false;
+    return true;
+}
+
+/* Mask every local interrupt source, accept all priorities, software-enable. */
+static void mask_and_enable(void)
+{
+    static const uint32_t lvts[] = {REG_LVT_TIMER, REG_LVT_THERMAL, REG_LVT_PERF,
+                                    REG_LVT_LINT0, REG_LVT_LINT1,   REG_LVT_ERROR};
+    unsigned max_lvt = (rd(REG_VERSION) >> 16) & 0xff;
+    for (unsigned i = 0; i < sizeof(lvts) / sizeof(lvts[0]); i++)
+        if (lvts[i] != REG_LVT_THERMAL || max_lvt >= 5) /* the thermal entry exists with 6+ LVTs */
+            wr(lvts[i], LVT_MASKED);
+    wr(REG_TPR, 0);
+    wr(REG_SVR, SVR_ENABLE | APIC_SPURIOUS_VECTOR);
+}
+
+void apic_init_secondary(void)
+{
+    uint64_t base = rdmsr(MSR_IA32_APIC_BASE);
+    if (apic.mode == APIC_X2APIC) {
+        wrmsr(MSR_IA32_APIC_BASE, base | APIC_BASE_EN);
+        wrmsr(MSR_IA32_APIC_BASE, base | APIC_BASE_EN | APIC_BASE_EXTD);
+    } else if (apic.mode == APIC_XAPIC) {
+        wrmsr(MSR_IA32_APIC_BASE, base | APIC_BASE_EN);
+    } else {
+        return;
+    }
+    mask_and_enable();
+}
+
 enum apic_mode apic_init(volatile void *xapic_mmio, bool allow_x2apic)
 {
     struct cpuid_regs r = cpuid(1, 0);
@@ -116,15 +161,9 @@ enum apic_mode apic_init(volatile void *xapic_mmio, bool allow_x2apic)
                           : "no x2APIC and no xAPIC registers mapped");
         return apic.mode = APIC_NONE;
     }
-    /* Every interrupt source masked until a driver asks for one (issue 29); accept all priorities. */
-    static const uint32_t lvts[] = {REG_LVT_TIMER, REG_LVT_THERMAL, REG_LVT_PERF,
-                                    REG_LVT_LINT0, REG_LVT_LINT1,   REG_LVT_ERROR};
+    /* Every interrupt source masked until a driver asks for one (issue 29). */
+    mask_and_enable();
     unsigned max_lvt = (rd(REG_VERSION) >> 16) & 0xff;
-    for (unsigned i = 0; i < sizeof(lvts) / sizeof(lvts[0]); i++)
-        if (lvts[i] != REG_LVT_THERMAL || max_lvt >= 5) /* the thermal entry exists with 6+ LVTs */
-            wr(lvts[i], LVT_MASKED);
-    wr(REG_TPR, 0);
-    wr(REG_SVR, SVR_ENABLE | APIC_SPURIOUS_VECTOR);
     apic.timer_hz = apic_timer_measure_hz(CALIBRATE_MS);
     printf("apic: %s, ID %" PRIu32 ", version %#x with %u LVT entries, timer %" PRIu64
            " kHz at divide 16 (calibrated against the TSC over %u ms)\n",

@@ -22,9 +22,16 @@ enum apic_mode { APIC_NONE, APIC_XAPIC, APIC_X2APIC };
 enum apic_mode apic_init(volatile void *xapic_mmio, bool allow_x2apic);
 enum apic_mode apic_mode(void);
 const char *apic_mode_name(enum apic_mode m);
-uint32_t apic_id(void);      /* this CPU's APIC ID (32 bits in x2APIC mode, 8 in xAPIC) */
-uint32_t apic_version(void); /* the version register: version in bits 7:0, max LVT entry in 23:16 */
-bool apic_enabled(void);     /* IA32_APIC_BASE.EN and SVR's software-enable bit */
+/* An application processor's APIC, in the boot CPU's mode (apic_init() ran there first). */
+void apic_init_secondary(void);
+/* Send an interrupt command (SDM 11.6.1: vector, delivery mode, level) to the CPU with APIC ID
+ * dest; in xAPIC mode wait (bounded) until it is sent. False if it never was. */
+bool apic_send_ipi(uint32_t dest, uint32_t command);
+#define APIC_ICR_INIT ((5u << 8) | (1u << 14)) /* INIT, level assert */
+#define APIC_ICR_STARTUP (6u << 8)             /* start-up; the vector is the start page number */
+uint32_t apic_id(void);                        /* this CPU's APIC ID (32 bits in x2APIC mode, 8 in xAPIC) */
+uint32_t apic_version(void);                   /* the version register: version in bits 7:0, max LVT entry in 23:16 */
+bool apic_enabled(void);                       /* IA32_APIC_BASE.EN and SVR's software-enable bit */
 
 /* The timer's count rate with divide-by-16, in Hz (0 if not calibrated), and a measurement of it
  * over `ms` milliseconds of the TSC (the calibration is one). */

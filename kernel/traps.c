@@ -77,23 +77,34 @@ const char *trap_name(unsigned vector)
     return "external interrupt";
 }
 
-void traps_init(void)
+/* A GDT of null, code, data and a 16-byte available 64-bit TSS descriptor (type 9) for `tss`,
+ * whose double faults run on `df_top`; loaded, with the TSS. */
+static void load_gdt_tss(uint64_t g[5], struct tss64 *t, void *df_top)
 {
-    uint64_t tss_base = (uint64_t)(uintptr_t)&tss, tss_limit = sizeof(tss) - 1;
-    gdt[0] = 0;
-    gdt[1] = 0x00af9a000000ffffull; /* 64-bit code, DPL 0 */
-    gdt[2] = 0x00cf92000000ffffull; /* data, DPL 0 */
-    /* 16-byte available 64-bit TSS descriptor (type 9) */
-    gdt[3] = (tss_limit & 0xffff) | ((tss_base & 0xffffff) << 16) | (0x89ull << 40) | ((tss_limit >> 16 & 0xf) << 48) |
+    uint64_t tss_base = (uint64_t)(uintptr_t)t, tss_limit = sizeof(*t) - 1;
+    g[0] = 0;
+    g[1] = 0x00af9a000000ffffull; /* 64-bit code, DPL 0 */
+    g[2] = 0x00cf92000000ffffull; /* data, DPL 0 */
+    g[3] = (tss_limit & 0xffff) | ((tss_base & 0xffffff) << 16) | (0x89ull << 40) | ((tss_limit >> 16 & 0xf) << 48) |
         ((tss_base >> 24 & 0xff) << 56);
-    gdt[4] = tss_base >> 32;
-    tss.ist[IST_DF - 1] = (uint64_t)(uintptr_t)ist_df_stack_top;
-    tss.iomap_base = sizeof(tss); /* no I/O permission bitmap */
-
-    struct desc_ptr gdtr = {sizeof(gdt) - 1, (uint64_t)(uintptr_t)gdt};
+    g[4] = tss_base >> 32;
+    memset(t, 0, sizeof(*t));
+    t->ist[IST_DF - 1] = (uint64_t)(uintptr_t)df_top;
+    t->iomap_base = sizeof(*t); /* no I/O permission bitmap */
+    struct desc_ptr gdtr = {5 * sizeof(uint64_t) - 1, (uint64_t)(uintptr_t)g};
     load_gdt_and_segments(&gdtr, SEL_CODE, SEL_DATA);
     __asm__ volatile("ltr %w0" ::"r"((uint16_t)SEL_TSS));
+}
 
+static void load_idt(void)
+{
+    struct desc_ptr idtr = {sizeof(idt) - 1, (uint64_t)(uintptr_t)idt};
+    __asm__ volatile("lidt %0" ::"m"(idtr));
+}
+
+void traps_init(void)
+{
+    load_gdt_tss(gdt, &tss, ist_df_stack_top);
     for (int v = 0; v < 256; v++) {
         uint64_t a = (uint64_t)(uintptr_t)(isr_stubs + 16 * v);
         idt[v] = (struct idt_gate){
@@ -105,8 +116,15 @@ void traps_init(void)
             .offset_hi = (uint32_t)(a >> 32),
         };
     }
-    struct desc_ptr idtr = {sizeof(idt) - 1, (uint64_t)(uintptr_t)idt};
-    __asm__ volatile("lidt %0" ::"m"(idtr));
+    load_idt();
+}
+
+_Static_assert(sizeof(struct tss64) == sizeof(((struct cpu_tables *)0)->tss), "cpu_tables holds a TSS");
+
+void traps_init_cpu(struct cpu_tables *t)
+{
+    load_gdt_tss(t->gdt, (struct tss64 *)(void *)t->tss, t->df_stack + sizeof(t->df_stack));
+    load_idt();
 }
 
 bool trap_run(void (*fn)(void *arg), void *arg, struct trap_catch *c)

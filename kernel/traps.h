@@ -13,8 +13,20 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "lib/units.h"
+
 /* Layout pushed by kernel/entry.S: general registers, then vector and error code, then the
  * hardware frame (Intel SDM vol. 3, 6.14.2: 64-bit mode always pushes SS:RSP). */
+/* A CPU's own GDT and TSS (with its double-fault stack); the IDT is shared. For the application
+ * processors (init/smp.c): the boot CPU's are traps_init()'s. */
+struct cpu_tables {
+    uint64_t gdt[5];
+    uint8_t tss[104];
+    uint8_t df_stack[KiB(4)] __attribute__((aligned(16)));
+};
+/* Load this CPU's tables (the GDT, its TSS, the shared IDT). */
+void traps_init_cpu(struct cpu_tables *t);
+
 struct trap_frame {
     uint64_t r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax;
     uint64_t vector, error_code;

@@ -58,6 +58,10 @@ guest pvh-q35 --boot pvh --machine q35 --memory 512M --cmdline "tests=all"
 guest pvh-pc-6G --boot pvh --machine pc --memory 6G --cmdline "tests=all"
 guest efi-q35 --boot efi --machine q35 --memory 512M --cmdline "tests=all"
 guest efi-pc-6G --boot efi --machine pc --memory 6G --cmdline "tests=all"
+# More than one CPU (issue 28): the application processors come up (the smp suite) and the other
+# suites pass with them parked; x2APIC on one path, xAPIC on the other.
+guest smp4-pvh-q35 --boot pvh --machine q35 --memory 512M --smp 4 --cmdline "tests=all"
+guest smp4-efi-pc-xapic --boot efi --machine pc --memory 512M --smp 4 --cmdline "tests=all apic=xapic"
 # Confidential mode under QEMU (docs/confidential.md): a normal VM, so the host does not service the
 # conversions - the guest keeps its bookkeeping and its report says so.
 guest confidential-qemu --boot pvh --machine q35 --memory 512M --cmdline "mode=confidential tests=cc,dma"

@@ -6,6 +6,7 @@
 
 #define KTEST_SUITES(X) \
     X(boot)             \
+    X(smp)              \
     X(mm)               \
     X(paging)           \
     X(traps)            \

@@ -53,7 +53,7 @@ check "a hanging guest is killed by the runner's timeout (exit 124) with its las
 check "an unknown option stops the guest with exit code 2 and names it" 2 "${pvh[@]}" --cmdline "tests=boot frobnicate=1" -- \
     "bad command line: unknown option 'frobnicate=1'"
 check "an unknown test suite is a bad command line" 2 "${pvh[@]}" --cmdline "tests=boot,nosuchsuite" -- \
-    "bad item in 'tests=boot,nosuchsuite' \(choices: boot,mm"
+    "bad item in 'tests=boot,nosuchsuite' \(choices: boot,smp,mm"
 check "a malformed size is a bad command line" 2 "${pvh[@]}" --cmdline "heap=12Q" -- \
     "malformed number in 'heap=12Q'"
 check "'help' lists the options and exits 0" 0 "${pvh[@]}" --cmdline "help" -- \
