@@ -11,6 +11,7 @@
 #include "drivers/acpi_madt.h"
 #include "kernel/apic.h"
 #include "kernel/cpu.h"
+#include "kernel/options.h"
 #include "kernel/percpu.h"
 #include "kernel/smp_trampoline.h"
 #include "kernel/time.h"
@@ -123,6 +124,8 @@ static bool start_ap(struct cpu *c)
     while (sent && !__atomic_load_n(&c->online, __ATOMIC_ACQUIRE) && time_ns() - t0 < SMP_AP_TIMEOUT_MS * NSEC_PER_MSEC)
         cpu_relax();
     c->up_ns = time_ns() - t0;
+    if (!__atomic_load_n(&c->online, __ATOMIC_ACQUIRE))
+        apic_send_ipi(c->apic_id, APIC_ICR_INIT); /* a latecomer is held in wait-for-SIPI, not let run */
     mmu_map(smp.page, smp.page, PAGE_SIZE, PT_WRITE);
     invlpg((uintptr_t)smp.page);
     return __atomic_load_n(&c->online, __ATOMIC_ACQUIRE);
@@ -181,7 +184,7 @@ void smp_init(uint64_t rsdp)
     unsigned others = 0;
     for (unsigned i = 0; i < m->ncpus; i++)
         others += m->cpu[i].enabled && m->cpu[i].apic_id != boot_cpu.apic_id;
-    if (others == 0) {
+    if (others == 0 && !kopts.smp_phantom) {
         printf("smp: the boot CPU alone (the MADT lists no other)\n");
         return;
     }
@@ -199,6 +202,15 @@ void smp_init(uint64_t rsdp)
         else
             printf("smp: CPU %u (APIC ID %" PRIu32 ") did not come up within %u ms: left out\n", c->index, c->apic_id,
                    SMP_AP_TIMEOUT_MS);
+    }
+    if (kopts.smp_phantom) { /* an APIC ID no CPU has: the one past the highest listed */
+        uint32_t id = 0;
+        for (unsigned i = 0; i < m->ncpus; i++)
+            id = m->cpu[i].apic_id >= id ? m->cpu[i].apic_id + 1 : id;
+        struct cpu *c = new_cpu(id);
+        if (c && !start_ap(c))
+            printf("smp: CPU %u (APIC ID %" PRIu32 ", smp_phantom) did not come up within %u ms: left out\n", c->index,
+                   c->apic_id, SMP_AP_TIMEOUT_MS);
     }
     printf("smp: %u of %u CPUs online (start-up page %#" PRIx64 ")\n", cpus_online(), cpu_count(), smp.page);
 }

@@ -163,6 +163,10 @@ static struct cmdline_option options[] = {
      .dest = &kopts.apic,
      .choices = apic_choice_names,
      .help = "local APIC mode: auto (x2APIC where CPUID offers it, default) or xapic (the MMIO registers)"},
+    {.name = "smp_phantom",
+     .kind = OPT_FLAG,
+     .dest = &kopts.smp_phantom,
+     .help = "tests: also start a CPU the MADT does not list - it never reports, and the boot goes on"},
     {.name = "pci", .kind = OPT_FLAG, .dest = &kopts.pci, .help = "list the PCI functions found at boot"},
     {.name = "help", .kind = OPT_FLAG, .dest = &kopts.help, .help = "print this list and exit"},
 };

@@ -47,17 +47,18 @@ struct kernel_options {
     uint64_t tsc_khz;    /* tsc_khz=: use this TSC frequency instead of calibrating (0: calibrate) */
     uint64_t expect_eio; /* expect_eio=LBA: the blk suite expects an injected read error there (0: none) */
     bool help;
-    bool pci;                                             /* pci: list the PCI functions found */
-    enum ide_mode ide_mode;                               /* ide= */
-    uint64_t virtio_depth;                                /* virtio_depth=: virtio-blk requests in flight */
-    uint64_t pagecache_bytes;                             /* pagecache=: most memory the page cache holds */
-    enum pagecache_zone pagecache_zone;                   /* pagecache_zone=: high = above 4 GiB when there is any */
-    uint64_t readahead_bytes;                             /* readahead=: first readahead window */
-    uint64_t readahead_max_bytes;                         /* readahead_max=: largest window (0: no readahead) */
-    bool init_on_alloc;                                   /* init_on_alloc: zero page-cache pages when allocated */
-    enum guest_mode mode;                                 /* mode= */
-    enum cc_io cc_io;                                     /* cc_io= */
-    enum apic_choice apic;                                /* apic= */
+    bool pci;                           /* pci: list the PCI functions found */
+    enum ide_mode ide_mode;             /* ide= */
+    uint64_t virtio_depth;              /* virtio_depth=: virtio-blk requests in flight */
+    uint64_t pagecache_bytes;           /* pagecache=: most memory the page cache holds */
+    enum pagecache_zone pagecache_zone; /* pagecache_zone=: high = above 4 GiB when there is any */
+    uint64_t readahead_bytes;           /* readahead=: first readahead window */
+    uint64_t readahead_max_bytes;       /* readahead_max=: largest window (0: no readahead) */
+    bool init_on_alloc;                 /* init_on_alloc: zero page-cache pages when allocated */
+    enum guest_mode mode;               /* mode= */
+    enum cc_io cc_io;                   /* cc_io= */
+    enum apic_choice apic;              /* apic= */
+    bool smp_phantom;                   /* smp_phantom: start a CPU the MADT does not list (it never comes up) */
     struct virtio_mmio_spec virtio_mmio[MAX_VIRTIO_MMIO]; /* virtio_mmio.device= */
     unsigned nvirtio_mmio;
 };

@@ -50,6 +50,9 @@ check "an exception outside any catch dumps registers and backtrace, exit 63" 63
 check "a hanging guest is killed by the runner's timeout (exit 124) with its last output" 124 \
     --boot pvh --machine q35 --memory 256M --timeout 5 --cmdline "tests=selftest_hang" -- \
     'TIMEOUT: guest killed after 5 s' 'runner: \| # suite selftest_hang'
+check "a CPU that never starts is named and left out, the boot goes on, the smp suite fails" 1 "${pvh[@]}" --smp 2 \
+    --cmdline "tests=smp smp_phantom" -- "smp: CPU 2 \(APIC ID 2, smp_phantom\) did not come up within 2000 ms: left out" \
+    "smp: 2 of 3 CPUs online" "not ok 1 - smp.every_listed_cpu_came_up" "1 passed, 1 failed"
 check "an unknown option stops the guest with exit code 2 and names it" 2 "${pvh[@]}" --cmdline "tests=boot frobnicate=1" -- \
     "bad command line: unknown option 'frobnicate=1'"
 check "an unknown test suite is a bad command line" 2 "${pvh[@]}" --cmdline "tests=boot,nosuchsuite" -- \
