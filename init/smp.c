@@ -13,6 +13,7 @@
 #include "kernel/cpu.h"
 #include "kernel/options.h"
 #include "kernel/percpu.h"
+#include "kernel/smp_call.h"
 #include "kernel/smp_trampoline.h"
 #include "kernel/time.h"
 #include "lib/memrange.h"
@@ -70,8 +71,8 @@ static void ap_main(void *arg)
     apic_init_secondary();
     c->seen_apic_id = apic_id();
     __atomic_store_n(&c->online, 1, __ATOMIC_RELEASE);
-    for (;;) /* parked: nothing runs on the APs yet */
-        __asm__ volatile("cli; hlt");
+    for (;;) /* parked, interrupts on: the call-function and NMI IPIs (kernel/smp_call.c) wake it */
+        __asm__ volatile("sti; hlt; cli");
 }
 
 /* The trampoline's page: usable RAM below 1 MiB, which the frame allocator never hands out. */
@@ -172,6 +173,7 @@ static struct cpu *new_cpu(uint32_t apic_id)
 
 void smp_init(uint64_t rsdp)
 {
+    smp_call_init();
     cpu_register(&boot_cpu);
     boot_cpu.online = 1;
     cpu_set_current(&boot_cpu);

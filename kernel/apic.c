@@ -7,6 +7,7 @@
 
 #include "kernel/cpu.h"
 #include "kernel/time.h"
+#include "kernel/traps.h"
 
 /* IA32_APIC_BASE (SDM vol. 3A 11.4.4, 11.12.1) */
 #define APIC_BASE_EXTD (1ull << 10) /* x2APIC mode */
@@ -29,6 +30,7 @@
 #define REG_TIMER_INIT 0x380
 #define REG_TIMER_CURRENT 0x390
 #define REG_TIMER_DIVIDE 0x3e0
+#define REG_EOI 0xb0
 #define REG_ICR_LOW 0x300
 #define REG_ICR_HIGH 0x310
 #define ICR_PENDING (1u << 12) /* xAPIC: delivery status */
@@ -96,6 +98,8 @@ uint64_t apic_timer_measure_hz(uint32_t ms)
     return c0 > c1 ? (uint64_t)(c0 - c1) * NSEC_PER_SEC / ns : 0;
 }
 
+void apic_eoi(void) { wr(REG_EOI, 0); }
+
 bool apic_send_ipi(uint32_t dest, uint32_t command)
 {
     if (apic.mode == APIC_X2APIC) {
@@ -110,6 +114,15 @@ bool apic_send_ipi(uint32_t dest, uint32_t command)
             return false;
     return true;
 }
+
+/* 11.9: a spurious interrupt needs no EOI; it is counted, never fatal. */
+static volatile uint64_t spurious;
+static void spurious_handler(struct trap_frame *f)
+{
+    (void)f;
+    __atomic_fetch_add(&spurious, 1, __ATOMIC_RELAXED);
+}
+uint64_t apic_spurious_count(void) { return spurious; }
 
 /* Mask every local interrupt source, accept all priorities, software-enable. */
 static void mask_and_enable(void)
@@ -162,6 +175,7 @@ enum apic_mode apic_init(volatile void *xapic_mmio, bool allow_x2apic)
         return apic.mode = APIC_NONE;
     }
     /* Every interrupt source masked until a driver asks for one (issue 29). */
+    traps_set_handler(APIC_SPURIOUS_VECTOR, spurious_handler);
     mask_and_enable();
     unsigned max_lvt = (rd(REG_VERSION) >> 16) & 0xff;
     apic.timer_hz = apic_timer_measure_hz(CALIBRATE_MS);

@@ -29,9 +29,15 @@ void apic_init_secondary(void);
 bool apic_send_ipi(uint32_t dest, uint32_t command);
 #define APIC_ICR_INIT ((5u << 8) | (1u << 14)) /* INIT, level assert */
 #define APIC_ICR_STARTUP (6u << 8)             /* start-up; the vector is the start page number */
-uint32_t apic_id(void);                        /* this CPU's APIC ID (32 bits in x2APIC mode, 8 in xAPIC) */
-uint32_t apic_version(void);                   /* the version register: version in bits 7:0, max LVT entry in 23:16 */
-bool apic_enabled(void);                       /* IA32_APIC_BASE.EN and SVR's software-enable bit */
+#define APIC_ICR_FIXED (0u << 8)               /* the vector, to the interrupt handler */
+#define APIC_ICR_NMI (4u << 8)                 /* a non-maskable interrupt (vector 2, whatever is given) */
+/* Spurious interrupts seen on any CPU (counted by the handler apic_init() installs). */
+uint64_t apic_spurious_count(void);
+/* End of interrupt: the in-service interrupt is done (11.8.5). */
+void apic_eoi(void);
+uint32_t apic_id(void);      /* this CPU's APIC ID (32 bits in x2APIC mode, 8 in xAPIC) */
+uint32_t apic_version(void); /* the version register: version in bits 7:0, max LVT entry in 23:16 */
+bool apic_enabled(void);     /* IA32_APIC_BASE.EN and SVR's software-enable bit */
 
 /* The timer's count rate with divide-by-16, in Hz (0 if not calibrated), and a measurement of it
  * over `ms` milliseconds of the TSC (the calibration is one). */

@@ -21,6 +21,12 @@ struct cpu {
     uint32_t seen_apic_id; /* as the CPU itself read it, once up */
     volatile uint32_t online;
     uint64_t up_ns; /* from the INIT IPI to the report */
+    /* A call asked of this CPU (kernel/smp_call.c): written by the caller, then call_seq; the
+     * CPU runs it and sets call_done to call_seq. */
+    void (*call_fn)(void *arg);
+    void *call_arg;
+    volatile uint32_t call_seq, call_done;
+    volatile uint64_t calls, nmis; /* served: call-function IPIs, NMIs */
     struct cpu_tables tables;
     uint8_t stack[CPU_STACK_BYTES] __attribute__((aligned(16)));
 };

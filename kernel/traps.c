@@ -173,9 +173,18 @@ void trap_dump(const struct trap_frame *f)
     backtrace_print(f->rip, f->rbp);
 }
 
+static void (*handlers[256])(struct trap_frame *f);
+
+void traps_set_handler(uint8_t vector, void (*fn)(struct trap_frame *f)) { handlers[vector] = fn; }
+
 void trap_handler(struct trap_frame *f);
 void trap_handler(struct trap_frame *f)
 {
+    void (*h)(struct trap_frame *) = handlers[f->vector & 0xff];
+    if (h != NULL) {
+        h(f);
+        return;
+    }
     struct trap_catch *c = catch_top;
     if (c != NULL && f->vector < 32 && f->vector != VEC_NMI && f->vector != VEC_MC) {
         catch_top = c->prev;

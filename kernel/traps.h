@@ -27,6 +27,11 @@ struct cpu_tables {
 /* Load this CPU's tables (the GDT, its TSS, the shared IDT). */
 void traps_init_cpu(struct cpu_tables *t);
 
+struct trap_frame;
+/* Handle `vector` with fn on every CPU (interrupts, IPIs, NMI) instead of the fatal dump. The
+ * handler runs with interrupts off and returns to the interrupted code. */
+void traps_set_handler(uint8_t vector, void (*fn)(struct trap_frame *f));
+
 struct trap_frame {
     uint64_t r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax;
     uint64_t vector, error_code;

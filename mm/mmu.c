@@ -21,6 +21,7 @@
 
 #include "kernel/cpu.h"
 #include "kernel/panic.h"
+#include "kernel/smp_call.h"
 #include "mm/mem_encrypt.h"
 #include "mm/mm.h"
 
@@ -122,17 +123,25 @@ void mmu_init(const struct boot_info *bi, const struct mem_range *map, size_t n)
            rdmsr(MSR_PAT));
 }
 
+/* A changed range: flushed here, and on every other CPU that may cache it (kernel/smp_call.h). */
+static void flush_everywhere(uint64_t va, uint64_t size)
+{
+    flush_range(va, size);
+    if (!tlb_shootdown(va, size))
+        printf("mmu: a CPU did not confirm the TLB shootdown of [%#" PRIx64 ", +%#" PRIx64 ")\n", va, size);
+}
+
 int mmu_map(uint64_t va, uint64_t pa, uint64_t size, unsigned flags)
 {
     int rc = pt_map(&kpt, va, pa, size, flags);
-    flush_range(va, size);
+    flush_everywhere(va, size);
     return rc;
 }
 
 int mmu_unmap(uint64_t va, uint64_t size)
 {
     int rc = pt_unmap(&kpt, va, size);
-    flush_range(va, size);
+    flush_everywhere(va, size);
     return rc;
 }
 

@@ -3,10 +3,13 @@
  * APIC ID the MADT gives it (read by that CPU from its own APIC), and the per-CPU data is each
  * CPU's own. With one CPU the suite checks that the boot CPU is all there is. */
 #include <inttypes.h>
+#include <string.h>
 
 #include "drivers/acpi.h"
 #include "drivers/acpi_madt.h"
 #include "kernel/percpu.h"
+#include "kernel/smp_call.h"
+#include "mm/mm.h"
 #include "ktest/ktest.h"
 
 static void every_listed_cpu_came_up(struct ktest *t)
@@ -44,8 +47,78 @@ static void per_cpu_data_is_each_cpus_own(struct ktest *t)
     }
 }
 
+static void record_index(void *arg)
+{
+    uint32_t *seen = arg;
+    seen[this_cpu()->index] = this_cpu()->index + 1; /* + 1: 0 means "did not run" */
+}
+
+/* A call-function IPI reaches every CPU, one at a time and all at once, and each runs the
+ * function itself (it records its own index, read through its own GS). */
+static void calls_reach_every_cpu(struct ktest *t)
+{
+    static uint32_t seen[MAX_CPUS];
+    for (unsigned i = 0; i < cpu_count(); i++) {
+        seen[i] = 0;
+        KEXPECT_MSG(t, smp_call_on(i, record_index, seen), "CPU %u did not run the call in time", i);
+        KEXPECT_EQ(t, seen[i], i + 1);
+    }
+    memset(seen, 0, sizeof(seen));
+    KEXPECT(t, smp_call_others(record_index, seen));
+    for (unsigned i = 1; i < cpu_count(); i++)
+        KEXPECT_MSG(t, seen[i] == i + 1, "CPU %u: %" PRIu32 " after smp_call_others", i, seen[i]);
+    KEXPECT_EQ(t, seen[0], 0); /* not the caller */
+}
+
+/* An NMI IPI reaches every other CPU's NMI handler. */
+static void nmis_reach_every_cpu(struct ktest *t)
+{
+    if (cpu_count() == 1) {
+        ktest_note(t, "one CPU: no other to send an NMI to");
+        return;
+    }
+    for (unsigned i = 1; i < cpu_count(); i++)
+        KEXPECT_MSG(t, smp_nmi(i), "CPU %u did not count the NMI in time", i);
+}
+
+/* What a CPU reads at a test address. */
+static void read_probe(void *arg)
+{
+    volatile uint64_t *at = arg;
+    uint64_t *out = (uint64_t *)(uintptr_t)at[1] + this_cpu()->index; /* at[1]: where to put it */
+    *out = at[0];
+}
+
+/* A mapping changed on this CPU is seen changed on the others: every CPU reads a test page (so
+ * its TLB holds the translation), the page is remapped to another frame through mmu_map (which
+ * shoots the old translation down), and every CPU must read the new frame's contents. */
+static void remap_is_seen_on_every_cpu(struct ktest *t)
+{
+    static const uint64_t va = 0x7f0000000000ull; /* canonical, far from RAM: nobody's */
+    static uint64_t got[MAX_CPUS];
+    uint64_t a = alloc_pages(FRAME_DMA32, 1), b = alloc_pages(FRAME_DMA32, 1);
+    KASSERT(t, a != FRAME_NONE && b != FRAME_NONE);
+    uint64_t *pa = phys_to_virt(a), *pb = phys_to_virt(b);
+    pa[0] = 0xaaaa, pb[0] = 0xbbbb;
+    pa[1] = pb[1] = (uint64_t)(uintptr_t)got;
+    KASSERT(t, mmu_map(va, a, PAGE_SIZE, PT_WRITE) == 0);
+    memset(got, 0, sizeof(got));
+    KEXPECT(t, smp_call_others(read_probe, (void *)(uintptr_t)va));
+    for (unsigned i = 1; i < cpu_count(); i++)
+        KEXPECT_EQ(t, got[i], 0xaaaa);
+    KASSERT(t, mmu_map(va, b, PAGE_SIZE, PT_WRITE) == 0); /* the shootdown happens here */
+    memset(got, 0, sizeof(got));
+    KEXPECT(t, smp_call_others(read_probe, (void *)(uintptr_t)va));
+    for (unsigned i = 1; i < cpu_count(); i++)
+        KEXPECT_MSG(t, got[i] == 0xbbbb, "CPU %u still reads %#" PRIx64 " through the old translation", i, got[i]);
+    KEXPECT_EQ(t, mmu_unmap(va, PAGE_SIZE), 0);
+    free_pages(a, 1);
+    free_pages(b, 1);
+    ktest_note(t, "%u other CPU(s) read the new frame after the remap", cpu_count() - 1);
+}
+
 static const struct ktest_case cases[] = {
-    KTEST_CASE(every_listed_cpu_came_up),
-    KTEST_CASE(per_cpu_data_is_each_cpus_own),
+    KTEST_CASE(every_listed_cpu_came_up), KTEST_CASE(per_cpu_data_is_each_cpus_own), KTEST_CASE(calls_reach_every_cpu),
+    KTEST_CASE(nmis_reach_every_cpu),     KTEST_CASE(remap_is_seen_on_every_cpu),
 };
-KTEST_SUITE(smp, "application processors: brought up, per-CPU data", cases);
+KTEST_SUITE(smp, "application processors: brought up, per-CPU data, calls, NMIs, TLB shootdown", cases);
