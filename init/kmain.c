@@ -17,6 +17,7 @@
 #include "kernel/cpu.h"
 #include "kernel/exit.h"
 #include "kernel/options.h"
+#include "kernel/percpu.h"
 #include "kernel/report.h"
 #include "kernel/time.h"
 #include "kernel/traps.h"
@@ -51,6 +52,7 @@ static void local_apic_init(const struct boot_info *bi)
 
 _Noreturn void kmain(struct boot_info *bi)
 {
+    cpu_init_boot(); /* GS and CPU 0 first: the locks below printf and malloc ask which CPU holds them */
     setvbuf(stdout, NULL, _IONBF, 0); /* no buffer: nothing is lost if the guest dies */
     printf("\nbounce %s - a unikernel for DMA bounce-buffer experiments\n", BOUNCE_VERSION);
     traps_init();

@@ -52,7 +52,6 @@ static struct {
     uint64_t page;     /* the trampoline's page, below 1 MiB */
     uint64_t pml4_low; /* a PML4 below 4 GiB for the switch (the kernel's, or a copy) */
 } smp;
-static struct cpu boot_cpu;
 
 static void delay_us(uint64_t us)
 {
@@ -174,18 +173,16 @@ static struct cpu *new_cpu(uint32_t apic_id)
 void smp_init(uint64_t rsdp)
 {
     smp_call_init();
-    cpu_register(&boot_cpu);
-    boot_cpu.online = 1;
-    cpu_set_current(&boot_cpu);
+    struct cpu *boot = cpu_get(0); /* cpu_init_boot() registered it */
     const struct madt_info *m = acpi_madt(rsdp, NULL);
     if (m == NULL || apic_mode() == APIC_NONE) {
         printf("smp: the boot CPU alone (%s)\n", m ? "no local APIC" : "no MADT");
         return;
     }
-    boot_cpu.apic_id = boot_cpu.seen_apic_id = apic_id();
+    boot->apic_id = boot->seen_apic_id = apic_id();
     unsigned others = 0;
     for (unsigned i = 0; i < m->ncpus; i++)
-        others += m->cpu[i].enabled && m->cpu[i].apic_id != boot_cpu.apic_id;
+        others += m->cpu[i].enabled && m->cpu[i].apic_id != boot->apic_id;
     if (others == 0 && !kopts.smp_phantom) {
         printf("smp: the boot CPU alone (the MADT lists no other)\n");
         return;
@@ -193,7 +190,7 @@ void smp_init(uint64_t rsdp)
     if (!prepare_startup())
         return;
     for (unsigned i = 0; i < m->ncpus; i++) {
-        if (m->cpu[i].apic_id == boot_cpu.apic_id || !m->cpu[i].enabled)
+        if (m->cpu[i].apic_id == boot->apic_id || !m->cpu[i].enabled)
             continue;
         struct cpu *c = new_cpu(m->cpu[i].apic_id);
         if (c == NULL)

@@ -12,8 +12,8 @@
 
 #define SMP_AP_TIMEOUT_MS 2000 /* from the INIT IPI to the AP's report (TCG is slow) */
 
-/* Register the boot CPU, then start every other CPU the MADT lists (none without a MADT or a
- * local APIC). */
+/* Start every CPU the MADT lists besides the boot CPU (cpu_init_boot() registered it): none
+ * without a MADT or a local APIC. */
 void smp_init(uint64_t rsdp);
 
 #endif

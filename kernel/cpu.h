@@ -110,6 +110,7 @@ static inline _Noreturn void halt_forever(void)
 #define EFER_LME (1u << 8)
 #define EFER_NXE (1u << 11)
 #define MSR_PAT 0x277u
+#define MSR_GS_BASE 0xc0000101u
 #define CR0_WP (1ull << 16)
 #define CR0_PG (1ull << 31)
 #define CR4_PAE (1ull << 5)

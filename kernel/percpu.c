@@ -4,10 +4,18 @@
 
 #include "kernel/cpu.h"
 
-#define MSR_GS_BASE 0xc0000101u
-
 static struct cpu *cpus[MAX_CPUS];
 static unsigned ncpus;
+static struct cpu boot_cpu;
+
+void cpu_init_boot(void)
+{
+    if (ncpus == 0) {
+        cpu_register(&boot_cpu);
+        boot_cpu.online = 1;
+    }
+    cpu_set_current(&boot_cpu);
+}
 
 void cpu_set_current(struct cpu *c) { wrmsr(MSR_GS_BASE, (uint64_t)(uintptr_t)c); }
 

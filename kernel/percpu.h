@@ -31,6 +31,9 @@ struct cpu {
     uint8_t stack[CPU_STACK_BYTES] __attribute__((aligned(16)));
 };
 
+/* The boot CPU: CPU 0, registered and behind GS from the first thing kmain does, so locks and
+ * this_cpu() work before the others start. */
+void cpu_init_boot(void);
 /* Point this CPU's GS base at c. */
 void cpu_set_current(struct cpu *c);
 /* Add c to the list (its index is its place); false when MAX_CPUS are listed. */

@@ -67,7 +67,8 @@ bool smp_call_on(unsigned i, void (*fn)(void *arg), void *arg)
     return wait_done(c, post(c, fn, arg), time_ns());
 }
 
-bool smp_call_others(void (*fn)(void *arg), void *arg)
+/* Post fn to every other online CPU; then, with `self_too`, run it here; then wait for all. */
+static bool call_everywhere(void (*fn)(void *arg), void *arg, bool self_too)
 {
     uint32_t seq[MAX_CPUS] = {0};
     struct cpu *self = this_cpu();
@@ -77,12 +78,17 @@ bool smp_call_others(void (*fn)(void *arg), void *arg)
         if (c != self && __atomic_load_n(&c->online, __ATOMIC_ACQUIRE))
             seq[i] = post(c, fn, arg);
     }
+    if (self_too)
+        fn(arg);
     bool all = true;
     for (unsigned i = 0; i < cpu_count(); i++)
         if (seq[i] && !wait_done(cpu_get(i), seq[i], t0))
             all = false;
     return all;
 }
+
+bool smp_call_others(void (*fn)(void *arg), void *arg) { return call_everywhere(fn, arg, false); }
+bool smp_call_all(void (*fn)(void *arg), void *arg) { return call_everywhere(fn, arg, true); }
 
 bool smp_nmi(unsigned i)
 {

@@ -22,6 +22,9 @@ void smp_call_init(void);
 bool smp_call_on(unsigned i, void (*fn)(void *arg), void *arg);
 /* Run fn(arg) on every other online CPU, all at once. False if any did not within the time. */
 bool smp_call_others(void (*fn)(void *arg), void *arg);
+/* Run fn(arg) on every online CPU at once, this one included (it runs its share while the
+ * others run theirs). False if any other did not finish within the time. */
+bool smp_call_all(void (*fn)(void *arg), void *arg);
 /* Send an NMI to CPU i and wait for its handler to count it. */
 bool smp_nmi(unsigned i);
 /* [va, va + size) changed in the page tables: flush it on every other online CPU (this one's is

@@ -14,6 +14,29 @@
 #include <unistd.h>
 
 #include "kernel/console.h"
+#include "kernel/spinlock.h"
+
+struct _reent;
+void __malloc_lock(struct _reent *r);
+void __malloc_unlock(struct _reent *r);
+
+/* newlib's malloc takes this around every heap change (recursive by its contract); ours replaces
+ * libc's empty one, so the heap is safe on every CPU. */
+static struct spinlock heap_lock = SPINLOCK_INIT;
+void __malloc_lock(struct _reent *r)
+{
+    (void)r;
+    spin_lock_recursive(&heap_lock);
+}
+void __malloc_unlock(struct _reent *r)
+{
+    (void)r;
+    spin_unlock_recursive(&heap_lock);
+}
+
+/* One write at a time on the console: a line from one CPU is not cut by another's. Recursive, so
+ * a CPU that faults while writing can still print its panic. */
+static struct spinlock console_lock = SPINLOCK_INIT;
 
 #undef errno
 extern int errno;
@@ -26,7 +49,9 @@ int write(int fd, const void *buf, size_t len)
         errno = EBADF;
         return -1;
     }
+    spin_lock_recursive(&console_lock);
     console_write(buf, len);
+    spin_unlock_recursive(&console_lock);
     return (int)len;
 }
 

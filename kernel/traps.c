@@ -92,7 +92,9 @@ static void load_gdt_tss(uint64_t g[5], struct tss64 *t, void *df_top)
     t->ist[IST_DF - 1] = (uint64_t)(uintptr_t)df_top;
     t->iomap_base = sizeof(*t); /* no I/O permission bitmap */
     struct desc_ptr gdtr = {5 * sizeof(uint64_t) - 1, (uint64_t)(uintptr_t)g};
+    uint64_t gs_base = rdmsr(MSR_GS_BASE); /* a null GS selector may clear the base: this_cpu() needs it */
     load_gdt_and_segments(&gdtr, SEL_CODE, SEL_DATA);
+    wrmsr(MSR_GS_BASE, gs_base);
     __asm__ volatile("ltr %w0" ::"r"((uint16_t)SEL_TSS));
 }
 

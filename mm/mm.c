@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "kernel/panic.h"
+#include "kernel/spinlock.h"
 
 #define LOW_RESERVED MiB(1) /* real-mode IVT, BDA, EBDA, VGA and BIOS ROMs: never handed out */
 #define MAP_CAP (2 * BOOT_MEM_MAX)
@@ -23,16 +24,25 @@ const struct mem_range *mm_boot_map(size_t *n)
     return boot_map;
 }
 
-uint64_t alloc_pages(enum frame_zone_pref pref, uint64_t count) { return frame_alloc(&frames, pref, count, 1); }
+/* Every CPU allocates frames: the allocator (pure, mm/frame_alloc.c) runs under this lock. */
+static struct spinlock frames_lock = SPINLOCK_INIT;
+
+uint64_t alloc_pages(enum frame_zone_pref pref, uint64_t count) { return alloc_pages_aligned(pref, count, 1); }
 
 uint64_t alloc_pages_aligned(enum frame_zone_pref pref, uint64_t count, uint64_t align_pages)
 {
-    return frame_alloc(&frames, pref, count, align_pages);
+    uint64_t flags = spin_lock(&frames_lock);
+    uint64_t pa = frame_alloc(&frames, pref, count, align_pages);
+    spin_unlock(&frames_lock, flags);
+    return pa;
 }
 
 bool free_pages(uint64_t phys, uint64_t count)
 {
-    if (frame_free(&frames, phys, count))
+    uint64_t flags = spin_lock(&frames_lock);
+    bool ok = frame_free(&frames, phys, count);
+    spin_unlock(&frames_lock, flags);
+    if (ok)
         return true;
     printf("mm: bad free of %" PRIu64 " frame(s) at 0x%" PRIx64 " (not allocated)\n", count, phys);
     return false;

@@ -3,12 +3,15 @@
  * APIC ID the MADT gives it (read by that CPU from its own APIC), and the per-CPU data is each
  * CPU's own. With one CPU the suite checks that the boot CPU is all there is. */
 #include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "drivers/acpi.h"
 #include "drivers/acpi_madt.h"
 #include "kernel/percpu.h"
 #include "kernel/smp_call.h"
+#include "kernel/spinlock.h"
 #include "mm/mm.h"
 #include "ktest/ktest.h"
 
@@ -59,6 +62,8 @@ static void calls_reach_every_cpu(struct ktest *t)
 {
     static uint32_t seen[MAX_CPUS];
     for (unsigned i = 0; i < cpu_count(); i++) {
+        if (!cpu_get(i)->online)
+            continue; /* every_listed_cpu_came_up reports it */
         seen[i] = 0;
         KEXPECT_MSG(t, smp_call_on(i, record_index, seen), "CPU %u did not run the call in time", i);
         KEXPECT_EQ(t, seen[i], i + 1);
@@ -66,7 +71,8 @@ static void calls_reach_every_cpu(struct ktest *t)
     memset(seen, 0, sizeof(seen));
     KEXPECT(t, smp_call_others(record_index, seen));
     for (unsigned i = 1; i < cpu_count(); i++)
-        KEXPECT_MSG(t, seen[i] == i + 1, "CPU %u: %" PRIu32 " after smp_call_others", i, seen[i]);
+        KEXPECT_MSG(t, seen[i] == (cpu_get(i)->online ? i + 1 : 0), "CPU %u: %" PRIu32 " after smp_call_others", i,
+                    seen[i]);
     KEXPECT_EQ(t, seen[0], 0); /* not the caller */
 }
 
@@ -78,7 +84,7 @@ static void nmis_reach_every_cpu(struct ktest *t)
         return;
     }
     for (unsigned i = 1; i < cpu_count(); i++)
-        KEXPECT_MSG(t, smp_nmi(i), "CPU %u did not count the NMI in time", i);
+        KEXPECT_MSG(t, !cpu_get(i)->online || smp_nmi(i), "CPU %u did not count the NMI in time", i);
 }
 
 /* What a CPU reads at a test address. */
@@ -105,20 +111,116 @@ static void remap_is_seen_on_every_cpu(struct ktest *t)
     memset(got, 0, sizeof(got));
     KEXPECT(t, smp_call_others(read_probe, (void *)(uintptr_t)va));
     for (unsigned i = 1; i < cpu_count(); i++)
-        KEXPECT_EQ(t, got[i], 0xaaaa);
+        KEXPECT_EQ(t, got[i], cpu_get(i)->online ? 0xaaaa : 0);
     KASSERT(t, mmu_map(va, b, PAGE_SIZE, PT_WRITE) == 0); /* the shootdown happens here */
     memset(got, 0, sizeof(got));
     KEXPECT(t, smp_call_others(read_probe, (void *)(uintptr_t)va));
     for (unsigned i = 1; i < cpu_count(); i++)
-        KEXPECT_MSG(t, got[i] == 0xbbbb, "CPU %u still reads %#" PRIx64 " through the old translation", i, got[i]);
+        KEXPECT_MSG(t, got[i] == (cpu_get(i)->online ? 0xbbbb : 0),
+                    "CPU %u still reads %#" PRIx64 " through the old translation", i, got[i]);
     KEXPECT_EQ(t, mmu_unmap(va, PAGE_SIZE), 0);
     free_pages(a, 1);
     free_pages(b, 1);
     ktest_note(t, "%u other CPU(s) read the new frame after the remap", cpu_count() - 1);
 }
 
-static const struct ktest_case cases[] = {
-    KTEST_CASE(every_listed_cpu_came_up), KTEST_CASE(per_cpu_data_is_each_cpus_own), KTEST_CASE(calls_reach_every_cpu),
-    KTEST_CASE(nmis_reach_every_cpu),     KTEST_CASE(remap_is_seen_on_every_cpu),
+/* ---- everyone at once: the locks of the frame allocator, the heap and the console */
+
+#define TORTURE_ROUNDS 20000
+static struct spinlock torture_lock = SPINLOCK_INIT;
+static volatile uint64_t torture_count;
+
+static void torture(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < TORTURE_ROUNDS; i++) {
+        uint64_t flags = spin_lock(&torture_lock);
+        uint64_t v = torture_count; /* a read-modify-write that loses counts unless it is exclusive */
+        cpu_relax();
+        torture_count = v + 1;
+        spin_unlock(&torture_lock, flags);
+    }
+}
+
+/* Every CPU adds TORTURE_ROUNDS under one lock at the same time: none is lost. */
+static void lock_torture_loses_nothing(struct ktest *t)
+{
+    torture_count = 0;
+    KEXPECT(t, smp_call_all(torture, NULL));
+    KEXPECT_EQ(t, torture_count, (uint64_t)TORTURE_ROUNDS * cpus_online());
+    ktest_note(t, "%u CPUs x %d rounds under one lock: %" PRIu64, cpus_online(), TORTURE_ROUNDS, torture_count);
+}
+
+#define FRAME_BLOCKS 24
+struct alloc_result {
+    uint32_t bad;        /* blocks whose contents another CPU changed */
+    uint32_t failed;     /* allocations that failed */
+    uint64_t bytes_heap; /* malloc'ed and checked */
 };
-KTEST_SUITE(smp, "application processors: brought up, per-CPU data, calls, NMIs, TLB shootdown", cases);
+static struct alloc_result alloc_results[MAX_CPUS];
+
+/* Each CPU allocates frames of 1-4 pages and heap blocks, fills each with a pattern of its own,
+ * prints a line, and checks every byte before freeing: a frame or block handed to two CPUs, or
+ * a heap corrupted by two at once, shows as a changed byte. */
+static void allocate_and_check(void *arg)
+{
+    (void)arg;
+    struct cpu *me = this_cpu();
+    struct alloc_result *r = &alloc_results[me->index];
+    uint64_t pa[FRAME_BLOCKS], n[FRAME_BLOCKS];
+    uint8_t *heap[FRAME_BLOCKS];
+    uint8_t pat = (uint8_t)(0x40 + me->index);
+    for (int i = 0; i < FRAME_BLOCKS; i++) {
+        n[i] = 1 + (uint64_t)(i % 4);
+        pa[i] = alloc_pages(FRAME_PREFER_HIGH, n[i]);
+        heap[i] = malloc(64 + 97 * (size_t)i);
+        r->failed += pa[i] == FRAME_NONE || heap[i] == NULL;
+        if (pa[i] != FRAME_NONE)
+            memset(phys_to_virt(pa[i]), pat, n[i] * PAGE_SIZE);
+        if (heap[i])
+            memset(heap[i], pat, 64 + 97 * (size_t)i);
+    }
+    printf("smp: CPU %u filled %d blocks\n", me->index, FRAME_BLOCKS);
+    for (int i = 0; i < FRAME_BLOCKS; i++) {
+        const uint8_t *p = pa[i] != FRAME_NONE ? phys_to_virt(pa[i]) : NULL;
+        for (uint64_t k = 0; p && k < n[i] * PAGE_SIZE; k++)
+            if (p[k] != pat) {
+                r->bad++;
+                break;
+            }
+        for (size_t k = 0; heap[i] && k < 64 + 97 * (size_t)i; k++)
+            if (heap[i][k] != pat) {
+                r->bad++;
+                break;
+            }
+        if (pa[i] != FRAME_NONE)
+            free_pages(pa[i], n[i]);
+        r->bytes_heap += heap[i] ? 64 + 97 * (size_t)i : 0;
+        free(heap[i]);
+    }
+}
+
+static void concurrent_allocation_keeps_every_block(struct ktest *t)
+{
+    memset(alloc_results, 0, sizeof(alloc_results));
+    uint64_t free_before = frame_alloc_free_frames(mm_frames());
+    KEXPECT(t, smp_call_all(allocate_and_check, NULL));
+    for (unsigned i = 0; i < cpu_count(); i++) {
+        KEXPECT_MSG(t, alloc_results[i].bad == 0, "CPU %u: %" PRIu32 " block(s) changed by another CPU", i,
+                    alloc_results[i].bad);
+        KEXPECT_MSG(t, alloc_results[i].failed == 0, "CPU %u: %" PRIu32 " allocation(s) failed", i,
+                    alloc_results[i].failed);
+    }
+    KEXPECT_EQ(t, frame_alloc_free_frames(mm_frames()), free_before); /* every frame came back */
+}
+
+static const struct ktest_case cases[] = {
+    KTEST_CASE(every_listed_cpu_came_up),
+    KTEST_CASE(per_cpu_data_is_each_cpus_own),
+    KTEST_CASE(calls_reach_every_cpu),
+    KTEST_CASE(nmis_reach_every_cpu),
+    KTEST_CASE(remap_is_seen_on_every_cpu),
+    KTEST_CASE(lock_torture_loses_nothing),
+    KTEST_CASE(concurrent_allocation_keeps_every_block),
+};
+KTEST_SUITE(smp, "application processors: up, per-CPU data, calls, NMIs, TLB shootdown, locks", cases);
