@@ -43,6 +43,9 @@ void *mmio_map(uint64_t phys, uint64_t size);
 /* Map firmware tables (ACPI in reserved memory) read-only, write-back, if not mapped yet. */
 const void *firmware_map(uint64_t phys, uint64_t size);
 int mmu_map(uint64_t va, uint64_t pa, uint64_t size, unsigned flags);
+/* mmu_map, flushed on this CPU only: the other CPUs keep what their TLBs hold. For the smp suite,
+ * to show what the shootdown mmu_map does is for - nothing else may use it. */
+int mmu_map_this_cpu_only(uint64_t va, uint64_t pa, uint64_t size, unsigned flags);
 int mmu_unmap(uint64_t va, uint64_t size);
 bool mmu_lookup(uint64_t va, uint64_t *pte, int *level);
 uint64_t mmu_tables_allocated(void);

@@ -138,6 +138,13 @@ int mmu_map(uint64_t va, uint64_t pa, uint64_t size, unsigned flags)
     return rc;
 }
 
+int mmu_map_this_cpu_only(uint64_t va, uint64_t pa, uint64_t size, unsigned flags)
+{
+    int rc = pt_map(&kpt, va, pa, size, flags);
+    flush_range(va, size);
+    return rc;
+}
+
 int mmu_unmap(uint64_t va, uint64_t size)
 {
     int rc = pt_unmap(&kpt, va, size);
