@@ -53,13 +53,6 @@ static struct {
     uint64_t pml4_low; /* a PML4 below 4 GiB for the switch (the kernel's, or a copy) */
 } smp;
 
-static void delay_us(uint64_t us)
-{
-    uint64_t t0 = time_ns();
-    while (time_ns() - t0 < us * NSEC_PER_USEC)
-        cpu_relax();
-}
-
 /* An AP's first C: its own tables, GS, the boot CPU's PAT, its APIC; then it reports and parks. */
 static void ap_main(void *arg)
 {
@@ -106,29 +99,29 @@ static void fill_trampoline(struct cpu *c)
     };
 }
 
+static bool reported(void *arg) { return __atomic_load_n(&((struct cpu *)arg)->online, __ATOMIC_ACQUIRE) != 0; }
+
 /* INIT-SIPI-SIPI (8.4.4.1) and wait for the report. The page runs read-only and executable for
  * the start, and goes back to read-write, no-execute after. */
 static bool start_ap(struct cpu *c)
 {
     fill_trampoline(c);
-    mmu_map(smp.page, smp.page, PAGE_SIZE, PT_EXEC);
-    invlpg((uintptr_t)smp.page);
+    mmu_map(smp.page, smp.page, PAGE_SIZE, PT_EXEC); /* flushed here and shot down on the others */
     uint64_t t0 = time_ns();
     uint32_t vector = (uint32_t)(smp.page >> 12);
     bool sent = apic_send_ipi(c->apic_id, APIC_ICR_INIT);
-    delay_us(INIT_DELAY_MS * 1000);
-    for (int i = 0; i < 2 && sent && !__atomic_load_n(&c->online, __ATOMIC_ACQUIRE); i++) {
+    delay_ns(INIT_DELAY_MS * NSEC_PER_MSEC);
+    for (int i = 0; i < 2 && sent && !reported(c); i++) {
         sent = apic_send_ipi(c->apic_id, APIC_ICR_STARTUP | vector);
-        delay_us(SIPI_DELAY_US);
+        delay_ns(SIPI_DELAY_US * NSEC_PER_USEC);
     }
-    while (sent && !__atomic_load_n(&c->online, __ATOMIC_ACQUIRE) && time_ns() - t0 < SMP_AP_TIMEOUT_MS * NSEC_PER_MSEC)
-        cpu_relax();
+    uint64_t limit = SMP_AP_TIMEOUT_MS * NSEC_PER_MSEC, spent = time_ns() - t0;
+    bool up = sent && wait_until(reported, c, spent < limit ? limit - spent : 0);
     c->up_ns = time_ns() - t0;
-    if (!__atomic_load_n(&c->online, __ATOMIC_ACQUIRE))
+    if (!up)
         apic_send_ipi(c->apic_id, APIC_ICR_INIT); /* a latecomer is held in wait-for-SIPI, not let run */
     mmu_map(smp.page, smp.page, PAGE_SIZE, PT_WRITE);
-    invlpg((uintptr_t)smp.page);
-    return __atomic_load_n(&c->online, __ATOMIC_ACQUIRE);
+    return up;
 }
 
 /* The start-up page and a PML4 below 4 GiB; false (said why) when there is none. */

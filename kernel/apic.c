@@ -100,6 +100,12 @@ uint64_t apic_timer_measure_hz(uint32_t ms)
 
 void apic_eoi(void) { wr(REG_EOI, 0); }
 
+static bool icr_idle(void *arg)
+{
+    (void)arg;
+    return !(rd(REG_ICR_LOW) & ICR_PENDING);
+}
+
 bool apic_send_ipi(uint32_t dest, uint32_t command)
 {
     if (apic.mode == APIC_X2APIC) {
@@ -108,11 +114,7 @@ bool apic_send_ipi(uint32_t dest, uint32_t command)
     }
     wr(REG_ICR_HIGH, dest << 24);
     wr(REG_ICR_LOW, command);
-    uint64_t t0 = time_ns();
-    while (rd(REG_ICR_LOW) & ICR_PENDING)
-        if (time_ns() - t0 > NSEC_PER_MSEC)
-            return false;
-    return true;
+    return wait_until(icr_idle, NULL, NSEC_PER_MSEC);
 }
 
 /* 11.9: a spurious interrupt needs no EOI; it is counted, never fatal. */

@@ -45,14 +45,23 @@ static uint32_t post(struct cpu *c, void (*fn)(void *arg), void *arg)
     return seq;
 }
 
+struct awaited {
+    struct cpu *c;
+    uint64_t value; /* call_done to reach, or NMI count to leave */
+};
+
+static bool call_done(void *arg)
+{
+    const struct awaited *a = arg;
+    return __atomic_load_n(&a->c->call_done, __ATOMIC_ACQUIRE) == a->value;
+}
+
+/* Wait for c to finish call seq, by the deadline SMP_CALL_TIMEOUT_NS after t0. */
 static bool wait_done(struct cpu *c, uint32_t seq, uint64_t t0)
 {
-    while (__atomic_load_n(&c->call_done, __ATOMIC_ACQUIRE) != seq)
-        if (time_ns() - t0 > SMP_CALL_TIMEOUT_NS)
-            return false;
-        else
-            cpu_relax();
-    return true;
+    struct awaited a = {c, seq};
+    uint64_t spent = time_ns() - t0;
+    return wait_until(call_done, &a, spent < SMP_CALL_TIMEOUT_NS ? SMP_CALL_TIMEOUT_NS - spent : 0);
 }
 
 bool smp_call_on(unsigned i, void (*fn)(void *arg), void *arg)
@@ -90,19 +99,20 @@ static bool call_everywhere(void (*fn)(void *arg), void *arg, bool self_too)
 bool smp_call_others(void (*fn)(void *arg), void *arg) { return call_everywhere(fn, arg, false); }
 bool smp_call_all(void (*fn)(void *arg), void *arg) { return call_everywhere(fn, arg, true); }
 
+static bool nmi_counted(void *arg)
+{
+    const struct awaited *a = arg;
+    return __atomic_load_n(&a->c->nmis, __ATOMIC_ACQUIRE) != a->value;
+}
+
 bool smp_nmi(unsigned i)
 {
     struct cpu *c = cpu_get(i);
     if (c == NULL || !__atomic_load_n(&c->online, __ATOMIC_ACQUIRE) || c == this_cpu())
         return false;
-    uint64_t before = __atomic_load_n(&c->nmis, __ATOMIC_ACQUIRE), t0 = time_ns();
+    struct awaited a = {c, __atomic_load_n(&c->nmis, __ATOMIC_ACQUIRE)};
     apic_send_ipi(c->apic_id, APIC_ICR_NMI);
-    while (__atomic_load_n(&c->nmis, __ATOMIC_ACQUIRE) == before)
-        if (time_ns() - t0 > SMP_CALL_TIMEOUT_NS)
-            return false;
-        else
-            cpu_relax();
-    return true;
+    return wait_until(nmi_counted, &a, SMP_CALL_TIMEOUT_NS);
 }
 
 struct range {

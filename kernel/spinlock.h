@@ -30,13 +30,18 @@ struct spinlock {
         0, 0, 0, 0    \
     }
 
+static inline void spin_acquire(struct spinlock *l)
+{
+    while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
+        while (__atomic_load_n(&l->locked, __ATOMIC_RELAXED))
+            cpu_relax();
+}
+
 static inline uint64_t spin_lock(struct spinlock *l)
 {
     uint64_t flags = read_rflags();
     __asm__ volatile("cli" ::: "memory");
-    while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
-        while (__atomic_load_n(&l->locked, __ATOMIC_RELAXED))
-            cpu_relax();
+    spin_acquire(l);
     return flags;
 }
 
@@ -57,9 +62,7 @@ static inline void spin_lock_recursive(struct spinlock *l)
         l->depth++;
         return;
     }
-    while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
-        while (__atomic_load_n(&l->locked, __ATOMIC_RELAXED))
-            cpu_relax();
+    spin_acquire(l);
     l->holder = me;
     l->depth = 1;
     l->flags = f;
