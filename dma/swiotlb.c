@@ -405,6 +405,10 @@ HOT uint32_t slot_owner(const struct swiotlb_pool *p, uint32_t i)
 {
     if (i >= p->nslots || !slot_used(p, i))
         return 0;
+    /* The common case, a mapping's own first slot, without waiting for the head search: its
+     * metadata load can start while the head bit is tested (the branch is predicted). */
+    if ((p->head[i / WORD_BITS] >> (i % WORD_BITS)) & 1)
+        return i + 1;
     int64_t h = head_at_or_before(p, i); /* a used slot always has one within its run */
     return h < 0 ? 0 : (uint32_t)h + 1;
 }
