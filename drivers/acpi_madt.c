@@ -21,7 +21,12 @@ enum { LOCAL_APIC = 0, IO_APIC = 1, SOURCE_OVERRIDE = 2, LAPIC_ADDR_OVERRIDE = 5
 #define LOCAL_X2APIC_LEN 16
 #define LAPIC_ENABLED (1u << 0)        /* Table 5.23 */
 #define LAPIC_ONLINE_CAPABLE (1u << 1) /* ACPI 6.3+ */
-#define XAPIC_ID_NONE 0xffu            /* a local APIC entry with this ID describes no CPU */
+/* MPS INTI flags of an override (Table 5.26): 00 in a field means "the bus's default". */
+#define INTI_POLARITY_MASK 0x3u
+#define INTI_ACTIVE_LOW 0x3u
+#define INTI_TRIGGER_MASK (0x3u << 2)
+#define INTI_LEVEL (0x3u << 2)
+#define XAPIC_ID_NONE 0xffu /* a local APIC entry with this ID describes no CPU */
 #define X2APIC_ID_NONE 0xffffffffu
 
 static bool fail(const char **why, const char *reason)
@@ -106,5 +111,22 @@ bool acpi_madt_parse(const uint8_t *madt, size_t len, struct madt_info *out, con
     }
     if (out->ncpus == 0)
         return fail(why, "the MADT lists no usable CPU");
+    return true;
+}
+
+bool madt_isa_route(const struct madt_info *m, uint8_t irq, struct isa_route *out)
+{
+    for (unsigned i = 0; i < m->noverrides; i++)
+        if (m->override[i].source == irq) {
+            uint16_t f = m->override[i].flags;
+            *out = (struct isa_route){.gsi = m->override[i].gsi,
+                                      .active_low = (f & INTI_POLARITY_MASK) == INTI_ACTIVE_LOW,
+                                      .level = (f & INTI_TRIGGER_MASK) == INTI_LEVEL};
+            return true;
+        }
+    for (unsigned i = 0; i < m->noverrides; i++)
+        if (m->override[i].gsi == irq) /* e.g. IRQ 0 on GSI 2: ISA IRQ 2 is then nowhere */
+            return false;
+    *out = (struct isa_route){.gsi = irq, .active_low = false, .level = false};
     return true;
 }

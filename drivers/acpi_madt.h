@@ -48,6 +48,15 @@ struct madt_info {
     unsigned noverrides;
 };
 
+/* Where an ISA IRQ arrives (5.2.12.5): its override's GSI, polarity and trigger, or by default
+ * the GSI of the same number, active high, edge-triggered (the ISA bus's conventions). False if
+ * the IRQ has no GSI: another source was moved onto its number and it has no override itself. */
+struct isa_route {
+    uint32_t gsi;
+    bool active_low, level;
+};
+bool madt_isa_route(const struct madt_info *m, uint8_t irq, struct isa_route *out);
+
 /* Parse a MADT of len bytes (header included). False, with the reason in why (may be NULL), for
  * a table that is too short, an entry that runs past its end or is shorter than its type, the
  * same APIC ID listed twice, too many I/O APICs or overrides, or no usable CPU at all. */

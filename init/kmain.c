@@ -7,6 +7,7 @@
 #include "dma/dma.h"
 #include "drivers/acpi.h"
 #include "drivers/drivers.h"
+#include "drivers/ioapic.h"
 #include "drivers/pagecache.h"
 #include "drivers/pci.h"
 #include "kernel/apic.h"
@@ -16,6 +17,7 @@
 #include "kernel/console.h"
 #include "kernel/cpu.h"
 #include "kernel/exit.h"
+#include "kernel/irq.h"
 #include "kernel/options.h"
 #include "kernel/percpu.h"
 #include "kernel/report.h"
@@ -50,12 +52,21 @@ static void local_apic_init(const struct boot_info *bi)
     apic_init(mmio_map(base, PAGE_SIZE), kopts.apic == APIC_CHOICE_AUTO);
 }
 
+/* The I/O APICs, where the MADT lists them: every pin masked until a driver routes one. */
+static void io_apic_init(const struct boot_info *bi)
+{
+    const struct madt_info *m = acpi_madt(bi->rsdp, NULL);
+    if (m != NULL && apic_mode() != APIC_NONE)
+        ioapic_init(m);
+}
+
 _Noreturn void kmain(struct boot_info *bi)
 {
     cpu_init_boot(); /* GS and CPU 0 first: the locks below printf and malloc ask which CPU holds them */
     setvbuf(stdout, NULL, _IONBF, 0); /* no buffer: nothing is lost if the guest dies */
     printf("\nbounce %s - a unikernel for DMA bounce-buffer experiments\n", BOUNCE_VERSION);
     traps_init();
+    irq_init();
     print_boot_info(bi);
 
     char err[256];
@@ -86,6 +97,7 @@ _Noreturn void kmain(struct boot_info *bi)
     acpi_print_madt(bi->rsdp);
     local_apic_init(bi);
     smp_init(bi->rsdp);
+    io_apic_init(bi);
     pci_init(bi->rsdp);
     drivers_init();
     pagecache_init();

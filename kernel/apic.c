@@ -31,6 +31,8 @@
 #define REG_TIMER_CURRENT 0x390
 #define REG_TIMER_DIVIDE 0x3e0
 #define REG_EOI 0xb0
+#define REG_ISR 0x100 /* eight 32-bit registers, 0x10 apart: vectors 0-31, 32-63, ... */
+#define REG_IRR 0x200
 #define REG_ICR_LOW 0x300
 #define REG_ICR_HIGH 0x310
 #define ICR_PENDING (1u << 12) /* xAPIC: delivery status */
@@ -38,7 +40,8 @@
 
 #define SVR_ENABLE (1u << 8)
 #define LVT_MASKED (1u << 16)
-#define TIMER_DIVIDE_16 0x3 /* Figure 11-10: bits 3,1,0 = 0,1,1 */
+#define LVT_TIMER_PERIODIC (1u << 17) /* timer mode bits 18:17 = 01; 00 is one-shot */
+#define TIMER_DIVIDE_16 0x3           /* Figure 11-10: bits 3,1,0 = 0,1,1 */
 #define CALIBRATE_MS 20
 
 /* The state of this CPU's APIC (one CPU for now: the boot CPU). */
@@ -84,6 +87,38 @@ void apic_timer_start(void)
 
 uint32_t apic_timer_count(void) { return rd(REG_TIMER_CURRENT); }
 
+/* Timer counts for ns at the calibrated rate, within what the initial-count register holds. */
+static uint32_t timer_counts(uint64_t ns)
+{
+    if (apic.timer_hz && ns > UINT64_MAX / apic.timer_hz) /* more counts than the register holds anyway */
+        return UINT32_MAX;
+    uint64_t n = ns * apic.timer_hz / NSEC_PER_SEC;
+    return n == 0 ? 1 : n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
+
+static void timer_arm(uint32_t lvt, uint64_t ns)
+{
+    wr(REG_TIMER_DIVIDE, TIMER_DIVIDE_16);
+    wr(REG_LVT_TIMER, lvt);
+    wr(REG_TIMER_INIT, timer_counts(ns)); /* writing the initial count starts it (11.5.4) */
+}
+
+void apic_timer_oneshot(uint8_t vector, uint64_t ns) { timer_arm(vector, ns); }
+void apic_timer_periodic(uint8_t vector, uint64_t ns) { timer_arm(LVT_TIMER_PERIODIC | vector, ns); }
+
+void apic_timer_stop(void)
+{
+    wr(REG_LVT_TIMER, LVT_MASKED);
+    wr(REG_TIMER_INIT, 0); /* a zero initial count stops it */
+}
+
+static bool vector_bit(uint32_t reg, uint8_t vector)
+{
+    return (rd(reg + 0x10u * (vector / 32u)) >> (vector % 32u)) & 1;
+}
+bool apic_in_service(uint8_t vector) { return vector_bit(REG_ISR, vector); }
+bool apic_requested(uint8_t vector) { return vector_bit(REG_IRR, vector); }
+
 uint64_t apic_timer_measure_hz(uint32_t ms)
 {
     /* Each end reads the count, then the clock: the same order at both ends, so the slow part of a
@@ -117,12 +152,15 @@ bool apic_send_ipi(uint32_t dest, uint32_t command)
     return wait_until(icr_idle, NULL, NSEC_PER_MSEC);
 }
 
-/* 11.9: a spurious interrupt needs no EOI; it is counted, never fatal. */
+/* 11.9: a spurious interrupt needs no EOI (it never enters the ISR); it is counted, never fatal.
+ * A fixed interrupt someone sent on this vector is in service, though, and gets its EOI. */
 static volatile uint64_t spurious;
 static void spurious_handler(struct trap_frame *f)
 {
     (void)f;
     __atomic_fetch_add(&spurious, 1, __ATOMIC_RELAXED);
+    if (apic_in_service(APIC_SPURIOUS_VECTOR))
+        apic_eoi();
 }
 uint64_t apic_spurious_count(void) { return spurious; }
 

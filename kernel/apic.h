@@ -47,5 +47,15 @@ uint64_t apic_timer_measure_hz(uint32_t ms);
  * then read the count; for checks against other clocks. */
 void apic_timer_start(void);
 uint32_t apic_timer_count(void);
+/* The timer as an interrupt source (11.5.4): once after ns, or every ns, on `vector` (at least
+ * one count, at most 2^32 - 1 of them); stop masks it and clears the count. */
+void apic_timer_oneshot(uint8_t vector, uint64_t ns);
+void apic_timer_periodic(uint8_t vector, uint64_t ns);
+void apic_timer_stop(void);
+
+/* Whether `vector` is in service (ISR) or requested (IRR) at this CPU's APIC (11.8.4). */
+bool apic_in_service(uint8_t vector);
+bool apic_requested(uint8_t vector);
+#define APIC_ICR_SELF (1u << 18) /* destination shorthand "self" (11.6.1); the dest is ignored */
 
 #endif

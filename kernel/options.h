@@ -26,11 +26,14 @@ enum ide_mode { IDE_MODE_DMA, IDE_MODE_PIO };                       /* ide=: bus
 enum pagecache_zone { PAGECACHE_HIGH, PAGECACHE_DMA32 };            /* pagecache_zone= */
 enum dma_completion { DMA_COMPLETION_WHOLE, DMA_COMPLETION_EXACT }; /* dma_completion= */
 enum apic_choice { APIC_CHOICE_AUTO, APIC_CHOICE_XAPIC };           /* apic=: x2APIC where offered, or not */
+enum io_completion { IO_POLL, IO_IRQ };                             /* io=: how drivers learn of completions */
 extern const char *const guest_mode_names[], *const cc_io_names[], *const ide_mode_names[];
 extern const char *const pagecache_zone_names[], *const dma_completion_names[], *const apic_choice_names[];
+extern const char *const io_completion_names[];
 _Static_assert(sizeof(enum guest_mode) == sizeof(int) && sizeof(enum cc_io) == sizeof(int) &&
                    sizeof(enum ide_mode) == sizeof(int) && sizeof(enum pagecache_zone) == sizeof(int) &&
-                   sizeof(enum dma_completion) == sizeof(int) && sizeof(enum apic_choice) == sizeof(int),
+                   sizeof(enum dma_completion) == sizeof(int) && sizeof(enum apic_choice) == sizeof(int) &&
+                   sizeof(enum io_completion) == sizeof(int),
                "OPT_ENUM writes an int");
 
 struct kernel_options {
@@ -58,6 +61,7 @@ struct kernel_options {
     enum guest_mode mode;               /* mode= */
     enum cc_io cc_io;                   /* cc_io= */
     enum apic_choice apic;              /* apic= */
+    enum io_completion io;              /* io= */
     bool smp_phantom;                   /* smp_phantom: start a CPU the MADT does not list (it never comes up) */
     struct virtio_mmio_spec virtio_mmio[MAX_VIRTIO_MMIO]; /* virtio_mmio.device= */
     unsigned nvirtio_mmio;

@@ -24,6 +24,18 @@ const struct mem_range *mm_boot_map(size_t *n)
     return boot_map;
 }
 
+bool mm_overlaps_memory(uint64_t phys, uint64_t len)
+{
+    size_t n;
+    const struct mem_range *map = mm_boot_map(&n);
+    for (size_t i = 0; i < n; i++) {
+        bool memory = map[i].type != MEM_MMIO && map[i].type != MEM_RESERVED && map[i].type != MEM_UNUSABLE;
+        if (memory && phys < memrange_end(&map[i]) && map[i].base < phys + len)
+            return true;
+    }
+    return false;
+}
+
 /* Every CPU allocates frames: the allocator (pure, mm/frame_alloc.c) runs under this lock. */
 static struct spinlock frames_lock = SPINLOCK_INIT;
 

@@ -33,6 +33,9 @@ bool free_pages(uint64_t phys, uint64_t count);
 struct frame_allocator *mm_frames(void);
 /* The boot memory map after normalization (sorted, overlaps resolved). */
 const struct mem_range *mm_boot_map(size_t *n);
+/* Whether any byte of [phys, phys + len) is memory in the boot map (RAM, firmware or ACPI data,
+ * our image): what a device's registers, as a table or the command line places them, must not be. */
+bool mm_overlaps_memory(uint64_t phys, uint64_t len);
 void mm_print_map(void);
 void mm_print_zones(void);
 

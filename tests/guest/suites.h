@@ -7,6 +7,7 @@
 #define KTEST_SUITES(X) \
     X(boot)             \
     X(smp)              \
+    X(irq)              \
     X(mm)               \
     X(paging)           \
     X(traps)            \

@@ -212,6 +212,43 @@ static void test_tables_that_lie(void **state)
     expect_refused(&t, t.len, "more interrupt source overrides");
 }
 
+/* ISA IRQs through QEMU pc's overrides: 0 moved to GSI 2 (so IRQ 2 has no GSI); 9 with flags 0xd
+ * (MPS INTI: polarity bits 1:0 = 01 active high, trigger bits 3:2 = 11 level); the IDE channels'
+ * 14 and 15 without an override, on their own numbers, edge-triggered and active high as on ISA. */
+static void test_isa_routes(void **state)
+{
+    (void)state;
+    struct table t;
+    struct madt_info m;
+    struct isa_route r;
+    qemu_pc(&t, 1);
+    assert_true(acpi_madt_parse(t.b, t.len, &m, NULL));
+    assert_true(madt_isa_route(&m, 0, &r));
+    assert_int_equal(r.gsi, 2);
+    assert_false(r.level);
+    assert_false(r.active_low);
+    assert_false(madt_isa_route(&m, 2, &r));
+    assert_true(madt_isa_route(&m, 9, &r));
+    assert_int_equal(r.gsi, 9);
+    assert_true(r.level);
+    assert_false(r.active_low);
+    for (uint8_t irq = 14; irq <= 15; irq++) {
+        assert_true(madt_isa_route(&m, irq, &r));
+        assert_int_equal(r.gsi, irq);
+        assert_false(r.level);
+        assert_false(r.active_low);
+    }
+    /* An override to an active-low, level GSI elsewhere (flags 0xf), as real boards route SCI. */
+    header(&t, 0xfee00000u, 1);
+    lapic(&t, 0, 0, 1);
+    override(&t, 14, 20, 0xf);
+    assert_true(acpi_madt_parse(t.b, t.len, &m, NULL));
+    assert_true(madt_isa_route(&m, 14, &r));
+    assert_int_equal(r.gsi, 20);
+    assert_true(r.level);
+    assert_true(r.active_low);
+}
+
 static void test_unknown_types_are_skipped_by_length(void **state)
 {
     (void)state;
@@ -233,6 +270,7 @@ int main(void)
         cmocka_unit_test(test_lapic_address_override_wins),
         cmocka_unit_test(test_more_cpus_than_handled_are_counted),
         cmocka_unit_test(test_tables_that_lie),
+        cmocka_unit_test(test_isa_routes),
         cmocka_unit_test(test_unknown_types_are_skipped_by_length),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
