@@ -8,8 +8,11 @@
 #include <string.h>
 
 #include "dma/dma.h"
+#include "lib/json.h"
 #include "kernel/cpu.h"
+#include "kernel/irq.h"
 #include "kernel/options.h"
+#include "kernel/report.h"
 #include "kernel/time.h"
 #include "mm/mm.h"
 
@@ -25,8 +28,27 @@ const char *blk_status_name(enum blk_status s)
 
 const char *blk_op_name(enum blk_op op) { return op == BLK_READ ? "read" : op == BLK_WRITE ? "write" : "flush"; }
 
+static void print_report(void)
+{
+    struct json_writer w;
+    printf(REPORT_PREFIX " blk ");
+    json_begin(&w, NULL, 0);
+    for (size_t i = 0; i < ndevices; i++) {
+        json_object(&w, devices[i]->name);
+        json_bool(&w, "irq_driven", devices[i]->irq_driven);
+#define BLK_STATS_JSON(name, what) json_u64(&w, #name, devices[i]->stats.name);
+        BLK_STATS(BLK_STATS_JSON)
+#undef BLK_STATS_JSON
+        json_close(&w);
+    }
+    json_end(&w);
+    printf("\n");
+}
+
 void blk_register(struct blk_dev *dev)
 {
+    if (ndevices == 0)
+        report_register(print_report);
     if (ndevices == BLK_MAX_DEVICES) {
         printf("blk: too many disks, ignoring %s\n", dev->name);
         return;
@@ -165,15 +187,68 @@ static void unstall_all(void)
         }
 }
 
-int blk_poll_all(void)
+/* Poll the disks that are (irq: only the interrupt-driven ones; else only the others); what an
+ * interrupt-driven disk yields to a poll lost its interrupt. */
+static int poll_disks(bool irq)
 {
     int n = 0;
-    for (size_t i = 0; i < ndevices; i++)
-        n += devices[i]->ops->poll(devices[i]);
+    for (size_t i = 0; i < ndevices; i++) {
+        if (devices[i]->irq_driven != irq)
+            continue;
+        int k = devices[i]->ops->poll(devices[i]);
+        if (irq)
+            devices[i]->stats.irqs_lost += (uint64_t)k;
+        n += k;
+    }
     if (n > 0)
         unstall_all();
     return n;
 }
+
+int blk_poll_all(void) { return poll_disks(false) + poll_disks(true); }
+
+void blk_interrupt(struct blk_dev *dev)
+{
+    dev->stats.irqs++;
+    int n = dev->ops->poll(dev);
+    if (n == 0)
+        dev->stats.irqs_empty++;
+    else
+        unstall_all();
+}
+
+/* Whether some interrupt-driven disk has work and no polled one does: then sleeping is right. */
+static bool sleep_for_interrupts(void)
+{
+    bool irq_work = false;
+    for (size_t i = 0; i < ndevices; i++) {
+        bool work = !devices[i]->ops->idle(devices[i]) || devices[i]->queue_head != NULL;
+        if (work && !devices[i]->irq_driven)
+            return false;
+        irq_work |= work && devices[i]->irq_driven;
+    }
+    return irq_work;
+}
+
+bool blk_wait_until(bool (*cond)(void *arg), void *arg, uint64_t timeout_ns)
+{
+    uint64_t deadline = time_ns() + timeout_ns;
+    while (!cond(arg)) {
+        uint64_t now = time_ns();
+        if (now > deadline)
+            return cond(arg);
+        if (sleep_for_interrupts()) {
+            uint64_t nap = deadline - now < BLK_IRQ_FALLBACK_NS ? deadline - now : BLK_IRQ_FALLBACK_NS;
+            if (!irq_wait_until(cond, arg, nap))
+                poll_disks(true); /* no progress for a while: a lost interrupt, or a driver timeout to run */
+        } else if (blk_poll_all() == 0) {
+            cpu_relax();
+        }
+    }
+    return true;
+}
+
+static bool req_done(void *arg) { return ((struct blk_req *)arg)->done; }
 
 /* Take a request that the driver never got off the queue. False if it is not queued. */
 static bool unqueue(struct blk_dev *dev, struct blk_req *req)
@@ -194,21 +269,14 @@ static bool unqueue(struct blk_dev *dev, struct blk_req *req)
 
 enum blk_status blk_wait(struct blk_dev *dev, struct blk_req *req, uint64_t timeout_ns)
 {
-    uint64_t deadline = time_ns() + timeout_ns;
-    while (!req->done) {
-        if (blk_poll_all() == 0) {
-            if (time_ns() > deadline) {
-                if (unqueue(dev, req))
-                    blk_complete(dev, req, BLK_ETIMEDOUT);
-                else
-                    printf("blk: %s: request at lba %" PRIu64 " still in the driver after %" PRIu64 " ms\n", dev->name,
-                           req->lba, (timeout_ns / 1000000));
-                return BLK_ETIMEDOUT;
-            }
-            cpu_relax();
-        }
-    }
-    return req->status;
+    if (blk_wait_until(req_done, req, timeout_ns))
+        return req->status;
+    if (unqueue(dev, req))
+        blk_complete(dev, req, BLK_ETIMEDOUT);
+    else
+        printf("blk: %s: request at lba %" PRIu64 " still in the driver after %" PRIu64 " ms\n", dev->name, req->lba,
+               (timeout_ns / 1000000));
+    return BLK_ETIMEDOUT;
 }
 
 enum blk_status blk_submit_wait(struct blk_dev *dev, struct blk_req *req)

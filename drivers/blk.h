@@ -6,7 +6,9 @@
  * asynchronously (submit) and complete them when polled; the block layer keeps a software queue
  * in front of each device, so callers never see "device busy": they submit and later wait.
  *
- * Completion is polled - the guest runs with interrupts off - and every wait has a timeout.
+ * Completion is polled (io=poll, the default) or interrupt-driven (io=irq, for drivers that
+ * routed an interrupt: their handler calls blk_interrupt(), which reaps and completes). Either
+ * way every wait goes through blk_wait_until() and has a timeout.
  */
 #ifndef BOUNCE_DRIVERS_BLK_H
 #define BOUNCE_DRIVERS_BLK_H
@@ -72,9 +74,24 @@ struct blk_ops {
     bool (*idle)(struct blk_dev *dev);
 };
 
+/* A disk's counters, declared once: the struct and the end-of-run report ("BOUNCE-REPORT blk
+ * {"vda": {...}, ...}") are made from this list, in this order. X(name, what). */
+#define BLK_STATS(X)                                                                          \
+    X(reads, "read requests submitted")                                                       \
+    X(writes, "write requests submitted")                                                     \
+    X(flushes, "flush requests submitted")                                                    \
+    X(sectors_read, "sectors in read requests")                                               \
+    X(sectors_written, "sectors in write requests")                                           \
+    X(errors, "requests completed with an error")                                             \
+    X(requeues, "requests the driver could not take at first (queue or bounce pool full)")    \
+    X(irqs, "io=irq: interrupts taken for the disk")                                          \
+    X(irqs_empty, "... that found nothing to complete (another's reap took it, or spurious)") \
+    X(irqs_lost, "completions found by the fallback poll: their interrupt never came, or too late")
+
 struct blk_stats {
-    uint64_t reads, writes, flushes, sectors_read, sectors_written, errors;
-    uint64_t requeues; /* requests the driver could not take at first (queue or bounce pool full) */
+#define BLK_STATS_FIELD(name, what) uint64_t name;
+    BLK_STATS(BLK_STATS_FIELD)
+#undef BLK_STATS_FIELD
 };
 
 struct blk_dev {
@@ -88,6 +105,7 @@ struct blk_dev {
     bool read_only, has_flush;
     bool fills_by_dma;      /* reads land in memory by DMA through dma/ (not by PIO) */
     bool completes_exactly; /* dma_completion=exact honoured: reads come back with what the device wrote */
+    bool irq_driven;        /* io=irq and the driver has an interrupt: completions come from blk_interrupt() */
     struct dma_dev *dma;    /* the device's DMA identity, if it does DMA */
     const struct blk_ops *ops;
     void *driver;
@@ -109,6 +127,15 @@ void blk_submit(struct blk_dev *dev, struct blk_req *req);
 /* Poll every device - poll its driver, then hand it queued requests - and return the completions:
  * all of them, since a request waiting for bounce slots may need another disk's completions. */
 int blk_poll_all(void);
+/* For a driver's interrupt handler: reap the disk's completions (its poll op) and hand queued
+ * requests on, as blk_poll_all() does; counted in the disk's irq stats. */
+void blk_interrupt(struct blk_dev *dev);
+/* Wait until cond(arg) holds, driving every disk meanwhile: polling the polled ones; sleeping in
+ * HLT while interrupt-driven ones complete from their handlers, with a poll of those after each
+ * BLK_IRQ_FALLBACK_NS without progress (what it finds is counted in irqs_lost). False when
+ * timeout_ns passed first. Every block-layer wait (blk_wait, the page cache's) is this one. */
+#define BLK_IRQ_FALLBACK_NS (100 * 1000 * 1000ull)
+bool blk_wait_until(bool (*cond)(void *arg), void *arg, uint64_t timeout_ns);
 /* Wait for a request with a timeout; returns its status, or BLK_ETIMEDOUT. A request that times
  * out while still queued is taken off the queue; one that the driver holds cannot be taken back,
  * so on BLK_ETIMEDOUT the caller must not reuse it. */

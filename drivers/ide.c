@@ -333,8 +333,9 @@ void ide_probe(void)
     char bmdesc[32] = "absent: PIO only";
     if (bus_master)
         snprintf(bmdesc, sizeof(bmdesc), "at I/O %#" PRIx64, pd->bar[4].base);
-    printf("ide: %04x:%04x at %02x:%02x.%x, prog-if %#x, bus master %s, ide=%s\n", pd->vendor, pd->device, pd->bus,
-           pd->dev, pd->fn, pd->prog_if, bmdesc, ide_mode_names[kopts.ide_mode]);
+    printf("ide: %04x:%04x at %02x:%02x.%x, prog-if %#x, bus master %s, ide=%s%s\n", pd->vendor, pd->device, pd->bus,
+           pd->dev, pd->fn, pd->prog_if, bmdesc, ide_mode_names[kopts.ide_mode],
+           kopts.io == IO_IRQ ? "; io=irq: not interrupt-driven yet, polled" : "");
     for (int c = 0; c < 2; c++) {
         struct ide_channel *ch = &channels[c];
         ch->name = c ? "secondary" : "primary";

@@ -344,18 +344,9 @@ static void hit_marker(struct blk_dev *dev, uint64_t idx)
     stats.readahead_pages += read_pages(dev, start, size, start);
 }
 
-static bool wait_page(int32_t i)
-{
-    uint64_t deadline = time_ns() + BLK_TIMEOUT_NS;
-    while (pages[i].flags & PG_LOCKED) {
-        if (blk_poll_all() == 0) {
-            if (time_ns() > deadline)
-                return false;
-            cpu_relax();
-        }
-    }
-    return true;
-}
+static bool page_unlocked(void *arg) { return !(pages[*(int32_t *)arg].flags & PG_LOCKED); }
+
+static bool wait_page(int32_t i) { return blk_wait_until(page_unlocked, &i, BLK_TIMEOUT_NS); }
 
 /* Page idx for a reader who wants up to page `last`: cached, or read (with readahead), waited
  * for; if the request that should have filled it failed, read once more on its own. */

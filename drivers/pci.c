@@ -219,6 +219,59 @@ volatile void *pci_map_bar(struct pci_dev *d, int bar)
     return mmio_map(d->bar[bar].base, d->bar[bar].size);
 }
 
+/* The MSI-X capability (6.8.2.1-6.8.2.4) and a table entry (6.8.2.6) */
+#define MSIX_CONTROL 2 /* 16 bits: table size - 1 in 10:0 */
+#define MSIX_CONTROL_SIZE 0x7ffu
+#define MSIX_CONTROL_MASKALL (1u << 14)
+#define MSIX_CONTROL_ENABLE (1u << 15)
+#define MSIX_TABLE 4 /* BIR in bits 2:0, offset in the BAR in the rest */
+#define MSIX_TABLE_BIR 0x7u
+#define MSIX_ENTRY_BYTES 16
+#define MSIX_ENTRY_ADDR_LO 0
+#define MSIX_ENTRY_ADDR_HI 4
+#define MSIX_ENTRY_DATA 8
+#define MSIX_ENTRY_CTRL 12
+#define MSIX_ENTRY_MASKED 1u
+#define MSI_ADDR_BASE 0xfee00000u /* SDM vol. 3A 11.11.1: 0xFEE, destination ID in bits 19:12 */
+#define MSI_ADDR_DEST_SHIFT 12
+
+static int msix_fail(const char **why, const char *reason)
+{
+    *why = reason;
+    return -1;
+}
+
+int pci_msix_route(struct pci_dev *d, unsigned entry, uint32_t apic_id, uint8_t vector, const char **why)
+{
+    uint8_t cap = pci_find_capability(d, PCI_CAP_ID_MSIX, 0);
+    if (cap == 0)
+        return msix_fail(why, "no MSI-X capability");
+    uint16_t control = pci_read16(d, (uint16_t)(cap + MSIX_CONTROL));
+    uint32_t table = pci_read32(d, (uint16_t)(cap + MSIX_TABLE)), entries = (control & MSIX_CONTROL_SIZE) + 1u;
+    unsigned bir = table & MSIX_TABLE_BIR;
+    uint64_t offset = table & ~MSIX_TABLE_BIR;
+    if (entry >= entries)
+        return msix_fail(why, "the MSI-X table has fewer entries");
+    if (bir > 5 || !d->bar[bir].present || d->bar[bir].io ||
+        offset + (uint64_t)entries * MSIX_ENTRY_BYTES > d->bar[bir].size)
+        return msix_fail(why, "the MSI-X table lies outside its memory BAR");
+    if (apic_id > 0xff)
+        return msix_fail(why, "the APIC ID does not fit an MSI address (interrupt remapping needed)");
+    volatile uint8_t *bar = pci_map_bar(d, (int)bir);
+    if (bar == NULL)
+        return msix_fail(why, "cannot map the MSI-X table's BAR");
+    volatile uint32_t *e = (volatile uint32_t *)(bar + offset + (uint64_t)entry * MSIX_ENTRY_BYTES);
+    /* Masked while it changes (6.8.3.5: software must not change an unmasked entry). */
+    e[MSIX_ENTRY_CTRL / 4] |= MSIX_ENTRY_MASKED;
+    e[MSIX_ENTRY_ADDR_LO / 4] = MSI_ADDR_BASE | apic_id << MSI_ADDR_DEST_SHIFT;
+    e[MSIX_ENTRY_ADDR_HI / 4] = 0;
+    e[MSIX_ENTRY_DATA / 4] = vector; /* fixed delivery, edge (11.11.2) */
+    e[MSIX_ENTRY_CTRL / 4] &= ~MSIX_ENTRY_MASKED;
+    pci_write16(d, PCI_COMMAND, pci_read16(d, PCI_COMMAND) | PCI_COMMAND_INTX_DISABLE);
+    pci_write16(d, (uint16_t)(cap + MSIX_CONTROL), (uint16_t)((control | MSIX_CONTROL_ENABLE) & ~MSIX_CONTROL_MASKALL));
+    return 0;
+}
+
 uint8_t pci_find_capability(const struct pci_dev *d, uint8_t cap_id, uint8_t start)
 {
     if (!(pci_read16(d, PCI_STATUS) & PCI_STATUS_CAP_LIST))

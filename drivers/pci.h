@@ -41,6 +41,7 @@
 #define PCI_STATUS_CAP_LIST (1u << 4)
 #define PCI_CAPABILITY_LIST 0x34
 #define PCI_CAP_ID_VNDR 0x09
+#define PCI_CAP_ID_MSIX 0x11
 
 struct pci_bar {
     uint64_t base, size;
@@ -76,6 +77,12 @@ volatile void *pci_map_bar(struct pci_dev *d, int bar);
 /* Offset of the first capability with this id at or after `start` in the list (0: from the
  * head), or 0 when there is none. Walks at most 48 entries, so a looped list cannot hang us. */
 uint8_t pci_find_capability(const struct pci_dev *d, uint8_t cap_id, uint8_t start);
+
+/* MSI-X (PCI Local Bus Spec 3.0, 6.8.2): table entry `entry` of d delivers `vector` to the CPU
+ * with APIC ID apic_id (fixed, edge, physical destination: the x86 message, SDM vol. 3A 11.11),
+ * unmasked; MSI-X enabled, INTx disabled. 0, or -1 with the reason in why (no capability, the
+ * entry past the table, a table outside its BAR, an APIC ID beyond 8 bits). */
+int pci_msix_route(struct pci_dev *d, unsigned entry, uint32_t apic_id, uint8_t vector, const char **why);
 
 void pci_print(void);
 

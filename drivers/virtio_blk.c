@@ -348,6 +348,13 @@ static bool vblk_idle(struct blk_dev *bd)
     return v->inflight == 0;
 }
 
+/* io=irq: the queue has used buffers (or the line is shared): reap them, as a poll would. */
+void vblk_interrupt(void *arg)
+{
+    struct vblk *v = arg;
+    blk_interrupt(&v->blk);
+}
+
 const struct blk_ops vblk_ops = {
     .submit = vblk_submit,
     .poll = vblk_poll,

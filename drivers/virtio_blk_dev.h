@@ -78,6 +78,7 @@ struct vblk {
     struct vblk_cfg cfg;
     struct vblk_limits lim;
     bool registered; /* probed and handed to the block layer */
+    bool irq;        /* io=irq: the transport routed the queue's interrupt to vblk_interrupt() */
     bool broken;
     enum blk_status broken_status;
 };
@@ -94,7 +95,8 @@ static inline dma_addr_t vblk_cmd_addr(const struct vblk *v, uint32_t slot)
 int vblk_negotiate(struct vblk *v);
 int vblk_start_queue(struct vblk *v);
 
-/* The block-layer operations (virtio_blk.c). */
+/* The block-layer operations (virtio_blk.c), and the queue's interrupt handler (arg: the vblk). */
 extern const struct blk_ops vblk_ops;
+void vblk_interrupt(void *arg);
 
 #endif

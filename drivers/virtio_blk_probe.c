@@ -14,6 +14,7 @@
 #include "drivers/refusals.h"
 #include "drivers/virtio_blk_cfg.h"
 #include "drivers/virtio_blk_dev.h"
+#include "kernel/irq.h"
 #include "kernel/options.h"
 
 static struct vblk *disks[BLK_MAX_DEVICES];
@@ -85,7 +86,24 @@ int vblk_start_queue(struct vblk *v)
         virtio_fail(v->vdev);
         return vblk_unusable(v, "the device needs a reset right after DRIVER_OK");
     }
+    vq_set_interrupts(&v->vq, v->irq && v->registered); /* probe-time commands are polled */
     return 0;
+}
+
+/* io=irq: the queue's interrupt, through whatever the transport has (MSI-X, an I/O APIC line);
+ * the route is printed. Without one the disk is polled, and says why. */
+static void vblk_request_irq(struct vblk *v)
+{
+    char route[160];
+    if (kopts.io != IO_IRQ)
+        return;
+    if (!irq_available())
+        snprintf(route, sizeof(route), "no local APIC with a calibrated timer");
+    else if (v->vdev->ops->request_irq == NULL)
+        snprintf(route, sizeof(route), "the transport has no interrupts");
+    else if (v->vdev->ops->request_irq(v->vdev, VBLK_QUEUE, vblk_interrupt, v, route, sizeof(route)) == 0)
+        v->irq = true;
+    printf("virtio-blk: %s: interrupt: %s%s\n", v->blk.name, route, v->irq ? "" : " - polled instead");
 }
 
 static int read_cfg32(struct vblk *v, uint32_t off, uint32_t *out)
@@ -273,8 +291,11 @@ static void vblk_probe_one(struct virtio_device *vdev)
         vblk_free(v);
         return;
     }
+    vblk_request_irq(v);
     if (vblk_start_queue(v) != 0 || vblk_get_id(v) != 0) {
         vdev->ops->reset(vdev); /* stop it before its memory is freed */
+        if (v->irq)
+            vdev->ops->free_irq(vdev);
         virtio_fail(vdev);
         vblk_free(v);
         return;
@@ -287,6 +308,8 @@ static void vblk_probe_one(struct virtio_device *vdev)
     v->blk.fills_by_dma = true;                    /* every buffer goes through the DMA API */
     v->blk.completes_exactly = exact_completion(); /* the used len says what the device wrote */
     v->registered = true;
+    v->blk.irq_driven = v->irq;
+    vq_set_interrupts(&v->vq, v->irq);
     disks[ndisks++] = v;
     print_features(v);
     blk_register(&v->blk);

@@ -13,7 +13,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "drivers/ioapic.h"
 #include "drivers/refusals.h"
+#include "kernel/irq.h"
+#include "kernel/percpu.h"
 #include "kernel/options.h"
 #include "kernel/time.h"
 #include "mm/mm.h"
@@ -29,6 +32,10 @@ struct virtio_mmio {
     bool usable;        /* magic and version right */
     const char *driver; /* claimed by this driver, NULL if free */
     bool queue_set[VIRTIO_MMIO_MAX_QUEUES];
+    uint32_t gsi;               /* its interrupt line, from the command line */
+    void (*handler)(void *arg); /* io=irq: the driver's, for used buffer notifications */
+    void *handler_arg;
+    int vector; /* ... and the vector it arrives on */
 };
 
 static struct virtio_mmio devices[MAX_VIRTIO_MMIO];
@@ -168,6 +175,57 @@ static void vm_notify(struct virtio_device *vdev, uint16_t index)
     w32(vm, VIRTIO_MMIO_QUEUE_NOTIFY, index); /* 4.2.3.3: the queue index (no NOTIFICATION_DATA) */
 }
 
+/* The line is level-triggered: InterruptStatus stays set, and the line asserted, until the
+ * driver acknowledges what it read (4.2.2 InterruptACK), before the driver's handler reaps - a
+ * completion after the read then raises it again. */
+static void vm_irq(void *arg)
+{
+    struct virtio_mmio *vm = arg;
+    uint32_t status = r32(vm, VIRTIO_MMIO_INTERRUPT_STATUS);
+    if (status)
+        w32(vm, VIRTIO_MMIO_INTERRUPT_ACK, status);
+    if (vm->handler)
+        vm->handler(vm->handler_arg);
+}
+
+/* The GSI given on the command line, through the I/O APIC: level-triggered, active high, as
+ * QEMU's microvm describes its virtio-mmio transports (the DSDT is not read: no AML here). */
+static int vm_request_irq(struct virtio_device *vdev, uint16_t index, void (*handler)(void *arg), void *arg,
+                          char *route, size_t routelen)
+{
+    struct virtio_mmio *vm = to_vm(vdev);
+    (void)index; /* one interrupt for the whole device: InterruptStatus says what it was for */
+    int vector = irq_alloc(vdev->location, vm_irq, vm);
+    if (vector < 0) {
+        snprintf(route, routelen, "no free interrupt vector");
+        return -1;
+    }
+    vm->handler = handler;
+    vm->handler_arg = arg;
+    const char *why = NULL;
+    uint32_t apic_id = cpu_get(0)->apic_id;
+    if (!ioapic_route(vm->gsi, (uint8_t)vector, apic_id, false, true, &why)) {
+        irq_free(vector);
+        snprintf(route, routelen, "GSI %" PRIu32 ": %s", vm->gsi, why);
+        return -1;
+    }
+    vm->vector = vector;
+    snprintf(route, routelen,
+             "GSI %" PRIu32 " (I/O APIC, level, active high) -> vector %#x on CPU 0 (APIC ID %" PRIu32 ")", vm->gsi,
+             vector, apic_id);
+    return 0;
+}
+
+static void vm_free_irq(struct virtio_device *vdev)
+{
+    struct virtio_mmio *vm = to_vm(vdev);
+    if (vm->handler == NULL)
+        return;
+    ioapic_mask(vm->gsi);
+    vm->handler = NULL;
+    irq_free(vm->vector);
+}
+
 static const struct virtio_transport_ops vm_ops = {
     .get_status = vm_get_status,
     .set_status = vm_set_status,
@@ -178,6 +236,8 @@ static const struct virtio_transport_ops vm_ops = {
     .max_queue_size = vm_max_queue_size,
     .setup_queue = vm_setup_queue,
     .notify = vm_notify,
+    .request_irq = vm_request_irq,
+    .free_irq = vm_free_irq,
 };
 
 /* ---- discovery ---- */
@@ -189,6 +249,7 @@ static void look(struct virtio_mmio *vm, const struct virtio_mmio_spec *spec)
     vm->looked = true;
     vm->phys = spec->base;
     vm->size = spec->size;
+    vm->gsi = spec->irq;
     snprintf(vm->vdev.location, sizeof(vm->vdev.location), "mmio %#" PRIx64, spec->base);
     if (spec->size < VIRTIO_MMIO_CONFIG || spec->base % 4 != 0) {
         dev_refuse("virtio-mmio", vm->vdev.location, "a window of %llu bytes cannot hold the registers (0x100)",
@@ -224,7 +285,7 @@ static void look(struct virtio_mmio *vm, const struct virtio_mmio_spec *spec)
     vm->vdev.device_type = vm->device_id;
     vm->vdev.transport = vm;
     if (trace_on(TRACE_PCI))
-        printf("virtio-mmio: %s: version 2, device id %u, vendor %#x, %" PRIu64 "-byte window, irq %u (polled)\n",
+        printf("virtio-mmio: %s: version 2, device id %u, vendor %#x, %" PRIu64 "-byte window, GSI %u\n",
                vm->vdev.location, vm->device_id, r32(vm, VIRTIO_MMIO_VENDOR_ID), vm->size, spec->irq);
 }
 

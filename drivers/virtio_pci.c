@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include "drivers/refusals.h"
+#include "kernel/irq.h"
+#include "kernel/percpu.h"
 #include "kernel/options.h"
 #include "kernel/time.h"
 
@@ -148,7 +150,15 @@ static int vp_setup_queue(struct virtio_device *vdev, uint16_t index, uint32_t s
         return -1;
     }
     w16(vp->common, VIRTIO_PCI_COMMON_Q_SIZE, (uint16_t)size);
-    w16(vp->common, VIRTIO_PCI_COMMON_Q_MSIX, VIRTIO_MSI_NO_VECTOR); /* we poll */
+    /* 4.1.5.1.3: the queue's MSI-X entry, read back: NO_VECTOR means the device could not take it. */
+    w16(vp->common, VIRTIO_PCI_COMMON_Q_MSIX, vp->queue_msix[index]);
+    if (r16(vp->common, VIRTIO_PCI_COMMON_Q_MSIX) != vp->queue_msix[index]) {
+        printf("virtio-pci: %s: queue %u refused MSI-X entry %u: no interrupts from it (the block layer's fallback "
+               "poll finds its completions)\n",
+               vdev->location, index, vp->queue_msix[index]);
+        vp->queue_msix[index] = VIRTIO_MSI_NO_VECTOR;
+        w16(vp->common, VIRTIO_PCI_COMMON_Q_MSIX, VIRTIO_MSI_NO_VECTOR);
+    }
     w64(vp->common, VIRTIO_PCI_COMMON_Q_DESCLO, desc);
     w64(vp->common, VIRTIO_PCI_COMMON_Q_AVAILLO, driver);
     w64(vp->common, VIRTIO_PCI_COMMON_Q_USEDLO, device);
@@ -168,6 +178,57 @@ static void vp_notify(struct virtio_device *vdev, uint16_t index)
     *vp->queue_notify[index] = index; /* 4.1.5.2: the queue index (no VIRTIO_F_NOTIFICATION_DATA) */
 }
 
+/* MSI-X: nothing to acknowledge at the device (4.1.4.5: the ISR status is not used for queue
+ * interrupts once MSI-X is enabled); the message is edge-triggered. */
+static void vp_irq(void *arg)
+{
+    struct virtio_pci *vp = arg;
+    if (vp->handler)
+        vp->handler(vp->handler_arg);
+}
+
+/* One MSI-X entry (0) for the queue, delivered to the boot CPU; configuration changes get no
+ * vector (config_msix_vector = NO_VECTOR: nothing here reacts to them). */
+static int vp_request_irq(struct virtio_device *vdev, uint16_t index, void (*handler)(void *arg), void *arg,
+                          char *route, size_t routelen)
+{
+    struct virtio_pci *vp = to_vp(vdev);
+    if (index >= VIRTIO_PCI_MAX_QUEUES) {
+        snprintf(route, routelen, "queue %u: beyond the %d queues the transport keeps", index, VIRTIO_PCI_MAX_QUEUES);
+        return -1;
+    }
+    int vector = irq_alloc(vdev->location, vp_irq, vp);
+    if (vector < 0) {
+        snprintf(route, routelen, "no free interrupt vector");
+        return -1;
+    }
+    vp->handler = handler;
+    vp->handler_arg = arg;
+    const char *why = NULL;
+    uint32_t apic_id = cpu_get(0)->apic_id;
+    if (pci_msix_route(vp->pci, 0, apic_id, (uint8_t)vector, &why) != 0) {
+        irq_free(vector);
+        snprintf(route, routelen, "%s", why);
+        return -1;
+    }
+    w16(vp->common, VIRTIO_PCI_COMMON_MSIX, VIRTIO_MSI_NO_VECTOR);
+    vp->queue_msix[index] = 0;
+    vp->vector = vector;
+    snprintf(route, routelen, "MSI-X entry 0 -> vector %#x on CPU 0 (APIC ID %" PRIu32 ")", vector, apic_id);
+    return 0;
+}
+
+static void vp_free_irq(struct virtio_device *vdev)
+{
+    struct virtio_pci *vp = to_vp(vdev);
+    if (vp->handler == NULL)
+        return;
+    vp->handler = NULL; /* a message already on its way finds no handler */
+    for (int q = 0; q < VIRTIO_PCI_MAX_QUEUES; q++)
+        vp->queue_msix[q] = VIRTIO_MSI_NO_VECTOR;
+    irq_free(vp->vector);
+}
+
 static const struct virtio_transport_ops vp_ops = {
     .get_status = vp_get_status,
     .set_status = vp_set_status,
@@ -178,6 +239,8 @@ static const struct virtio_transport_ops vp_ops = {
     .max_queue_size = vp_max_queue_size,
     .setup_queue = vp_setup_queue,
     .notify = vp_notify,
+    .request_irq = vp_request_irq,
+    .free_irq = vp_free_irq,
 };
 
 /* ---- discovery ---- */
@@ -261,6 +324,8 @@ static void set_up(struct pci_dev *d, int type, const char *driver, virtio_probe
     struct virtio_pci *vp = &devices[ndevices++];
     memset(vp, 0, sizeof(*vp));
     vp->pci = d;
+    for (int q = 0; q < VIRTIO_PCI_MAX_QUEUES; q++)
+        vp->queue_msix[q] = VIRTIO_MSI_NO_VECTOR;
     vp->common = bars[caps[VIRTIO_PCI_CAP_COMMON_CFG].bar] + caps[VIRTIO_PCI_CAP_COMMON_CFG].offset;
     vp->notify_base = bars[caps[VIRTIO_PCI_CAP_NOTIFY_CFG].bar] + caps[VIRTIO_PCI_CAP_NOTIFY_CFG].offset;
     vp->notify_len = caps[VIRTIO_PCI_CAP_NOTIFY_CFG].length;

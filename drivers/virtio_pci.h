@@ -71,6 +71,10 @@ struct virtio_pci {
     volatile uint8_t *device_cfg;
     uint32_t device_cfg_len;
     volatile uint16_t *queue_notify[VIRTIO_PCI_MAX_QUEUES];
+    uint16_t queue_msix[VIRTIO_PCI_MAX_QUEUES]; /* the MSI-X entry of each queue, or VIRTIO_MSI_NO_VECTOR */
+    void (*handler)(void *arg);                 /* io=irq: the driver's, for used buffer notifications */
+    void *handler_arg;
+    int vector; /* ... and the vector it arrives on */
 };
 
 #endif

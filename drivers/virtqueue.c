@@ -56,13 +56,18 @@ int vq_init(struct virtqueue *vq, uint32_t size, void *desc, void *avail, void *
     memset(avail, 0, sizeof(struct virtq_avail) + 2 * size + 2);
     memset(used, 0, sizeof(struct virtq_used) + sizeof(struct virtq_used_elem) * size + 2);
     memset(priv, 0, vq_priv_bytes(size));
-    /* We poll: ask the device not to interrupt (2.7.7, without VIRTIO_F_EVENT_IDX). */
-    vq->avail->flags = VIRTQ_AVAIL_F_NO_INTERRUPT;
+    vq->avail->flags = VIRTQ_AVAIL_F_NO_INTERRUPT; /* polled until asked otherwise */
     for (uint32_t i = 0; i < size; i++)
         vq->slot[i].next = (uint16_t)(i + 1 < size ? i + 1 : 0);
     vq->free_head = 0;
     vq->num_free = size;
     return 0;
+}
+
+void vq_set_interrupts(struct virtqueue *vq, bool on)
+{
+    __atomic_store_n(&vq->avail->flags, on ? 0 : VIRTQ_AVAIL_F_NO_INTERRUPT, __ATOMIC_RELEASE);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST); /* before any later read of the used ring */
 }
 
 void vq_set_start_index(struct virtqueue *vq, uint16_t idx)

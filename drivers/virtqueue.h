@@ -94,9 +94,13 @@ struct virtqueue {
 };
 
 /* Set up a queue of `size` entries over ring memory (all three parts zeroed here, avail->flags
- * set to NO_INTERRUPT: bounce polls) and `priv` (vq_priv_bytes(size)). Every descriptor free,
+ * set to NO_INTERRUPT until vq_set_interrupts() asks for them) and `priv` (vq_priv_bytes(size)). Every descriptor free,
  * every index 0. Returns 0, or -1 for a bad size or misaligned part (16/2/4, 2.7). */
 int vq_init(struct virtqueue *vq, uint32_t size, void *desc, void *avail, void *used, void *priv);
+
+/* Ask the device for used buffer notifications, or not (2.7.7: the VIRTQ_AVAIL_F_NO_INTERRUPT
+ * hint, without VIRTIO_F_EVENT_IDX). A device may still interrupt: the handler copes. */
+void vq_set_interrupts(struct virtqueue *vq, bool on);
 
 /* Tests only: start the free-running indices at `idx` instead of 0, as if the queue had wrapped
  * 65536 times. Call right after vq_init(), before the device is given the queue; it writes

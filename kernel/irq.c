@@ -6,6 +6,8 @@
 #include <stdio.h>
 
 #include "kernel/apic.h"
+#include "kernel/report.h"
+#include "lib/json.h"
 #include "kernel/cpu.h"
 #include "kernel/percpu.h"
 #include "kernel/spinlock.h"
@@ -58,8 +60,38 @@ static void wake(struct trap_frame *f)
     apic_eoi();
 }
 
+/* BOUNCE-REPORT irq: what nobody owned, the APIC's spurious count, the sleeps cut by their bound,
+ * and each allocated vector's deliveries by CPU. */
+static void print_report(void)
+{
+    struct json_writer w;
+    printf(REPORT_PREFIX " irq ");
+    json_begin(&w, NULL, 0);
+    json_u64(&w, "unexpected", irq_unexpected_count());
+    json_u64(&w, "spurious", apic_spurious_count());
+    json_u64(&w, "wake_timer", irq.wake_timer);
+    json_object(&w, "vectors");
+    for (int v = IRQ_VECTOR_FIRST; v <= IRQ_VECTOR_LAST; v++) {
+        if (irq.owner[v].name == NULL)
+            continue;
+        char key[8];
+        snprintf(key, sizeof(key), "0x%02x", v);
+        json_object(&w, key);
+        json_str(&w, "owner", irq.owner[v].name);
+        json_key(&w, "by_cpu");
+        json_append(&w, "[");
+        for (unsigned c = 0; c < cpu_count() && c < MAX_CPUS; c++)
+            json_append(&w, "%s%" PRIu64, c ? "," : "", irq_count_on(v, c));
+        json_append(&w, "]");
+        json_close(&w);
+    }
+    json_end(&w);
+    printf("\n");
+}
+
 void irq_init(void)
 {
+    report_register(print_report);
     for (int v = FIRST_EXTERNAL; v < NVECTORS; v++)
         traps_set_handler((uint8_t)v, unexpected);
     traps_set_handler(IRQ_WAKE_VECTOR, wake);
@@ -144,20 +176,4 @@ bool irq_wait_until(bool (*cond)(void *arg), void *arg, uint64_t timeout_ns)
     if (flags & RFLAGS_IF)
         __asm__ volatile("sti" ::: "memory");
     return met;
-}
-
-void irq_print_counts(void)
-{
-    for (int v = FIRST_EXTERNAL; v < NVECTORS; v++) {
-        uint64_t total = irq_count(v);
-        if (total == 0 && irq.owner[v].name == NULL)
-            continue;
-        printf("irq: vector %#x %-12s %" PRIu64 " delivered:", v, irq.owner[v].name ? irq.owner[v].name : "(nobody's)",
-               total);
-        for (unsigned c = 0; c < cpu_count() && c < MAX_CPUS; c++)
-            printf(" cpu%u %" PRIu64, c, irq_count_on(v, c));
-        printf("\n");
-    }
-    printf("irq: %" PRIu64 " unexpected interrupts, %" PRIu64 " spurious (APIC)\n", irq_unexpected_count(),
-           apic_spurious_count());
 }

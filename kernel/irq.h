@@ -56,7 +56,4 @@ bool irq_available(void);
 #define IRQ_WAKE_MAX_NS (50 * NSEC_PER_MSEC)
 bool irq_wait_until(bool (*cond)(void *arg), void *arg, uint64_t timeout_ns);
 
-/* One line per allocated vector with its counts per CPU, and the unexpected ones. */
-void irq_print_counts(void);
-
 #endif

@@ -419,6 +419,30 @@ static void partial_read(struct ktest *t)
         KEXPECT_MSG(t, kept, "copy policy: the bytes the device did not write are %s, not the original", rest);
 }
 
+/* io=irq: every disk whose driver routed an interrupt completed by it - interrupts were taken,
+ * and none of its completions had to be found by the fallback poll (a lost interrupt). A disk
+ * that could not get one said why at boot and is polled: named here. io=poll: no disk took any. */
+static void completions_came_as_asked(struct ktest *t)
+{
+    for (size_t i = 0; i < blk_count(); i++) {
+        const struct blk_dev *d = blk_get(i);
+        const struct blk_stats *s = &d->stats;
+        uint64_t requests = s->reads + s->writes + s->flushes;
+        if (kopts.io == IO_POLL || !d->irq_driven) {
+            KEXPECT_MSG(t, s->irqs == 0 && !d->irq_driven, "%s: %" PRIu64 " interrupts under io=poll", d->name,
+                        s->irqs);
+            if (kopts.io == IO_IRQ)
+                ktest_note(t, "%s: polled (no interrupt: see the boot log)", d->name);
+            continue;
+        }
+        KEXPECT_MSG(t, requests == 0 || s->irqs > 0, "%s: %" PRIu64 " requests, no interrupt", d->name, requests);
+        KEXPECT_MSG(t, s->irqs_lost == 0, "%s: %" PRIu64 " completions found by the fallback poll (lost interrupts)",
+                    d->name, s->irqs_lost);
+        ktest_note(t, "%s: %" PRIu64 " requests, %" PRIu64 " interrupts (%" PRIu64 " found nothing), %" PRIu64 " lost",
+                   d->name, requests, s->irqs, s->irqs_empty, s->irqs_lost);
+    }
+}
+
 static const struct ktest_case cases[] = {
     KTEST_CASE(disks_found),
     KTEST_CASE(sequential_read_whole_disk),
@@ -430,5 +454,6 @@ static const struct ktest_case cases[] = {
     KTEST_CASE(invalid_requests_refused),
     KTEST_CASE(injected_read_error),
     KTEST_CASE(partial_read),
+    KTEST_CASE(completions_came_as_asked),
 };
 KTEST_SUITE(blk, "block drivers, page cache and readahead on the test disks", cases);
