@@ -250,10 +250,14 @@ MACHINE ?= q35
 MEM     ?= 512M
 CMDLINE ?=
 SMP ?= 1
-run: deps all
+# The data disk rides along read-only as a virtio-blk-pci device: a device to see (its probe, its
+# interrupt route with CMDLINE=io=irq) and for tests=blk.
+run: deps all disks
 	@set -e; for b in $(if $(BOOT),$(BOOT),efi pvh); do \
 		echo "==== make run: booting via $$b on -machine $(MACHINE) -m $(MEM) ===="; \
-		$(PYTHON) tools/run --boot $$b --machine $(MACHINE) --memory $(MEM) --smp $(SMP) --cmdline "$(CMDLINE)"; \
+		$(PYTHON) tools/run --boot $$b --machine $(MACHINE) --memory $(MEM) --smp $(SMP) --cmdline "$(CMDLINE)" \
+			--drive "if=none,id=data,file=$(BUILD)/disks/data.img,format=raw,readonly=on" \
+			--device "virtio-blk-pci,drive=data"; \
 	done
 
 test: deps

@@ -76,16 +76,16 @@ struct blk_ops {
 
 /* A disk's counters, declared once: the struct and the end-of-run report ("BOUNCE-REPORT blk
  * {"vda": {...}, ...}") are made from this list, in this order. X(name, what). */
-#define BLK_STATS(X)                                                                          \
-    X(reads, "read requests submitted")                                                       \
-    X(writes, "write requests submitted")                                                     \
-    X(flushes, "flush requests submitted")                                                    \
-    X(sectors_read, "sectors in read requests")                                               \
-    X(sectors_written, "sectors in write requests")                                           \
-    X(errors, "requests completed with an error")                                             \
-    X(requeues, "requests the driver could not take at first (queue or bounce pool full)")    \
-    X(irqs, "io=irq: interrupts taken for the disk")                                          \
-    X(irqs_empty, "... that found nothing to complete (another's reap took it, or spurious)") \
+#define BLK_STATS(X)                                                                             \
+    X(reads, "read requests submitted")                                                          \
+    X(writes, "write requests submitted")                                                        \
+    X(flushes, "flush requests submitted")                                                       \
+    X(sectors_read, "sectors in read requests")                                                  \
+    X(sectors_written, "sectors in write requests")                                              \
+    X(errors, "requests completed with an error")                                                \
+    X(requeues, "requests the driver could not take at first (queue or bounce pool full)")       \
+    X(irqs, "io=irq: interrupts taken for the disk")                                             \
+    X(irqs_empty, "... that completed nothing (a PIO block moved, another's reap, or spurious)") \
     X(irqs_lost, "completions found by the fallback poll: their interrupt never came, or too late")
 
 struct blk_stats {
@@ -106,6 +106,7 @@ struct blk_dev {
     bool fills_by_dma;      /* reads land in memory by DMA through dma/ (not by PIO) */
     bool completes_exactly; /* dma_completion=exact honoured: reads come back with what the device wrote */
     bool irq_driven;        /* io=irq and the driver has an interrupt: completions come from blk_interrupt() */
+    int irq_vector;         /* ... on this vector (kernel/irq.h), delivered to the boot CPU */
     struct dma_dev *dma;    /* the device's DMA identity, if it does DMA */
     const struct blk_ops *ops;
     void *driver;

@@ -25,9 +25,12 @@
 #include "drivers/drivers.h"
 #include "drivers/ide_ata.h"
 #include "drivers/ide_prd.h"
+#include "drivers/ioapic.h"
 #include "drivers/pci.h"
 #include "drivers/refusals.h"
+#include "kernel/irq.h"
 #include "kernel/options.h"
+#include "kernel/percpu.h"
 #include "mm/mm.h"
 
 static struct ide_channel channels[2];
@@ -145,6 +148,22 @@ static enum dma_prep prepare_dma(struct ide_disk *d, const struct blk_req *req, 
 
 /* ---- block layer operations ---- */
 
+/* The channel's command is over: unmap (a bounced read is copied back), and leave the request
+ * for poll() to complete. */
+static void command_ended(struct ide_disk *d, struct blk_req *req, enum blk_status st, uint32_t sectors_done)
+{
+    struct ide_channel *ch = d->ch;
+    enum dma_data_direction dir = req->op == BLK_READ ? DMA_FROM_DEVICE : DMA_TO_DEVICE;
+    if (ch->npieces && dir == DMA_FROM_DEVICE && exact_completion())
+        unmap_pieces_written(ch, st == BLK_OK);
+    else if (ch->npieces)
+        unmap_pieces(ch, dir, 0); /* for a read, this copies bounced data back to the segments */
+    ch->busy = false;
+    d->done_req = req;
+    d->done_status = st;
+    d->done_bytes = sectors_done * SECTOR_SIZE;
+}
+
 static int ide_submit(struct blk_dev *bd, struct blk_req *req)
 {
     struct ide_disk *d = bd->driver;
@@ -181,21 +200,25 @@ static int ide_submit(struct blk_dev *bd, struct blk_req *req)
                    c.name);
     }
     uint32_t sectors_done;
-    enum blk_status st = ide_execute(d, req, &c, &sectors_done);
-    if (dma && dir == DMA_FROM_DEVICE && exact_completion())
-        unmap_pieces_written(ch, st == BLK_OK);
-    else if (dma)
-        unmap_pieces(ch, dir, 0); /* for a read, this copies bounced data back to the segments */
-    ch->busy = false;
-    d->done_req = req;
-    d->done_status = st;
-    d->done_bytes = sectors_done * SECTOR_SIZE;
+    enum blk_status st;
+    if (ch->irq && !ide_async_begin(d, req, &c, &st, &sectors_done))
+        return 0; /* in flight: its interrupts move it on (ide_poll) */
+    if (!ch->irq)
+        st = ide_execute(d, req, &c, &sectors_done);
+    command_ended(d, req, st, sectors_done);
     return 0;
 }
 
 static int ide_poll(struct blk_dev *bd)
 {
     struct ide_disk *d = bd->driver;
+    struct ide_channel *ch = d->ch;
+    enum blk_status st;
+    uint32_t sectors_done;
+    /* Interrupt-driven: what the interrupt does (or, from a fallback poll, what a lost one would
+     * have done, past the deadline a timeout). */
+    if (ch->irq && ch->async.active && ch->async.disk == d && ide_async_advance(ch, &st, &sectors_done))
+        command_ended(d, (struct blk_req *)ch->async.req, st, sectors_done);
     struct blk_req *req = d->done_req;
     if (!req)
         return 0;
@@ -211,6 +234,52 @@ static bool ide_idle(struct blk_dev *bd)
 }
 
 static const struct blk_ops ide_ops = {.submit = ide_submit, .poll = ide_poll, .idle = ide_idle};
+/* ---- interrupts (io=irq) ---- */
+
+/* The channel's INTRQ: the disk whose command is running moves it on and completes it (through
+ * the block layer, which counts the interrupt); with none running, acknowledge the device. */
+static void channel_interrupt(void *arg)
+{
+    struct ide_channel *ch = arg;
+    if (ch->async.active)
+        blk_interrupt(&ch->async.disk->blk);
+    else
+        ide_ack_interrupt(ch);
+}
+
+/* A compatibility-mode channel's ISA IRQ (14 primary, 15 secondary: PIIX4 datasheet) to the boot
+ * CPU, then nIEN cleared: its disks complete at interrupts. A native-mode channel interrupts
+ * through its PCI INTx pin, which only the ACPI _PRT (AML) maps to a GSI: polled. */
+static void channel_irq(struct ide_channel *ch, int c, bool native)
+{
+    static const uint8_t isa_irq[2] = {14, 15};
+    char route[120] = "";
+    struct ide_disk *ds = &disks[c * 2];
+    if (kopts.io != IO_IRQ || (ds[0].ch == NULL && ds[1].ch == NULL))
+        return;
+    int vector = -1;
+    if (native)
+        snprintf(route, sizeof(route), "native PCI mode: its INTx needs the ACPI _PRT, which bounce does not read");
+    else if (!irq_available())
+        snprintf(route, sizeof(route), "no local APIC with a calibrated timer");
+    else if ((vector = irq_alloc(ch->name, channel_interrupt, ch)) < 0)
+        snprintf(route, sizeof(route), "no free interrupt vector");
+    else if (!ioapic_route_isa(isa_irq[c], (uint8_t)vector, cpu_get(0)->apic_id, route, sizeof(route)))
+        irq_free(vector);
+    else
+        ide_enable_interrupts(ch);
+    if (ch->irq) {
+        for (int k = 0; k < 2; k++) {
+            ds[k].blk.irq_driven = ds[k].ch != NULL;
+            ds[k].blk.irq_vector = vector;
+        }
+        printf("ide: %s channel: interrupt: %s -> vector %#x on CPU 0 (APIC ID %" PRIu32 ")\n", ch->name, route, vector,
+               cpu_get(0)->apic_id);
+    } else {
+        printf("ide: %s channel: interrupt: %s - polled instead\n", ch->name, route);
+    }
+}
+
 /* ---- probing ---- */
 
 /* IDENTIFY strings hold two characters per word, the first in the high byte (ATA8-ACS 7.16),
@@ -333,9 +402,8 @@ void ide_probe(void)
     char bmdesc[32] = "absent: PIO only";
     if (bus_master)
         snprintf(bmdesc, sizeof(bmdesc), "at I/O %#" PRIx64, pd->bar[4].base);
-    printf("ide: %04x:%04x at %02x:%02x.%x, prog-if %#x, bus master %s, ide=%s%s\n", pd->vendor, pd->device, pd->bus,
-           pd->dev, pd->fn, pd->prog_if, bmdesc, ide_mode_names[kopts.ide_mode],
-           kopts.io == IO_IRQ ? "; io=irq: not interrupt-driven yet, polled" : "");
+    printf("ide: %04x:%04x at %02x:%02x.%x, prog-if %#x, bus master %s, ide=%s\n", pd->vendor, pd->device, pd->bus,
+           pd->dev, pd->fn, pd->prog_if, bmdesc, ide_mode_names[kopts.ide_mode]);
     for (int c = 0; c < 2; c++) {
         struct ide_channel *ch = &channels[c];
         ch->name = c ? "secondary" : "primary";
@@ -354,5 +422,6 @@ void ide_probe(void)
                 printf("ide: %s channel: no memory for a PRD table, PIO only\n", ch->name);
         }
         probe_channel(ch, c);
+        channel_irq(ch, c, pd->prog_if & native_bit[c]);
     }
 }

@@ -101,13 +101,15 @@ static void bm_stop(const struct ide_channel *ch)
 
 /* Software reset of both devices on the channel (ATA8-APT, software reset protocol): SRST for at
  * least 5 us, then at least 2 ms before BSY is meaningful, then wait for BSY to clear. nIEN stays
- * set throughout: we poll, and an interrupt line left asserted would serve no one. */
+ * set throughout when polled (an interrupt line left asserted would serve no one), clear when the
+ * channel is interrupt-driven. */
 bool ide_channel_reset(struct ide_channel *ch, uint64_t timeout_ns)
 {
+    uint8_t nien = ch->irq ? 0 : ATA_CTL_NIEN;
     bm_stop(ch);
-    outb(ch->ctl, ATA_CTL_SRST | ATA_CTL_NIEN);
+    outb(ch->ctl, ATA_CTL_SRST | nien);
     delay_ns(5 * NSEC_PER_USEC);
-    outb(ch->ctl, ATA_CTL_NIEN);
+    outb(ch->ctl, nien);
     delay_ns(2 * NSEC_PER_MSEC);
     ch->selected = -1; /* a reset selects device 0; select explicitly next time anyway */
     uint8_t st;
@@ -257,6 +259,31 @@ static struct ide_result finish(struct ide_channel *ch, uint64_t deadline)
     return ok_result();
 }
 
+/* With BSY clear (status st): the next DRQ block may be moved, or the command failed. */
+static struct ide_result block_ready(const struct ide_channel *ch, uint8_t st)
+{
+    if (st & (ATA_SR_ERR | ATA_SR_DF))
+        return failed(ch, BLK_EIO, st & ATA_SR_DF ? "device fault" : "device reported an error", st);
+    if (!(st & ATA_SR_DRQ))
+        return failed(ch, BLK_EIO, "BSY cleared without DRQ in the middle of the transfer", st);
+    return ok_result();
+}
+
+/* Move one sector through the Data register at (*seg, *off) of the request, and step past it. */
+static void move_sector(const struct ide_channel *ch, const struct blk_req *req, uint32_t *seg, uint32_t *off)
+{
+    void *buf = phys_to_virt(req->seg[*seg].phys + *off);
+    if (req->op == BLK_WRITE)
+        outsw_rep(ch->cmd + ATA_REG_DATA, buf, SECTOR_SIZE / 2);
+    else
+        insw_rep(ch->cmd + ATA_REG_DATA, buf, SECTOR_SIZE / 2);
+    *off += SECTOR_SIZE;
+    if (*off == req->seg[*seg].len) {
+        (*seg)++;
+        *off = 0;
+    }
+}
+
 /* PIO data-in / data-out (ATA8-APT): for each sector, wait for BSY = 0 with DRQ = 1, move 256
  * words through the Data register, repeat; then check the final status. Every sector lies inside
  * one segment because segments are whole sectors. */
@@ -272,26 +299,31 @@ static struct ide_result pio_transfer(struct ide_disk *d, const struct blk_req *
         uint8_t st;
         if (!wait_not_busy(ch, until(deadline), &st))
             r = failed(ch, BLK_ETIMEDOUT, "timed out waiting for DRQ", st);
-        else if (st & (ATA_SR_ERR | ATA_SR_DF))
-            r = failed(ch, BLK_EIO, st & ATA_SR_DF ? "device fault" : "device reported an error", st);
-        else if (!(st & ATA_SR_DRQ))
-            r = failed(ch, BLK_EIO, "BSY cleared without DRQ in the middle of the transfer", st);
+        else
+            r = block_ready(ch, st);
         if (r.status != BLK_OK) {
             r.sectors = s;
             return r;
         }
-        void *buf = phys_to_virt(req->seg[seg].phys + off);
-        if (req->op == BLK_WRITE)
-            outsw_rep(ch->cmd + ATA_REG_DATA, buf, SECTOR_SIZE / 2);
-        else
-            insw_rep(ch->cmd + ATA_REG_DATA, buf, SECTOR_SIZE / 2);
-        off += SECTOR_SIZE;
-        if (off == req->seg[seg].len) {
-            seg++;
-            off = 0;
-        }
+        move_sector(ch, req, &seg, &off);
     }
     return finish(ch, deadline);
+}
+
+static uint8_t bm_direction(const struct blk_req *req) { return req->op == BLK_READ ? BM_CMD_READ : 0; }
+
+/* The engine stopped and pointed at the PRD table, the command issued, the engine started. */
+static struct ide_result dma_start(struct ide_disk *d, const struct blk_req *req, const struct ata_cmd *c,
+                                   uint64_t deadline)
+{
+    struct ide_channel *ch = d->ch;
+    bm_stop(ch);
+    outl(ch->bm + BM_PRDT, (uint32_t)ch->prdt_dma);
+    outb(ch->bm + BM_COMMAND, bm_direction(req));
+    struct ide_result r = issue(d, c, req->lba, req->nsectors, deadline);
+    if (r.status == BLK_OK)
+        outb(ch->bm + BM_COMMAND, bm_direction(req) | BM_CMD_START);
+    return r;
 }
 
 /* Bus-master DMA, the sequence of SFF-8038i "Standard Programming Sequence": stop the engine,
@@ -304,14 +336,10 @@ static struct ide_result dma_transfer(struct ide_disk *d, const struct blk_req *
                                       uint64_t deadline)
 {
     struct ide_channel *ch = d->ch;
-    uint8_t dir = req->op == BLK_READ ? BM_CMD_READ : 0, st, bms;
-    bm_stop(ch);
-    outl(ch->bm + BM_PRDT, (uint32_t)ch->prdt_dma);
-    outb(ch->bm + BM_COMMAND, dir);
-    struct ide_result r = issue(d, c, req->lba, req->nsectors, deadline);
+    uint8_t dir = bm_direction(req), st, bms;
+    struct ide_result r = dma_start(d, req, c, deadline);
     if (r.status != BLK_OK)
         return r;
-    outb(ch->bm + BM_COMMAND, dir | BM_CMD_START);
     bool done =
         wait_not_busy(ch, until(deadline), &st) && wait_reg(ch->bm + BM_STATUS, BM_ST_ACTIVE, 0, until(deadline), &bms);
     bms = inb(ch->bm + BM_STATUS);
@@ -345,6 +373,32 @@ static struct ide_result attempt(struct ide_disk *d, const struct blk_req *req, 
 
 /* One attempt; on failure one channel reset and a second attempt; on a second failure the
  * request fails with one line naming everything known about it. */
+/* The first attempt failed: say so and reset the channel for the second. */
+static void before_retry(struct ide_disk *d, const struct blk_req *req, const struct ata_cmd *c,
+                         const struct ide_result *r)
+{
+    report_failure(d, req, c, r, "resetting the channel and retrying");
+    ide_channel_reset(d->ch, IDE_RECOVERY_RESET_TIMEOUT_NS);
+}
+
+/* How the second attempt ended: the status, and *sectors_done. */
+static enum blk_status after_retry(struct ide_disk *d, const struct blk_req *req, const struct ata_cmd *c,
+                                   const struct ide_result *r, uint32_t *sectors_done)
+{
+    *sectors_done = req->op == BLK_FLUSH ? 0 : req->nsectors;
+    if (r->status == BLK_OK) {
+        printf("ide: %s: %s lba %" PRIu64 " +%u succeeded on retry\n", d->blk.name, c->name, req->lba, req->nsectors);
+        return BLK_OK;
+    }
+    report_failure(d, req, c, r, r->status == BLK_ETIMEDOUT ? "failed again: timed out" : "failed again: I/O error");
+    *sectors_done = !c->dma && req->op == BLK_READ ? r->sectors : 0;
+    /* Leave the channel usable: a drive still in the command (timed out, busy, or holding DRQ)
+     * would make the next request wait for a timeout before its own reset. */
+    if (r->status == BLK_ETIMEDOUT || (ide_alt_status(d->ch) & (ATA_SR_BSY | ATA_SR_DRQ)))
+        ide_channel_reset(d->ch, IDE_RECOVERY_RESET_TIMEOUT_NS);
+    return r->status;
+}
+
 enum blk_status ide_execute(struct ide_disk *d, const struct blk_req *req, const struct ata_cmd *c,
                             uint32_t *sectors_done)
 {
@@ -352,20 +406,142 @@ enum blk_status ide_execute(struct ide_disk *d, const struct blk_req *req, const
     struct ide_result r = attempt(d, req, c);
     if (r.status == BLK_OK)
         return BLK_OK;
-    report_failure(d, req, c, &r, "resetting the channel and retrying");
-    ide_channel_reset(d->ch, IDE_RECOVERY_RESET_TIMEOUT_NS);
+    before_retry(d, req, c, &r);
     r = attempt(d, req, c);
+    return after_retry(d, req, c, &r, sectors_done);
+}
+
+void ide_enable_interrupts(struct ide_channel *ch)
+{
+    ch->irq = true;
+    outb(ch->ctl, 0);
+}
+
+void ide_ack_interrupt(const struct ide_channel *ch) { (void)inb(ch->cmd + ATA_REG_STATUS); }
+
+/* ---- interrupt-driven commands (io=irq) ----
+ *
+ * The same protocols, cut at the points where the device raises INTRQ (ATA8-APT): a DMA or a
+ * non-data command interrupts once, at its end; PIO data-in interrupts when each DRQ block is
+ * ready (and not after the last one is read); PIO data-out hands over its first block without an
+ * interrupt, then interrupts after each block it has taken, the last time at its end. Reading
+ * Status acknowledges the interrupt. */
+
+/* Attempt `ch->async.attempt` of the command: issue it; start the engine (DMA) or hand over the
+ * first sector (a PIO write). */
+static struct ide_result async_start(struct ide_channel *ch)
+{
+    struct ide_async *a = &ch->async;
+    a->deadline = time_ns() + IDE_CMD_TIMEOUT_NS;
+    a->sector = a->seg = a->off = 0;
+    if (a->cmd.dma)
+        return dma_start(a->disk, a->req, &a->cmd, a->deadline);
+    bool flush = a->req->op == BLK_FLUSH;
+    struct ide_result r = issue(a->disk, &a->cmd, flush ? 0 : a->req->lba, flush ? 0 : a->req->nsectors, a->deadline);
+    if (r.status != BLK_OK || a->req->op != BLK_WRITE)
+        return r;
+    uint8_t st;
+    if (!wait_not_busy(ch, until(a->deadline), &st))
+        return failed(ch, BLK_ETIMEDOUT, "timed out waiting for DRQ", st);
+    r = block_ready(ch, st);
     if (r.status == BLK_OK) {
-        printf("ide: %s: %s lba %" PRIu64 " +%u succeeded on retry\n", d->blk.name, c->name, req->lba, req->nsectors);
-        return BLK_OK;
+        move_sector(ch, a->req, &a->seg, &a->off);
+        a->sector = 1;
     }
-    report_failure(d, req, c, &r, r.status == BLK_ETIMEDOUT ? "failed again: timed out" : "failed again: I/O error");
-    *sectors_done = !c->dma && req->op == BLK_READ ? r.sectors : 0;
-    /* Leave the channel usable: a drive still in the command (timed out, busy, or holding DRQ)
-     * would make the next request wait for a timeout before its own reset. */
-    if (r.status == BLK_ETIMEDOUT || (ide_alt_status(d->ch) & (ATA_SR_BSY | ATA_SR_DRQ)))
-        ide_channel_reset(d->ch, IDE_RECOVERY_RESET_TIMEOUT_NS);
-    return r.status;
+    return r;
+}
+
+enum async_step { STEP_WAIT, STEP_ENDED };
+
+/* What one interrupt moves on. STEP_WAIT: nothing to do yet (BSY, the engine still running - a
+ * poll too early, or an interrupt that was not the command's), or a PIO block moved. */
+static enum async_step async_step(struct ide_channel *ch, struct ide_result *r)
+{
+    struct ide_async *a = &ch->async;
+    if (ide_alt_status(ch) & ATA_SR_BSY)
+        return STEP_WAIT;
+    if (a->cmd.dma) {
+        uint8_t bms = inb(ch->bm + BM_STATUS);
+        if ((bms & BM_ST_ACTIVE) && !(bms & (BM_ST_INTR | BM_ST_ERROR)))
+            return STEP_WAIT;
+        outb(ch->bm + BM_COMMAND, bm_direction(a->req)); /* clear Start before anything is unmapped */
+        *r = finish(ch, a->deadline);                    /* reads Status: acknowledges INTRQ */
+        if (r->status == BLK_OK && (bms & BM_ST_ERROR))
+            *r = failed(ch, BLK_EIO, "bus master error (PCI abort)", ide_alt_status(ch));
+        r->bm_status = bms;
+        bm_stop(ch);
+        return STEP_ENDED;
+    }
+    if (a->req->op == BLK_FLUSH) {
+        *r = finish(ch, a->deadline);
+        return STEP_ENDED;
+    }
+    uint8_t st = inb(ch->cmd + ATA_REG_STATUS); /* acknowledges INTRQ */
+    if (a->sector == a->req->nsectors) {        /* a write's last block taken: the end */
+        *r = st & (ATA_SR_ERR | ATA_SR_DF) ? failed(ch, BLK_EIO, "device reported an error", st)
+            : st & ATA_SR_DRQ              ? failed(ch, BLK_EIO, "DRQ still set after the command", st)
+                                           : ok_result();
+        r->sectors = a->sector;
+        return STEP_ENDED;
+    }
+    *r = block_ready(ch, st);
+    if (r->status != BLK_OK) {
+        r->sectors = a->sector;
+        return STEP_ENDED;
+    }
+    move_sector(ch, a->req, &a->seg, &a->off);
+    a->sector++;
+    if (a->req->op == BLK_READ && a->sector == a->req->nsectors) { /* no interrupt follows the last block */
+        *r = finish(ch, a->deadline);
+        r->sectors = a->sector;
+        return STEP_ENDED;
+    }
+    return STEP_WAIT;
+}
+
+/* An attempt ended with r: true when the command is over (*status, *sectors_done); false when
+ * it was started again. */
+static bool async_settle(struct ide_channel *ch, struct ide_result r, enum blk_status *status, uint32_t *sectors_done)
+{
+    struct ide_async *a = &ch->async;
+    if (r.status != BLK_OK && a->attempt == 0) {
+        before_retry(a->disk, a->req, &a->cmd, &r);
+        a->attempt = 1;
+        r = async_start(ch);
+        if (r.status == BLK_OK)
+            return false;
+    }
+    if (a->attempt == 0) {
+        *status = BLK_OK;
+        *sectors_done = a->req->op == BLK_FLUSH ? 0 : a->req->nsectors;
+    } else {
+        *status = after_retry(a->disk, a->req, &a->cmd, &r, sectors_done);
+    }
+    a->active = false;
+    return true;
+}
+
+bool ide_async_begin(struct ide_disk *d, const struct blk_req *req, const struct ata_cmd *c, enum blk_status *status,
+                     uint32_t *sectors_done)
+{
+    struct ide_channel *ch = d->ch;
+    ch->async = (struct ide_async){.active = true, .attempt = 0, .disk = d, .req = req, .cmd = *c};
+    struct ide_result r = async_start(ch);
+    return r.status != BLK_OK && async_settle(ch, r, status, sectors_done);
+}
+
+bool ide_async_advance(struct ide_channel *ch, enum blk_status *status, uint32_t *sectors_done)
+{
+    struct ide_result r;
+    if (!ch->async.active)
+        return false;
+    if (async_step(ch, &r) == STEP_WAIT) {
+        if (time_ns() <= ch->async.deadline)
+            return false;
+        r = failed(ch, BLK_ETIMEDOUT, "timed out waiting for the drive's interrupt", ide_alt_status(ch));
+        r.sectors = ch->async.sector;
+    }
+    return async_settle(ch, r, status, sectors_done);
 }
 
 /* ---- identification ---- */

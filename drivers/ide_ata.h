@@ -29,6 +29,26 @@
  * one is placed within seg_boundary_mask. ide_prd_build() splits anyway, and checks the room. */
 _Static_assert(IDE_MAX_PIECES <= IDE_PRD_MAX, "a PRD table page holds every piece of a request");
 
+struct ide_disk;
+
+struct ata_cmd {
+    uint8_t opcode;
+    bool ext; /* a 48-bit command */
+    bool dma; /* a bus-master transfer: the PRD table at ch->prdt_dma describes the buffers */
+    const char *name;
+};
+
+/* A command that advances at the channel's interrupts (io=irq): where it is, and its one retry. */
+struct ide_async {
+    bool active;
+    int attempt; /* 0, then 1 after a reset */
+    struct ide_disk *disk;
+    const struct blk_req *req;
+    struct ata_cmd cmd;
+    uint64_t deadline;
+    uint32_t sector, seg, off; /* PIO: sectors moved, and where the next goes */
+};
+
 struct ide_channel {
     const char *name;      /* "primary", "secondary" */
     uint16_t cmd, ctl, bm; /* command block, control block, bus-master registers (0: none) */
@@ -38,6 +58,8 @@ struct ide_channel {
     dma_addr_t prdt_dma;
     struct ide_prd_piece piece[IDE_MAX_PIECES]; /* the current request's mappings */
     size_t npieces;
+    bool irq; /* io=irq: nIEN clear, commands advance at INTRQ (ide_async_*) */
+    struct ide_async async;
 };
 
 struct ide_disk {
@@ -49,13 +71,6 @@ struct ide_disk {
     struct blk_req *done_req; /* finished, waiting for poll() to complete it */
     enum blk_status done_status;
     uint32_t done_bytes; /* ... and the bytes it transferred (blk_complete_bytes) */
-};
-
-struct ata_cmd {
-    uint8_t opcode;
-    bool ext; /* a 48-bit command */
-    bool dma; /* a bus-master transfer: the PRD table at ch->prdt_dma describes the buffers */
-    const char *name;
 };
 
 /* The command for a request: 28-bit when the range fits (LBA + count < 2^28, count <= 256),
@@ -71,7 +86,23 @@ struct ata_cmd ide_pick_command(const struct ide_disk *d, const struct blk_req *
 enum blk_status ide_execute(struct ide_disk *d, const struct blk_req *req, const struct ata_cmd *c,
                             uint32_t *sectors_done);
 
-/* Software reset of both devices (ATA8-APT); false when BSY has not cleared within timeout_ns. */
+/* The same, interrupt-driven (ch->irq): start the command and return - false: it is in flight,
+ * and ide_async_advance() moves it on at each INTRQ; true: it has ended already (it could not be
+ * started, twice), with *status and *sectors_done as ide_execute() gives them. */
+bool ide_async_begin(struct ide_disk *d, const struct blk_req *req, const struct ata_cmd *c, enum blk_status *status,
+                     uint32_t *sectors_done);
+/* One INTRQ's worth of the channel's command - or, called from a poll, what a lost interrupt
+ * would have done - acknowledging the device's interrupt; past the command's deadline it times
+ * out. True when the command has ended (same outcomes and retry as ide_execute). */
+bool ide_async_advance(struct ide_channel *ch, enum blk_status *status, uint32_t *sectors_done);
+
+/* io=irq: clear nIEN (Device Control) so the drives assert INTRQ; set ch->irq. */
+void ide_enable_interrupts(struct ide_channel *ch);
+/* Read Status, which acknowledges a pending interrupt (an INTRQ no command was waiting for). */
+void ide_ack_interrupt(const struct ide_channel *ch);
+
+/* Software reset of both devices (ATA8-APT); false when BSY has not cleared within timeout_ns.
+ * nIEN is left as ch->irq wants it. */
 bool ide_channel_reset(struct ide_channel *ch, uint64_t timeout_ns);
 
 /* How long the reset at probe time may take. A device may take up to 31 s to clear BSY after a

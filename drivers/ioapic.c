@@ -34,6 +34,7 @@ static struct {
         uint8_t id;
     } chip[MADT_MAX_IOAPICS];
     unsigned n;
+    const struct madt_info *madt; /* for the ISA overrides */
 } ioapics = {.lock = SPINLOCK_INIT};
 
 static uint32_t reg_read(unsigned c, uint32_t reg)
@@ -75,6 +76,7 @@ unsigned ioapic_init(const struct madt_info *m)
         outb(PIC2_DATA, 0xff);
     }
     ioapics.n = 0;
+    ioapics.madt = m;
     for (unsigned i = 0; i < m->nioapics; i++) {
         if (m->ioapic[i].addr % IOAPIC_WINDOW || mm_overlaps_memory(m->ioapic[i].addr, IOAPIC_WINDOW)) {
             printf("ioapic: %u at %#" PRIx32 ": not a register window (misaligned, or memory in the boot map), "
@@ -119,6 +121,27 @@ bool ioapic_route(uint32_t gsi, uint8_t vector, uint32_t apic_id, bool active_lo
     uint64_t flags = spin_lock(&ioapics.lock);
     write_entry(c, pin, e);
     spin_unlock(&ioapics.lock, flags);
+    return true;
+}
+
+bool ioapic_route_isa(uint8_t irq, uint8_t vector, uint32_t apic_id, char *desc, size_t desclen)
+{
+    struct isa_route r;
+    const char *why = NULL;
+    if (ioapics.madt == NULL || ioapics.n == 0) {
+        snprintf(desc, desclen, "ISA IRQ %u: no I/O APIC", irq);
+        return false;
+    }
+    if (!madt_isa_route(ioapics.madt, irq, &r)) {
+        snprintf(desc, desclen, "ISA IRQ %u: no GSI (another source was moved onto its number)", irq);
+        return false;
+    }
+    if (!ioapic_route(r.gsi, vector, apic_id, r.active_low, r.level, &why)) {
+        snprintf(desc, desclen, "ISA IRQ %u -> GSI %" PRIu32 ": %s", irq, r.gsi, why);
+        return false;
+    }
+    snprintf(desc, desclen, "ISA IRQ %u -> GSI %" PRIu32 " (%s, active %s)", irq, r.gsi, r.level ? "level" : "edge",
+             r.active_low ? "low" : "high");
     return true;
 }
 

@@ -9,6 +9,7 @@
 #define BOUNCE_DRIVERS_IOAPIC_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct madt_info;
@@ -21,6 +22,10 @@ unsigned ioapic_init(const struct madt_info *m);
  * the line's polarity and trigger mode; unmasked. False, with the reason in why, if no I/O APIC
  * serves the GSI or the APIC ID does not fit the entry's 8-bit destination. */
 bool ioapic_route(uint32_t gsi, uint8_t vector, uint32_t apic_id, bool active_low, bool level, const char **why);
+/* An ISA IRQ (a legacy device: IDE's 14 and 15) routed the same way, through the MADT's
+ * interrupt source overrides (its GSI, polarity, trigger); the route is described in desc
+ * ("ISA IRQ 14 -> GSI 14 (edge, active high)"), or why it failed. */
+bool ioapic_route_isa(uint8_t irq, uint8_t vector, uint32_t apic_id, char *desc, size_t desclen);
 void ioapic_mask(uint32_t gsi);
 /* The redirection entry of `gsi` as the I/O APIC holds it (all ones: no I/O APIC serves it). */
 uint64_t ioapic_entry(uint32_t gsi);

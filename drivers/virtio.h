@@ -49,8 +49,8 @@ struct virtio_transport_ops {
     /* Used buffer notifications of queue `index` as an interrupt on the boot CPU, where the
      * block layer runs (io=irq): handler(arg) is called for each, after the transport has
      * acknowledged it at the device. Call before setup_queue (PCI: the queue's MSI-X vector is
-     * part of its configuration, 4.1.5.1.3). Returns 0 with the route described in `route`, or
-     * -1 with the reason there - the driver then polls. */
+     * part of its configuration, 4.1.5.1.3). Returns the vector, with the route described in
+     * `route`, or -1 with the reason there - the driver then polls. */
     int (*request_irq)(struct virtio_device *vdev, uint16_t index, void (*handler)(void *arg), void *arg, char *route,
                        size_t routelen);
     /* Undo request_irq (a driver giving the device up): the handler is never called again. */

@@ -101,7 +101,8 @@ static void vblk_request_irq(struct vblk *v)
         snprintf(route, sizeof(route), "no local APIC with a calibrated timer");
     else if (v->vdev->ops->request_irq == NULL)
         snprintf(route, sizeof(route), "the transport has no interrupts");
-    else if (v->vdev->ops->request_irq(v->vdev, VBLK_QUEUE, vblk_interrupt, v, route, sizeof(route)) == 0)
+    else if ((v->blk.irq_vector =
+                  v->vdev->ops->request_irq(v->vdev, VBLK_QUEUE, vblk_interrupt, v, route, sizeof(route))) >= 0)
         v->irq = true;
     printf("virtio-blk: %s: interrupt: %s%s\n", v->blk.name, route, v->irq ? "" : " - polled instead");
 }

@@ -213,7 +213,7 @@ static int vm_request_irq(struct virtio_device *vdev, uint16_t index, void (*han
     snprintf(route, routelen,
              "GSI %" PRIu32 " (I/O APIC, level, active high) -> vector %#x on CPU 0 (APIC ID %" PRIu32 ")", vm->gsi,
              vector, apic_id);
-    return 0;
+    return vector;
 }
 
 static void vm_free_irq(struct virtio_device *vdev)

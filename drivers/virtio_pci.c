@@ -215,7 +215,7 @@ static int vp_request_irq(struct virtio_device *vdev, uint16_t index, void (*han
     vp->queue_msix[index] = 0;
     vp->vector = vector;
     snprintf(route, routelen, "MSI-X entry 0 -> vector %#x on CPU 0 (APIC ID %" PRIu32 ")", vector, apic_id);
-    return 0;
+    return vector;
 }
 
 static void vp_free_irq(struct virtio_device *vdev)

@@ -96,8 +96,13 @@ for policy in zero copy; do
     blk "virtio-$policy" q35 virtio "bounce_policy=$policy"
 done
 blk vhost-user-blk q35 vhost-user ""
-# Interrupt-driven completion (io=irq): MSI-X on virtio-blk-pci; the blk suite checks that
-# interrupts completed the requests and none was lost.
+# Interrupt-driven completion (io=irq): IDE on ISA IRQs 14/15 through the I/O APIC (DMA: one
+# interrupt per command; PIO: one per sector; an injected error retried from the handler),
+# MSI-X on virtio-blk-pci; the blk suite checks that interrupts completed the requests and that
+# none was lost.
+blk ide-dma-irq pc ide "ide=dma io=irq"
+blk ide-pio-irq pc ide "ide=pio io=irq"
+blk ide-dma-eio-irq pc ide "ide=dma io=irq expect_eio=1000" "blkdebug:tests/blkdebug-eio.conf:build/disks/data.img"
 blk virtio-irq q35 virtio "io=irq"
 # Disks with 4096-byte logical blocks (virtio-blk blk_size): every request in whole blocks.
 blk virtio-4k-blocks q35 virtio "" "" ",logical_block_size=4096,physical_block_size=4096"

@@ -14,6 +14,7 @@
 #include "drivers/blk.h"
 #include "drivers/pagecache.h"
 #include "drivers/refusals.h"
+#include "kernel/irq.h"
 #include "kernel/options.h"
 #include "kernel/time.h"
 #include "mm/mm.h"
@@ -438,7 +439,13 @@ static void completions_came_as_asked(struct ktest *t)
         KEXPECT_MSG(t, requests == 0 || s->irqs > 0, "%s: %" PRIu64 " requests, no interrupt", d->name, requests);
         KEXPECT_MSG(t, s->irqs_lost == 0, "%s: %" PRIu64 " completions found by the fallback poll (lost interrupts)",
                     d->name, s->irqs_lost);
-        ktest_note(t, "%s: %" PRIu64 " requests, %" PRIu64 " interrupts (%" PRIu64 " found nothing), %" PRIu64 " lost",
+        /* Routed to the boot CPU: delivered there, and nowhere else; at least once per one taken. */
+        uint64_t delivered = irq_count(d->irq_vector), here = irq_count_on(d->irq_vector, 0);
+        KEXPECT_MSG(t, here == delivered && delivered >= s->irqs,
+                    "%s: vector %#x delivered %" PRIu64 " times, %" PRIu64 " on CPU 0, %" PRIu64 " taken", d->name,
+                    d->irq_vector, delivered, here, s->irqs);
+        ktest_note(t,
+                   "%s: %" PRIu64 " requests, %" PRIu64 " interrupts (%" PRIu64 " completed nothing), %" PRIu64 " lost",
                    d->name, requests, s->irqs, s->irqs_empty, s->irqs_lost);
     }
 }
