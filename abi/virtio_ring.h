@@ -45,4 +45,12 @@ struct virtq_used {
     struct virtq_used_elem ring[]; /* [size], then avail_event (only with VIRTIO_F_EVENT_IDX) */
 };
 
+/* 2.7.10 / 2.7.7 with VIRTIO_F_EVENT_IDX: the side that moved its index from old to new_idx
+ * notifies the other if that passed the other's event index, i.e. event lies in [old, new_idx)
+ * (modulo 2^16) - the test both sides make. */
+static inline int virtq_need_event(uint16_t event, uint16_t new_idx, uint16_t old)
+{
+    return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old);
+}
+
 #endif

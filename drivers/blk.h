@@ -76,17 +76,19 @@ struct blk_ops {
 
 /* A disk's counters, declared once: the struct and the end-of-run report ("BOUNCE-REPORT blk
  * {"vda": {...}, ...}") are made from this list, in this order. X(name, what). */
-#define BLK_STATS(X)                                                                             \
-    X(reads, "read requests submitted")                                                          \
-    X(writes, "write requests submitted")                                                        \
-    X(flushes, "flush requests submitted")                                                       \
-    X(sectors_read, "sectors in read requests")                                                  \
-    X(sectors_written, "sectors in write requests")                                              \
-    X(errors, "requests completed with an error")                                                \
-    X(requeues, "requests the driver could not take at first (queue or bounce pool full)")       \
-    X(irqs, "io=irq: interrupts taken for the disk")                                             \
-    X(irqs_empty, "... that completed nothing (a PIO block moved, another's reap, or spurious)") \
-    X(irqs_lost, "completions found by the fallback poll: their interrupt never came, or too late")
+#define BLK_STATS(X)                                                                                \
+    X(reads, "read requests submitted")                                                             \
+    X(writes, "write requests submitted")                                                           \
+    X(flushes, "flush requests submitted")                                                          \
+    X(sectors_read, "sectors in read requests")                                                     \
+    X(sectors_written, "sectors in write requests")                                                 \
+    X(errors, "requests completed with an error")                                                   \
+    X(requeues, "requests the driver could not take at first (queue or bounce pool full)")          \
+    X(irqs, "io=irq: interrupts taken for the disk")                                                \
+    X(irqs_empty, "... that completed nothing (a PIO block moved, another's reap, or spurious)")    \
+    X(irqs_lost, "completions found by the fallback poll: their interrupt never came, or too late") \
+    X(notifies, "virtio: available-buffer notifications sent (doorbell writes)")                    \
+    X(notifies_suppressed, "virtio: ... not sent: the device said it would look anyway (NO_NOTIFY, EVENT_IDX)")
 
 struct blk_stats {
 #define BLK_STATS_FIELD(name, what) uint64_t name;

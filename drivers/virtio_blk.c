@@ -200,8 +200,12 @@ static int vblk_submit(struct blk_dev *bd, struct blk_req *req)
     if (trace_on(TRACE_BLK))
         printf("virtio-blk: %s submit %s lba %" PRIu64 " +%u: %u descriptors, head %u (%u in flight)\n", bd->name,
                blk_op_name(req->op), req->lba, req->nsectors, n, head, v->inflight);
-    if (vq_publish(&v->vq))
+    if (vq_publish(&v->vq)) {
         v->vdev->ops->notify(v->vdev, VBLK_QUEUE);
+        bd->stats.notifies++;
+    } else {
+        bd->stats.notifies_suppressed++;
+    }
     return 0;
 }
 
@@ -330,10 +334,12 @@ static int vblk_poll(struct blk_dev *bd)
     for (;;) {
         struct vq_used_info u;
         int r = vq_get_used(&v->vq, &u);
-        if (r == 0)
-            break;
         if (r < 0)
             return n + vblk_protocol_failure(v);
+        if (r == 0 && !vq_rearm(&v->vq)) /* EVENT_IDX: the next interrupt at the next entry */
+            break;
+        if (r == 0)
+            continue;                /* entries came in before the rearm: they may have raised no interrupt */
         vblk_finish(v, u.token, &u); /* the token comes from our private state, never the device */
         n++;
     }

@@ -24,13 +24,14 @@
 #define VBLK_MAX_BYTES (BLK_MAX_SEGMENTS * 4096u) /* what the block layer sends at most: 1 MiB */
 #define VBLK_STATUS_UNSET 0xff
 
-/* Features we accept when offered (5.2.3, 6). VERSION_1 is required. Not accepted: GEOMETRY,
- * TOPOLOGY, CONFIG_WCE, MQ, DISCARD, WRITE_ZEROES, INDIRECT_DESC, EVENT_IDX, RING_PACKED,
- * IN_ORDER, NOTIFICATION_DATA - nothing here uses them. */
+/* Features we accept when offered (5.2.3, 6). VERSION_1 is required; EVENT_IDX suppresses
+ * notifications and interrupts by event indices (2.7.7, 2.7.10). Not accepted: GEOMETRY,
+ * TOPOLOGY, CONFIG_WCE, MQ, DISCARD, WRITE_ZEROES, INDIRECT_DESC, RING_PACKED, IN_ORDER,
+ * NOTIFICATION_DATA - nothing here uses them. */
 #define VBLK_WANTED                                                                                              \
     (VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_F_ACCESS_PLATFORM) | VIRTIO_BIT(VIRTIO_BLK_F_SIZE_MAX) | \
      VIRTIO_BIT(VIRTIO_BLK_F_SEG_MAX) | VIRTIO_BIT(VIRTIO_BLK_F_BLK_SIZE) | VIRTIO_BIT(VIRTIO_BLK_F_FLUSH) |     \
-     VIRTIO_BIT(VIRTIO_BLK_F_RO))
+     VIRTIO_BIT(VIRTIO_BLK_F_RO) | VIRTIO_BIT(VIRTIO_F_EVENT_IDX))
 
 /* Per slot, in coherent memory: the header the device reads and the status byte it writes. */
 struct vblk_cmd {

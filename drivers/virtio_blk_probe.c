@@ -86,6 +86,7 @@ int vblk_start_queue(struct vblk *v)
         virtio_fail(v->vdev);
         return vblk_unusable(v, "the device needs a reset right after DRIVER_OK");
     }
+    vq_set_event_idx(&v->vq, vblk_has(v, VIRTIO_F_EVENT_IDX));
     vq_set_interrupts(&v->vq, v->irq && v->registered); /* probe-time commands are polled */
     return 0;
 }
@@ -248,6 +249,7 @@ static void print_features(const struct vblk *v)
         {VIRTIO_BLK_F_BLK_SIZE, "BLK_SIZE"},
         {VIRTIO_BLK_F_FLUSH, "FLUSH"},
         {VIRTIO_BLK_F_RO, "RO"},
+        {VIRTIO_F_EVENT_IDX, "EVENT_IDX"},
     };
     printf("virtio-blk: %s: %s, features", v->blk.name, v->vdev->location);
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)

@@ -64,10 +64,32 @@ int vq_init(struct virtqueue *vq, uint32_t size, void *desc, void *avail, void *
     return 0;
 }
 
+/* The two event indices, past the ends of the rings (2.7.6, 2.7.8). */
+static uint16_t *used_event(struct virtqueue *vq) { return &vq->avail->ring[vq->size]; }
+static uint16_t *avail_event(struct virtqueue *vq) { return (uint16_t *)(void *)&vq->used->ring[vq->size]; }
+
+void vq_set_event_idx(struct virtqueue *vq, bool on) { vq->event_idx = on; }
+
 void vq_set_interrupts(struct virtqueue *vq, bool on)
 {
-    __atomic_store_n(&vq->avail->flags, on ? 0 : VIRTQ_AVAIL_F_NO_INTERRUPT, __ATOMIC_RELEASE);
-    __atomic_thread_fence(__ATOMIC_SEQ_CST); /* before any later read of the used ring */
+    vq->interrupts = on;
+    if (vq->event_idx) {
+        /* 2.7.7.1: flags 0; used_event says when. Off: the entry furthest away (65535 on). */
+        __atomic_store_n(&vq->avail->flags, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(used_event(vq), (uint16_t)(on ? vq->last_used : vq->last_used - 1), __ATOMIC_RELEASE);
+    } else {
+        __atomic_store_n(&vq->avail->flags, on ? 0 : VIRTQ_AVAIL_F_NO_INTERRUPT, __ATOMIC_RELEASE);
+    }
+    vq_mb(); /* before any later read of the used ring */
+}
+
+bool vq_rearm(struct virtqueue *vq)
+{
+    if (!vq->event_idx || !vq->interrupts || vq->broken)
+        return false;
+    __atomic_store_n(used_event(vq), vq->last_used, __ATOMIC_RELEASE);
+    vq_mb(); /* 2.7.10: used_event visible before used->idx is read again */
+    return vq_has_used(vq);
 }
 
 void vq_set_start_index(struct virtqueue *vq, uint16_t idx)
@@ -136,14 +158,16 @@ bool vq_publish(struct virtqueue *vq)
 {
     if (vq->avail_published == vq->avail_idx)
         return false;
-    for (uint16_t i = vq->avail_published; i != vq->avail_idx; i++)
+    uint16_t old = vq->avail_published;
+    for (uint16_t i = old; i != vq->avail_idx; i++)
         vq->slot[vq->pending[i & vq->mask]].state = VQ_SLOT_HEAD;
     vq_wmb(); /* 2.7.13.3: descriptors and ring entries before idx */
     __atomic_store_n(&vq->avail->idx, vq->avail_idx, __ATOMIC_RELEASE);
     vq->avail_published = vq->avail_idx;
-    vq_mb(); /* 2.7.13.4 / 2.7.10: idx visible before we read the device's suppression flag */
-    uint16_t flags = __atomic_load_n(&vq->used->flags, __ATOMIC_RELAXED);
-    return !(flags & VIRTQ_USED_F_NO_NOTIFY);
+    vq_mb();           /* 2.7.13.4 / 2.7.10: idx visible before we read what the device asked */
+    if (vq->event_idx) /* any value the device writes there only decides this: nothing to validate */
+        return virtq_need_event(__atomic_load_n(avail_event(vq), __ATOMIC_RELAXED), vq->avail_idx, old);
+    return !(__atomic_load_n(&vq->used->flags, __ATOMIC_RELAXED) & VIRTQ_USED_F_NO_NOTIFY);
 }
 
 static int fail(struct virtqueue *vq, enum vq_error e, uint32_t id, uint32_t len, uint16_t idx, uint32_t limit)

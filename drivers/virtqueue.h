@@ -85,6 +85,8 @@ struct virtqueue {
     uint16_t avail_idx;       /* next avail->idx to publish (chains added) */
     uint16_t avail_published; /* value last written to avail->idx */
     uint16_t last_used;       /* next used ring entry to consume */
+    bool event_idx;           /* VIRTIO_F_EVENT_IDX negotiated: suppression by event indices */
+    bool interrupts;          /* used buffer notifications asked for (vq_set_interrupts) */
     bool broken;
     /* The first protocol violation, for the driver's error message. */
     enum vq_error error;
@@ -98,9 +100,19 @@ struct virtqueue {
  * every index 0. Returns 0, or -1 for a bad size or misaligned part (16/2/4, 2.7). */
 int vq_init(struct virtqueue *vq, uint32_t size, void *desc, void *avail, void *used, void *priv);
 
-/* Ask the device for used buffer notifications, or not (2.7.7: the VIRTQ_AVAIL_F_NO_INTERRUPT
- * hint, without VIRTIO_F_EVENT_IDX). A device may still interrupt: the handler copes. */
+/* VIRTIO_F_EVENT_IDX was negotiated: suppression goes by event indices (2.7.7, 2.7.10) - the
+ * device's avail_event decides whether vq_publish() asks for a notification, and used_event
+ * (written by vq_set_interrupts and vq_rearm) when the device interrupts. Call after vq_init. */
+void vq_set_event_idx(struct virtqueue *vq, bool on);
+/* Ask the device for used buffer notifications, or not (2.7.7): the VIRTQ_AVAIL_F_NO_INTERRUPT
+ * hint; with EVENT_IDX, flags 0 and used_event at the next entry (on) or as far away as the
+ * index allows (off). A device may still interrupt: the handler copes. */
 void vq_set_interrupts(struct virtqueue *vq, bool on);
+/* After reaping with interrupts on: with EVENT_IDX, move used_event to the next entry (the
+ * device interrupts when it writes that one), then look again - true if entries arrived before
+ * the move, which may have raised no interrupt: reap them too (the race 2.7.10 warns of).
+ * Without EVENT_IDX nothing moves and it is false. */
+bool vq_rearm(struct virtqueue *vq);
 
 /* Tests only: start the free-running indices at `idx` instead of 0, as if the queue had wrapped
  * 65536 times. Call right after vq_init(), before the device is given the queue; it writes
@@ -113,7 +125,8 @@ void vq_set_start_index(struct virtqueue *vq, uint16_t idx);
 int vq_add(struct virtqueue *vq, const struct vq_buf *bufs, unsigned n, void *token);
 
 /* Make every added chain visible: a write barrier, then avail->idx (2.7.13.3-4), then a full
- * barrier before reading used->flags (2.7.10). Returns true if the device wants a notification. */
+ * barrier before reading what the device said about notifications (2.7.10: used->flags, or with
+ * EVENT_IDX its avail_event). Returns true if the device wants a notification. */
 bool vq_publish(struct virtqueue *vq);
 
 struct vq_used_info {

@@ -34,6 +34,7 @@ struct model {
 struct world {
     struct virtqueue vq;
     uint32_t size;
+    bool event_idx; /* VIRTIO_F_EVENT_IDX "negotiated" for this input */
     struct virtq_desc *desc;
     struct virtq_avail *avail;
     struct virtq_used *used;
@@ -60,6 +61,7 @@ static void world_init(struct world *w, uint16_t start)
     if (vq_init(&w->vq, w->size, w->desc, w->avail, w->used, w->priv) != 0)
         die("vq_init failed", w);
     vq_set_start_index(&w->vq, start);
+    vq_set_event_idx(&w->vq, w->event_idx);
     memset(w->m, 0, sizeof(w->m));
     w->model_chains = w->model_descs = 0;
     w->nfree_tok = 0;
@@ -170,7 +172,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct world *w = calloc(1, sizeof(*w));
     if (!w)
         return 0;
-    w->size = 1u << (u8(&in) % 8); /* 1..128 */
+    uint8_t shape = u8(&in);
+    w->size = 1u << (shape % 8); /* 1..128 */
+    w->event_idx = shape & 0x80;
     w->desc = malloc(sizeof(struct virtq_desc) * w->size);
     w->avail = malloc(sizeof(struct virtq_avail) + 2 * w->size + 2);
     w->used = malloc(sizeof(struct virtq_used) + sizeof(struct virtq_used_elem) * w->size + 2);
@@ -182,7 +186,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     for (int step = 0; step < 2000 && in.left > 0; step++) {
         uint8_t op = u8(&in);
-        switch (op % 9) {
+        switch (op % 11) {
         case 0:
         case 1: { /* driver adds a chain */
             unsigned n = 1 + u8(&in) % (w->size < 8 ? w->size : 8) + (op & 0x80 ? w->size : 0);
@@ -257,6 +261,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         }
         case 8: /* driver reaps */ driver_reap(w, &in); break;
+        case 9: /* device: any avail_event (it only decides vq_publish's answer) */
+            __atomic_store_n((uint16_t *)(void *)&w->used->ring[w->size], u16(&in), __ATOMIC_RELAXED);
+            break;
+        case 10: /* driver: interrupts on or off, then the rearm after a reap (and its second look) */
+            vq_set_interrupts(&w->vq, op & 0x80);
+            if (vq_rearm(&w->vq))
+                driver_reap(w, &in);
+            break;
         }
         check(w);
     }

@@ -210,6 +210,83 @@ static void test_notify_suppression(void **state)
     tq_close(&t);
 }
 
+/* The event-index test (2.7.10) against a model that walks the indices: does moving from old to
+ * new_idx pass event? Every distance up to 300, across the 16-bit wrap too. */
+static void test_need_event_model(void **state)
+{
+    (void)state;
+    static const uint16_t starts[] = {0, 1, 100, 65500, 65535};
+    for (size_t k = 0; k < sizeof(starts) / sizeof(starts[0]); k++)
+        for (uint16_t dist = 0; dist < 300; dist++)
+            for (uint16_t off = 0; off < 320; off += 7) {
+                uint16_t old = starts[k], new_idx = (uint16_t)(old + dist), event = (uint16_t)(old + off - 10);
+                bool passed = false;
+                for (uint16_t i = old; i != new_idx; i++)
+                    passed |= i == event;
+                assert_int_equal(virtq_need_event(event, new_idx, old) != 0, passed);
+            }
+}
+
+/* With EVENT_IDX the device's avail_event decides, not used->flags: notify only when the newly
+ * published chains pass it. */
+static void test_event_idx_notifications(void **state)
+{
+    (void)state;
+    struct tq t;
+    tq_open(&t, 16, 0); /* three descriptors a chain */
+    vq_set_event_idx(&t.vq, true);
+    uint16_t *avail_event = (uint16_t *)(void *)&t.vq.used->ring[t.vq.size];
+    t.vq.used->flags = VIRTQ_USED_F_NO_NOTIFY; /* ignored with EVENT_IDX */
+    *avail_event = 0;
+    assert_true(add_simple(&t, 512, true, NULL) >= 0);
+    assert_true(vq_publish(&t.vq)); /* 0 -> 1 passes 0 */
+    *avail_event = 5;               /* the device will look by itself until 5 */
+    assert_true(add_simple(&t, 512, true, NULL) >= 0);
+    assert_true(add_simple(&t, 512, true, NULL) >= 0);
+    assert_false(vq_publish(&t.vq)); /* 1 -> 3 does not pass 5 */
+    *avail_event = 3;
+    assert_true(add_simple(&t, 512, true, NULL) >= 0);
+    assert_true(vq_publish(&t.vq)); /* 3 -> 4 passes 3 */
+    tq_close(&t);
+}
+
+/* With EVENT_IDX, asking for interrupts writes used_event (flags stay 0); after a reap, vq_rearm
+ * moves it to the next entry, and reports an entry that came in before the move. */
+static void test_event_idx_interrupts(void **state)
+{
+    (void)state;
+    struct tq t;
+    tq_open(&t, 16, 0); /* three descriptors a chain */
+    vq_set_event_idx(&t.vq, true);
+    uint16_t *used_event = &t.vq.avail->ring[t.vq.size];
+    vq_set_interrupts(&t.vq, false);
+    assert_int_equal(t.vq.avail->flags, 0);
+    assert_int_equal(*used_event, 0xffff); /* as far away as the index allows */
+    assert_false(vq_rearm(&t.vq));         /* off: nothing moves */
+    assert_int_equal(*used_event, 0xffff);
+    vq_set_interrupts(&t.vq, true);
+    assert_int_equal(*used_event, 0); /* at the next entry */
+    for (int i = 0; i < 3; i++)
+        assert_true(add_simple(&t, 512, true, NULL) >= 0);
+    vq_publish(&t.vq);
+    uint16_t head;
+    uint32_t w;
+    struct vq_used_info u;
+    assert_true(dev_next(&t, &head, &w, NULL));
+    dev_used(&t, head, 0);
+    assert_int_equal(vq_get_used(&t.vq, &u), 1);
+    assert_false(vq_rearm(&t.vq)); /* nothing more: the next interrupt comes at entry 1 */
+    assert_int_equal(*used_event, 1);
+    assert_true(dev_next(&t, &head, &w, NULL));
+    dev_used(&t, head, 0); /* written before the driver rearms: it must look again */
+    assert_true(vq_rearm(&t.vq));
+    assert_int_equal(vq_get_used(&t.vq, &u), 1);
+    assert_false(vq_rearm(&t.vq));
+    assert_int_equal(*used_event, 2);
+    tq_check(&t);
+    tq_close(&t);
+}
+
 /* Several in flight, batched publish, out-of-order completion. */
 static void test_out_of_order(void **state)
 {
@@ -627,6 +704,9 @@ int main(void)
         cmocka_unit_test(test_layout),
         cmocka_unit_test(test_cycle),
         cmocka_unit_test(test_notify_suppression),
+        cmocka_unit_test(test_need_event_model),
+        cmocka_unit_test(test_event_idx_notifications),
+        cmocka_unit_test(test_event_idx_interrupts),
         cmocka_unit_test(test_out_of_order),
         cmocka_unit_test(test_wraparound),
         cmocka_unit_test(test_exhaustion_and_invalid),
