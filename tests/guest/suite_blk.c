@@ -425,6 +425,10 @@ static void partial_read(struct ktest *t)
  * that could not get one said why at boot and is polled: named here. io=poll: no disk took any. */
 static void completions_came_as_asked(struct ktest *t)
 {
+    if (blk_count() == 0) {
+        ktest_skip(t, "no block device attached");
+        return;
+    }
     for (size_t i = 0; i < blk_count(); i++) {
         const struct blk_dev *d = blk_get(i);
         const struct blk_stats *s = &d->stats;

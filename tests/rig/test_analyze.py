@@ -157,15 +157,16 @@ class ExitCauses(unittest.TestCase):
             ex("io", 0x101000, 0x00610010), ex("io", 0x101000, 0x0cfc0010),  # port 0x61, PCI config: platform
             ex("npf", 0x101000), f"{HDR}kvm_page_fault: vcpu 0 rip 0x101000 address {HI:#018x} error_code 0x6",  # memory
             ex("npf", 0x101000), f"{HDR}kvm_page_fault: vcpu 0 rip 0x101000 address 0x00000000fe000000 error_code 0x6",
+            ex("npf", 0x101000), f"{HDR}kvm_page_fault: vcpu 0 rip 0x101000 address 0x00000000fec00010 error_code 0x6",  # I/O APIC: platform
             ex("hypercall", 0x101000), ex("cpuid", 0x101000), ex("interrupt", 0x101000),
         ]
         guest = "memory map (2 ranges):\n  [0x000000000000-0x00000009fbff]        639 KiB  usable\n" \
                 "  [0x000100000000-0x0001bfffffff]    3145728 KiB  usable\n"
         t = analyze.parse_trace(trace)
-        self.assertEqual(sum(t.exits.values()), 12)
+        self.assertEqual(sum(t.exits.values()), 13)
         causes = analyze.exits_by_cause(t, analyze.guest_ram(guest))
         self.assertEqual(causes, {"device_pio": 2, "device_mmio": 1, "conversions": 1, "ram_faults": 1,
-                                  "console": 2, "platform": 2, "other": 2})
+                                  "console": 2, "platform": 3, "other": 2})
         self.assertIsNone(analyze.exits_by_cause(t, []))  # no memory map: no attribution
         r = analyze.cause_figures(t, guest, {"requests": 3}, None)
         self.assertEqual(r["device_exits_per_request"], 1.0)

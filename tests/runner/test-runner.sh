@@ -56,11 +56,11 @@ check "a CPU that never starts is named and left out, the boot goes on, the smp 
 check "an unknown option stops the guest with exit code 2 and names it" 2 "${pvh[@]}" --cmdline "tests=boot frobnicate=1" -- \
     "bad command line: unknown option 'frobnicate=1'"
 check "an unknown test suite is a bad command line" 2 "${pvh[@]}" --cmdline "tests=boot,nosuchsuite" -- \
-    "bad item in 'tests=boot,nosuchsuite' \(choices: boot,smp,mm"
+    "bad item in 'tests=boot,nosuchsuite' \(choices: boot,smp,irq,mm"
 check "a malformed size is a bad command line" 2 "${pvh[@]}" --cmdline "heap=12Q" -- \
     "malformed number in 'heap=12Q'"
 check "'help' lists the options and exits 0" 0 "${pvh[@]}" --cmdline "help" -- \
-    '^  tests +in-guest test suites' '^  test suites: boot smp mm'
+    '^  tests +in-guest test suites' '^  test suites: boot smp irq mm'
 check "the UEFI path reads its command line from cmdline.txt on the ESP" 1 \
     --boot efi --machine q35 --memory 256M --timeout 120 --cmdline "tests=selftest_fail" -- \
     'command line "tests=selftest_fail" \(from .cmdline.txt' '^2 passed, 1 failed$'

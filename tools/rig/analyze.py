@@ -98,6 +98,9 @@ CONSOLE_PORTS = range(0x3f8, 0x400)  # COM1 (kernel/console.c)
 PLATFORM_PORTS = [range(0x20, 0x22), range(0x40, 0x44), range(0x60, 0x65), range(0x70, 0x72), range(0x80, 0x90),
                   range(0xa0, 0xa2), range(0xf4, 0xf8), range(0x510, 0x51c), range(0x600, 0x680), range(0xb000, 0xb040),
                   range(0xcf8, 0xd00)]  # PIC, PIT, port 0x61, CMOS, DMA page, debug exit, fw_cfg, ACPI PM, PCI config
+# MMIO that is the platform's interrupt controllers, not the disk controller: the I/O APICs
+# (0xfec00000, microvm's second at 0xfec10000), the HPET, the local APIC's xAPIC page.
+PLATFORM_MMIO = [range(0xfec00000, 0xfed00000), range(0xfed00000, 0xfed01000), range(0xfee00000, 0xfef00000)]
 MEMORY_MAP_LINE = re.compile(r"^\s*\[0x([0-9a-f]+)-0x([0-9a-f]+)\]\s+\d+ KiB\s+(\S+)")
 
 
@@ -111,8 +114,9 @@ def exits_by_cause(trace, ram):
     """The kernel's exits attributed to what caused them: device_pio and device_mmio (the disk
     controller's registers: notifications, commands, status), conversions (hypercalls),
     ram_faults (nested page faults on guest memory: first touches, and the copy-on-write of a page
-    read before written), console (COM1), platform (timers, PCI config,
-    fw_cfg, debug exit) and other (CPUID, MSRs, interrupts, ...). None without a memory map."""
+    read before written), console (COM1), platform (timers, PCI config, fw_cfg, debug exit, the
+    interrupt controllers' MMIO) and other (CPUID, MSRs, interrupts, ...). None without a memory
+    map."""
     if not ram:
         return None
     k = trace.kernel_exits
@@ -124,7 +128,9 @@ def exits_by_cause(trace, ram):
     faults = sum(k[r] for r in FAULT_REASONS)
     touch = sum(1 for a in trace.kernel_fault_addrs if any(lo <= a <= hi for lo, hi in ram))
     causes["ram_faults"] = min(touch, faults)
-    causes["device_mmio"] = faults - causes["ram_faults"]
+    platform_mmio = sum(1 for a in trace.kernel_fault_addrs if any(a in r for r in PLATFORM_MMIO))
+    causes["platform"] += min(platform_mmio, faults - causes["ram_faults"])
+    causes["device_mmio"] = faults - causes["ram_faults"] - min(platform_mmio, faults - causes["ram_faults"])
     causes["conversions"] = sum(k[r] for r in HYPERCALL_REASONS)
     causes["other"] = sum(k.values()) - sum(causes.values())
     return {c: causes[c] for c in ("device_pio", "device_mmio", "conversions", "ram_faults", "console", "platform",
