@@ -14,7 +14,7 @@
 /* ATA8-ACS Status and Error bits. */
 enum { ST_ERR = 0x01, ST_DRQ = 0x08, ST_DSC = 0x10, ST_DRDY = 0x40, ST_BSY = 0x80 };
 enum { ER_ABRT = 0x04, ER_IDNF = 0x10 };
-enum { CTL_SRST = 0x04, CTL_HOB = 0x80 };
+enum { CTL_NIEN = 0x02, CTL_SRST = 0x04, CTL_HOB = 0x80 };
 #define PORT_COST_NS 1000 /* one port access: about a PIO exit under KVM */
 
 struct fake_ide fake_ide;
@@ -112,11 +112,21 @@ static bool none_present(void) { return !fake_ide.drive[0].present && !fake_ide.
 /* QEMU: Status reads 0 with no device at all, or with device 1 selected and absent. */
 static uint8_t status(void) { return none_present() || (fake_ide.unit == 1 && !cur()->present) ? 0 : cur()->status; }
 
+/* ATA8-APT: the device asserts INTRQ unless nIEN is set. */
+static void raise_intrq(void)
+{
+    if (fake_ide.devctl & CTL_NIEN)
+        return;
+    fake_ide.intrq = true;
+    fake_ide.interrupts++;
+}
+
 static void abort_command(struct fake_ata_drive *d, uint8_t error)
 {
     d->status = ST_DRDY | ST_ERR;
     d->error = error;
     d->xfer = XFER_NONE;
+    raise_intrq();
 }
 
 /* Load the next sector of a read, or finish it. */
@@ -134,6 +144,7 @@ static void next_read_sector(struct fake_ata_drive *d)
     memcpy(d->buf, d->media + d->lba * 512, 512);
     d->pos = 0;
     d->status = ST_DRDY | ST_DSC | ST_DRQ;
+    raise_intrq(); /* PIO data-in: each block ready (none after the last) */
 }
 
 static void data_command(struct fake_ata_drive *d, bool ext, bool write)
@@ -191,13 +202,17 @@ static void command(uint8_t cmd)
         d->pos = 0;
         d->xfer = XFER_IDENTIFY;
         d->status = ST_DRDY | ST_DSC | ST_DRQ;
+        raise_intrq();
         return;
     case 0x20: data_command(d, false, false); return; /* READ SECTORS */
     case 0x24: data_command(d, true, false); return;  /* READ SECTORS EXT */
     case 0x30: data_command(d, false, true); return;  /* WRITE SECTORS */
     case 0x34: data_command(d, true, true); return;   /* WRITE SECTORS EXT */
     case 0xe7:
-    case 0xea: d->status = ST_DRDY | ST_DSC; return; /* FLUSH CACHE (EXT) */
+    case 0xea: /* FLUSH CACHE (EXT): a non-data command interrupts at its end */
+        d->status = ST_DRDY | ST_DSC;
+        raise_intrq();
+        return;
     default: abort_command(d, ER_ABRT); return;
     }
 }
@@ -211,8 +226,10 @@ uint8_t inb(uint16_t port)
         die("inb from a port that is not the channel's", port);
     struct fake_ata_drive *d = cur();
     bool hob = fake_ide.devctl & CTL_HOB;
-    if (port == FAKE_IDE_CMD + 7)
+    if (port == FAKE_IDE_CMD + 7) {
+        fake_ide.intrq = false; /* reading Status acknowledges the interrupt */
         return status();
+    }
     if (none_present())
         return 0;
     switch (port - FAKE_IDE_CMD) {
@@ -297,6 +314,7 @@ static void data_out(uint16_t w)
             d->xfer = XFER_NONE;
             d->status = ST_DRDY | ST_DSC;
         }
+        raise_intrq(); /* PIO data-out: each block taken, the next wanted or the command done */
     }
 }
 

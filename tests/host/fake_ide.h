@@ -6,8 +6,11 @@
  * as two-byte FIFOs), signatures after reset, Status reading 0 for an absent device 1 (QEMU),
  * IDENTIFY DEVICE, PIO READ/WRITE SECTORS (EXT), FLUSH CACHE (EXT). One thing QEMU does that
  * real drives need not: software reset completes later, when QEMU's main loop runs its bottom
- * half (ide_bus_perform_srst, QEMU >= 5.2); srst_delay_ns says how much later. No bus master,
- * no interrupts. Every port access costs 1 us of simulated time (fake_clock.h).
+ * half (ide_bus_perform_srst, QEMU >= 5.2); srst_delay_ns says how much later. No bus master.
+ * INTRQ as ATA8-APT raises it with nIEN clear: a PIO data-in block ready, a data-out block taken
+ * (not the first), the end of a non-data or data-out command, an error; reading Status (not
+ * Alternate Status) lowers it; `intrq` is the line, `interrupts` counts its rises. Every port
+ * access costs 1 us of simulated time (fake_clock.h).
  */
 #ifndef BOUNCE_TESTS_HOST_FAKE_IDE_H
 #define BOUNCE_TESTS_HOST_FAKE_IDE_H
@@ -51,6 +54,8 @@ struct fake_ide {
     uint64_t srst_delay_ns; /* from SRST set to the reset done (QEMU: its bottom half runs) */
     uint64_t srst_at;       /* when the pending reset completes; FAKE_IDE_NEVER: none pending */
     unsigned resets;        /* completed software resets */
+    bool intrq;             /* the interrupt line (nIEN clear), lowered by a Status read */
+    unsigned interrupts;    /* its rises */
 };
 
 extern struct fake_ide fake_ide;

@@ -197,6 +197,110 @@ static void test_pio_read_error_reports_the_sectors_delivered(void **state)
     assert_int_equal(pio_sectors_done, 0);
 }
 
+/* ---- interrupt-driven (io=irq) ---- */
+
+static unsigned async_steps; /* ide_async_advance calls the last async() made */
+
+/* One request through the interrupt-driven path: begun, then advanced once per INTRQ, as the
+ * channel's handler does - and, if the line stays low, by polls as the block layer's fallback
+ * does (`polls_allowed` of them, simulated time moving 100 ms each). */
+static enum blk_status async(struct ide_disk *d, enum blk_op op, uint64_t lba, uint32_t n, void *buf,
+                             unsigned polls_allowed)
+{
+    static struct blk_req req;
+    memset(&req, 0, sizeof(req));
+    req.op = op;
+    req.lba = lba;
+    req.nsectors = n;
+    req.nseg = op == BLK_FLUSH ? 0 : 1;
+    req.seg[0].phys = (uintptr_t)buf;
+    req.seg[0].len = n * 512;
+    struct ata_cmd c = ide_pick_command(d, &req, false);
+    enum blk_status st;
+    async_steps = 0;
+    if (ide_async_begin(d, &req, &c, &st, &pio_sectors_done))
+        return st;
+    for (;;) {
+        if (!fake_ide.intrq) {
+            if (polls_allowed-- == 0)
+                fail_msg("the command waits for an interrupt that will not come");
+            fake_clock_advance(100 * NSEC_PER_MSEC);
+        }
+        async_steps++;
+        if (ide_async_advance(d->ch, &st, &pio_sectors_done))
+            return st;
+    }
+}
+
+static struct ide_disk irq_disk(struct ide_channel *ch, int unit, uint64_t sectors)
+{
+    struct ide_disk d = probed_disk(ch, unit, sectors);
+    ide_enable_interrupts(ch);
+    assert_false(fake_ide.intrq);
+    return d;
+}
+
+/* Data moves one block per interrupt and lands where the model says; a read interrupts once per
+ * sector, a write once per sector taken (the first goes without one), a flush once; no poll is
+ * needed, and every interrupt is acknowledged. */
+static void test_irq_pio_moves_a_block_per_interrupt(void **state)
+{
+    (void)state;
+    struct ide_channel ch = channel();
+    struct ide_disk d = irq_disk(&ch, 0, 64);
+    static uint8_t wr[4 * 512], rd[6 * 512];
+    for (size_t i = 0; i < sizeof(wr); i++)
+        wr[i] = (uint8_t)(i * 31 + 7);
+    unsigned before = fake_ide.interrupts;
+    assert_int_equal(async(&d, BLK_WRITE, 20, 4, wr, 0), BLK_OK);
+    assert_int_equal(fake_ide.interrupts - before, 4);
+    assert_int_equal(async_steps, 4);
+    assert_memory_equal(fake_ide.drive[0].media + 20 * 512, wr, sizeof(wr));
+    before = fake_ide.interrupts;
+    assert_int_equal(async(&d, BLK_READ, 18, 6, rd, 0), BLK_OK);
+    assert_int_equal(fake_ide.interrupts - before, 6);
+    assert_int_equal(pio_sectors_done, 6);
+    for (unsigned i = 0; i < sizeof(rd); i++)
+        assert_int_equal(rd[i], i / 512 >= 2 ? wr[i - 2 * 512] : fake_ide_pattern(18 + i / 512, i % 512));
+    before = fake_ide.interrupts;
+    assert_int_equal(async(&d, BLK_FLUSH, 0, 0, NULL, 0), BLK_OK);
+    assert_int_equal(fake_ide.interrupts - before, 1);
+    assert_false(fake_ide.intrq);
+}
+
+/* An unreadable sector: the error comes by interrupt, the channel is reset and the command tried
+ * again, and the request fails saying how many sectors arrived before it. */
+static void test_irq_pio_error_is_retried_then_reported(void **state)
+{
+    (void)state;
+    struct ide_channel ch = channel();
+    struct ide_disk d = irq_disk(&ch, 0, 64);
+    fake_ide.drive[0].has_bad_sector = true;
+    fake_ide.drive[0].bad_sector = 13;
+    static uint8_t rd[8 * 512];
+    unsigned resets = fake_ide.resets;
+    assert_int_equal(async(&d, BLK_READ, 10, 8, rd, 0), BLK_EIO);
+    assert_int_equal(pio_sectors_done, 3);
+    assert_true(fake_ide.resets >= resets + 1);                 /* the retry's reset (and one to leave it usable) */
+    assert_int_equal(fake_ide.devctl & ATA_CTL_NIEN, 0);        /* the reset kept interrupts on */
+    assert_int_equal(async(&d, BLK_READ, 0, 8, rd, 0), BLK_OK); /* and the channel works */
+}
+
+/* A drive that never interrupts: the polls time the command out at its deadline, then again
+ * after the retry - within the block layer's bound. */
+static void test_irq_hung_drive_times_out(void **state)
+{
+    (void)state;
+    struct ide_channel ch = channel();
+    struct ide_disk d = irq_disk(&ch, 1, 64);
+    fake_ide.drive[1].hangs_on_data = true;
+    static uint8_t rd[512];
+    uint64_t t0 = time_ns();
+    assert_int_equal(async(&d, BLK_READ, 0, 1, rd, 200), BLK_ETIMEDOUT);
+    assert_true(time_ns() - t0 <= BLK_TIMEOUT_NS);
+    assert_false(ch.async.active);
+}
+
 static void test_hung_drive_ends_within_the_block_layer_bound(void **state)
 {
     (void)state;
@@ -222,6 +326,9 @@ int main(void)
         cmocka_unit_test_setup(test_read_beyond_the_end_fails_with_eio, setup),
         cmocka_unit_test_setup(test_pio_read_error_reports_the_sectors_delivered, setup),
         cmocka_unit_test_setup(test_hung_drive_ends_within_the_block_layer_bound, setup),
+        cmocka_unit_test_setup(test_irq_pio_moves_a_block_per_interrupt, setup),
+        cmocka_unit_test_setup(test_irq_pio_error_is_retried_then_reported, setup),
+        cmocka_unit_test_setup(test_irq_hung_drive_times_out, setup),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     fake_ide_init(); /* frees the last disk */
