@@ -109,6 +109,7 @@ struct blk_dev {
     bool completes_exactly; /* dma_completion=exact honoured: reads come back with what the device wrote */
     bool irq_driven;        /* io=irq and the driver has an interrupt: completions come from blk_interrupt() */
     int irq_vector;         /* ... on this vector (kernel/irq.h), delivered to the boot CPU */
+    bool irq_level;         /* ... from a level-triggered line (else edge: MSI-X, ISA) */
     struct dma_dev *dma;    /* the device's DMA identity, if it does DMA */
     const struct blk_ops *ops;
     void *driver;

@@ -258,13 +258,14 @@ static void channel_irq(struct ide_channel *ch, int c, bool native)
     if (kopts.io != IO_IRQ || (ds[0].ch == NULL && ds[1].ch == NULL))
         return;
     int vector = -1;
+    bool level = false;
     if (native)
         snprintf(route, sizeof(route), "native PCI mode: its INTx needs the ACPI _PRT, which bounce does not read");
     else if (!irq_available())
         snprintf(route, sizeof(route), "no local APIC with a calibrated timer");
     else if ((vector = irq_alloc(ch->name, channel_interrupt, ch)) < 0)
         snprintf(route, sizeof(route), "no free interrupt vector");
-    else if (!ioapic_route_isa(isa_irq[c], (uint8_t)vector, cpu_get(0)->apic_id, route, sizeof(route)))
+    else if (!ioapic_route_isa(isa_irq[c], (uint8_t)vector, cpu_get(0)->apic_id, &level, route, sizeof(route)))
         irq_free(vector);
     else
         ide_enable_interrupts(ch);
@@ -272,6 +273,7 @@ static void channel_irq(struct ide_channel *ch, int c, bool native)
         for (int k = 0; k < 2; k++) {
             ds[k].blk.irq_driven = ds[k].ch != NULL;
             ds[k].blk.irq_vector = vector;
+            ds[k].blk.irq_level = level;
         }
         printf("ide: %s channel: interrupt: %s -> vector %#x on CPU 0 (APIC ID %" PRIu32 ")\n", ch->name, route, vector,
                cpu_get(0)->apic_id);

@@ -124,7 +124,7 @@ bool ioapic_route(uint32_t gsi, uint8_t vector, uint32_t apic_id, bool active_lo
     return true;
 }
 
-bool ioapic_route_isa(uint8_t irq, uint8_t vector, uint32_t apic_id, char *desc, size_t desclen)
+bool ioapic_route_isa(uint8_t irq, uint8_t vector, uint32_t apic_id, bool *level, char *desc, size_t desclen)
 {
     struct isa_route r;
     const char *why = NULL;
@@ -142,6 +142,7 @@ bool ioapic_route_isa(uint8_t irq, uint8_t vector, uint32_t apic_id, char *desc,
     }
     snprintf(desc, desclen, "ISA IRQ %u -> GSI %" PRIu32 " (%s, active %s)", irq, r.gsi, r.level ? "level" : "edge",
              r.active_low ? "low" : "high");
+    *level = r.level;
     return true;
 }
 

@@ -25,7 +25,7 @@ bool ioapic_route(uint32_t gsi, uint8_t vector, uint32_t apic_id, bool active_lo
 /* An ISA IRQ (a legacy device: IDE's 14 and 15) routed the same way, through the MADT's
  * interrupt source overrides (its GSI, polarity, trigger); the route is described in desc
  * ("ISA IRQ 14 -> GSI 14 (edge, active high)"), or why it failed. */
-bool ioapic_route_isa(uint8_t irq, uint8_t vector, uint32_t apic_id, char *desc, size_t desclen);
+bool ioapic_route_isa(uint8_t irq, uint8_t vector, uint32_t apic_id, bool *level, char *desc, size_t desclen);
 void ioapic_mask(uint32_t gsi);
 /* The redirection entry of `gsi` as the I/O APIC holds it (all ones: no I/O APIC serves it). */
 uint64_t ioapic_entry(uint32_t gsi);

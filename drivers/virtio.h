@@ -59,6 +59,7 @@ struct virtio_transport_ops {
 
 struct virtio_device {
     const struct virtio_transport_ops *ops;
+    bool irq_level;       /* set by request_irq: the interrupt is a level-triggered line */
     uint32_t device_type; /* 5: VIRTIO_ID_BLOCK, ... */
     char location[32];    /* for messages: "pci 00:04.0 1af4:1042" */
     void *transport;      /* the transport's own state */

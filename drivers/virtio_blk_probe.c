@@ -105,6 +105,7 @@ static void vblk_request_irq(struct vblk *v)
     else if ((v->blk.irq_vector =
                   v->vdev->ops->request_irq(v->vdev, VBLK_QUEUE, vblk_interrupt, v, route, sizeof(route))) >= 0)
         v->irq = true;
+    v->blk.irq_level = v->vdev->irq_level;
     printf("virtio-blk: %s: interrupt: %s%s\n", v->blk.name, route, v->irq ? "" : " - polled instead");
 }
 

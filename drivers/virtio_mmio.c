@@ -210,6 +210,7 @@ static int vm_request_irq(struct virtio_device *vdev, uint16_t index, void (*han
         return -1;
     }
     vm->vector = vector;
+    vdev->irq_level = true;
     snprintf(route, routelen,
              "GSI %" PRIu32 " (I/O APIC, level, active high) -> vector %#x on CPU 0 (APIC ID %" PRIu32 ")", vm->gsi,
              vector, apic_id);

@@ -23,11 +23,13 @@ static struct {
         const char *name;
         irq_handler_fn fn;
         void *arg;
+        bool lost; /* irq_set_lost(): delivered, counted, acknowledged, not handled */
     } owner[NVECTORS];
     uint64_t count[NVECTORS][MAX_CPUS]; /* deliveries, by vector and CPU index */
     uint64_t unexpected;                /* vectors nobody owns */
     int last_unexpected;
     uint64_t wake_timer; /* irq_wait_until() woken by its own bound */
+    uint64_t lost;       /* deliveries withheld from their handler by irq_set_lost() */
 } irq = {.lock = SPINLOCK_INIT, .last_unexpected = -1};
 
 static void count_here(int vector) { __atomic_fetch_add(&irq.count[vector][this_cpu()->index], 1, __ATOMIC_RELAXED); }
@@ -36,7 +38,9 @@ static void dispatch(struct trap_frame *f)
 {
     int v = (int)(f->vector & 0xff);
     count_here(v);
-    if (irq.owner[v].fn != NULL)
+    if (irq.owner[v].lost)
+        irq.lost++;
+    else if (irq.owner[v].fn != NULL)
         irq.owner[v].fn(irq.owner[v].arg);
     apic_eoi();
 }
@@ -70,6 +74,7 @@ static void print_report(void)
     json_u64(&w, "unexpected", irq_unexpected_count());
     json_u64(&w, "spurious", apic_spurious_count());
     json_u64(&w, "wake_timer", irq.wake_timer);
+    json_u64(&w, "lost_on_purpose", irq.lost);
     json_object(&w, "vectors");
     for (int v = IRQ_VECTOR_FIRST; v <= IRQ_VECTOR_LAST; v++) {
         if (irq.owner[v].name == NULL)
@@ -105,6 +110,7 @@ int irq_alloc(const char *name, irq_handler_fn fn, void *arg)
         if (irq.owner[v].name == NULL) {
             irq.owner[v].fn = fn;
             irq.owner[v].arg = arg;
+            irq.owner[v].lost = false;
             irq.owner[v].name = name;
             for (unsigned c = 0; c < MAX_CPUS; c++)
                 irq.count[v][c] = 0;
@@ -125,6 +131,14 @@ void irq_free(int vector)
     irq.owner[vector].fn = NULL;
     spin_unlock(&irq.lock, flags);
 }
+
+void irq_set_lost(int vector, bool lost)
+{
+    if (vector >= IRQ_VECTOR_FIRST && vector <= IRQ_VECTOR_LAST)
+        irq.owner[vector].lost = lost;
+}
+
+uint64_t irq_lost_count(void) { return irq.lost; }
 
 const char *irq_name(int vector) { return vector >= 0 && vector < NVECTORS ? irq.owner[vector].name : NULL; }
 

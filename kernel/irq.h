@@ -38,6 +38,13 @@ int irq_alloc(const char *name, irq_handler_fn fn, void *arg);
 void irq_free(int vector);
 const char *irq_name(int vector); /* NULL if not allocated */
 
+/* Tests: lose the vector's interrupts - each is counted and acknowledged (EOI) as usual but not
+ * handed to its handler, as if lost between the device and its driver - or stop losing them.
+ * Only for an edge-triggered source: a level-triggered one, never acknowledged at the device,
+ * would be delivered again at once. */
+void irq_set_lost(int vector, bool lost);
+uint64_t irq_lost_count(void); /* interrupts lost that way */
+
 /* Deliveries of a vector on CPU cpu (its index), and on all CPUs. */
 uint64_t irq_count_on(int vector, unsigned cpu);
 uint64_t irq_count(int vector);

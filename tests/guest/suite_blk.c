@@ -454,6 +454,47 @@ static void completions_came_as_asked(struct ktest *t)
     }
 }
 
+/* io=irq: an interrupt lost between the device and the driver (irq_set_lost: delivered and
+ * acknowledged, never handled) does not hang the request: the block layer's fallback poll finds
+ * it after BLK_IRQ_FALLBACK_NS without progress, completes it - the data right - and counts it as
+ * lost. Run last: completions_came_as_asked expects no lost interrupt before it. */
+static void lost_interrupt_is_recovered(struct ktest *t)
+{
+    struct blk_dev *d = data_disk(t);
+    if (d == NULL)
+        return;
+    if (kopts.io != IO_IRQ || !d->irq_driven) {
+        ktest_skip(t, "%s is polled (%s)", d->name, kopts.io != IO_IRQ ? "io=poll" : "no interrupt: see the boot log");
+        return;
+    }
+    if (d->irq_level) {
+        ktest_skip(t,
+                   "%s's line is level-triggered: a dropped interrupt, never acknowledged at the device, "
+                   "would come straight back",
+                   d->name);
+        return;
+    }
+    uint64_t pa = alloc_pages(FRAME_DMA32, 1);
+    KASSERT(t, pa != FRAME_NONE);
+    uint8_t *buf = phys_to_virt(pa);
+    uint32_t n = d->block_size / SECTOR_SIZE;
+    uint64_t lost = d->stats.irqs_lost, withheld = irq_lost_count(), t0 = time_ns();
+    irq_set_lost(d->irq_vector, true);
+    enum blk_status st = blk_rw(d, BLK_READ, 8 * n, n, buf);
+    irq_set_lost(d->irq_vector, false);
+    uint64_t took = time_ns() - t0;
+    KEXPECT_MSG(t, st == BLK_OK, "read with its interrupt lost: %s", blk_status_name(st));
+    if (st == BLK_OK)
+        verify(t, buf, 8 * n * (uint64_t)SECTOR_SIZE, (size_t)n * SECTOR_SIZE);
+    KEXPECT_MSG(t, irq_lost_count() > withheld, "no interrupt was withheld (%" PRIu64 ")", irq_lost_count() - withheld);
+    KEXPECT_EQ(t, d->stats.irqs_lost, lost + 1);
+    KEXPECT_MSG(t, took >= BLK_IRQ_FALLBACK_NS / 2 && took < BLK_TIMEOUT_NS,
+                "the lost completion was found after %" PRIu64 " ms", took / NSEC_PER_MSEC);
+    ktest_note(t, "%s: a read whose interrupt was lost completed after %" PRIu64 " ms, by the fallback poll", d->name,
+               took / NSEC_PER_MSEC);
+    free_pages(pa, 1);
+}
+
 static const struct ktest_case cases[] = {
     KTEST_CASE(disks_found),
     KTEST_CASE(sequential_read_whole_disk),
@@ -466,5 +507,6 @@ static const struct ktest_case cases[] = {
     KTEST_CASE(injected_read_error),
     KTEST_CASE(partial_read),
     KTEST_CASE(completions_came_as_asked),
+    KTEST_CASE(lost_interrupt_is_recovered),
 };
 KTEST_SUITE(blk, "block drivers, page cache and readahead on the test disks", cases);
