@@ -257,6 +257,15 @@ static void look(struct virtio_mmio *vm, const struct virtio_mmio_spec *spec)
                    (unsigned long long)spec->size);
         return;
     }
+    /* The command line is the only description there is (no bus): a window on RAM, firmware data
+     * or the kernel's own image would be read - and written - as device registers. */
+    if (spec->size > UINT64_MAX - spec->base || mm_overlaps_memory(spec->base, spec->size)) {
+        dev_refuse("virtio-mmio", vm->vdev.location,
+                   "the window [%#" PRIx64 ", +%#" PRIx64 ") lies on memory in the boot map (or wraps): "
+                   "not a device's registers",
+                   spec->base, spec->size);
+        return;
+    }
     vm->regs = mmio_map(spec->base, spec->size);
     uint32_t magic = r32(vm, VIRTIO_MMIO_MAGIC_VALUE);
     vm->version = r32(vm, VIRTIO_MMIO_VERSION);

@@ -41,6 +41,14 @@ size_t coalesce_page_runs(uint64_t (*runs)[2], size_t n);
 /* "ok", "ENOSYS (the host does not offer it)", ... */
 const char *kvm_hc_result_name(long ret);
 
+/* What a guest makes of the host's answer to a conversion. 0: converted. -KVM_ENOSYS from a
+ * host that has never converted anything: it does not offer the call (a normal VM) and the
+ * conversion is bookkeeping only. -KVM_ENOSYS from a host that has converted pages before: it
+ * cannot have stopped offering the call, so it refuses this one while pretending not to know it -
+ * in a confidential guest, whose host is untrusted, a failure like any other error. */
+enum map_gpa_verdict { MAP_GPA_CONVERTED, MAP_GPA_NOT_OFFERED, MAP_GPA_FAILED };
+enum map_gpa_verdict map_gpa_judge(long ret, bool converted_before);
+
 /* --- guest: detection and the call itself --- */
 
 struct kvm_para_info {

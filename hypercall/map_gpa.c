@@ -67,6 +67,15 @@ size_t coalesce_page_runs(uint64_t (*runs)[2], size_t n)
     return out;
 }
 
+enum map_gpa_verdict map_gpa_judge(long ret, bool converted_before)
+{
+    if (ret == 0)
+        return MAP_GPA_CONVERTED;
+    if (ret == -KVM_ENOSYS && !converted_before)
+        return MAP_GPA_NOT_OFFERED;
+    return MAP_GPA_FAILED;
+}
+
 /* include/uapi/linux/kvm_para.h: the errno values KVM hands back, negated. */
 const char *kvm_hc_result_name(long ret)
 {

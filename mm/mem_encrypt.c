@@ -160,20 +160,22 @@ static int convert_run(uint64_t pfn, uint64_t npages, bool priv)
         long ret = kvm_map_gpa_range(pfn * PAGE_SIZE, npages, priv);
         st.hypercalls++;
         trace_call(pfn, npages, priv, kvm_hc_result_name(ret));
-        if (ret == -KVM_ENOSYS) {
-            st.enosys++;
+        st.enosys += ret == -KVM_ENOSYS;
+        switch (map_gpa_judge(ret, service == CC_SERVICE_SERVICED)) {
+        case MAP_GPA_CONVERTED: service = CC_SERVICE_SERVICED; break;
+        case MAP_GPA_NOT_OFFERED:
             st.bookkeeping_only++;
             if (service != CC_SERVICE_ENOSYS)
                 printf("cc: the host does not service KVM_HC_MAP_GPA_RANGE (-KVM_ENOSYS): conversions are "
                        "bookkeeping only, the host sees all memory\n");
             service = CC_SERVICE_ENOSYS;
-        } else if (ret != 0) {
+            break;
+        case MAP_GPA_FAILED:
             st.failures++;
-            printf("cc: the host refused to make [%#" PRIx64 ", +%" PRIu64 " pages) %s: %s (%ld)\n", (pfn * PAGE_SIZE),
-                   npages, priv ? "private" : "shared", kvm_hc_result_name(ret), ret);
+            printf("cc: the host refused to make [%#" PRIx64 ", +%" PRIu64 " pages) %s: %s (%ld)%s\n",
+                   (pfn * PAGE_SIZE), npages, priv ? "private" : "shared", kvm_hc_result_name(ret), ret,
+                   ret == -KVM_ENOSYS ? ", after converting pages before: a failure, not bookkeeping" : "");
             return -EIO;
-        } else {
-            service = CC_SERVICE_SERVICED;
         }
     }
     set_state(pfn, npages, priv);

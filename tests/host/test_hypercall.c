@@ -83,6 +83,20 @@ static void test_encode_never_sets_reserved_bits(void **state)
     }
 }
 
+/* ENOSYS means "not offered" only from a host that never converted anything; after a
+ * conversion it is a refusal (issue 30), as every other error is. */
+static void test_judge_enosys_after_service_is_a_failure(void **state)
+{
+    (void)state;
+    assert_int_equal(map_gpa_judge(0, false), MAP_GPA_CONVERTED);
+    assert_int_equal(map_gpa_judge(0, true), MAP_GPA_CONVERTED);
+    assert_int_equal(map_gpa_judge(-KVM_ENOSYS, false), MAP_GPA_NOT_OFFERED);
+    assert_int_equal(map_gpa_judge(-KVM_ENOSYS, true), MAP_GPA_FAILED);
+    assert_int_equal(map_gpa_judge(-KVM_EINVAL, false), MAP_GPA_FAILED);
+    assert_int_equal(map_gpa_judge(-KVM_EINVAL, true), MAP_GPA_FAILED);
+    assert_int_equal(map_gpa_judge(1, false), MAP_GPA_FAILED); /* not an answer KVM gives */
+}
+
 static void test_result_names(void **state)
 {
     (void)state;
@@ -182,6 +196,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_encode_4k_ranges_and_the_private_bit),
+        cmocka_unit_test(test_judge_enosys_after_service_is_a_failure),
         cmocka_unit_test(test_encode_2m_hint_when_start_and_length_are_2m_multiples),
         cmocka_unit_test(test_encode_1g_hint_when_start_and_length_are_1g_multiples),
         cmocka_unit_test(test_encode_never_sets_reserved_bits),

@@ -10,7 +10,7 @@ trap 'rm -f "$out"' EXIT
 n=0
 failed=0
 echo "TAP version 13"
-echo "1..17"
+echo "1..18"
 
 # check DESCRIPTION EXPECTED_STATUS RUNNER_ARGS... -- PATTERN...
 # Runs the guest, then requires the status and every pattern (grep -E) in the combined output.
@@ -57,6 +57,9 @@ check "an unknown option stops the guest with exit code 2 and names it" 2 "${pvh
     "bad command line: unknown option 'frobnicate=1'"
 check "an unknown test suite is a bad command line" 2 "${pvh[@]}" --cmdline "tests=boot,nosuchsuite" -- \
     "bad item in 'tests=boot,nosuchsuite' \(choices: boot,smp,irq,mm"
+check "a virtio-mmio window on the kernel image is refused, not read as a device" 0 "${pvh[@]}" \
+    --cmdline "tests=boot virtio_mmio.device=512@0x100000:5" -- \
+    'virtio-mmio: mmio 0x100000: the window \[0x100000, \+0x200\) lies on memory in the boot map' '^13 passed, 0 failed$'
 check "a malformed size is a bad command line" 2 "${pvh[@]}" --cmdline "heap=12Q" -- \
     "malformed number in 'heap=12Q'"
 check "'help' lists the options and exits 0" 0 "${pvh[@]}" --cmdline "help" -- \
