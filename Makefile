@@ -34,8 +34,8 @@ HOST_CFLAGS := -std=c11 -g -O1 $(WARN) -Wno-missing-prototypes -fsanitize=addres
 
 GUEST_SRCS := $(filter-out kernel/kallsyms_empty.c,$(wildcard kernel/*.c mm/*.c dma/*.c drivers/*.c ktest/*.c init/*.c \
 	hypercall/*.c abi/*.c lib/*.c tests/guest/*.c)) kernel/entry.S kernel/smp_trampoline.S
-EFI_SRCS   := kernel/boot/efi_main.c
-PVH_SRCS   := kernel/boot/pvh_entry.S kernel/boot/pvh.c
+EFI_SRCS   := kernel/boot/efi_main.c kernel/boot/efi_memmap.c
+PVH_SRCS   := kernel/boot/pvh_entry.S kernel/boot/pvh.c kernel/boot/pvh_check.c
 
 DISKS      := $(BUILD)/disks/data.img $(BUILD)/disks/scratch.img
 
@@ -159,7 +159,7 @@ disks: $(DISKS)
 DMA_HOST_SRCS := lib/json.c dma/swiotlb.c dma/mapping.c dma/names.c dma/trace.c dma/records.c dma/convert.c tools/hostlib/dma_fake_platform.c
 HOST_TESTS := memrange json frame_alloc cmdline paging swiotlb dma_api ide_prd virtqueue virtio_blk_cfg virtio_blk_done \
 	vmm_virtio vmm_pvh vmm_report acpi_madt \
-	hypercall acpi_fadt ide_ata
+	hypercall acpi_fadt ide_ata efi_memmap pvh_check
 host_srcs_memrange    := lib/memrange.c
 host_srcs_json        := lib/json.c
 host_srcs_frame_alloc := mm/frame_alloc.c lib/memrange.c
@@ -179,6 +179,8 @@ host_srcs_vmm_report  := tools/vmm/report.c tools/vmm/guestmem.c tools/vmm/log.c
 host_srcs_hypercall   := hypercall/map_gpa.c
 host_srcs_acpi_fadt   := drivers/acpi_fadt.c
 host_srcs_acpi_madt   := drivers/acpi_madt.c
+host_srcs_efi_memmap  := kernel/boot/efi_memmap.c lib/memrange.c
+host_srcs_pvh_check   := kernel/boot/pvh_check.c
 # A driver that touches ports runs against a fake device: tests/host/fakes/kernel/cpu.h replaces
 # the real header (it comes first on the include path), fake_ide.c answers the ports.
 host_srcs_ide_ata     := drivers/ide_ata.c drivers/refusals.c tests/host/fake_ide.c tests/host/fake_clock.c

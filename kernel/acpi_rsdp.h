@@ -11,6 +11,7 @@
 
 /* A revision 2+ RSDP says its own length (36 bytes in ACPI 6.5); more than a page is not one. */
 #define ACPI_RSDP_MAX_LENGTH 4096u
+#define ACPI_RSDP_V1_BYTES 20 /* ACPI 1.0's RSDP: the part every revision has */
 
 struct __attribute__((packed)) acpi_rsdp {
     char signature[8]; /* "RSD PTR " */

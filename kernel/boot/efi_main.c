@@ -11,9 +11,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kernel/boot/efi_memmap.h"
 #include "kernel/boot_info.h"
 #include "kernel/console.h"
 #include "kernel/cpu.h"
+#include "kernel/exit.h"
 
 extern char _text[], _etext[];
 
@@ -102,43 +104,8 @@ static uint64_t find_rsdp(const EFI_SYSTEM_TABLE *st)
     return v1;
 }
 
-static uint32_t efi_type_to_mem_type(UINT32 t)
-{
-    switch (t) {
-    case EfiConventionalMemory: return MEM_USABLE;
-    case EfiBootServicesCode:
-    case EfiBootServicesData: return MEM_BOOT_RECLAIM;
-    case EfiLoaderCode:
-    case EfiLoaderData: return MEM_LOADER;
-    case EfiACPIReclaimMemory: return MEM_ACPI_RECLAIM;
-    case EfiACPIMemoryNVS: return MEM_ACPI_NVS;
-    case EfiMemoryMappedIO:
-    case EfiMemoryMappedIOPortSpace: return MEM_MMIO;
-    case EfiUnusableMemory: return MEM_UNUSABLE;
-    case 14: return MEM_PERSISTENT; /* EfiPersistentMemory (UEFI 2.5); gnu-efi 3.0.15's enum stops before it */
-    default: return MEM_RESERVED;   /* runtime services, PAL code, reserved, unknown */
-    }
-}
-
-/* Convert the firmware's descriptors, merging neighbours of the same type (OVMF reports many). */
-static bool convert_memory_map(UINTN map_size, UINTN desc_size)
-{
-    bi.nmem = 0;
-    for (UINTN off = 0; off + desc_size <= map_size; off += desc_size) {
-        const EFI_MEMORY_DESCRIPTOR *d = (const EFI_MEMORY_DESCRIPTOR *)(mmap_buf + off);
-        uint32_t type = efi_type_to_mem_type(d->Type);
-        uint64_t len = d->NumberOfPages * EFI_PAGE_SIZE; /* UEFI 2.10 7.2: pages are always 4 KiB */
-        struct mem_range *last = bi.nmem ? &bi.mem[bi.nmem - 1] : NULL;
-        if (last && last->type == type && memrange_end(last) == d->PhysicalStart) {
-            last->len += len;
-            continue;
-        }
-        if (bi.nmem == BOOT_MEM_MAX)
-            return false;
-        bi.mem[bi.nmem++] = (struct mem_range){d->PhysicalStart, len, type};
-    }
-    return true;
-}
+_Static_assert(sizeof(EFI_MEMORY_DESCRIPTOR) == EFI_MEMORY_DESCRIPTOR_BYTES,
+               "gnu-efi's descriptor is the UEFI 2.10 structure efi_memmap.c reads");
 
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st);
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
@@ -197,9 +164,14 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
     }
     /* From here on: no boot services, interrupts stay off (the firmware's IDT is about to go). */
     __asm__ volatile("cli");
-    if (!convert_memory_map(map_size, desc_size)) {
-        say("bounce: UEFI memory map has too many ranges\n");
-        halt_forever();
+    const char *why = NULL;
+    int n = efi_memmap_convert(mmap_buf, map_size, desc_size, bi.mem, BOOT_MEM_MAX, &why);
+    if (n < 0) {
+        say("bounce: the UEFI memory map cannot be used: ");
+        say(why);
+        say("\n");
+        bounce_exit(EXIT_PANIC);
     }
+    bi.nmem = (uint32_t)n;
     kmain_on_boot_stack(&bi);
 }

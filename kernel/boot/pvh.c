@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "kernel/acpi_rsdp.h"
+#include "kernel/boot/pvh_check.h"
 #include "kernel/boot_info.h"
 #include "kernel/console.h"
 #include "kernel/cpu.h"
@@ -64,18 +65,31 @@ _Noreturn void pvh_main(uint32_t start_info_pa)
     if (si->memmap_entries > BOOT_MEM_MAX)
         die("hvm_start_info memory map has too many entries");
 
+    /* The map is read through the entry code's tables: below 4 GiB, or nothing is there. */
+    uint64_t table_bytes = (uint64_t)si->memmap_entries * sizeof(struct hvm_memmap_table_entry);
+    if (si->memmap_paddr > PVH_MAPPED_LIMIT || table_bytes > PVH_MAPPED_LIMIT - si->memmap_paddr)
+        die("hvm_start_info's memory map lies beyond the first 4 GiB");
+
     bi.method = BOOT_PVH;
     snprintf(loader_name, sizeof(loader_name), "PVH (hvm_start_info v%u)", si->version);
     bi.loader = loader_name;
+    const struct hvm_memmap_table_entry *e = (const void *)(uintptr_t)si->memmap_paddr;
+    for (uint32_t i = 0; i < si->memmap_entries; i++)
+        bi.mem[bi.nmem++] = (struct mem_range){e[i].addr, e[i].size, e820_to_mem_type(e[i].type)};
+    /* The other addresses must lie in what the map describes: a loader (or a VMM) that points
+     * them elsewhere would have the kernel read device registers or nothing at all. */
     if (si->cmdline_paddr) {
-        strncpy(bi.cmdline, (const char *)(uintptr_t)si->cmdline_paddr, sizeof(bi.cmdline) - 1);
+        uint64_t room = pvh_bytes_at(bi.mem, bi.nmem, si->cmdline_paddr); /* read no further than that */
+        if (room == 0)
+            die("hvm_start_info's command line lies outside the memory map (or beyond 4 GiB)");
+        strncpy(bi.cmdline, (const char *)(uintptr_t)si->cmdline_paddr,
+                room < sizeof(bi.cmdline) - 1 ? room : sizeof(bi.cmdline) - 1);
         bi.cmdline_source = "PVH start info";
     } else {
         bi.cmdline_source = "none";
     }
-    const struct hvm_memmap_table_entry *e = (const void *)(uintptr_t)si->memmap_paddr;
-    for (uint32_t i = 0; i < si->memmap_entries; i++)
-        bi.mem[bi.nmem++] = (struct mem_range){e[i].addr, e[i].size, e820_to_mem_type(e[i].type)};
+    if (si->rsdp_paddr && pvh_bytes_at(bi.mem, bi.nmem, si->rsdp_paddr) < ACPI_RSDP_V1_BYTES)
+        die("hvm_start_info's RSDP address lies outside the memory map (or beyond 4 GiB)");
     bi.rsdp = si->rsdp_paddr ? si->rsdp_paddr : acpi_find_rsdp_legacy();
 
     bi.image_start = (uint64_t)(uintptr_t)__image_start;
