@@ -24,6 +24,7 @@
 #include "drivers/blk.h"
 #include "drivers/drivers.h"
 #include "drivers/ide_ata.h"
+#include "drivers/ide_identify.h"
 #include "drivers/ide_prd.h"
 #include "drivers/ioapic.h"
 #include "drivers/pci.h"
@@ -284,47 +285,19 @@ static void channel_irq(struct ide_channel *ch, int c, bool native)
 
 /* ---- probing ---- */
 
-/* IDENTIFY strings hold two characters per word, the first in the high byte (ATA8-ACS 7.16),
- * padded with spaces. */
-static void id_string(const uint16_t *id, int word, int nwords, char *out)
-{
-    int n = 0;
-    for (int i = 0; i < nwords; i++) {
-        out[n++] = (char)(id[word + i] >> 8);
-        out[n++] = (char)(id[word + i] & 0xff);
-    }
-    out[n] = '\0';
-    for (int i = 0; i < n; i++)
-        if (out[i] != '\0' && (out[i] < 0x20 || out[i] > 0x7e))
-            out[i] = '?';
-    while (n > 0 && (out[n - 1] == ' ' || out[n - 1] == '\0'))
-        out[--n] = '\0';
-    int lead = 0;
-    while (out[lead] == ' ')
-        lead++;
-    memmove(out, out + lead, (size_t)(n - lead + 1));
-}
-
-static void register_disk(struct ide_channel *ch, int c, uint8_t drive, const uint16_t *id, const char *pos)
+static void register_disk(struct ide_channel *ch, int c, uint8_t drive, const struct ide_identity *who, const char *pos)
 {
     struct ide_disk *d = &disks[c * 2 + drive];
     d->ch = ch;
     d->drive = drive;
-    /* Words 82-84 are valid only when bit 14 of word 83 is one and bit 15 zero (ATA8-ACS 7.16). */
-    bool w83_valid = (id[ID_CMDSET2] & ID_VALID_MASK) == ID_VALID;
-    d->lba48 = w83_valid && (id[ID_CMDSET2] & ID_CMDSET2_LBA48);
-    d->flush_ext = d->lba48 && (id[ID_CMDSET2] & ID_CMDSET2_FLUSH_EXT);
-    d->dma_capable = id[ID_CAPABILITIES] & ID_CAP_DMA;
-    uint64_t cap28 = id[ID_LBA28_SECTORS] | (uint64_t)id[ID_LBA28_SECTORS + 1] << 16;
-    uint64_t cap48 = 0;
-    for (int i = 3; i >= 0; i--)
-        cap48 = cap48 << 16 | id[ID_LBA48_SECTORS + i];
-    cap48 &= (1ull << 48) - 1;
-    id_string(id, ID_SERIAL, 10, d->serial);
+    d->lba48 = who->lba48;
+    d->flush_ext = who->flush_ext;
+    d->dma_capable = who->dma;
+    memcpy(d->serial, who->serial, sizeof(d->serial));
     struct blk_dev *b = &d->blk;
     snprintf(b->name, sizeof(b->name), "ide%d", c * 2 + drive);
-    id_string(id, ID_MODEL, 20, b->model);
-    b->capacity = d->lba48 && cap48 ? cap48 : cap28;
+    memcpy(b->model, who->model, sizeof(b->model));
+    b->capacity = who->sectors;
     b->max_sectors = d->lba48 ? IDE_MAX_SECTORS_LBA48 : IDE_MAX_SECTORS_LBA28;
     b->max_segments = BLK_MAX_SEGMENTS;
     b->has_flush = true;
@@ -338,34 +311,20 @@ static void register_disk(struct ide_channel *ch, int c, uint8_t drive, const ui
            kopts.ide_mode == IDE_MODE_PIO && d->dma_capable && ch->prdt ? " (ide=pio: using PIO)" : "");
     blk_register(b);
 }
+
 static void probe_drive(struct ide_channel *ch, int c, uint8_t drive)
 {
-    char pos[24];
+    char pos[24], why[160];
     snprintf(pos, sizeof(pos), "%s %s", ch->name, drive ? "slave" : "master");
     uint16_t id[256];
+    struct ide_identity who;
     if (!ide_identify(ch, drive, pos, id))
         return;
-    if (id[ID_CONFIG] & ID_CONFIG_NOT_ATA) {
-        dev_refuse("ide", pos, "not an ATA device (IDENTIFY word 0 = %#x)", id[ID_CONFIG]);
+    if (!ide_parse_identify(id, &who, why, sizeof(why))) {
+        dev_refuse("ide", pos, "%s", why);
         return;
     }
-    if (!(id[ID_CAPABILITIES] & ID_CAP_LBA)) {
-        dev_refuse("ide", pos, "no LBA addressing (CHS only)");
-        return;
-    }
-    /* ATA8-ACS 7.16.7.48/.56: logical sectors longer than 512 bytes. This driver moves 256-word
-     * sectors through the data register and the PRD table; such a disk it cannot drive. */
-    if ((id[ID_SECTOR_SIZE] & ID_VALID_MASK) == ID_VALID && (id[ID_SECTOR_SIZE] & ID_SECTOR_SIZE_LONG_LOGICAL)) {
-        uint32_t words = id[ID_LOGICAL_SECTOR_WORDS] | (uint32_t)id[ID_LOGICAL_SECTOR_WORDS + 1] << 16;
-        if (words != SECTOR_SIZE / 2) {
-            dev_refuse("ide", pos,
-                       "logical sectors of %u bytes (IDENTIFY words 117-118); the driver transfers "
-                       "512-byte sectors",
-                       words * 2);
-            return;
-        }
-    }
-    register_disk(ch, c, drive, id, pos);
+    register_disk(ch, c, drive, &who, pos);
 }
 
 static void probe_channel(struct ide_channel *ch, int c)

@@ -102,14 +102,16 @@
 #define ID_SECTOR_SIZE 106          /* valid if bits 15:14 = 01b; bit 12: logical sector longer than 256 words */
 #define ID_LOGICAL_SECTOR_WORDS 117 /* words 117-118: logical sector size in words, if word 106 bit 12 */
 /* Bits of those words (ATA8-ACS 7.16, IDENTIFY DEVICE data) */
-#define ID_CONFIG_NOT_ATA (1u << 15)           /* word 0: not an ATA device */
-#define ID_CAP_DMA (1u << 8)                   /* word 49 */
-#define ID_CAP_LBA (1u << 9)                   /* word 49 */
-#define ID_CMDSET2_LBA48 (1u << 10)            /* word 83: the 48-bit Address feature set */
-#define ID_CMDSET2_FLUSH_EXT (1u << 13)        /* word 83: FLUSH CACHE EXT */
-#define ID_VALID_MASK 0xc000u                  /* words 83 and 106 hold data only when bits 15:14 ... */
-#define ID_VALID 0x4000u                       /* ... are 01b */
-#define ID_SECTOR_SIZE_LONG_LOGICAL (1u << 12) /* word 106: logical sector longer than 256 words */
+#define ID_CONFIG_NOT_ATA (1u << 15)            /* word 0: not an ATA device */
+#define ID_CAP_DMA (1u << 8)                    /* word 49 */
+#define ID_CAP_LBA (1u << 9)                    /* word 49 */
+#define ID_CMDSET2_LBA48 (1u << 10)             /* word 83: the 48-bit Address feature set */
+#define ID_CMDSET2_FLUSH_EXT (1u << 13)         /* word 83: FLUSH CACHE EXT */
+#define ID_VALID_MASK 0xc000u                   /* words 83 and 106 hold data only when bits 15:14 ... */
+#define ID_VALID 0x4000u                        /* ... are 01b */
+#define ID_SECTOR_SIZE_LONG_LOGICAL (1u << 12)  /* word 106: logical sector longer than 256 words */
+#define ATA_LBA28_MAX_SECTORS 0x0fffffffull     /* the most words 60-61 may say: 28 bits */
+#define ATA_LBA48_MAX_SECTORS 0xffffffffffffull /* the most words 100-103 may say: 48 bits */
 
 /* Bus-master IDE registers, offsets from BAR4 plus 0 (primary) or 8 (secondary) (SFF-8038i;
  * PIIX4 datasheet BMICX, BMISX, BMIDTPX). */
