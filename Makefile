@@ -159,7 +159,7 @@ disks: $(DISKS)
 DMA_HOST_SRCS := lib/json.c dma/swiotlb.c dma/mapping.c dma/names.c dma/trace.c dma/records.c dma/convert.c tools/hostlib/dma_fake_platform.c
 HOST_TESTS := memrange json frame_alloc cmdline paging swiotlb dma_api ide_prd virtqueue virtio_blk_cfg virtio_blk_done \
 	vmm_virtio vmm_pvh vmm_report acpi_madt \
-	hypercall acpi_fadt ide_ata efi_memmap pvh_check ide_identify
+	hypercall acpi_fadt ide_ata efi_memmap pvh_check ide_identify pci_caps
 host_srcs_memrange    := lib/memrange.c
 host_srcs_json        := lib/json.c
 host_srcs_frame_alloc := mm/frame_alloc.c lib/memrange.c
@@ -182,6 +182,7 @@ host_srcs_acpi_madt   := drivers/acpi_madt.c
 host_srcs_efi_memmap  := kernel/boot/efi_memmap.c lib/memrange.c
 host_srcs_pvh_check   := kernel/boot/pvh_check.c
 host_srcs_ide_identify := drivers/ide_identify.c
+host_srcs_pci_caps    := drivers/pci_caps.c
 # A driver that touches ports runs against a fake device: tests/host/fakes/kernel/cpu.h replaces
 # the real header (it comes first on the include path), fake_ide.c answers the ports.
 host_srcs_ide_ata     := drivers/ide_ata.c drivers/refusals.c tests/host/fake_ide.c tests/host/fake_clock.c
@@ -204,13 +205,14 @@ host-tests: build-host-tests
 # ---- fuzzing (libFuzzer, clang from Debian) ----
 FUZZ_CFLAGS := -std=c11 -g -O1 $(WARN) -Wno-missing-prototypes -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -I.
-FUZZ_TARGETS := dma virtqueue vmm_virtio acpi_fadt acpi_madt ide_identify
+FUZZ_TARGETS := dma virtqueue vmm_virtio acpi_fadt acpi_madt ide_identify pci_caps
 fuzz_srcs_dma := $(DMA_HOST_SRCS)
 fuzz_srcs_virtqueue := drivers/virtqueue.c
 fuzz_srcs_vmm_virtio := $(VMM_PURE_SRCS)
 fuzz_srcs_acpi_fadt := drivers/acpi_fadt.c
 fuzz_srcs_acpi_madt := drivers/acpi_madt.c
 fuzz_srcs_ide_identify := drivers/ide_identify.c
+fuzz_srcs_pci_caps := drivers/pci_caps.c
 FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(fuzz_srcs_$$*)
 	@mkdir -p $(dir $@)

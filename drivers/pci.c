@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* pci.c - PCI enumeration and configuration access (see pci.h). */
 #include "drivers/pci.h"
+#include "drivers/pci_caps.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -272,18 +273,12 @@ int pci_msix_route(struct pci_dev *d, unsigned entry, uint32_t apic_id, uint8_t 
     return 0;
 }
 
+static uint8_t cfg_byte(const void *ctx, uint8_t off) { return pci_read8(ctx, off); }
+
 uint8_t pci_find_capability(const struct pci_dev *d, uint8_t cap_id, uint8_t start)
 {
-    if (!(pci_read16(d, PCI_STATUS) & PCI_STATUS_CAP_LIST))
-        return 0;
-    uint8_t off = start ? pci_read8(d, (uint16_t)(start + 1)) : pci_read8(d, PCI_CAPABILITY_LIST);
-    for (int guard = 0; guard < 48 && off >= 0x40; guard++) {
-        off &= 0xfc;
-        if (pci_read8(d, off) == cap_id)
-            return off;
-        off = pci_read8(d, (uint16_t)(off + 1));
-    }
-    return 0;
+    struct pci_cfg_reader r = {cfg_byte, d};
+    return pci_cap_find(&r, cap_id, start);
 }
 
 static const char *class_name(const struct pci_dev *d)

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "drivers/pci_caps.h"
 #include "drivers/refusals.h"
 #include "kernel/irq.h"
 #include "kernel/percpu.h"
@@ -256,47 +257,18 @@ static int virtio_type_of(const struct pci_dev *d)
     return -1;
 }
 
-struct found_cap {
-    bool present;
-    uint8_t bar;
-    uint32_t offset, length, mult;
-};
-
-/* 4.1.4: walk the vendor-specific capabilities, keep the first usable one of each type
- * ("The driver SHOULD use the first instance of each virtio structure type they can support"). */
-static void find_caps(struct pci_dev *d, struct found_cap caps[VIRTIO_PCI_CAP_PCI_CFG + 1])
-{
-    memset(caps, 0, sizeof(*caps) * (VIRTIO_PCI_CAP_PCI_CFG + 1));
-    uint8_t off = 0;
-    for (int guard = 0; guard < 48; guard++) {
-        off = pci_find_capability(d, PCI_CAP_ID_VNDR, off);
-        if (off == 0)
-            break;
-        uint8_t cap_len = pci_read8(d, off + VIRTIO_PCI_CAP_LEN), type = pci_read8(d, off + VIRTIO_PCI_CAP_CFG_TYPE);
-        uint8_t bar = pci_read8(d, off + VIRTIO_PCI_CAP_BAR);
-        if (cap_len < 16 || type < VIRTIO_PCI_CAP_COMMON_CFG || type > VIRTIO_PCI_CAP_DEVICE_CFG || caps[type].present)
-            continue;
-        if (type == VIRTIO_PCI_CAP_NOTIFY_CFG && cap_len < 20)
-            continue;
-        /* Only memory BARs: a structure in an I/O BAR (allowed by the spec) is skipped. */
-        if (bar > 5 || !d->bar[bar].present || d->bar[bar].io)
-            continue;
-        uint32_t offset = pci_read32(d, off + VIRTIO_PCI_CAP_OFFSET),
-                 length = pci_read32(d, off + VIRTIO_PCI_CAP_LENGTH);
-        if (length == 0 || (uint64_t)offset + length > d->bar[bar].size)
-            continue;
-        caps[type] = (struct found_cap){true, bar, offset, length, 0};
-        if (type == VIRTIO_PCI_CAP_NOTIFY_CFG)
-            caps[type].mult = pci_read32(d, off + VIRTIO_PCI_NOTIFY_CAP_MULT);
-    }
-}
+static uint8_t cfg_byte(const void *ctx, uint8_t off) { return pci_read8(ctx, off); }
 
 static void set_up(struct pci_dev *d, int type, const char *driver, virtio_probe_fn probe)
 {
     char loc[32];
     snprintf(loc, sizeof(loc), "pci %02x:%02x.%u %04x:%04x", d->bus, d->dev, d->fn, d->vendor, d->device);
-    struct found_cap caps[VIRTIO_PCI_CAP_PCI_CFG + 1];
-    find_caps(d, caps);
+    struct virtio_pci_cap_found caps[VIRTIO_PCI_CAP_TYPES];
+    struct pci_cfg_reader r = {cfg_byte, d};
+    uint64_t bar_size[6];
+    for (int b = 0; b < 6; b++)
+        bar_size[b] = d->bar[b].present && !d->bar[b].io ? d->bar[b].size : 0;
+    virtio_pci_find_caps(&r, bar_size, caps);
     if (!caps[VIRTIO_PCI_CAP_COMMON_CFG].present || !caps[VIRTIO_PCI_CAP_NOTIFY_CFG].present) {
         dev_refuse("virtio-pci", loc,
                    "no usable virtio 1.x common/notify capabilities in memory BARs (a legacy-only device?)");
