@@ -159,7 +159,7 @@ disks: $(DISKS)
 DMA_HOST_SRCS := lib/json.c dma/swiotlb.c dma/mapping.c dma/names.c dma/trace.c dma/records.c dma/convert.c tools/hostlib/dma_fake_platform.c
 HOST_TESTS := memrange json frame_alloc cmdline paging swiotlb dma_api ide_prd virtqueue virtio_blk_cfg virtio_blk_done \
 	vmm_virtio vmm_pvh vmm_report acpi_madt \
-	hypercall acpi_fadt ide_ata efi_memmap pvh_check ide_identify pci_caps
+	hypercall acpi_fadt ide_ata efi_memmap pvh_check ide_identify pci_caps ide_ports
 host_srcs_memrange    := lib/memrange.c
 host_srcs_json        := lib/json.c
 host_srcs_frame_alloc := mm/frame_alloc.c lib/memrange.c
@@ -183,6 +183,7 @@ host_srcs_efi_memmap  := kernel/boot/efi_memmap.c lib/memrange.c
 host_srcs_pvh_check   := kernel/boot/pvh_check.c
 host_srcs_ide_identify := drivers/ide_identify.c
 host_srcs_pci_caps    := drivers/pci_caps.c
+host_srcs_ide_ports   := drivers/ide_ports.c
 # A driver that touches ports runs against a fake device: tests/host/fakes/kernel/cpu.h replaces
 # the real header (it comes first on the include path), fake_ide.c answers the ports.
 host_srcs_ide_ata     := drivers/ide_ata.c drivers/refusals.c tests/host/fake_ide.c tests/host/fake_clock.c

@@ -25,6 +25,7 @@
 #include "drivers/drivers.h"
 #include "drivers/ide_ata.h"
 #include "drivers/ide_identify.h"
+#include "drivers/ide_ports.h"
 #include "drivers/ide_prd.h"
 #include "drivers/ioapic.h"
 #include "drivers/pci.h"
@@ -352,37 +353,31 @@ void ide_probe(void)
     struct pci_dev *pd = pci_find_class(0x01, 0x01, &iter); /* mass storage, IDE */
     if (!pd)
         return;
-    /* Each channel is in compatibility mode (the legacy ports) unless its native bit is set in
-     * the programming interface; then BAR0/1 (primary) and BAR2/3 (secondary) hold the ports, the
-     * control register at offset 2 of the control BAR (PCI IDE Controller Specification). */
-    static const uint16_t legacy_cmd[2] = {IDE_PRIMARY_CMD, IDE_SECONDARY_CMD};
-    static const uint16_t legacy_ctl[2] = {IDE_PRIMARY_CTL, IDE_SECONDARY_CTL};
-    static const uint8_t native_bit[2] = {IDE_PROGIF_PRIMARY_NATIVE, IDE_PROGIF_SECONDARY_NATIVE};
-    bool bus_master = (pd->prog_if & IDE_PROGIF_BUS_MASTER) && pd->bar[4].present && pd->bar[4].io && pd->bar[4].base;
+    uint16_t bm_base = 0;
+    bool bus_master = ide_bus_master_ports(pd->prog_if, pd->bar, &bm_base);
     pci_enable(pd, "ide", bus_master);
     char bmdesc[32] = "absent: PIO only";
     if (bus_master)
-        snprintf(bmdesc, sizeof(bmdesc), "at I/O %#" PRIx64, pd->bar[4].base);
+        snprintf(bmdesc, sizeof(bmdesc), "at I/O %#x", bm_base);
     printf("ide: %04x:%04x at %02x:%02x.%x, prog-if %#x, bus master %s, ide=%s\n", pd->vendor, pd->device, pd->bus,
            pd->dev, pd->fn, pd->prog_if, bmdesc, ide_mode_names[kopts.ide_mode]);
     for (int c = 0; c < 2; c++) {
         struct ide_channel *ch = &channels[c];
         ch->name = c ? "secondary" : "primary";
         ch->selected = -1;
-        if (pd->prog_if & native_bit[c]) {
-            ch->cmd = (uint16_t)pd->bar[2 * c].base;
-            ch->ctl = (uint16_t)(pd->bar[2 * c + 1].base + 2);
-        } else {
-            ch->cmd = legacy_cmd[c];
-            ch->ctl = legacy_ctl[c];
+        char why[200], where[24];
+        if (!ide_channel_ports(pd->prog_if, pd->bar, c, &ch->cmd, &ch->ctl, why, sizeof(why))) {
+            snprintf(where, sizeof(where), "%s channel", ch->name);
+            dev_refuse("ide", where, "%s", why);
+            continue;
         }
         if (bus_master) {
-            ch->bm = (uint16_t)(pd->bar[4].base + 8 * c);
+            ch->bm = (uint16_t)(bm_base + 8 * c);
             ch->prdt = dma_alloc_coherent(&ide_dma, IDE_PRDT_BYTES, &ch->prdt_dma);
             if (!ch->prdt)
                 printf("ide: %s channel: no memory for a PRD table, PIO only\n", ch->name);
         }
         probe_channel(ch, c);
-        channel_irq(ch, c, pd->prog_if & native_bit[c]);
+        channel_irq(ch, c, pd->prog_if & (c ? IDE_PROGIF_SECONDARY_NATIVE : IDE_PROGIF_PRIMARY_NATIVE));
     }
 }
