@@ -186,7 +186,7 @@ host_srcs_pci_caps    := drivers/pci_caps.c
 host_srcs_ide_ports   := drivers/ide_ports.c
 # A driver that touches ports runs against a fake device: tests/host/fakes/kernel/cpu.h replaces
 # the real header (it comes first on the include path), fake_ide.c answers the ports.
-host_srcs_ide_ata     := drivers/ide_ata.c drivers/refusals.c tests/host/fake_ide.c tests/host/fake_clock.c
+host_srcs_ide_ata     := drivers/ide_ata.c drivers/ide_prd.c drivers/refusals.c tests/host/fake_ide.c tests/host/fake_clock.c
 host_cflags_ide_ata   := -Itests/host/fakes
 HOST_TEST_BINS := $(patsubst %,$(BUILD)/host/test_%,$(HOST_TESTS))
 

@@ -2,11 +2,13 @@
 /* fake_ide.c - a PIIX IDE channel behind fake port I/O (see fake_ide.h). Register semantics
  * follow ATA8-ACS and QEMU's hw/ide/core.c; the constants are the specification's, spelled out
  * here rather than taken from the driver under test. */
+#define _DEFAULT_SOURCE /* MAP_32BIT */
 #include "tests/host/fake_ide.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "kernel/cpu.h"
 #include "tests/host/fake_clock.h"
@@ -15,9 +17,32 @@
 enum { ST_ERR = 0x01, ST_DRQ = 0x08, ST_DSC = 0x10, ST_DRDY = 0x40, ST_BSY = 0x80 };
 enum { ER_ABRT = 0x04, ER_IDNF = 0x10 };
 enum { CTL_NIEN = 0x02, CTL_SRST = 0x04, CTL_HOB = 0x80 };
+/* SFF-8038i bus-master registers and bits; a PRD entry: base, count (0 = 64 KiB), EOT in bit 15. */
+enum { BM_CMD = 0, BM_STATUS = 2, BM_PRDT = 4 };
+enum { BMC_START = 0x01, BMC_READ = 0x08, BMS_ACTIVE = 0x01, BMS_ERROR = 0x02, BMS_INTR = 0x04 };
+#define PRD_EOT 0x8000u
+#define MAX_DMA_AREAS 8
 #define PORT_COST_NS 1000 /* one port access: about a PIO exit under KVM */
 
 struct fake_ide fake_ide;
+static struct {
+    void *p;
+    size_t len;
+} dma_areas[MAX_DMA_AREAS];
+
+void *fake_ide_dma_alloc(size_t bytes)
+{
+    for (int i = 0; i < MAX_DMA_AREAS; i++)
+        if (dma_areas[i].p == NULL) {
+            void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+            if (p == MAP_FAILED)
+                return NULL;
+            dma_areas[i].p = p;
+            dma_areas[i].len = bytes;
+            return p;
+        }
+    return NULL;
+}
 
 static _Noreturn void die(const char *what, uint16_t port)
 {
@@ -51,6 +76,11 @@ void fake_ide_init(void)
 {
     free(fake_ide.drive[0].media);
     free(fake_ide.drive[1].media);
+    for (int i = 0; i < MAX_DMA_AREAS; i++)
+        if (dma_areas[i].p) {
+            munmap(dma_areas[i].p, dma_areas[i].len);
+            dma_areas[i].p = NULL;
+        }
     memset(&fake_ide, 0, sizeof(fake_ide));
     fake_ide.srst_at = FAKE_IDE_NEVER;
     fake_clock_reset();
@@ -147,7 +177,7 @@ static void next_read_sector(struct fake_ata_drive *d)
     raise_intrq(); /* PIO data-in: each block ready (none after the last) */
 }
 
-static void data_command(struct fake_ata_drive *d, bool ext, bool write)
+static void data_command(struct fake_ata_drive *d, bool ext, bool write, bool dma)
 {
     uint64_t lba;
     uint32_t count;
@@ -170,8 +200,17 @@ static void data_command(struct fake_ata_drive *d, bool ext, bool write)
         d->status = ST_BSY;
         return;
     }
+    if (d->never_drq && !dma) {
+        d->status = ST_DRDY | ST_DSC; /* done, it says, with nothing transferred */
+        return;
+    }
     d->lba = lba;
     d->left = count;
+    if (dma) { /* the data moves when the bus master is started */
+        d->xfer = write ? XFER_DMA_WRITE : XFER_DMA_READ;
+        d->status = ST_BSY | ST_DRDY;
+        return;
+    }
     d->xfer = write ? XFER_WRITE : XFER_READ;
     d->pos = 0;
     if (write)
@@ -204,10 +243,14 @@ static void command(uint8_t cmd)
         d->status = ST_DRDY | ST_DSC | ST_DRQ;
         raise_intrq();
         return;
-    case 0x20: data_command(d, false, false); return; /* READ SECTORS */
-    case 0x24: data_command(d, true, false); return;  /* READ SECTORS EXT */
-    case 0x30: data_command(d, false, true); return;  /* WRITE SECTORS */
-    case 0x34: data_command(d, true, true); return;   /* WRITE SECTORS EXT */
+    case 0xc8: data_command(d, false, false, true); return;  /* READ DMA */
+    case 0x25: data_command(d, true, false, true); return;   /* READ DMA EXT */
+    case 0xca: data_command(d, false, true, true); return;   /* WRITE DMA */
+    case 0x35: data_command(d, true, true, true); return;    /* WRITE DMA EXT */
+    case 0x20: data_command(d, false, false, false); return; /* READ SECTORS */
+    case 0x24: data_command(d, true, false, false); return;  /* READ SECTORS EXT */
+    case 0x30: data_command(d, false, true, false); return;  /* WRITE SECTORS */
+    case 0x34: data_command(d, true, true, false); return;   /* WRITE SECTORS EXT */
     case 0xe7:
     case 0xea: /* FLUSH CACHE (EXT): a non-data command interrupts at its end */
         d->status = ST_DRDY | ST_DSC;
@@ -217,9 +260,56 @@ static void command(uint8_t cmd)
     }
 }
 
+/* The engine started: the whole transfer moves through the PRD table at once, then it ends as
+ * QEMU ends it - Active clear, Interrupt set, the drive done and its INTRQ raised; with bm_aborts,
+ * Error set instead and nothing moved (a PCI master abort). */
+static void run_engine(void)
+{
+    struct fake_ata_drive *d = cur();
+    if (d->xfer != XFER_DMA_READ && d->xfer != XFER_DMA_WRITE)
+        return; /* nothing to move yet: Active stays set */
+    if (((fake_ide.bm_command & BMC_READ) != 0) != (d->xfer == XFER_DMA_READ))
+        die("bus master direction does not match the command", FAKE_IDE_BM);
+    fake_ide.bm_transfers++;
+    if (!fake_ide.bm_aborts) {
+        uint64_t left = (uint64_t)d->left * 512, pos = d->lba * 512;
+        for (uint32_t e = fake_ide.bm_prdt; left > 0; e += 8) {
+            uint32_t base, bytes = 0, flags = 0;
+            memcpy(&base, (void *)(uintptr_t)e, 4);
+            memcpy(&bytes, (void *)(uintptr_t)(e + 4), 2);
+            memcpy(&flags, (void *)(uintptr_t)(e + 6), 2);
+            bytes = bytes ? bytes : 0x10000;
+            uint64_t n = bytes < left ? bytes : left;
+            void *mem = (void *)(uintptr_t)base;
+            if (d->xfer == XFER_DMA_READ)
+                memcpy(mem, d->media + pos, n);
+            else
+                memcpy(d->media + pos, mem, n);
+            pos += n;
+            left -= n;
+            if (flags & PRD_EOT)
+                break;
+        }
+        if (left)
+            die("PRD table shorter than the transfer", FAKE_IDE_BM);
+    }
+    d->left = 0;
+    d->xfer = XFER_NONE;
+    d->status = ST_DRDY | ST_DSC;
+    fake_ide.bm_status =
+        (uint8_t)((fake_ide.bm_status & ~BMS_ACTIVE) | BMS_INTR | (fake_ide.bm_aborts ? BMS_ERROR : 0));
+    raise_intrq();
+}
+
+static bool bm_port(uint16_t port) { return port >= FAKE_IDE_BM && port < FAKE_IDE_BM + 8; }
+
 uint8_t inb(uint16_t port)
 {
     tick();
+    if (bm_port(port))
+        return port - FAKE_IDE_BM == BM_CMD   ? fake_ide.bm_command
+            : port - FAKE_IDE_BM == BM_STATUS ? fake_ide.bm_status
+                                              : 0;
     if (port == FAKE_IDE_CTL)
         return status(); /* Alternate Status */
     if (port <= FAKE_IDE_CMD || port > FAKE_IDE_CMD + 7)
@@ -257,6 +347,21 @@ static void write_both(unsigned reg, uint8_t v)
 void outb(uint16_t port, uint8_t v)
 {
     tick();
+    if (bm_port(port)) {
+        if (port - FAKE_IDE_BM == BM_CMD) {
+            bool start = v & BMC_START, was = fake_ide.bm_command & BMC_START;
+            fake_ide.bm_command = v;
+            if (start && !was) {
+                fake_ide.bm_status |= BMS_ACTIVE;
+                run_engine();
+            } else if (!start) {
+                fake_ide.bm_status &= (uint8_t)~BMS_ACTIVE;
+            }
+        } else if (port - FAKE_IDE_BM == BM_STATUS) { /* Error and Interrupt: write 1 to clear */
+            fake_ide.bm_status = (uint8_t)((fake_ide.bm_status & ~(v & (BMS_ERROR | BMS_INTR)) & ~0x60) | (v & 0x60));
+        }
+        return;
+    }
     if (port == FAKE_IDE_CTL) {
         if (!(fake_ide.devctl & CTL_SRST) && (v & CTL_SRST)) { /* QEMU: BSY now, reset in a bottom half */
             fake_ide.drive[0].status |= ST_BSY;
@@ -356,10 +461,12 @@ void outsw_rep(uint16_t port, const void *buf, size_t words)
     }
 }
 
-uint32_t inl(uint16_t port) { die("inl: no bus master in this fake", port); }
+uint32_t inl(uint16_t port) { die("inl: nothing 32-bit to read here", port); }
 void outl(uint16_t port, uint32_t v)
 {
-    (void)v;
-    die("outl: no bus master in this fake", port);
+    tick();
+    if (port != FAKE_IDE_BM + BM_PRDT)
+        die("outl to a port other than the PRD table pointer", port);
+    fake_ide.bm_prdt = v;
 }
 void cpu_relax(void) {}

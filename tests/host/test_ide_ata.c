@@ -197,6 +197,89 @@ static void test_pio_read_error_reports_the_sectors_delivered(void **state)
     assert_int_equal(pio_sectors_done, 0);
 }
 
+/* ---- bus-master DMA ---- */
+
+/* A channel with the fake's bus master and a PRD table below 4 GiB (the table holds 32-bit
+ * addresses), and a DMA buffer there too. */
+static uint8_t *dma_buf;
+static struct ide_channel dma_channel(void)
+{
+    struct ide_channel ch = channel();
+    ch.bm = FAKE_IDE_BM;
+    ch.prdt = fake_ide_dma_alloc(IDE_PRDT_BYTES);
+    assert_non_null(ch.prdt);
+    ch.prdt_dma = (uintptr_t)ch.prdt;
+    dma_buf = fake_ide_dma_alloc(64 * 512);
+    assert_non_null(dma_buf);
+    return ch;
+}
+
+/* One request by DMA into dma_buf (what ide.c does: one piece, its PRD table, the command). */
+static enum blk_status dma(struct ide_disk *d, enum blk_op op, uint64_t lba, uint32_t n)
+{
+    static struct blk_req req;
+    memset(&req, 0, sizeof(req));
+    req.op = op;
+    req.lba = lba;
+    req.nsectors = n;
+    req.nseg = 1;
+    req.seg[0].phys = (uintptr_t)dma_buf;
+    req.seg[0].len = n * 512;
+    struct ide_prd_piece piece = {(uintptr_t)dma_buf, n * 512};
+    assert_true(ide_prd_build(&piece, 1, d->ch->prdt, IDE_PRD_MAX) > 0);
+    struct ata_cmd c = ide_pick_command(d, &req, true);
+    return ide_execute(d, &req, &c, &pio_sectors_done);
+}
+
+/* READ and WRITE DMA through the PRD table: the data lands where the model says. */
+static void test_dma_data_lands_where_the_model_says(void **state)
+{
+    (void)state;
+    struct ide_channel ch = dma_channel();
+    struct ide_disk d = probed_disk(&ch, 0, 128);
+    assert_int_equal(dma(&d, BLK_READ, 3, 40), BLK_OK);
+    assert_int_equal(fake_ide.drive[0].last_cmd, 0xc8); /* READ DMA */
+    for (unsigned i = 0; i < 40 * 512; i++)
+        assert_int_equal(dma_buf[i], fake_ide_pattern(3 + i / 512, i % 512));
+    memset(dma_buf, 0x5a, 8 * 512);
+    assert_int_equal(dma(&d, BLK_WRITE, 100, 8), BLK_OK);
+    assert_int_equal(fake_ide.drive[0].last_cmd, 0xca); /* WRITE DMA */
+    for (unsigned i = 0; i < 8 * 512; i++)
+        assert_int_equal(fake_ide.drive[0].media[100 * 512 + i], 0x5a);
+    assert_int_equal(fake_ide.bm_transfers, 2);
+}
+
+/* The engine stops with Error (a PCI abort): the request fails after its one retry, nothing
+ * counted as transferred (a bus-master transfer gives no count), the engine stopped. */
+static void test_bus_master_error_fails_after_the_retry(void **state)
+{
+    (void)state;
+    struct ide_channel ch = dma_channel();
+    struct ide_disk d = probed_disk(&ch, 0, 128);
+    fake_ide.bm_aborts = true;
+    assert_int_equal(dma(&d, BLK_READ, 0, 8), BLK_EIO);
+    assert_int_equal(fake_ide.bm_transfers, 2);
+    assert_int_equal(pio_sectors_done, 0);
+    assert_int_equal(fake_ide.bm_command & 1, 0); /* Start clear: the engine touches memory no more */
+    fake_ide.bm_aborts = false;
+    assert_int_equal(dma(&d, BLK_READ, 0, 8), BLK_OK); /* and the channel works again */
+}
+
+/* A drive that ends a PIO read without ever asking for the data (BSY clear, DRQ never set): an
+ * I/O error, no sector delivered - not a hang waiting for DRQ. */
+static void test_drq_that_never_sets(void **state)
+{
+    (void)state;
+    struct ide_channel ch = channel();
+    struct ide_disk d = probed_disk(&ch, 0, 64);
+    fake_ide.drive[0].never_drq = true;
+    static uint8_t rd[4 * 512];
+    uint64_t t0 = time_ns();
+    assert_int_equal(pio(&d, BLK_READ, 0, 4, rd), BLK_EIO);
+    assert_int_equal(pio_sectors_done, 0);
+    assert_true(time_ns() - t0 < NSEC_PER_SEC); /* no timeout was waited for */
+}
+
 /* ---- interrupt-driven (io=irq) ---- */
 
 static unsigned async_steps; /* ide_async_advance calls the last async() made */
@@ -326,6 +409,9 @@ int main(void)
         cmocka_unit_test_setup(test_read_beyond_the_end_fails_with_eio, setup),
         cmocka_unit_test_setup(test_pio_read_error_reports_the_sectors_delivered, setup),
         cmocka_unit_test_setup(test_hung_drive_ends_within_the_block_layer_bound, setup),
+        cmocka_unit_test_setup(test_dma_data_lands_where_the_model_says, setup),
+        cmocka_unit_test_setup(test_bus_master_error_fails_after_the_retry, setup),
+        cmocka_unit_test_setup(test_drq_that_never_sets, setup),
         cmocka_unit_test_setup(test_irq_pio_moves_a_block_per_interrupt, setup),
         cmocka_unit_test_setup(test_irq_pio_error_is_retried_then_reported, setup),
         cmocka_unit_test_setup(test_irq_hung_drive_times_out, setup),
