@@ -124,20 +124,27 @@ static struct ide_disk probed_disk(struct ide_channel *ch, int unit, uint64_t se
     return d;
 }
 
-static uint32_t pio_sectors_done; /* what the last pio() reported */
+static uint32_t pio_sectors_done; /* what the last request reported (pio(), dma(), async()) */
 
-static enum blk_status pio(struct ide_disk *d, enum blk_op op, uint64_t lba, uint32_t n, void *buf)
+/* One request of n sectors at lba, its buffer one segment (a flush has none). */
+static struct blk_req *request(enum blk_op op, uint64_t lba, uint32_t n, void *buf)
 {
     static struct blk_req req;
     memset(&req, 0, sizeof(req));
     req.op = op;
     req.lba = lba;
     req.nsectors = n;
-    req.nseg = 1;
+    req.nseg = op == BLK_FLUSH ? 0 : 1;
     req.seg[0].phys = (uintptr_t)buf;
     req.seg[0].len = n * 512;
-    struct ata_cmd c = ide_pick_command(d, &req, false);
-    return ide_execute(d, &req, &c, &pio_sectors_done);
+    return &req;
+}
+
+static enum blk_status pio(struct ide_disk *d, enum blk_op op, uint64_t lba, uint32_t n, void *buf)
+{
+    struct blk_req *req = request(op, lba, n, buf);
+    struct ata_cmd c = ide_pick_command(d, req, false);
+    return ide_execute(d, req, &c, &pio_sectors_done);
 }
 
 static void test_pio_data_lands_where_the_model_says(void **state)
@@ -217,18 +224,11 @@ static struct ide_channel dma_channel(void)
 /* One request by DMA into dma_buf (what ide.c does: one piece, its PRD table, the command). */
 static enum blk_status dma(struct ide_disk *d, enum blk_op op, uint64_t lba, uint32_t n)
 {
-    static struct blk_req req;
-    memset(&req, 0, sizeof(req));
-    req.op = op;
-    req.lba = lba;
-    req.nsectors = n;
-    req.nseg = 1;
-    req.seg[0].phys = (uintptr_t)dma_buf;
-    req.seg[0].len = n * 512;
+    struct blk_req *req = request(op, lba, n, dma_buf);
     struct ide_prd_piece piece = {(uintptr_t)dma_buf, n * 512};
     assert_true(ide_prd_build(&piece, 1, d->ch->prdt, IDE_PRD_MAX) > 0);
-    struct ata_cmd c = ide_pick_command(d, &req, true);
-    return ide_execute(d, &req, &c, &pio_sectors_done);
+    struct ata_cmd c = ide_pick_command(d, req, true);
+    return ide_execute(d, req, &c, &pio_sectors_done);
 }
 
 /* READ and WRITE DMA through the PRD table: the data lands where the model says. */
@@ -290,18 +290,11 @@ static unsigned async_steps; /* ide_async_advance calls the last async() made */
 static enum blk_status async(struct ide_disk *d, enum blk_op op, uint64_t lba, uint32_t n, void *buf,
                              unsigned polls_allowed)
 {
-    static struct blk_req req;
-    memset(&req, 0, sizeof(req));
-    req.op = op;
-    req.lba = lba;
-    req.nsectors = n;
-    req.nseg = op == BLK_FLUSH ? 0 : 1;
-    req.seg[0].phys = (uintptr_t)buf;
-    req.seg[0].len = n * 512;
-    struct ata_cmd c = ide_pick_command(d, &req, false);
+    struct blk_req *req = request(op, lba, n, buf);
+    struct ata_cmd c = ide_pick_command(d, req, false);
     enum blk_status st;
     async_steps = 0;
-    if (ide_async_begin(d, &req, &c, &st, &pio_sectors_done))
+    if (ide_async_begin(d, req, &c, &st, &pio_sectors_done))
         return st;
     for (;;) {
         if (!fake_ide.intrq) {
