@@ -95,11 +95,14 @@ unsigned ioapic_init(const struct madt_info *m)
         ioapics.chip[c].pins = ((version >> 16) & 0xff) + 1;
         ioapics.chip[c].id = m->ioapic[i].id;
         ioapics.n++;
+        /* Masked at reset (82093AA 3.2.4); firmware may have unmasked some: mask only those, each
+         * register access being an exit under KVM. */
         for (uint32_t pin = 0; pin < ioapics.chip[c].pins; pin++)
-            write_entry(c, pin, RTE_MASKED);
+            if (!(reg_read(c, IOAPIC_REG_REDIR + 2 * pin) & RTE_MASKED))
+                write_entry(c, pin, RTE_MASKED);
         printf("ioapic: %u at %#" PRIx32 ", version %#x, GSI %" PRIu32 "-%" PRIu32 ", all masked%s\n", m->ioapic[i].id,
                m->ioapic[i].addr, version & 0xff, ioapics.chip[c].gsi_base,
-               ioapics.chip[c].gsi_base + ioapics.chip[c].pins - 1, m->pcat_compat ? " (8259s masked)" : "");
+               ioapics.chip[c].gsi_base + ioapics.chip[c].pins - 1, m->pcat_compat && c == 0 ? " (8259s masked)" : "");
     }
     return ioapics.n;
 }

@@ -275,9 +275,12 @@ int pci_msix_route(struct pci_dev *d, unsigned entry, uint32_t apic_id, uint8_t 
 
 static uint8_t cfg_byte(const void *ctx, uint8_t off) { return pci_read8(ctx, off); }
 
+void pci_cfg_reader_of(const struct pci_dev *d, struct pci_cfg_reader *r) { *r = (struct pci_cfg_reader){cfg_byte, d}; }
+
 uint8_t pci_find_capability(const struct pci_dev *d, uint8_t cap_id, uint8_t start)
 {
-    struct pci_cfg_reader r = {cfg_byte, d};
+    struct pci_cfg_reader r;
+    pci_cfg_reader_of(d, &r);
     return pci_cap_find(&r, cap_id, start);
 }
 

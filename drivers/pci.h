@@ -76,6 +76,9 @@ void pci_enable(struct pci_dev *d, const char *driver, bool bus_master);
 volatile void *pci_map_bar(struct pci_dev *d, int bar);
 /* Offset of the first capability with this id at or after `start` in the list (0: from the
  * head), or 0 when there is none. Walks at most 48 entries, so a looped list cannot hang us. */
+struct pci_cfg_reader;
+/* d's configuration space as drivers/pci_caps.h's walks read it. */
+void pci_cfg_reader_of(const struct pci_dev *d, struct pci_cfg_reader *r);
 uint8_t pci_find_capability(const struct pci_dev *d, uint8_t cap_id, uint8_t start);
 
 /* MSI-X (PCI Local Bus Spec 3.0, 6.8.2): table entry `entry` of d delivers `vector` to the CPU

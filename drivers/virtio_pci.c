@@ -257,14 +257,13 @@ static int virtio_type_of(const struct pci_dev *d)
     return -1;
 }
 
-static uint8_t cfg_byte(const void *ctx, uint8_t off) { return pci_read8(ctx, off); }
-
 static void set_up(struct pci_dev *d, int type, const char *driver, virtio_probe_fn probe)
 {
     char loc[32];
     snprintf(loc, sizeof(loc), "pci %02x:%02x.%u %04x:%04x", d->bus, d->dev, d->fn, d->vendor, d->device);
     struct virtio_pci_cap_found caps[VIRTIO_PCI_CAP_TYPES];
-    struct pci_cfg_reader r = {cfg_byte, d};
+    struct pci_cfg_reader r;
+    pci_cfg_reader_of(d, &r);
     uint64_t bar_size[6];
     for (int b = 0; b < 6; b++)
         bar_size[b] = d->bar[b].present && !d->bar[b].io ? d->bar[b].size : 0;

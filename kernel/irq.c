@@ -159,7 +159,6 @@ uint64_t irq_count(int vector)
 
 uint64_t irq_unexpected_count(void) { return __atomic_load_n(&irq.unexpected, __ATOMIC_RELAXED); }
 int irq_last_unexpected(void) { return irq.last_unexpected; }
-uint64_t irq_wake_timer_count(void) { return irq.wake_timer; }
 
 bool irq_available(void) { return apic_mode() != APIC_NONE && apic_timer_hz() != 0; }
 

@@ -51,8 +51,6 @@ uint64_t irq_count(int vector);
 /* Interrupts on vectors nobody owns, and the last such vector. */
 uint64_t irq_unexpected_count(void);
 int irq_last_unexpected(void);
-/* Wake-ups of irq_wait_until() by its own timer (the bound), as opposed to by an interrupt. */
-uint64_t irq_wake_timer_count(void);
 
 /* Interrupts can be waited for: a local APIC with a calibrated timer (for the bound). */
 bool irq_available(void);
