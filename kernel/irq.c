@@ -28,8 +28,7 @@ static struct {
     uint64_t count[NVECTORS][MAX_CPUS]; /* deliveries, by vector and CPU index */
     uint64_t unexpected;                /* vectors nobody owns */
     int last_unexpected;
-    uint64_t wake_timer; /* irq_wait_until() woken by its own bound */
-    uint64_t lost;       /* deliveries withheld from their handler by irq_set_lost() */
+    uint64_t lost; /* deliveries withheld from their handler by irq_set_lost() */
 } irq = {.lock = SPINLOCK_INIT, .last_unexpected = -1};
 
 static void count_here(int vector) { __atomic_fetch_add(&irq.count[vector][this_cpu()->index], 1, __ATOMIC_RELAXED); }
@@ -73,7 +72,7 @@ static void print_report(void)
     json_begin(&w, NULL, 0);
     json_u64(&w, "unexpected", irq_unexpected_count());
     json_u64(&w, "spurious", apic_spurious_count());
-    json_u64(&w, "wake_timer", irq.wake_timer);
+    json_u64(&w, "wake_timer", irq_count(IRQ_WAKE_VECTOR)); /* sleeps ended by their bound */
     json_u64(&w, "lost_on_purpose", irq.lost);
     json_object(&w, "vectors");
     for (int v = IRQ_VECTOR_FIRST; v <= IRQ_VECTOR_LAST; v++) {
@@ -177,14 +176,11 @@ bool irq_wait_until(bool (*cond)(void *arg), void *arg, uint64_t timeout_ns)
         if (now >= deadline)
             break;
         uint64_t nap = deadline - now < IRQ_WAKE_MAX_NS ? deadline - now : IRQ_WAKE_MAX_NS;
-        uint64_t woken_by_bound = irq_count_on(IRQ_WAKE_VECTOR, this_cpu()->index);
         apic_timer_oneshot(IRQ_WAKE_VECTOR, nap);
         /* STI's interrupt shadow (SDM vol. 2B, STI): nothing is delivered before HLT starts, so an
          * interrupt that arrives after the check above still wakes the HLT. */
         __asm__ volatile("sti; hlt; cli" ::: "memory");
         apic_timer_stop();
-        if (irq_count_on(IRQ_WAKE_VECTOR, this_cpu()->index) != woken_by_bound)
-            irq.wake_timer++;
     }
     if (flags & RFLAGS_IF)
         __asm__ volatile("sti" ::: "memory");
