@@ -159,7 +159,8 @@ disks: $(DISKS)
 DMA_HOST_SRCS := lib/json.c dma/swiotlb.c dma/mapping.c dma/names.c dma/trace.c dma/records.c dma/convert.c tools/hostlib/dma_fake_platform.c
 HOST_TESTS := memrange json frame_alloc cmdline paging swiotlb dma_api ide_prd virtqueue virtio_blk_cfg virtio_blk_done \
 	vmm_virtio vmm_pvh vmm_report acpi_madt \
-	hypercall acpi_fadt ide_ata efi_memmap pvh_check ide_identify pci_caps ide_ports
+	hypercall acpi_fadt ide_ata efi_memmap pvh_check ide_identify pci_caps ide_ports clock_measure \
+	virtio_mmio virtio_pci
 host_srcs_memrange    := lib/memrange.c
 host_srcs_json        := lib/json.c
 host_srcs_frame_alloc := mm/frame_alloc.c lib/memrange.c
@@ -182,16 +183,26 @@ host_srcs_acpi_madt   := drivers/acpi_madt.c
 host_srcs_efi_memmap  := kernel/boot/efi_memmap.c lib/memrange.c
 host_srcs_pvh_check   := kernel/boot/pvh_check.c
 host_srcs_ide_identify := drivers/ide_identify.c
-host_srcs_pci_caps    := drivers/pci_caps.c
+host_srcs_pci_caps    := drivers/pci_caps.c tests/host/fake_pci_cfg.c
 host_srcs_ide_ports   := drivers/ide_ports.c
+host_srcs_clock_measure := kernel/clock_measure.c
 # A driver that touches ports runs against a fake device: tests/host/fakes/kernel/cpu.h replaces
 # the real header (it comes first on the include path), fake_ide.c answers the ports.
 host_srcs_ide_ata     := drivers/ide_ata.c drivers/ide_prd.c drivers/refusals.c tests/host/fake_ide.c tests/host/fake_clock.c
 host_cflags_ide_ata   := -Itests/host/fakes
+# A transport's test includes its source, to reach its discovery and ops as the driver does.
+host_srcs_virtio_mmio := drivers/refusals.c tests/host/fake_mmio.c tests/host/fake_virtio_mmio.c tests/host/fake_clock.c \
+	tests/host/fake_irq.c
+host_incl_virtio_mmio := drivers/virtio_mmio.c
+host_cflags_virtio_mmio := -Itests/host/fakes
+host_srcs_virtio_pci  := drivers/refusals.c drivers/pci_caps.c tests/host/fake_pci_cfg.c tests/host/fake_mmio.c \
+	tests/host/fake_virtio_pci.c tests/host/fake_clock.c tests/host/fake_irq.c
+host_incl_virtio_pci  := drivers/virtio_pci.c
+host_cflags_virtio_pci := -Itests/host/fakes
 HOST_TEST_BINS := $(patsubst %,$(BUILD)/host/test_%,$(HOST_TESTS))
 
 .SECONDEXPANSION:
-$(BUILD)/host/test_%: tests/host/test_%.c $$(host_srcs_$$*) tests/host/host_test.h
+$(BUILD)/host/test_%: tests/host/test_%.c $$(host_srcs_$$*) $$(host_incl_$$*) tests/host/host_test.h
 	@mkdir -p $(dir $@)
 	$(call say,HOSTCC,$@)
 	$(Q)$(CC) $(host_cflags_$*) $(HOST_CFLAGS) -o $@ $< $(host_srcs_$*) -lcmocka

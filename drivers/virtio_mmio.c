@@ -15,6 +15,8 @@
 
 #include "drivers/ioapic.h"
 #include "drivers/refusals.h"
+#include "drivers/virtio_cfg_access.h"
+#include "kernel/cpu.h"
 #include "kernel/irq.h"
 #include "kernel/percpu.h"
 #include "kernel/options.h"
@@ -41,8 +43,8 @@ struct virtio_mmio {
 static struct virtio_mmio devices[MAX_VIRTIO_MMIO];
 
 static struct virtio_mmio *to_vm(struct virtio_device *vdev) { return vdev->transport; }
-static uint32_t r32(struct virtio_mmio *vm, uint32_t off) { return *(volatile uint32_t *)(vm->regs + off); }
-static void w32(struct virtio_mmio *vm, uint32_t off, uint32_t v) { *(volatile uint32_t *)(vm->regs + off) = v; }
+static uint32_t r32(struct virtio_mmio *vm, uint32_t off) { return mmio_read32(vm->regs + off); }
+static void w32(struct virtio_mmio *vm, uint32_t off, uint32_t v) { mmio_write32(vm->regs + off, v); }
 
 static void w64(struct virtio_mmio *vm, uint32_t lo_off, uint32_t hi_off, uint64_t v)
 {
@@ -96,25 +98,6 @@ static void vm_set_features(struct virtio_device *vdev, uint64_t features)
     w32(vm, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(features >> 32));
 }
 
-static void read_cfg_once(struct virtio_mmio *vm, uint32_t off, uint8_t *buf, uint32_t len)
-{
-    volatile uint8_t *cfg = vm->regs + VIRTIO_MMIO_CONFIG;
-    if (len == 2 && off % 2 == 0) {
-        uint16_t v = *(volatile uint16_t *)(cfg + off);
-        memcpy(buf, &v, 2);
-    } else if (len == 4 && off % 4 == 0) {
-        uint32_t v = *(volatile uint32_t *)(cfg + off);
-        memcpy(buf, &v, 4);
-    } else if (len == 8 && off % 4 == 0) {
-        uint32_t lo = *(volatile uint32_t *)(cfg + off), hi = *(volatile uint32_t *)(cfg + off + 4);
-        memcpy(buf, &lo, 4);
-        memcpy(buf + 4, &hi, 4);
-    } else {
-        for (uint32_t i = 0; i < len; i++) /* 8-bit fields and byte strings */
-            buf[i] = cfg[off + i];
-    }
-}
-
 static int vm_read_config(struct virtio_device *vdev, uint32_t offset, void *buf, uint32_t len)
 {
     struct virtio_mmio *vm = to_vm(vdev);
@@ -124,7 +107,7 @@ static int vm_read_config(struct virtio_device *vdev, uint32_t offset, void *buf
     /* 4.2.2 / 2.5.1: ConfigGeneration before and after; equal means a consistent read. */
     for (int tries = 0; tries < 16; tries++) {
         uint32_t before = r32(vm, VIRTIO_MMIO_CONFIG_GENERATION);
-        read_cfg_once(vm, offset, buf, len);
+        virtio_cfg_read_once(vm->regs + VIRTIO_MMIO_CONFIG, offset, buf, len);
         if (r32(vm, VIRTIO_MMIO_CONFIG_GENERATION) == before)
             return 0;
     }
@@ -252,9 +235,13 @@ static void look(struct virtio_mmio *vm, const struct virtio_mmio_spec *spec)
     vm->size = spec->size;
     vm->gsi = spec->irq;
     snprintf(vm->vdev.location, sizeof(vm->vdev.location), "mmio %#" PRIx64, spec->base);
-    if (spec->size < VIRTIO_MMIO_CONFIG || spec->base % 4 != 0) {
+    if (spec->size < VIRTIO_MMIO_CONFIG) {
         dev_refuse("virtio-mmio", vm->vdev.location, "a window of %llu bytes cannot hold the registers (0x100)",
                    (unsigned long long)spec->size);
+        return;
+    }
+    if (spec->base % 4 != 0) { /* 4.2.2.2: the registers take 32-bit aligned accesses */
+        dev_refuse("virtio-mmio", vm->vdev.location, "the window's base is not 4-byte aligned");
         return;
     }
     /* The command line is the only description there is (no bus): a window on RAM, firmware data

@@ -14,6 +14,8 @@
 
 #include "drivers/pci_caps.h"
 #include "drivers/refusals.h"
+#include "drivers/virtio_cfg_access.h"
+#include "kernel/cpu.h"
 #include "kernel/irq.h"
 #include "kernel/percpu.h"
 #include "kernel/options.h"
@@ -26,12 +28,12 @@ static size_t ndevices;
 
 static struct virtio_pci *to_vp(struct virtio_device *vdev) { return vdev->transport; }
 
-static uint8_t r8(volatile uint8_t *base, uint32_t off) { return *(volatile uint8_t *)(base + off); }
-static uint16_t r16(volatile uint8_t *base, uint32_t off) { return *(volatile uint16_t *)(base + off); }
-static uint32_t r32(volatile uint8_t *base, uint32_t off) { return *(volatile uint32_t *)(base + off); }
-static void w8(volatile uint8_t *base, uint32_t off, uint8_t v) { *(volatile uint8_t *)(base + off) = v; }
-static void w16(volatile uint8_t *base, uint32_t off, uint16_t v) { *(volatile uint16_t *)(base + off) = v; }
-static void w32(volatile uint8_t *base, uint32_t off, uint32_t v) { *(volatile uint32_t *)(base + off) = v; }
+static uint8_t r8(volatile uint8_t *base, uint32_t off) { return mmio_read8(base + off); }
+static uint16_t r16(volatile uint8_t *base, uint32_t off) { return mmio_read16(base + off); }
+static uint32_t r32(volatile uint8_t *base, uint32_t off) { return mmio_read32(base + off); }
+static void w8(volatile uint8_t *base, uint32_t off, uint8_t v) { mmio_write8(base + off, v); }
+static void w16(volatile uint8_t *base, uint32_t off, uint16_t v) { mmio_write16(base + off, v); }
+static void w32(volatile uint8_t *base, uint32_t off, uint32_t v) { mmio_write32(base + off, v); }
 
 static void w64(volatile uint8_t *base, uint32_t lo_off, uint64_t v)
 {
@@ -84,27 +86,6 @@ static void vp_set_features(struct virtio_device *vdev, uint64_t features)
     w32(vp->common, VIRTIO_PCI_COMMON_GF, (uint32_t)(features >> 32));
 }
 
-static void read_cfg_once(struct virtio_pci *vp, uint32_t off, uint8_t *buf, uint32_t len)
-{
-    volatile uint8_t *cfg = vp->device_cfg;
-    if (len == 1) {
-        buf[0] = r8(cfg, off);
-    } else if (len == 2 && off % 2 == 0) {
-        uint16_t v = r16(cfg, off);
-        memcpy(buf, &v, 2);
-    } else if (len == 4 && off % 4 == 0) {
-        uint32_t v = r32(cfg, off);
-        memcpy(buf, &v, 4);
-    } else if (len == 8 && off % 4 == 0) {
-        uint32_t lo = r32(cfg, off), hi = r32(cfg, off + 4);
-        memcpy(buf, &lo, 4);
-        memcpy(buf + 4, &hi, 4);
-    } else {
-        for (uint32_t i = 0; i < len; i++) /* byte strings */
-            buf[i] = r8(cfg, off + i);
-    }
-}
-
 static int vp_read_config(struct virtio_device *vdev, uint32_t offset, void *buf, uint32_t len)
 {
     struct virtio_pci *vp = to_vp(vdev);
@@ -113,7 +94,7 @@ static int vp_read_config(struct virtio_device *vdev, uint32_t offset, void *buf
     /* 4.1.4.3.1 / 2.5.1: config_generation before and after; equal means a consistent read. */
     for (int tries = 0; tries < 16; tries++) {
         uint8_t before = r8(vp->common, VIRTIO_PCI_COMMON_CFGGEN);
-        read_cfg_once(vp, offset, buf, len);
+        virtio_cfg_read_once(vp->device_cfg, offset, buf, len);
         if (r8(vp->common, VIRTIO_PCI_COMMON_CFGGEN) == before)
             return 0;
     }
@@ -176,7 +157,7 @@ static void vp_notify(struct virtio_device *vdev, uint16_t index)
     /* The ring writes (write-back memory) are ordered before this uncached store on x86; the
      * fence keeps the compiler (and any weaker port) from reordering them. */
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    *vp->queue_notify[index] = index; /* 4.1.5.2: the queue index (no VIRTIO_F_NOTIFICATION_DATA) */
+    mmio_write16(vp->queue_notify[index], index); /* 4.1.5.2: the queue index (no VIRTIO_F_NOTIFICATION_DATA) */
 }
 
 /* MSI-X: nothing to acknowledge at the device (4.1.4.5: the ISR status is not used for queue

@@ -43,6 +43,7 @@
 #define LVT_TIMER_PERIODIC (1u << 17) /* timer mode bits 18:17 = 01; 00 is one-shot */
 #define TIMER_DIVIDE_16 0x3           /* Figure 11-10: bits 3,1,0 = 0,1,1 */
 #define CALIBRATE_MS 20
+#define MEASURE_TRIES 5 /* measurements, at most, for one within CLOCK_GOOD_PPM */
 
 /* The state of this CPU's APIC (one CPU for now: the boot CPU). */
 static struct {
@@ -78,14 +79,12 @@ uint64_t apic_timer_hz(void) { return apic.timer_hz; }
 
 bool apic_enabled(void) { return (rdmsr(MSR_IA32_APIC_BASE) & APIC_BASE_EN) && (rd(REG_SVR) & SVR_ENABLE); }
 
-void apic_timer_start(void)
+static void timer_start(void)
 {
     wr(REG_LVT_TIMER, LVT_MASKED); /* one-shot, masked: it counts, it never interrupts */
     wr(REG_TIMER_DIVIDE, TIMER_DIVIDE_16);
     wr(REG_TIMER_INIT, UINT32_MAX);
 }
-
-uint32_t apic_timer_count(void) { return rd(REG_TIMER_CURRENT); }
 
 /* Timer counts for ns at the calibrated rate, within what the initial-count register holds. */
 static uint32_t timer_counts(uint64_t ns)
@@ -119,18 +118,21 @@ static bool vector_bit(uint32_t reg, uint8_t vector)
 bool apic_in_service(uint8_t vector) { return vector_bit(REG_ISR, vector); }
 bool apic_requested(uint8_t vector) { return vector_bit(REG_IRR, vector); }
 
-uint64_t apic_timer_measure_hz(uint32_t ms)
+/* The timer's counts since timer_start(), counting up: a clock for clock_measure(). */
+static uint64_t timer_elapsed(void) { return UINT32_MAX - rd(REG_TIMER_CURRENT); }
+
+struct clock_rate apic_timer_measure(const struct clock_ref *ref, uint32_t ref_counts)
 {
-    /* Each end reads the count, then the clock: the same order at both ends, so the slow part of a
-     * register read (an exit, or emulation under TCG) falls inside neither interval alone. */
-    apic_timer_start();
-    uint32_t c0 = apic_timer_count();
-    uint64_t t0 = time_ns(), t1;
-    while ((t1 = time_ns()) - t0 < ms * NSEC_PER_MSEC)
-        cpu_relax();
-    uint32_t c1 = apic_timer_count();
-    uint64_t ns = time_ns() - t0;
-    return c0 > c1 ? (uint64_t)(c0 - c1) * NSEC_PER_SEC / ns : 0;
+    timer_start();
+    return clock_measure(ref, timer_elapsed, ref_counts, MEASURE_TRIES);
+}
+
+/* The TSC's low 32 bits as a reference: it wraps after a second or more, the calibration takes
+ * CALIBRATE_MS. */
+static uint32_t tsc_low(const void *ctx)
+{
+    (void)ctx;
+    return (uint32_t)rdtsc();
 }
 
 void apic_eoi(void) { wr(REG_EOI, 0); }
@@ -218,10 +220,13 @@ enum apic_mode apic_init(volatile void *xapic_mmio, bool allow_x2apic)
     traps_set_handler(APIC_SPURIOUS_VECTOR, spurious_handler);
     mask_and_enable();
     unsigned max_lvt = (rd(REG_VERSION) >> 16) & 0xff;
-    apic.timer_hz = apic_timer_measure_hz(CALIBRATE_MS);
+    struct clock_ref tsc = {tsc_low, NULL, tsc_hz(), UINT32_MAX};
+    uint64_t counts = tsc_hz() * CALIBRATE_MS / 1000;
+    struct clock_rate cal = apic_timer_measure(&tsc, counts > INT32_MAX ? INT32_MAX : (uint32_t)counts);
+    apic.timer_hz = cal.hz;
     printf("apic: %s, ID %" PRIu32 ", version %#x with %u LVT entries, timer %" PRIu64
-           " kHz at divide 16 (calibrated against the TSC over %u ms)\n",
+           " kHz at divide 16 (calibrated against the TSC over %u ms, +-%" PRIu32 " ppm)\n",
            apic_mode_name(apic.mode), apic_id(), rd(REG_VERSION) & 0xff, max_lvt + 1, apic.timer_hz / 1000,
-           CALIBRATE_MS);
+           CALIBRATE_MS, cal.err_ppm);
     return apic.mode;
 }

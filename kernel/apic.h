@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kernel/clock_measure.h"
+
 #define APIC_SPURIOUS_VECTOR 0xff
 #define MSR_IA32_APIC_BASE 0x1b /* SDM vol. 3A 11.4.4: base address, EN, EXTD, BSP */
 
@@ -39,14 +41,11 @@ uint32_t apic_id(void);      /* this CPU's APIC ID (32 bits in x2APIC mode, 8 in
 uint32_t apic_version(void); /* the version register: version in bits 7:0, max LVT entry in 23:16 */
 bool apic_enabled(void);     /* IA32_APIC_BASE.EN and SVR's software-enable bit */
 
-/* The timer's count rate with divide-by-16, in Hz (0 if not calibrated), and a measurement of it
- * over `ms` milliseconds of the TSC (the calibration is one). */
+/* The timer's count rate with divide-by-16, in Hz (0 if not calibrated): measured by apic_init()
+ * against the TSC. apic_timer_measure() measures it again against any reference (the boot suite
+ * uses the ACPI PM timer), the timer restarted masked, one-shot from the maximum count. */
 uint64_t apic_timer_hz(void);
-uint64_t apic_timer_measure_hz(uint32_t ms);
-/* Ticks of the timer counted (masked, one-shot from the maximum) between two reads: start it,
- * then read the count; for checks against other clocks. */
-void apic_timer_start(void);
-uint32_t apic_timer_count(void);
+struct clock_rate apic_timer_measure(const struct clock_ref *ref, uint32_t ref_counts);
 /* The timer as an interrupt source (11.5.4): once after ns, or every ns, on `vector` (at least
  * one count, at most 2^32 - 1 of them); stop masks it and clears the count. */
 void apic_timer_oneshot(uint8_t vector, uint64_t ns);

@@ -28,6 +28,17 @@ static inline uint32_t inl(uint16_t port)
     return v;
 }
 
+/* Device registers in memory (mapped uncached): one access of the register's width, which the
+ * compiler may neither merge, split nor drop (volatile). Drivers reach registers through these,
+ * not through raw pointers, so that a host test can put a fake device behind them
+ * (tests/host/fakes/kernel/cpu.h). */
+static inline uint8_t mmio_read8(const volatile void *p) { return *(const volatile uint8_t *)p; }
+static inline uint16_t mmio_read16(const volatile void *p) { return *(const volatile uint16_t *)p; }
+static inline uint32_t mmio_read32(const volatile void *p) { return *(const volatile uint32_t *)p; }
+static inline void mmio_write8(volatile void *p, uint8_t v) { *(volatile uint8_t *)p = v; }
+static inline void mmio_write16(volatile void *p, uint16_t v) { *(volatile uint16_t *)p = v; }
+static inline void mmio_write32(volatile void *p, uint32_t v) { *(volatile uint32_t *)p = v; }
+
 /* String I/O moves a block in one instruction; under KVM that is one exit per page instead of
  * one per word. The direction flag is clear at every C function boundary (SysV ABI). */
 static inline void insw_rep(uint16_t port, void *buf, size_t words)

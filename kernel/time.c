@@ -2,7 +2,8 @@
 /* time.c - TSC calibration and the monotonic clock.
  *
  * The PIT (Intel 8254, 1.193182 MHz) is the reference: channel 2 is gated through port 0x61, so
- * it can be started and its OUT pin read without interrupts. CPUID leaf 0x15 (TSC/crystal ratio)
+ * it can be started and its count latched and read without interrupts; clock_measure.c brackets
+ * each reading with two of the TSC. CPUID leaf 0x15 (TSC/crystal ratio)
  * or 0x16 (base MHz) gives an exact figure on hardware that reports one; it is used only when it
  * agrees with the PIT measurement within 2 %, because under emulation the CPU model may report a
  * frequency the virtual TSC does not run at.
@@ -22,81 +23,78 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "kernel/clock_measure.h"
 #include "kernel/cpu.h"
 #include "kernel/options.h"
 
 #define PIT_HZ 1193182ull
 #define PIT_CAL_MS 20ull
+#define PM_CAL_MS 50ull
+#define CAL_TRIES 5 /* measurements, at most, for one within CLOCK_GOOD_PPM */
 #define CPUID_HV_BASE 0x40000000u
 #define CPUID_HV_TIMING 0x40000010u
 
 static uint64_t tsc_base, tsc_freq, ns_mult; /* ns = ticks * ns_mult >> 32 */
 static const char *tsc_src = "uncalibrated";
 
-/* Count TSC ticks over PIT_CAL_MS of PIT channel 2, as Hz; 0 if the PIT never fires. */
-static uint64_t measure_with_pit_once(void)
+/* PIT channel 2, gated on through port 0x61 (speaker off) and loaded with 0xffff in mode 0: it
+ * counts down at PIT_HZ and, past zero, on round its 16 bits (8254 data sheet, mode 0). */
+static void pit_start(void)
 {
-    uint32_t count = (uint32_t)(PIT_HZ * PIT_CAL_MS / 1000);
-    outb(0x61, (uint8_t)((inb(0x61) & ~0x02) | 0x01)); /* gate channel 2 on, speaker off */
-    outb(0x43, 0xb0);                                  /* channel 2, lobyte/hibyte, mode 0 */
-    outb(0x42, (uint8_t)(count & 0xff));
-    outb(0x42, (uint8_t)(count >> 8));
-    uint64_t t0 = rdtsc();
-    for (uint32_t spin = 0; spin < 50u * 1000 * 1000; spin++) {
-        if (inb(0x61) & 0x20) /* OUT2 goes high when the count reaches zero */
-            return (rdtsc() - t0) * 1000 / PIT_CAL_MS;
-    }
-    return 0;
+    outb(0x61, (uint8_t)((inb(0x61) & ~0x02) | 0x01));
+    outb(0x43, 0xb0); /* channel 2, lobyte/hibyte, mode 0, binary */
+    outb(0x42, 0xff);
+    outb(0x42, 0xff);
 }
 
-/* The PIT's end is seen only when the loop next looks: a vCPU held up there (a host preemption,
- * under TCG a translation flush) counts extra ticks, so a single 20 ms measurement ran 3 % high
- * under OVMF + TCG (the boot suite's check against the ACPI PM timer caught it). The smallest of
- * PIT_CAL_RUNS is the one least delayed (Linux's PIT calibration, too, keeps the fastest loop). */
-#define PIT_CAL_RUNS 3
-static uint64_t measure_with_pit(void)
+/* The counter latched (command 0x80: channel 2, latch) and read, complemented so that it counts up. */
+static uint32_t pit_read(const void *ctx)
 {
-    uint64_t best = 0;
-    for (int i = 0; i < PIT_CAL_RUNS; i++) {
-        uint64_t hz = measure_with_pit_once();
-        if (hz && (best == 0 || hz < best))
-            best = hz;
-    }
-    return best;
+    (void)ctx;
+    outb(0x43, 0x80);
+    uint32_t lo = inb(0x42), hi = inb(0x42);
+    return ~(hi << 8 | lo) & 0xffff;
+}
+
+static uint64_t tsc_now(void) { return rdtsc(); }
+
+/* Under OVMF + TCG a 20 ms calibration that read the PIT, then the TSC, once came out 2.6 % high
+ * in CI: the vCPU was held up at the interval's end. clock_measure.c brackets every reading and
+ * retries a measurement whose brackets are wide. */
+static struct clock_rate measure_with_pit(void)
+{
+    static const struct clock_ref pit = {pit_read, NULL, PIT_HZ, 0xffff};
+    pit_start();
+    return clock_measure(&pit, tsc_now, (uint32_t)(PIT_HZ * PIT_CAL_MS / 1000), CAL_TRIES);
 }
 
 /* Port 0x61 (the PIT gate and speaker, NMI status) reads all ones when nothing decodes it. */
 static bool have_pit(void) { return inb(0x61) != 0xff; }
 
 bool time_have_pit(void) { return have_pit(); }
-uint64_t time_measure_tsc_pit(void) { return have_pit() ? measure_with_pit() : 0; }
-
-#define PM_CAL_MS 50ull
-
-/* Count TSC ticks over PM_CAL_MS of the ACPI PM timer (free-running, 24 or 32 bits: the
- * difference is taken modulo its width), as Hz. 0 if it never advances. */
-static uint64_t measure_with_pm_timer_once(uint16_t port, unsigned bits)
+struct clock_rate time_measure_tsc_pit(void)
 {
-    uint32_t mask = bits == 32 ? 0xffffffffu : 0xffffffu;
-    uint32_t want = (uint32_t)(PM_TIMER_HZ * PM_CAL_MS / 1000), start = inl(port) & mask, now = start;
-    uint64_t t0 = rdtsc();
-    for (uint32_t spin = 0; spin < 50u * 1000 * 1000; spin++) {
-        now = inl(port) & mask;
-        if (((now - start) & mask) >= want)
-            return (rdtsc() - t0) * PM_TIMER_HZ / ((now - start) & mask);
-    }
-    return 0;
+    return have_pit() ? measure_with_pit() : (struct clock_rate){0, UINT32_MAX};
 }
 
-/* A hold-up may fall between reading the timer and the TSC at either end, so a measurement can
- * be off either way: the median of three. */
-uint64_t time_measure_tsc_pm_timer(uint16_t port, unsigned bits)
+static uint32_t pm_timer_read(const void *ctx)
 {
-    uint64_t m[3];
-    for (int i = 0; i < 3; i++)
-        m[i] = measure_with_pm_timer_once(port, bits);
-    uint64_t lo = m[0] < m[1] ? m[0] : m[1], hi = m[0] < m[1] ? m[1] : m[0];
-    return m[2] < lo ? lo : m[2] > hi ? hi : m[2];
+    const struct pm_timer_port *pm = ctx;
+    return inl(pm->port) & pm->mask;
+}
+
+/* The ACPI PM timer is free-running, 24 or 32 bits wide (ACPI 6.5 4.8.3.3): clock_measure follows
+ * its wraps. */
+struct clock_ref time_pm_timer_ref(const struct pm_timer_port *pm)
+{
+    return (struct clock_ref){pm_timer_read, pm, PM_TIMER_HZ, pm->mask};
+}
+
+struct clock_rate time_measure_tsc_pm_timer(uint16_t port, unsigned bits)
+{
+    struct pm_timer_port pm = {port, bits == 32 ? 0xffffffffu : 0xffffffu};
+    struct clock_ref ref = time_pm_timer_ref(&pm);
+    return clock_measure(&ref, tsc_now, (uint32_t)(PM_TIMER_HZ * PM_CAL_MS / 1000), CAL_TRIES);
 }
 
 /* The hypervisor timing leaf, in Hz; 0 when there is none. */
@@ -113,7 +111,8 @@ static bool within_2_percent(uint64_t a, uint64_t b) { return a > b ? a - b <= b
 void time_init(void)
 {
     bool pit_present = have_pit();
-    uint64_t pit = pit_present ? measure_with_pit() : 0, hz = pit, hv = 0;
+    struct clock_rate pit_rate = pit_present ? measure_with_pit() : (struct clock_rate){0, UINT32_MAX};
+    uint64_t pit = pit_rate.hz, hz = pit, hv = 0;
     uint32_t max_leaf = cpuid(0, 0).eax;
     uint64_t hz15 = 0, hz16 = 0;
     tsc_src = "pit";
@@ -146,9 +145,10 @@ void time_init(void)
     ns_mult = (NSEC_PER_SEC << 32) / hz; /* 1e9 * 2^32 < 2^64: no 128-bit division needed */
     tsc_base = rdtsc();
     if (pit_present)
-        printf("time: TSC %" PRIu64 ".%03" PRIu64 " MHz from %s (PIT %" PRIu64 " kHz, cpuid 0x15 %" PRIu64
-               " kHz, 0x16 %" PRIu64 " kHz)\n",
-               (hz / 1000000), (hz / 1000 % 1000), tsc_src, (pit / 1000), (hz15 / 1000), (hz16 / 1000));
+        printf("time: TSC %" PRIu64 ".%03" PRIu64 " MHz from %s (PIT %" PRIu64 " kHz +-%" PRIu32
+               " ppm, cpuid 0x15 %" PRIu64 " kHz, 0x16 %" PRIu64 " kHz)\n",
+               (hz / 1000000), (hz / 1000 % 1000), tsc_src, (pit / 1000), pit_rate.err_ppm, (hz15 / 1000),
+               (hz16 / 1000));
     else
         printf("time: TSC %" PRIu64 ".%03" PRIu64
                " MHz from %s (no PIT: port 0x61 reads 0xff; hypervisor timing leaf %" PRIu64 " kHz, "

@@ -82,6 +82,13 @@ void ktest_note(struct ktest *t, const char *fmt, ...) __attribute__((format(pri
             return;                                                            \
         }                                                                      \
     } while (0)
+#define KASSERT_MSG(t, cond, ...)                             \
+    do {                                                      \
+        if (!(cond)) {                                        \
+            ktest_fail((t), __FILE__, __LINE__, __VA_ARGS__); \
+            return;                                           \
+        }                                                     \
+    } while (0)
 
 /* A deterministic pseudo-random number (xorshift64*) from the case's state. */
 uint64_t ktest_rand(struct ktest *t);

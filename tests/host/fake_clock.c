@@ -25,3 +25,5 @@ bool wait_until(bool (*cond)(void *arg), void *arg, uint64_t timeout_ns)
     }
     return true;
 }
+
+void cpu_relax(void) {}

@@ -469,4 +469,3 @@ void outl(uint16_t port, uint32_t v)
         die("outl to a port other than the PRD table pointer", port);
     fake_ide.bm_prdt = v;
 }
-void cpu_relax(void) {}
