@@ -160,7 +160,7 @@ DMA_HOST_SRCS := lib/json.c dma/swiotlb.c dma/mapping.c dma/names.c dma/trace.c 
 HOST_TESTS := memrange json frame_alloc cmdline paging swiotlb dma_api ide_prd virtqueue virtio_blk_cfg virtio_blk_done \
 	vmm_virtio vmm_pvh vmm_report acpi_madt \
 	hypercall acpi_fadt ide_ata efi_memmap pvh_check ide_identify pci_caps ide_ports clock_measure \
-	virtio_mmio virtio_pci
+	virtio_mmio virtio_pci pci
 host_srcs_memrange    := lib/memrange.c
 host_srcs_json        := lib/json.c
 host_srcs_frame_alloc := mm/frame_alloc.c lib/memrange.c
@@ -199,6 +199,9 @@ host_srcs_virtio_pci  := drivers/refusals.c drivers/pci_caps.c tests/host/fake_p
 	tests/host/fake_virtio_pci.c tests/host/fake_clock.c tests/host/fake_irq.c
 host_incl_virtio_pci  := drivers/virtio_pci.c
 host_cflags_virtio_pci := -Itests/host/fakes
+host_srcs_pci         := drivers/pci_bar.c drivers/pci_caps.c tests/host/fake_pci_bus.c tests/host/fake_mmio.c
+host_incl_pci         := drivers/pci.c
+host_cflags_pci       := -Itests/host/fakes
 HOST_TEST_BINS := $(patsubst %,$(BUILD)/host/test_%,$(HOST_TESTS))
 
 .SECONDEXPANSION:
@@ -217,7 +220,7 @@ host-tests: build-host-tests
 # ---- fuzzing (libFuzzer, clang from Debian) ----
 FUZZ_CFLAGS := -std=c11 -g -O1 $(WARN) -Wno-missing-prototypes -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -I.
-FUZZ_TARGETS := dma virtqueue vmm_virtio acpi_fadt acpi_madt ide_identify pci_caps
+FUZZ_TARGETS := dma virtqueue vmm_virtio acpi_fadt acpi_madt ide_identify pci_caps pci_bar
 fuzz_srcs_dma := $(DMA_HOST_SRCS)
 fuzz_srcs_virtqueue := drivers/virtqueue.c
 fuzz_srcs_vmm_virtio := $(VMM_PURE_SRCS)
@@ -225,6 +228,7 @@ fuzz_srcs_acpi_fadt := drivers/acpi_fadt.c
 fuzz_srcs_acpi_madt := drivers/acpi_madt.c
 fuzz_srcs_ide_identify := drivers/ide_identify.c
 fuzz_srcs_pci_caps := drivers/pci_caps.c
+fuzz_srcs_pci_bar := drivers/pci_bar.c
 FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(fuzz_srcs_$$*)
 	@mkdir -p $(dir $@)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* pci.c - PCI enumeration and configuration access (see pci.h). */
 #include "drivers/pci.h"
+#include "drivers/pci_bar.h"
 #include "drivers/pci_caps.h"
 
 #include <inttypes.h>
@@ -39,7 +40,7 @@ static uint32_t cfg_read32(uint8_t bus, uint8_t dev, uint8_t fn, uint16_t off)
 {
     volatile void *a = ecam_addr(bus, dev, fn, off & ~3u);
     if (a)
-        return *(volatile uint32_t *)a;
+        return mmio_read32(a);
     if (off >= 256)
         return 0xffffffff; /* extended space needs ECAM */
     outl(PCI_CONFIG_ADDRESS, cf8_address(bus, dev, fn, off));
@@ -50,7 +51,7 @@ static void cfg_write32(uint8_t bus, uint8_t dev, uint8_t fn, uint16_t off, uint
 {
     volatile void *a = ecam_addr(bus, dev, fn, off & ~3u);
     if (a) {
-        *(volatile uint32_t *)a = v;
+        mmio_write32(a, v);
         return;
     }
     if (off >= 256)
@@ -77,37 +78,32 @@ void pci_write16(const struct pci_dev *d, uint16_t off, uint16_t v)
     pci_write32(d, off & ~3u, (old & ~(0xffffu << shift)) | (uint32_t)v << shift);
 }
 
-/* Size a BAR the standard way: with decoding off, write all ones and see which bits stick
- * (PCI Local Bus Spec 3.0, 6.2.5.1). Returns the number of BAR registers it used (1 or 2). */
+/* Size a BAR the standard way: with decoding off (the caller), write all ones and see which bits
+ * stick, then put the value back (PCI Local Bus Spec 3.0, 6.2.5.1); pci_bar.c says what it means.
+ * Returns the number of BAR registers it used (1 or 2). */
+static uint32_t size_register(struct pci_dev *d, uint16_t off, uint32_t *ones)
+{
+    uint32_t v = pci_read32(d, off);
+    pci_write32(d, off, 0xffffffff);
+    *ones = pci_read32(d, off);
+    pci_write32(d, off, v);
+    return v;
+}
+
 static int size_bar(struct pci_dev *d, int i)
 {
     uint16_t off = (uint16_t)(PCI_BASE_ADDRESS_0 + 4 * i);
-    uint32_t lo = pci_read32(d, off);
-    struct pci_bar *b = &d->bar[i];
-    b->io = lo & PCI_BASE_ADDRESS_SPACE_IO;
-    b->is64 = !b->io && (lo & PCI_BASE_ADDRESS_MEM_TYPE_MASK) == PCI_BASE_ADDRESS_MEM_TYPE_64;
-    b->prefetch = !b->io && (lo & PCI_BASE_ADDRESS_MEM_PREFETCH);
-    pci_write32(d, off, 0xffffffff);
-    uint32_t mask_lo = pci_read32(d, off);
-    pci_write32(d, off, lo);
-    uint64_t base = lo & (b->io ? ~3u : ~15u), mask = mask_lo & (b->io ? ~3u : ~15u);
-    if (b->is64 && i < PCI_NUM_BARS - 1) {
-        uint32_t hi = pci_read32(d, (uint16_t)(off + 4));
-        pci_write32(d, (uint16_t)(off + 4), 0xffffffff);
-        uint32_t mask_hi = pci_read32(d, (uint16_t)(off + 4));
-        pci_write32(d, (uint16_t)(off + 4), hi);
-        base |= (uint64_t)hi << 32;
-        mask |= (uint64_t)mask_hi << 32;
-    } else {
-        /* Unimplemented high bits read as 0 (I/O decoders may have only 16 bits): size what exists. */
-        mask |= b->io ? 0xffffffffffff0000ull : 0xffffffff00000000ull;
-    }
-    if (mask != 0 && mask != ~0ull && (mask_lo != 0)) {
-        b->size = ~mask + 1;
-        b->base = base;
-        b->present = b->size != 0;
-    }
-    return b->is64 ? 2 : 1;
+    struct pci_bar_sizing s = {.has_upper = i < PCI_NUM_BARS - 1};
+    s.lo = size_register(d, off, &s.lo_ones);
+    bool is64 =
+        !(s.lo & PCI_BASE_ADDRESS_SPACE_IO) && (s.lo & PCI_BASE_ADDRESS_MEM_TYPE_MASK) == PCI_BASE_ADDRESS_MEM_TYPE_64;
+    if (is64 && s.has_upper)
+        s.hi = size_register(d, (uint16_t)(off + 4), &s.hi_ones);
+    const char *why;
+    if (!pci_bar_decode(&s, &d->bar[i], &why) && why != NULL)
+        printf("pci: %02x:%02x.%u BAR%d ignored: %s (value %#x, all ones read back as %#x)\n", d->bus, d->dev, d->fn, i,
+               why, s.lo, s.lo_ones);
+    return is64 && s.has_upper ? 2 : 1;
 }
 
 static void scan_bus(uint8_t bus, int depth);
@@ -160,10 +156,17 @@ void pci_init(uint64_t rsdp)
     const struct acpi_sdt_header *mcfg = acpi_find_table(rsdp, "MCFG");
     if (mcfg && mcfg->length >= sizeof(*mcfg) + 8 + sizeof(struct acpi_mcfg_entry)) {
         const struct acpi_mcfg_entry *e = (const void *)((const uint8_t *)mcfg + sizeof(*mcfg) + 8);
-        if (e->segment == 0 && e->end_bus >= e->start_bus) {
+        uint64_t window = (uint64_t)(e->end_bus - e->start_bus + 1) << 20;
+        bool usable = e->segment == 0 && e->end_bus >= e->start_bus;
+        if (usable && (e->base > UINT64_MAX - window || mm_overlaps_memory(e->base, window))) {
+            /* A VMM's table, or a firmware bug: configuration writes there would land in RAM. */
+            printf("pci: the MCFG's ECAM window [%#" PRIx64 ", +%#" PRIx64
+                   ") lies on memory in the boot map (or wraps): ignored, configuration mechanism #1 used\n",
+                   e->base, window);
+        } else if (usable) {
             ecam_start = e->start_bus;
             ecam_end = e->end_bus;
-            ecam = mmio_map(e->base, (uint64_t)(e->end_bus - e->start_bus + 1) << 20);
+            ecam = mmio_map(e->base, window);
             snprintf(access_method, sizeof(access_method), "ECAM at %#" PRIx64 ", buses %u-%u", e->base, ecam_start,
                      ecam_end);
         }
@@ -217,7 +220,15 @@ volatile void *pci_map_bar(struct pci_dev *d, int bar)
 {
     if (bar < 0 || bar > 5 || !d->bar[bar].present || d->bar[bar].io || d->bar[bar].base == 0)
         return NULL;
-    return mmio_map(d->bar[bar].base, d->bar[bar].size);
+    const struct pci_bar *b = &d->bar[bar];
+    /* The firmware - or the VMM - placed it; registers written over RAM or the kernel's own image
+     * would corrupt it silently (the virtio-mmio windows of the command line are refused alike). */
+    if (mm_overlaps_memory(b->base, b->size)) {
+        printf("pci: %02x:%02x.%u BAR%d [%#" PRIx64 ", +%#" PRIx64 ") lies on memory in the boot map: not mapped\n",
+               d->bus, d->dev, d->fn, bar, b->base, b->size);
+        return NULL;
+    }
+    return mmio_map(b->base, b->size);
 }
 
 /* The MSI-X capability (6.8.2.1-6.8.2.4) and a table entry (6.8.2.6) */
@@ -261,13 +272,14 @@ int pci_msix_route(struct pci_dev *d, unsigned entry, uint32_t apic_id, uint8_t 
     volatile uint8_t *bar = pci_map_bar(d, (int)bir);
     if (bar == NULL)
         return msix_fail(why, "cannot map the MSI-X table's BAR");
-    volatile uint32_t *e = (volatile uint32_t *)(bar + offset + (uint64_t)entry * MSIX_ENTRY_BYTES);
+    volatile uint8_t *e = bar + offset + (uint64_t)entry * MSIX_ENTRY_BYTES;
     /* Masked while it changes (6.8.3.5: software must not change an unmasked entry). */
-    e[MSIX_ENTRY_CTRL / 4] |= MSIX_ENTRY_MASKED;
-    e[MSIX_ENTRY_ADDR_LO / 4] = MSI_ADDR_BASE | apic_id << MSI_ADDR_DEST_SHIFT;
-    e[MSIX_ENTRY_ADDR_HI / 4] = 0;
-    e[MSIX_ENTRY_DATA / 4] = vector; /* fixed delivery, edge (11.11.2) */
-    e[MSIX_ENTRY_CTRL / 4] &= ~MSIX_ENTRY_MASKED;
+    uint32_t ctrl = mmio_read32(e + MSIX_ENTRY_CTRL);
+    mmio_write32(e + MSIX_ENTRY_CTRL, ctrl | MSIX_ENTRY_MASKED);
+    mmio_write32(e + MSIX_ENTRY_ADDR_LO, MSI_ADDR_BASE | apic_id << MSI_ADDR_DEST_SHIFT);
+    mmio_write32(e + MSIX_ENTRY_ADDR_HI, 0);
+    mmio_write32(e + MSIX_ENTRY_DATA, vector); /* fixed delivery, edge (11.11.2) */
+    mmio_write32(e + MSIX_ENTRY_CTRL, ctrl & ~MSIX_ENTRY_MASKED);
     pci_write16(d, PCI_COMMAND, pci_read16(d, PCI_COMMAND) | PCI_COMMAND_INTX_DISABLE);
     pci_write16(d, (uint16_t)(cap + MSIX_CONTROL), (uint16_t)((control | MSIX_CONTROL_ENABLE) & ~MSIX_CONTROL_MASKALL));
     return 0;
