@@ -38,7 +38,7 @@ static uint64_t tsc_base, tsc_freq, ns_mult; /* ns = ticks * ns_mult >> 32 */
 static const char *tsc_src = "uncalibrated";
 
 /* PIT channel 2, gated on through port 0x61 (speaker off) and loaded with 0xffff in mode 0: it
- * counts down at PIT_HZ and, past zero, on round its 16 bits (8254 data sheet, mode 0). */
+ * counts down at PIT_HZ and, past zero, wraps and goes on counting (8254 data sheet, mode 0). */
 static void pit_start(void)
 {
     outb(0x61, (uint8_t)((inb(0x61) & ~0x02) | 0x01));
