@@ -95,15 +95,14 @@ static int size_bar(struct pci_dev *d, int i)
     uint16_t off = (uint16_t)(PCI_BASE_ADDRESS_0 + 4 * i);
     struct pci_bar_sizing s = {.has_upper = i < PCI_NUM_BARS - 1};
     s.lo = size_register(d, off, &s.lo_ones);
-    bool is64 =
-        !(s.lo & PCI_BASE_ADDRESS_SPACE_IO) && (s.lo & PCI_BASE_ADDRESS_MEM_TYPE_MASK) == PCI_BASE_ADDRESS_MEM_TYPE_64;
-    if (is64 && s.has_upper)
+    bool pair = pci_bar_is64(s.lo) && s.has_upper;
+    if (pair)
         s.hi = size_register(d, (uint16_t)(off + 4), &s.hi_ones);
     const char *why;
     if (!pci_bar_decode(&s, &d->bar[i], &why) && why != NULL)
         printf("pci: %02x:%02x.%u BAR%d ignored: %s (value %#x, all ones read back as %#x)\n", d->bus, d->dev, d->fn, i,
                why, s.lo, s.lo_ones);
-    return is64 && s.has_upper ? 2 : 1;
+    return pair ? 2 : 1;
 }
 
 static void scan_bus(uint8_t bus, int depth);

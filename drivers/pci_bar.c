@@ -16,7 +16,7 @@ bool pci_bar_decode(const struct pci_bar_sizing *s, struct pci_bar *bar, const c
     *bar = (struct pci_bar){0};
     *why = NULL;
     bar->io = s->lo & PCI_BASE_ADDRESS_SPACE_IO;
-    bar->is64 = !bar->io && (s->lo & PCI_BASE_ADDRESS_MEM_TYPE_MASK) == PCI_BASE_ADDRESS_MEM_TYPE_64;
+    bar->is64 = pci_bar_is64(s->lo);
     bar->prefetch = !bar->io && (s->lo & PCI_BASE_ADDRESS_MEM_PREFETCH);
     uint32_t type = bar->io ? IO_TYPE_BITS : MEM_TYPE_BITS;
     uint64_t base = s->lo & ~type, ones = s->lo_ones & ~type;

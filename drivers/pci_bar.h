@@ -28,6 +28,12 @@ struct pci_bar_sizing {
 
 #define PCI_IO_SPACE_END 0x10000ull /* x86 port space (SDM vol. 1, 19.2) */
 
+/* Whether a BAR's value says 64-bit memory: its upper half is the next register, to be sized too. */
+static inline bool pci_bar_is64(uint32_t lo)
+{
+    return !(lo & PCI_BASE_ADDRESS_SPACE_IO) && (lo & PCI_BASE_ADDRESS_MEM_TYPE_MASK) == PCI_BASE_ADDRESS_MEM_TYPE_64;
+}
+
 /* Decode into *bar. Returns true when the BAR is in use (bar->present); false when it is not
  * implemented (why set to NULL) or its sizing makes no sense (why says what, bar->present false).
  * The type bits (io, is64, prefetch) are filled in either way. */
