@@ -121,45 +121,53 @@ static uint32_t free_run(const struct swiotlb_pool *p, uint32_t i, uint32_t want
     return min_u32(n, p->nslots - i);
 }
 
-/* A walk over a run of slots [pos, end) in a bitmap, word by word: every walk over a run goes
- * through next_word() (a run of at most SWIOTLB_MAX_MAPPING_SLOTS spans at most 3 words; most
- * runs, one). */
-struct run_walk {
-    uint32_t pos, end;
+/* The words a run of slots [i, i + n) touches, and its bits in the first and the last of them
+ * (the same word for most runs: both masks apply). A run of at most SWIOTLB_MAX_MAPPING_SLOTS
+ * spans at most 3 words. Every bitmap operation on a run is a loop over w0..w1 with run_mask();
+ * the masks are worked out once per mapping, not once per bitmap and word (`make bench`: the
+ * walks were a fifth of a 64 KiB map + unmap). An empty run has w1 < w0. */
+struct run_words {
+    uint32_t w0, w1;
+    uint64_t first, last;
 };
 
-/* The next word the run touches (*w) and the run's bits in it (*mask); false past the end. */
-static inline bool next_word(struct run_walk *r, uint32_t *w, uint64_t *mask)
+static inline struct run_words run_words(uint32_t i, uint32_t n)
 {
-    if (r->pos >= r->end)
-        return false;
-    uint32_t bit = r->pos % WORD_BITS, cnt = min_u32(WORD_BITS - bit, r->end - r->pos); /* 1..64 */
-    *w = r->pos / WORD_BITS;
-    *mask = (~0ull >> (WORD_BITS - cnt)) << bit;
-    r->pos += cnt;
-    return true;
+    uint32_t end = i + n;
+    if (n == 0)
+        return (struct run_words){1, 0, 0, 0};
+    return (struct run_words){i / WORD_BITS, (end - 1) / WORD_BITS, ~0ull << (i % WORD_BITS),
+                              ~0ull >> (WORD_BITS - 1 - (end - 1) % WORD_BITS)};
 }
 
-/* Set or clear the bits of [i, i + n) in a bitmap; with `full`, keep its summary bits too. */
-static inline void assign_run(uint64_t *map, uint64_t *full, uint32_t i, uint32_t n, bool set)
+/* The run's bits in word w (w0 <= w <= w1). */
+static inline uint64_t run_mask(const struct run_words *r, uint32_t w)
 {
-    struct run_walk r = {i, i + n};
-    uint32_t w;
-    uint64_t mask;
-    while (next_word(&r, &w, &mask)) {
-        uint64_t word = set ? map[w] | mask : map[w] & ~mask;
-        map[w] = word;
-        if (full != NULL) {
-            uint64_t bit = 1ull << (w % WORD_BITS);
-            full[w / WORD_BITS] = word == ~0ull ? full[w / WORD_BITS] | bit : full[w / WORD_BITS] & ~bit;
+    return (w == r->w0 ? r->first : ~0ull) & (w == r->w1 ? r->last : ~0ull);
+}
+
+/* Set or clear the run's bits in a bitmap. */
+static inline void assign_run(uint64_t *map, const struct run_words *r, bool set)
+{
+    for (uint32_t w = r->w0; w <= r->w1; w++)
+        map[w] = set ? map[w] | run_mask(r, w) : map[w] & ~run_mask(r, w);
+}
+
+/* Mark the run used or free, and keep the summary bits of the words it touches: a word can only
+ * become full when slots are taken, and is never full after some are freed. */
+static inline void set_range(struct swiotlb_pool *p, const struct run_words *r, bool used)
+{
+    for (uint32_t w = r->w0; w <= r->w1; w++) {
+        uint64_t bit = 1ull << (w % WORD_BITS);
+        if (used) {
+            p->used[w] |= run_mask(r, w);
+            if (p->used[w] == ~0ull)
+                p->full[w / WORD_BITS] |= bit;
+        } else {
+            p->used[w] &= ~run_mask(r, w);
+            p->full[w / WORD_BITS] &= ~bit;
         }
     }
-}
-
-/* Mark [i, i + n) used or free, and keep the summary of the words it touches. */
-static inline void set_range(struct swiotlb_pool *p, uint32_t i, uint32_t n, bool used)
-{
-    assign_run(p->used, p->full, i, n, used);
 }
 
 /* The placement rules of one mapping, in slots. */
@@ -235,22 +243,19 @@ static inline bool crosses_boundary(const struct swiotlb_pool *p, const struct p
     return pl->boundary && (a & ~pl->boundary) != (z & ~pl->boundary);
 }
 
-/* Whether every slot of [c, c + n) is free. */
-static inline bool run_free(const struct swiotlb_pool *p, uint32_t c, uint32_t n)
+/* Whether every slot of the run is free. */
+static inline bool run_free(const struct swiotlb_pool *p, const struct run_words *r)
 {
-    struct run_walk r = {c, c + n};
-    uint32_t w;
-    uint64_t mask;
-    while (next_word(&r, &w, &mask))
-        if (p->used[w] & mask)
+    for (uint32_t w = r->w0; w <= r->w1; w++)
+        if (p->used[w] & run_mask(r, w))
             return false;
     return true;
 }
 
 HOT int64_t claim(struct swiotlb_pool *p, const struct dma_dev *dev, uint64_t orig_phys, size_t size,
-                  const struct placement *pl, uint32_t c)
+                  const struct placement *pl, uint32_t c, const struct run_words *r)
 {
-    set_range(p, c, pl->nslots, true);
+    set_range(p, r, true);
     p->head[c / WORD_BITS] |= 1ull << (c % WORD_BITS);
     p->meta[c] = (struct swiotlb_meta){.orig_phys = orig_phys,
                                        .dev = dev,
@@ -264,8 +269,64 @@ HOT int64_t claim(struct swiotlb_pool *p, const struct dma_dev *dev, uint64_t or
     return c;
 }
 
-HOT int64_t find_slots(struct swiotlb_pool *p, const struct dma_dev *dev, uint64_t orig_phys, size_t size)
+/* Mark the slots of the mapping at `index` free: the used and head bits, the meta entry. */
+HOT void clear_slots(struct swiotlb_pool *p, uint32_t index)
 {
+    struct run_words r = run_words(index, p->meta[index].nslots);
+    set_range(p, &r, false);
+    p->head[index / WORD_BITS] &= ~(1ull << (index % WORD_BITS));
+    p->meta[index] = (struct swiotlb_meta){0};
+}
+
+/* The parked mapping's slots (see release_slots()), freed for real. */
+HOT void unpark(struct swiotlb_pool *p)
+{
+    if (p->parked) {
+        clear_slots(p, p->parked - 1);
+        p->parked = 0;
+    }
+}
+
+/* Whether a map of `size` bytes for dev would be placed on the parked slots: the cursor is still
+ * on them, and the placement rules put this mapping where the parked one was - no alignment rule
+ * of the device's, no segment boundary, the same size (so the same number of slots, page-aligned
+ * if a page or more, as plan() places them: release_slots() parks no other), and every slot
+ * within the device's DMA mask. Then the search below would pick exactly these slots (its first
+ * candidate is the cursor's run), and they are taken as they are. Otherwise they are freed first. */
+HOT bool fits_parked(const struct swiotlb_pool *p, const struct dma_dev *dev, size_t size)
+{
+    return p->cursor + 1 == p->parked && p->meta[p->parked - 1].size == size && dev->min_align_mask == 0 &&
+        (dev->seg_boundary_mask == 0 || dev->seg_boundary_mask == ~0ull) && p->parked_last <= dev->dma_mask;
+}
+
+/* Whether the mapping at `index` is of the shape a device without rules would give: no offset
+ * into its first slot, page-aligned if a page or more (plan()). */
+static inline bool plain_shape(const struct swiotlb_pool *p, uint32_t index)
+{
+    const struct swiotlb_meta *m = &p->meta[index];
+    return m->offset == 0 && (m->size < PAGE_SIZE || slot_addr(p, index) % PAGE_SIZE == 0);
+}
+
+/* *all_dirty: the slots found are known to have no clean mark (the parked ones, reused). */
+HOT int64_t find_slots(struct swiotlb_pool *p, const struct dma_dev *dev, uint64_t orig_phys, size_t size,
+                       bool *all_dirty)
+{
+    *all_dirty = false;
+    if (p->parked) {
+        if (fits_parked(p, dev, size)) {
+            *all_dirty = p->parked_dirty;
+            uint32_t c = p->parked - 1, n = p->meta[c].nslots;
+            p->parked = 0;
+            p->meta[c].orig_phys = orig_phys;
+            p->meta[c].dev = dev;
+            p->used_slots += n;
+            if (p->used_slots > p->high_water)
+                p->high_water = p->used_slots;
+            p->cursor = c + n < p->nslots ? c + n : 0;
+            return c;
+        }
+        unpark(p);
+    }
     struct placement pl;
     int err = plan(p, dev, orig_phys, size, &pl);
     if (err)
@@ -277,8 +338,9 @@ HOT int64_t find_slots(struct swiotlb_pool *p, const struct dma_dev *dev, uint64
      * released right behind it. The search below would pick the same run (its first candidate
      * is this one), it only costs more to get there. */
     uint32_t c = align_candidate(&pl, first);
-    if (c + pl.nslots <= pl.limit && !crosses_boundary(p, &pl, c) && run_free(p, c, pl.nslots))
-        return claim(p, dev, orig_phys, size, &pl, c);
+    struct run_words r = run_words(c, pl.nslots);
+    if (c + pl.nslots <= pl.limit && !crosses_boundary(p, &pl, c) && run_free(p, &r))
+        return claim(p, dev, orig_phys, size, &pl, c, &r);
     /* Next fit: search [first, limit), then wrap around to [0, first). */
     for (int pass = 0; pass < 2; pass++) {
         uint32_t i = pass == 0 ? first : 0;
@@ -297,8 +359,10 @@ HOT int64_t find_slots(struct swiotlb_pool *p, const struct dma_dev *dev, uint64
                 continue;
             }
             uint32_t run = free_run(p, c, pl.nslots);
-            if (run >= pl.nslots)
-                return claim(p, dev, orig_phys, size, &pl, c);
+            if (run >= pl.nslots) {
+                r = run_words(c, pl.nslots);
+                return claim(p, dev, orig_phys, size, &pl, c, &r);
+            }
             /* Slot c + run is used, and every start in (c, c + run] would include it. */
             i = c + run + 1;
         }
@@ -308,33 +372,41 @@ HOT int64_t find_slots(struct swiotlb_pool *p, const struct dma_dev *dev, uint64
 
 int64_t swiotlb_find_slots(struct swiotlb_pool *p, const struct dma_dev *dev, uint64_t orig_phys, size_t size)
 {
-    return find_slots(p, dev, orig_phys, size);
+    bool all_dirty;
+    return find_slots(p, dev, orig_phys, size, &all_dirty);
 }
 
 HOT void release_slots(struct swiotlb_pool *p, uint32_t index)
 {
     uint32_t n = p->meta[index].nslots;
-    /* The mapping just behind the cursor is going: hand its slots to the next map, which finds
-     * them still in the cache (and, under the zero policy, already clean). */
-    if (index + n == p->cursor || (index + n == p->nslots && p->cursor == 0)) /* no division: it costs */
-        p->cursor = index;
-    set_range(p, index, n, false);
-    p->head[index / WORD_BITS] &= ~(1ull << (index % WORD_BITS));
-    p->meta[index] = (struct swiotlb_meta){0};
+    unpark(p); /* at most one mapping is parked */
     p->used_slots -= n;
+    /* The mapping just behind the cursor is going: hand its slots to the next map, which finds
+     * them still in the cache (and, under the zero policy, already clean). They are parked: still
+     * marked used, head and meta kept, so a next map of the same shape takes them without a
+     * search or a bitmap update, and any other map frees them first (find_slots()). */
+    if (index + n == p->cursor || (index + n == p->nslots && p->cursor == 0)) { /* no division: it costs */
+        p->cursor = index;
+        if (plain_shape(p, index)) {
+            p->parked = index + 1;
+            p->parked_last = slot_addr(p, index + n) - 1;
+            /* Its clean bits: all clear since its map, unless its unmap cleared the slots. */
+            p->parked_dirty = !p->meta[index].clear_on_unmap;
+            return;
+        }
+    }
+    clear_slots(p, index);
 }
 
 void swiotlb_release_slots(struct swiotlb_pool *p, uint32_t index) { release_slots(p, index); }
 
-/* Zero the slots of [i, i + n) not known to be clean, whole slots. Returns the bytes zeroed.
+/* Zero the slots of the run not known to be clean, whole slots. Returns the bytes zeroed.
  * In the steady state of the zero policy every slot is clean and this is one word test. */
-static uint64_t zero_dirty_slots(struct swiotlb_pool *p, uint32_t i, uint32_t n)
+static uint64_t zero_dirty_slots(struct swiotlb_pool *p, const struct run_words *r)
 {
-    uint64_t zeroed = 0, mask;
-    struct run_walk r = {i, i + n};
-    uint32_t w;
-    while (next_word(&r, &w, &mask)) {
-        for (uint64_t dirty = ~p->clean[w] & mask; dirty; dirty &= dirty - 1) {
+    uint64_t zeroed = 0;
+    for (uint32_t w = r->w0; w <= r->w1; w++) {
+        for (uint64_t dirty = ~p->clean[w] & run_mask(r, w); dirty; dirty &= dirty - 1) {
             uint64_t k = (uint64_t)w * WORD_BITS + (uint64_t)__builtin_ctzll(dirty);
             memset(p->vaddr + (k << SWIOTLB_SLOT_SHIFT), 0, SWIOTLB_SLOT_SIZE);
             zeroed += SWIOTLB_SLOT_SIZE;
@@ -347,7 +419,8 @@ uint64_t swiotlb_tbl_map_single(struct swiotlb_pool *p, const struct dma_dev *de
                                 enum dma_data_direction dir, unsigned attrs, enum bounce_policy policy,
                                 struct dma_stats *st, struct swiotlb_map_info *info)
 {
-    int64_t idx = find_slots(p, dev, orig_phys, size);
+    bool all_dirty;
+    int64_t idx = find_slots(p, dev, orig_phys, size, &all_dirty);
     info->copied_in = info->zeroed = 0;
     info->error = idx < 0 ? (int)idx : 0;
     if (idx < 0)
@@ -363,6 +436,7 @@ uint64_t swiotlb_tbl_map_single(struct swiotlb_pool *p, const struct dma_dev *de
     uint8_t *slot = p->vaddr + ((uint64_t)idx << SWIOTLB_SLOT_SHIFT) + m->offset;
     info->index = (uint32_t)idx;
     info->nslots = m->nslots;
+    struct run_words r = run_words((uint32_t)idx, m->nslots);
 
     /* What the slots must hold before the device gets them. TO_DEVICE and BIDIRECTIONAL: the data,
      * unless the caller syncs it itself. FROM_DEVICE: what the policy says - the original under
@@ -375,16 +449,18 @@ uint64_t swiotlb_tbl_map_single(struct swiotlb_pool *p, const struct dma_dev *de
      * mapping, which is not zeroed either. */
     bool copy_in = !(attrs & DMA_ATTR_SKIP_CPU_SYNC) &&
         (dir != DMA_FROM_DEVICE || (attrs & DMA_ATTR_PRESERVE) || policy == BOUNCE_COPY);
-    if (device_writes && !exact && (policy == BOUNCE_ZERO || (!copy_in && policy != BOUNCE_NONE)))
-        info->zeroed = zero_dirty_slots(p, (uint32_t)idx, m->nslots);
+    if (device_writes && !exact && (policy == BOUNCE_ZERO || (!copy_in && policy != BOUNCE_NONE))) {
+        info->zeroed = zero_dirty_slots(p, &r);
+        st->bytes_zeroed += info->zeroed;
+    }
     if (copy_in) {
         memcpy(slot, p->phys_to_virt(orig_phys), size);
         info->copied_in = size;
+        st->bytes_copied_in += size;
+        st->orig_bytes_read += size;
     }
-    assign_run(p->clean, NULL, (uint32_t)idx, m->nslots, false); /* the copy or the device will write them */
-    st->bytes_copied_in += info->copied_in;
-    st->orig_bytes_read += info->copied_in;
-    st->bytes_zeroed += info->zeroed;
+    if (!all_dirty)
+        assign_run(p->clean, &r, false); /* the copy or the device will write them */
     return slot_addr(p, (uint32_t)idx) + m->offset;
 }
 
@@ -403,14 +479,16 @@ HOT int64_t head_at_or_before(const struct swiotlb_pool *p, uint32_t i)
 
 HOT uint32_t slot_owner(const struct swiotlb_pool *p, uint32_t i)
 {
-    if (i >= p->nslots || !slot_used(p, i))
+    if (i >= p->nslots)
         return 0;
-    /* The common case, a mapping's own first slot, without waiting for the head search: its
-     * metadata load can start while the head bit is tested (the branch is predicted). */
-    if ((p->head[i / WORD_BITS] >> (i % WORD_BITS)) & 1)
-        return i + 1;
+    /* The common case, a mapping's own first slot: its meta entry, which the caller reads next
+     * anyway, is set at a live mapping's first slot and nowhere else (see the invariants). */
+    if (p->meta[i].nslots != 0)
+        return i + 1 == p->parked ? 0 : i + 1;
+    if (!slot_used(p, i))
+        return 0;
     int64_t h = head_at_or_before(p, i); /* a used slot always has one within its run */
-    return h < 0 ? 0 : (uint32_t)h + 1;
+    return h < 0 || (uint32_t)h + 1 == p->parked ? 0 : (uint32_t)h + 1;
 }
 
 uint32_t swiotlb_slot_owner(const struct swiotlb_pool *p, uint32_t i) { return slot_owner(p, i); }
@@ -450,12 +528,13 @@ enum dma_verdict swiotlb_tbl_unmap_written(struct swiotlb_pool *p, const struct 
                                            size_t whylen)
 {
     int64_t h = mapping_of(p, tlb_addr);
-    *info = (struct swiotlb_unmap_info){0};
     if (h < 0) {
+        *info = (struct swiotlb_unmap_info){0};
         snprintf(why, whylen, "unmap of %#" PRIx64 ": no live mapping there (double unmap?)", tlb_addr);
         return DMA_REFUSED;
     }
     const struct swiotlb_meta *m = &p->meta[h];
+    *info = (struct swiotlb_unmap_info){.orig_phys = m->orig_phys, .index = (uint32_t)h, .mapped = m->size};
     if (m->dev != dev) {
         snprintf(why, whylen, "unmap of %#" PRIx64 ", which %s mapped", tlb_addr, m->dev->name);
         return DMA_REFUSED;
@@ -481,7 +560,6 @@ enum dma_verdict swiotlb_tbl_unmap_written(struct swiotlb_pool *p, const struct 
                  tlb_addr);
         v = DMA_MISMATCH; /* reported; the whole mapping goes back, so no byte the device wrote is lost */
     }
-    *info = (struct swiotlb_unmap_info){.orig_phys = m->orig_phys, .index = (uint32_t)h, .mapped = m->size};
     /* What goes back: the whole mapping, or exactly what the device wrote. */
     uint32_t back = written == SWIOTLB_WRITTEN_ALL || written > m->size ? m->size : (uint32_t)written;
     uint8_t *slot = p->vaddr + (tlb_addr - p->start), *orig = copy_out ? p->phys_to_virt(m->orig_phys) : NULL;
@@ -500,7 +578,8 @@ enum dma_verdict swiotlb_tbl_unmap_written(struct swiotlb_pool *p, const struct 
         memset(first, 0, clear);
         st->bytes_zeroed += clear;
         info->cleared = clear;
-        assign_run(p->clean, NULL, (uint32_t)h, clear >> SWIOTLB_SLOT_SHIFT, true);
+        struct run_words r = run_words((uint32_t)h, clear >> SWIOTLB_SLOT_SHIFT);
+        assign_run(p->clean, &r, true);
     }
     if (copy_out) {
         info->copied = back;
@@ -593,8 +672,17 @@ bool swiotlb_check(const struct swiotlb_pool *p, char *why, size_t whylen)
         snprintf(why, whylen, "slot %u: marked clean but byte %u is %#x", i, k, b[k]);
         return false;
     }
-    if (counted != p->used_slots) {
-        snprintf(why, whylen, "used_slots %u but %u bits set", p->used_slots, counted);
+    uint32_t parked_slots = 0;
+    if (p->parked) {
+        uint32_t c = p->parked - 1;
+        if (c >= p->nslots || !((p->head[c / WORD_BITS] >> (c % WORD_BITS)) & 1)) {
+            snprintf(why, whylen, "parked slot %u is no mapping's first slot", c);
+            return false;
+        }
+        parked_slots = p->meta[c].nslots;
+    }
+    if (counted != p->used_slots + parked_slots) {
+        snprintf(why, whylen, "used_slots %u (and %u parked) but %u bits set", p->used_slots, parked_slots, counted);
         return false;
     }
     for (uint32_t w = 0; w < p->nwords; w++) {

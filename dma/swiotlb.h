@@ -25,7 +25,11 @@
  *  - slot i is used  <=>  i lies in the run of the nearest head at or before it (its owner,
  *    swiotlb_slot_owner()); every other meta entry is zero;
  *  - summary bit w is set  <=>  used word w is all ones;
- *  - used_slots equals the number of set bits.
+ *  - used_slots equals the number of set bits, less the parked run's: a mapping released right
+ *    behind the cursor keeps its used and head bits and its meta until the next map, which takes
+ *    its slots as they are when it would be placed there anyway (same size, no alignment rule or
+ *    boundary of the device's, within its mask) and frees them first otherwise. It is no live
+ *    mapping (swiotlb_slot_owner() says 0); a map + unmap cycle of one size touches no bitmap.
  *  - a slot marked clean holds only zeros (the map that fills slots clears their mark first;
  *    swiotlb_check() reads every clean slot: O(pool), for tests and the fuzzer). A device that
  *    writes into a slot after its unmap breaks it, and the check says so.
@@ -70,6 +74,12 @@ struct swiotlb_pool {
     struct swiotlb_meta *meta;
     void *(*phys_to_virt)(uint64_t phys); /* where an original buffer is (the platform's translation) */
     uint32_t cursor;                      /* next-fit: where the next search starts */
+    /* A released mapping's first slot + 1, or 0: its slots still marked used, its head and meta
+     * kept, for the next map of the same shape (release_slots() in swiotlb.c). Not counted in
+     * used_slots; no mapping to unmap or sync. */
+    uint32_t parked;
+    uint64_t parked_last; /* its last slot's last byte's address */
+    bool parked_dirty;    /* none of its slots is marked clean */
     uint32_t used_slots, high_water;
 };
 

@@ -536,6 +536,101 @@ static void test_exhaustion_fails_cleanly_and_recovers(void **state)
 }
 
 /* What the slot holds after a FROM_DEVICE map, per policy and attribute. */
+/* ---- parking: a mapping released right behind the cursor keeps its bookkeeping ---- */
+
+/* A parked mapping is no mapping: its slots have no owner, swiotlb_check() holds, and the
+ * parked field must name a mapping's first slot (the check can fail). */
+static void test_parked_slots_belong_to_no_mapping(void **state)
+{
+    struct env *e = *state;
+    struct dma_dev dev = plain_dev();
+    char why[256];
+    pool_at(e, 256, FAKE_LOW_BASE);
+    assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, KiB(64)), 0);
+    assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, KiB(64)), 32);
+    swiotlb_release_slots(&e->p, 32); /* right behind the cursor: parked */
+    assert_int_equal(e->p.parked, 33);
+    assert_int_equal(e->p.used_slots, 32);
+    assert_pool_ok(&e->p);
+    for (uint32_t k = 32; k < 64; k++)
+        assert_int_equal(swiotlb_slot_owner(&e->p, k), 0);
+    e->p.parked = 34; /* not a mapping's first slot */
+    assert_false(swiotlb_check(&e->p, why, sizeof(why)));
+    e->p.parked = 33;
+    e->p.used_slots++; /* the parked slots counted as used */
+    assert_false(swiotlb_check(&e->p, why, sizeof(why)));
+    e->p.used_slots--;
+    /* The next map of the same shape gets them; releasing a mapping elsewhere frees them. */
+    assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, KiB(64)), 32);
+    assert_int_equal(e->p.parked, 0);
+    assert_owned(&e->p, 32, 32);
+    swiotlb_release_slots(&e->p, 32); /* parked, the cursor back at 32 */
+    swiotlb_release_slots(&e->p, 0);  /* 32 freed, 0 parked: it is right behind the cursor now */
+    assert_int_equal(e->p.parked, 1);
+    assert_int_equal(e->p.cursor, 0);
+    assert_int_equal(e->p.used_slots, 0);
+    assert_int_equal(e->p.used[0], 0xffffffffull);
+    assert_pool_ok(&e->p);
+    assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, 1), 0); /* another shape: freed, then found */
+    assert_owned(&e->p, 0, 1);
+    assert_int_equal(e->p.used[0], 1);
+    assert_pool_ok(&e->p);
+}
+
+/* Parked slots are taken as they are only where the search would place the mapping anyway: a
+ * device whose mask, alignment rule or segment boundary rules them out, a different size, or a
+ * cursor moved away, gets what the search finds - the parked slots freed first. */
+static void test_parked_slots_only_where_the_search_would_place(void **state)
+{
+    struct env *e = *state;
+    struct dma_dev dev = plain_dev();
+    pool_at(e, 256, FAKE_LOW_BASE);
+
+    /* A DMA mask that stops below the parked slots. */
+    assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, KiB(64)), 0);
+    assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, KiB(64)), 32);
+    assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, KiB(64)), 64);
+    swiotlb_release_slots(&e->p, 0);  /* not behind the cursor: freed */
+    swiotlb_release_slots(&e->p, 64); /* parked, cursor 64 */
+    struct dma_dev low = {.name = "low", .dma_mask = slot_phys(&e->p, 64) - 1};
+    assert_int_equal(swiotlb_find_slots(&e->p, &low, 0, KiB(64)), 0);
+    assert_pool_ok(&e->p);
+    assert_int_equal(e->p.used_slots, 64);
+
+    /* An alignment rule: the offset bits kept, one slot more. */
+    swiotlb_release_slots(&e->p, 0); /* behind the cursor (32): parked */
+    assert_int_equal(e->p.parked, 1);
+    struct dma_dev align = {.name = "align", .dma_mask = DMA_BIT_MASK(64), .min_align_mask = PAGE_SIZE - 1};
+    int64_t c = swiotlb_find_slots(&e->p, &align, 0x10200, KiB(64));
+    assert_true(c >= 0);
+    assert_int_equal(e->p.meta[c].offset, 0x200);
+    assert_owned(&e->p, c, 33);
+    assert_pool_ok(&e->p);
+
+    /* A segment boundary the parked slots would cross. */
+    pool_at(e, 256, FAKE_LOW_BASE);
+    assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, KiB(32)), 0);
+    assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, KiB(64)), 16);
+    swiotlb_release_slots(&e->p, 16); /* parked: slots 16-47 straddle a 64 KiB boundary */
+    struct dma_dev seg = {.name = "seg", .dma_mask = DMA_BIT_MASK(64), .seg_boundary_mask = KiB(64) - 1};
+    assert_int_equal(swiotlb_find_slots(&e->p, &seg, 0, KiB(64)), 32);
+    assert_pool_ok(&e->p);
+
+    /* Another size, and a cursor moved away. */
+    pool_at(e, 256, FAKE_LOW_BASE);
+    assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, KiB(64)), 0);
+    swiotlb_release_slots(&e->p, 0); /* parked at 0 */
+    assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, KiB(32)), 0);
+    assert_owned(&e->p, 0, 16);
+    assert_int_equal(e->p.used_slots, 16);
+    assert_pool_ok(&e->p);
+    swiotlb_release_slots(&e->p, 0); /* parked at 0 */
+    e->p.cursor = 100;
+    assert_int_equal(swiotlb_find_slots(&e->p, &dev, 0, KiB(32)), 100);
+    assert_int_equal(e->p.used_slots, 16);
+    assert_pool_ok(&e->p);
+}
+
 static void test_from_device_fill_per_policy(void **state)
 {
     struct env *e = *state;
@@ -918,6 +1013,8 @@ int main(void)
         T(test_fragmented_pool_fails_only_without_a_run),
         T(test_large_pool_finds_the_last_free_slot),
         T(test_exhaustion_fails_cleanly_and_recovers),
+        T(test_parked_slots_belong_to_no_mapping),
+        T(test_parked_slots_only_where_the_search_would_place),
         T(test_from_device_fill_per_policy),
         T(test_unmap_and_sync_refuse_what_is_not_a_mapping),
         T(test_check_detects_each_broken_invariant),
