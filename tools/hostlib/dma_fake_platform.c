@@ -22,14 +22,27 @@ static struct region regions[MAX_REGIONS];
 static int nregions;
 static uint64_t next_low = FAKE_LOW_BASE, next_high = FAKE_HIGH_BASE;
 
+/* The whole fake physical address space [0, FAKE_PHYS_END) is one reservation of host address
+ * space, inaccessible except where a region is mapped, so that a physical address translates by
+ * an addition - as in the guest, whose memory is identity-mapped (mm/mm.h) - and an access to an
+ * address no region holds faults. */
+#define FAKE_PHYS_END (FAKE_HIGH_BASE + (16ull << 30))
+static uint8_t *fake_base; /* the host address of physical address 0 */
+
 static size_t page_round(size_t n) { return (size_t)ALIGN_UP(n, PAGE_SIZE); }
 
-static void *add_region(size_t bytes, uint64_t *next, uint64_t *phys)
+static void *add_region(size_t bytes, uint64_t *next, uint64_t end, uint64_t *phys)
 {
     size_t len = page_round(bytes ? bytes : 1);
-    if (nregions == MAX_REGIONS)
+    if (nregions == MAX_REGIONS || *next > end || len > end - *next)
         return NULL;
-    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (fake_base == NULL) {
+        void *r = mmap(NULL, FAKE_PHYS_END, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (r == MAP_FAILED)
+            return NULL;
+        fake_base = r;
+    }
+    void *p = mmap(fake_base + *next, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
     if (p == MAP_FAILED)
         return NULL;
     regions[nregions++] = (struct region){p, *next, len};
@@ -38,23 +51,14 @@ static void *add_region(size_t bytes, uint64_t *next, uint64_t *phys)
     return p;
 }
 
-void *fake_alloc_low(size_t bytes, uint64_t *phys) { return add_region(bytes, &next_low, phys); }
-void *fake_alloc_high(size_t bytes, uint64_t *phys) { return add_region(bytes, &next_high, phys); }
-
-static int last_hit; /* the region the last translation found: most come in runs on one region */
+void *fake_alloc_low(size_t bytes, uint64_t *phys) { return add_region(bytes, &next_low, FAKE_HIGH_BASE, phys); }
+void *fake_alloc_high(size_t bytes, uint64_t *phys) { return add_region(bytes, &next_high, FAKE_PHYS_END, phys); }
 
 static void *fake_phys_to_virt(uint64_t phys)
 {
-    /* The guest's translation is an addition (the direct map): the benchmarks time the DMA layer
-     * with this one in its place, so the common case is kept to a compare and an add. */
-    if (last_hit < nregions && phys - regions[last_hit].phys < regions[last_hit].len)
-        return regions[last_hit].host + (phys - regions[last_hit].phys);
-    for (int i = 0; i < nregions; i++)
-        if (phys >= regions[i].phys && phys < regions[i].phys + regions[i].len) {
-            last_hit = i;
-            return regions[i].host + (phys - regions[i].phys);
-        }
-    fprintf(stderr, "fake platform: physical address %#" PRIx64 " is in no region\n", phys);
+    if (phys < FAKE_PHYS_END && fake_base != NULL)
+        return fake_base + phys; /* an address between regions translates, and faults when used */
+    fprintf(stderr, "fake platform: physical address %#" PRIx64 " is outside the fake address space\n", phys);
     abort();
 }
 
@@ -150,8 +154,10 @@ struct dma_platform *fake_platform(void) { return &platform; }
 
 void fake_platform_reset(void)
 {
+    /* Inaccessible again, pages dropped, the reservation kept: a stale pointer still faults. */
     for (int i = 0; i < nregions; i++)
-        munmap(regions[i].host, regions[i].len);
+        mmap(regions[i].host, regions[i].len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1,
+             0);
     nregions = 0;
     next_low = FAKE_LOW_BASE;
     next_high = FAKE_HIGH_BASE;

@@ -5,6 +5,9 @@
  * addresses: a "low" arena below 4 GiB, where the bounce pool and 32-bit-reachable buffers live,
  * and a "high" arena above 4 GiB, which a 32-bit device cannot reach. The DMA layer only ever
  * sees the made-up addresses, so mask and bounce decisions are tested exactly as in the guest.
+ * The fake physical address space is one reservation of host address space with the regions
+ * mapped into it at their physical offsets: a translation is an addition, as in the guest's
+ * identity map, and an address between regions (each is followed by an unmapped page) faults.
  */
 #ifndef BOUNCE_TOOLS_HOSTLIB_DMA_FAKE_PLATFORM_H
 #define BOUNCE_TOOLS_HOSTLIB_DMA_FAKE_PLATFORM_H
