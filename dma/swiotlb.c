@@ -252,6 +252,16 @@ static inline bool run_free(const struct swiotlb_pool *p, const struct run_words
     return true;
 }
 
+/* The n slots at c are a live mapping's now: count them, and move the cursor past them. */
+HOT int64_t taken(struct swiotlb_pool *p, uint32_t c, uint32_t n)
+{
+    p->used_slots += n;
+    if (p->used_slots > p->high_water)
+        p->high_water = p->used_slots;
+    p->cursor = c + n < p->nslots ? c + n : 0;
+    return c;
+}
+
 HOT int64_t claim(struct swiotlb_pool *p, const struct dma_dev *dev, uint64_t orig_phys, size_t size,
                   const struct placement *pl, uint32_t c, const struct run_words *r)
 {
@@ -262,11 +272,7 @@ HOT int64_t claim(struct swiotlb_pool *p, const struct dma_dev *dev, uint64_t or
                                        .size = (uint32_t)size,
                                        .offset = (uint16_t)pl->offset,
                                        .nslots = (uint16_t)pl->nslots};
-    p->used_slots += pl->nslots;
-    if (p->used_slots > p->high_water)
-        p->high_water = p->used_slots;
-    p->cursor = c + pl->nslots < p->nslots ? c + pl->nslots : 0;
-    return c;
+    return taken(p, c, pl->nslots);
 }
 
 /* Mark the slots of the mapping at `index` free: the used and head bits, the meta entry. */
@@ -315,15 +321,11 @@ HOT int64_t find_slots(struct swiotlb_pool *p, const struct dma_dev *dev, uint64
     if (p->parked) {
         if (fits_parked(p, dev, size)) {
             *all_dirty = p->parked_dirty;
-            uint32_t c = p->parked - 1, n = p->meta[c].nslots;
+            uint32_t c = p->parked - 1;
             p->parked = 0;
             p->meta[c].orig_phys = orig_phys;
             p->meta[c].dev = dev;
-            p->used_slots += n;
-            if (p->used_slots > p->high_water)
-                p->high_water = p->used_slots;
-            p->cursor = c + n < p->nslots ? c + n : 0;
-            return c;
+            return taken(p, c, p->meta[c].nslots);
         }
         unpark(p);
     }
