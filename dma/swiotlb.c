@@ -301,8 +301,11 @@ HOT void unpark(struct swiotlb_pool *p)
  * candidate is the cursor's run), and they are taken as they are. Otherwise they are freed first. */
 HOT bool fits_parked(const struct swiotlb_pool *p, const struct dma_dev *dev, size_t size)
 {
-    return p->cursor + 1 == p->parked && p->meta[p->parked - 1].size == size && dev->min_align_mask == 0 &&
-        (dev->seg_boundary_mask == 0 || dev->seg_boundary_mask == ~0ull) && p->parked_last <= dev->dma_mask;
+    uint32_t c = p->parked - 1;
+    const struct swiotlb_meta *m = &p->meta[c];
+    return p->cursor == c && m->size == size && dev->min_align_mask == 0 &&
+        (dev->seg_boundary_mask == 0 || dev->seg_boundary_mask == ~0ull) &&
+        slot_addr(p, c + m->nslots) - 1 <= dev->dma_mask;
 }
 
 /* Whether the mapping at `index` is of the shape a device without rules would give: no offset
@@ -320,7 +323,8 @@ HOT int64_t find_slots(struct swiotlb_pool *p, const struct dma_dev *dev, uint64
     *all_dirty = false;
     if (p->parked) {
         if (fits_parked(p, dev, size)) {
-            *all_dirty = p->parked_dirty;
+            /* Its clean bits: all clear since its map, unless its unmap cleared the slots. */
+            *all_dirty = !p->meta[p->parked - 1].clear_on_unmap;
             uint32_t c = p->parked - 1;
             p->parked = 0;
             p->meta[c].orig_phys = orig_phys;
@@ -391,9 +395,6 @@ HOT void release_slots(struct swiotlb_pool *p, uint32_t index)
         p->cursor = index;
         if (plain_shape(p, index)) {
             p->parked = index + 1;
-            p->parked_last = slot_addr(p, index + n) - 1;
-            /* Its clean bits: all clear since its map, unless its unmap cleared the slots. */
-            p->parked_dirty = !p->meta[index].clear_on_unmap;
             return;
         }
     }

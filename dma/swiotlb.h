@@ -78,8 +78,6 @@ struct swiotlb_pool {
      * kept, for the next map of the same shape (release_slots() in swiotlb.c). Not counted in
      * used_slots; no mapping to unmap or sync. */
     uint32_t parked;
-    uint64_t parked_last; /* its last slot's last byte's address */
-    bool parked_dirty;    /* none of its slots is marked clean */
     uint32_t used_slots, high_water;
 };
 
